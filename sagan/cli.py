@@ -1,0 +1,163 @@
+"""The ``sagan`` command: each subcommand is thin glue over the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from sagan.errors import ConfigError, DataError
+
+
+def cmd_variants(args: argparse.Namespace) -> None:
+    from sagan.registry import VARIANTS
+
+    entries = VARIANTS.entries()
+    width = max(len(e.name) for e in entries)
+    for e in entries:
+        print(f"{e.name:<{width}}  {e.description}")
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from sagan.data import prepare
+
+    data = prepare(args.dataset, args.resolution, args.out, heldout=args.heldout, seed=args.seed)
+    print(f"{args.out}: {len(data.images)} images, {len(data.train_order)} in the training "
+          f"pool, {len(data.heldout)} held out")
+
+
+def cmd_train_extractor(args: argparse.Namespace) -> None:
+    from sagan.data import load_prepared
+    from sagan.metrics.domain import train_domain_classifier
+
+    info = train_domain_classifier(load_prepared(args.data), args.out, epochs=args.epochs)
+    print(f"{args.out}: held-out accuracy {info['heldout_accuracy']:.3f}")
+
+
+def cmd_reference(args: argparse.Namespace) -> None:
+    from sagan.data import load_prepared
+    from sagan.metrics.reference import compute_reference
+
+    meta = compute_reference(load_prepared(args.data), args.split, args.extractor,
+                             args.extractor_path, args.out, device=args.device)
+    print(f"{args.out}: {meta['count']} {meta['split']} images, extractor {meta['extractor']}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from sagan.config import load_run_config
+    from sagan.train.trainer import train
+
+    status = train(load_run_config(args.config), args.out, device=args.device)
+    print(f"{args.out}: {status['state']}, {status['it_per_s']} it/s")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from sagan.metrics.evaluate import evaluate
+
+    result = evaluate(args.run_dir, device=args.device)
+    for name, m in result["metrics"].items():
+        print(f"{name}: {m['value']:.4f} ({m['num_samples']} samples vs "
+              f"{m['reference_count']} {m['reference_split']} images)")
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from sagan.report.aggregate import aggregate, write_summary
+
+    df = aggregate(args.run_dirs)
+    write_summary(df, args.out)
+    print(f"{args.out}: {len(df)} runs")
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from sagan.report.figures import quality_vs_size, save_figure
+
+    df = pd.read_csv(args.summary, dtype={"size": str})
+    for path in save_figure(quality_vs_size(df), Path(args.out_dir) / "quality_vs_size"):
+        print(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    import yaml
+
+    from sagan.study import validate_study
+
+    path = Path(args.study)
+    if not path.is_file():
+        raise ConfigError(f"study config {path} does not exist")
+    validate_study(yaml.safe_load(path.read_text()))
+    print(f"{path}: valid")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sagan", description=__doc__)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("variants", help="list registered variants").set_defaults(fn=cmd_variants)
+
+    s = sub.add_parser("prepare", help="prepare a dataset into one uint8 file")
+    s.add_argument("dataset")
+    s.add_argument("--resolution", type=int, required=True)
+    s.add_argument("--heldout", type=int, required=True, help="held-out images")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_prepare)
+
+    s = sub.add_parser("train-extractor", help="train the domain feature extractor")
+    s.add_argument("data", help="prepared data file")
+    s.add_argument("--epochs", type=int, default=15)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_train_extractor)
+
+    s = sub.add_parser("reference", help="reference features of a real split")
+    s.add_argument("data", help="prepared data file")
+    s.add_argument("--split", default="heldout", choices=["heldout", "train"])
+    s.add_argument("--extractor", default="domain")
+    s.add_argument("--extractor-path", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_reference)
+
+    s = sub.add_parser("train", help="train one run")
+    s.add_argument("config", help="run config YAML")
+    s.add_argument("--out", required=True, help="run directory")
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("evaluate", help="score a trained run (writes metrics.json)")
+    s.add_argument("run_dir")
+    s.set_defaults(fn=cmd_evaluate)
+
+    s = sub.add_parser("aggregate", help="run folders -> one tidy CSV")
+    s.add_argument("run_dirs", nargs="+")
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_aggregate)
+
+    s = sub.add_parser("figures", help="draw figures from a summary CSV")
+    s.add_argument("summary")
+    s.add_argument("--out-dir", required=True)
+    s.set_defaults(fn=cmd_figures)
+
+    s = sub.add_parser("validate", help="check a study config without running it")
+    s.add_argument("study")
+    s.set_defaults(fn=cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        args.fn(args)
+    except (ConfigError, DataError) as err:
+        print(f"sagan {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

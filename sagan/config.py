@@ -1,0 +1,128 @@
+"""Typed run configuration. Unknown keys fail at once; the resolved config is saved per run."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from sagan.errors import ConfigError
+from sagan.io import atomic_write_text
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "digits"
+    resolution: int = 32  # image side in pixels
+    size: int | str = "full"  # training images: a count, or "full" for the whole pool
+    path: str = ""  # the prepared data file (sagan prepare)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    backbone: str = "dcgan"
+    width: int = 32  # channels of the widest-resolution stage; deeper stages double it
+    z_dim: int = 128
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    iterations: int = 2000  # generator updates
+    batch_size: int = 64
+    lr_g: float = 1e-4  # two time-scale update rule (Heusel et al. 2017), as in SAGAN
+    lr_d: float = 4e-4
+    betas: tuple[float, float] = (0.0, 0.9)
+    seed: int = 0
+    log_every: int = 10  # iterations between CSV rows
+    sample_every: int = 500  # iterations between sample grids (and log flushes)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    extractor: str = "domain"
+    extractor_path: str = ""  # the trained feature extractor file
+    reference_path: str = ""  # reference features of the held-out split
+    num_samples: int = 1000  # generated images scored
+    batch_size: int = 250
+    seed: int = 2019  # generator-side seed: two evaluations of one checkpoint agree
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    study: str = "adhoc"
+    variant: str = "dcgan"
+    variant_options: dict[str, Any] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)  # extra modules that register things
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def from_dict(cls: type[C], data: dict[str, Any] | None, where: str = "config") -> C:
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses.
+
+    Unknown keys raise a ConfigError naming the key and the allowed ones.
+    """
+    data = dict(data or {})
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; "
+            f"allowed: {', '.join(fields)}"
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, value in data.items():
+        kwargs[name] = _coerce(hints[name], value, f"{where}.{name}")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping, got {value!r}")
+        return from_dict(hint, value, where)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
+    if hint is float and is_number:
+        return float(value)
+    if hint is int and not (is_number and float(value).is_integer()):
+        raise ConfigError(f"{where} must be an integer, got {value!r}")
+    return int(value) if hint is int else value
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A plain, YAML-friendly dict (tuples become lists)."""
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, tuple | list):
+            return [plain(v) for v in x]
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        return x
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"run config {path} does not exist; write one or run the workflow")
+    return from_dict(RunConfig, yaml.safe_load(path.read_text()), where=str(path))
+
+
+def save_run_config(cfg: RunConfig, path: str | Path) -> None:
+    """Write the resolved config; an identical file is left untouched (keeps its mtime)."""
+    text = yaml.safe_dump(to_dict(cfg), sort_keys=False)
+    path = Path(path)
+    if not (path.is_file() and path.read_text() == text):
+        atomic_write_text(path, text)

@@ -1,0 +1,18 @@
+"""scikit-learn's bundled handwritten digits: 1,797 real 8x8 grey images, 10 classes, offline."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from sagan.data.registry import DATASETS, RawImages
+
+DIGITS_MAX = 16  # pixel values in the UCI digits set run 0..16
+
+
+@DATASETS.register("digits")
+def digits() -> RawImages:
+    """Handwritten digits shipped with scikit-learn (UCI, 1,797 images 8x8, 10 classes)."""
+    bunch = load_digits()
+    images = np.rint(bunch.images * (255 / DIGITS_MAX)).astype(np.uint8)[..., None]  # (N,8,8,1)
+    return RawImages(images=images, labels=bunch.target.astype(np.int64))

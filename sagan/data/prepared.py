@@ -1,0 +1,110 @@
+"""Prepare a dataset once per resolution: resized uint8 images, a held-out split, subsets.
+
+The training pool is stored in a class-balanced order, so the subset of size n is its first
+n entries: subsets are nested (the 1k subset contains the 500 one) and balanced. The
+held-out split is disjoint from the pool and never trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from sagan.data.registry import DATASETS
+from sagan.errors import ConfigError, DataError
+from sagan.io import atomic_torch_save
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    images: torch.Tensor  # (N, C, H, W) uint8
+    labels: torch.Tensor  # (N,) int64
+    train_order: torch.Tensor  # indices of the training pool, class-balanced order
+    heldout: torch.Tensor  # indices of the held-out split
+    meta: dict
+
+    def subset(self, size: int | str) -> torch.Tensor:
+        """Indices of the first ``size`` pool images ("full": the whole pool)."""
+        pool = len(self.train_order)
+        if size == "full":
+            return self.train_order
+        if not isinstance(size, int) or size <= 0:
+            raise ConfigError(f"data size must be a positive integer or 'full', got {size!r}")
+        if size > pool:
+            raise ConfigError(
+                f"data size {size} exceeds the {pool} training images of "
+                f"{self.meta['dataset']!r} (after the held-out split); use at most {pool} "
+                "or 'full'"
+            )
+        return self.train_order[:size]
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """Deterministic, antialiased (PIL bicubic) resize of (N, H, W, C) uint8 to size x size."""
+    out = np.empty((len(images), size, size, images.shape[-1]), dtype=np.uint8)
+    for i, img in enumerate(images):
+        pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
+        arr = np.asarray(pil.resize((size, size), Image.Resampling.BICUBIC))
+        out[i] = arr.reshape(size, size, -1)
+    return out
+
+
+def balanced_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """All indices, shuffled within each class, then dealt class by class (round robin)."""
+    per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+    longest = max(len(p) for p in per_class)
+    dealt = [p[i] for i in range(longest) for p in per_class if i < len(p)]
+    return np.asarray(dealt, dtype=np.int64)
+
+
+def prepare(
+    dataset: str,
+    resolution: int,
+    out: str | Path,
+    *,
+    heldout: int,
+    seed: int = 0,
+    options: dict | None = None,
+) -> PreparedData:
+    raw = DATASETS.build(dataset, options)
+    if not 0 < heldout < len(raw.images):
+        raise ConfigError(
+            f"heldout={heldout} for {dataset!r} must be between 1 and {len(raw.images) - 1}"
+        )
+    order = balanced_order(raw.labels, np.random.default_rng(seed))
+    images = resize(raw.images, resolution).transpose(0, 3, 1, 2)  # (N, C, H, W)
+    data = PreparedData(
+        images=torch.from_numpy(np.ascontiguousarray(images)),
+        labels=torch.from_numpy(raw.labels),
+        heldout=torch.from_numpy(np.sort(order[:heldout])),
+        train_order=torch.from_numpy(order[heldout:]),
+        meta={
+            "format": FORMAT_VERSION,
+            "dataset": dataset,
+            "resolution": resolution,
+            "channels": int(images.shape[1]),
+            "num_classes": int(len(np.unique(raw.labels))),
+            "seed": seed,
+        },
+    )
+    atomic_torch_save(out, data.__dict__)
+    return data
+
+
+def load_prepared(path: str | Path) -> PreparedData:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(
+            f"prepared data {path} does not exist; create it with "
+            f"'sagan prepare DATASET --resolution R --out {path}' or run the workflow"
+        )
+    try:
+        return PreparedData(**torch.load(path, weights_only=True))
+    except Exception as err:
+        raise DataError(f"prepared data {path} is unreadable ({err}); delete it and re-run") from err

@@ -1,0 +1,92 @@
+"""The offline domain extractor: a small CNN classifier trained on the dataset's training pool.
+
+Its penultimate-layer activations stand in for Inception features when those are not
+available. Distances in its feature space are labelled ``fd_domain`` / ``kid_domain``,
+never FID: they are comparable within one dataset and extractor file only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from sagan.data import PreparedData
+from sagan.errors import DataError
+from sagan.images import to_model_range
+from sagan.io import atomic_torch_save
+from sagan.metrics.extractors import EXTRACTORS
+
+
+class DomainClassifier(nn.Module):
+    """conv-BN-ReLU-pool stages down to 4x4, then a feature layer and a class layer."""
+
+    def __init__(self, channels: int, resolution: int, num_classes: int, feature_dim: int = 64):
+        super().__init__()
+        layers, c_in, side = [], channels, resolution
+        for c_out in (32, 64, 128):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),
+                       nn.MaxPool2d(2)]
+            c_in, side = c_out, side // 2
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten())
+        self.features = nn.Sequential(nn.Linear(c_in * 16, feature_dim), nn.ReLU())
+        self.classes = nn.Linear(feature_dim, num_classes)
+
+    def embed(self, pixels: Tensor) -> Tensor:
+        """(B, C, H, W) float in [0, 255] -> (B, feature_dim) penultimate activations."""
+        return self.features(self.body(to_model_range(pixels)))
+
+    def forward(self, pixels: Tensor) -> Tensor:
+        return self.classes(self.embed(pixels))
+
+
+class DomainFeatures(nn.Module):
+    """Extractor interface over a trained classifier: pixels -> penultimate features."""
+
+    def __init__(self, classifier: DomainClassifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, pixels: Tensor) -> Tensor:
+        return self.classifier.embed(pixels)
+
+
+def train_domain_classifier(data: PreparedData, out: str | Path, *, epochs: int = 15,
+                            batch_size: int = 64, feature_dim: int = 64, seed: int = 0) -> dict:
+    """Fit on the training pool, report accuracy on the held-out split, save atomically."""
+    torch.manual_seed(seed)
+    meta = data.meta
+    model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"],
+                             feature_dim)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pool = data.train_order
+    rng = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in pool[torch.randperm(len(pool), generator=rng)].split(batch_size):
+            loss = F.cross_entropy(model(data.images[idx].float()), data.labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        pred = model(data.images[data.heldout].float()).argmax(1)
+    accuracy = (pred == data.labels[data.heldout]).float().mean().item()
+    arch = {"channels": meta["channels"], "resolution": meta["resolution"],
+            "num_classes": meta["num_classes"], "feature_dim": feature_dim}
+    info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
+    atomic_torch_save(out, {"arch": arch, "state": model.state_dict(), "info": info})
+    return info
+
+
+@EXTRACTORS.register("domain")
+def domain(path: str) -> nn.Module:
+    """Penultimate features of a small classifier trained on the dataset (offline default)."""
+    if not Path(path).is_file():
+        raise DataError(f"domain extractor {path} does not exist; train it with "
+                        f"'sagan train-extractor DATA --out {path}' or run the workflow")
+    saved = torch.load(path, weights_only=True)
+    classifier = DomainClassifier(**saved["arch"])
+    classifier.load_state_dict(saved["state"])
+    return DomainFeatures(classifier)

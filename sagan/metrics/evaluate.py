@@ -1,0 +1,57 @@
+"""Score a trained run: generated images straight from G to features, then FD and KID."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import torch
+
+from sagan.config import load_run_config
+from sagan.data import load_prepared
+from sagan.errors import DataError
+from sagan.images import generate, to_pixel_range
+from sagan.io import atomic_write_json
+from sagan.metrics.distances import frechet_distance, kernel_distance
+from sagan.metrics.extractors import extract, load_extractor
+from sagan.metrics.reference import load_reference
+from sagan.models import build_models
+from sagan.registry import load_plugins
+from sagan.train.status import read_status
+
+
+def load_generator(run_dir: Path, device: str = "cpu") -> torch.nn.Module:
+    cfg = load_run_config(run_dir / "config.yaml")
+    load_plugins(cfg.plugins)
+    meta = load_prepared(cfg.data.path).meta
+    G, _ = build_models(cfg.model, cfg.variant, cfg.variant_options,
+                        image_size=meta["resolution"], channels=meta["channels"])
+    path = run_dir / "checkpoint.pt"
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: train the run first (sagan train)")
+    G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
+    return G.to(device).eval()
+
+
+def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
+    """Write ``metrics.json`` into the run dir and return it."""
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir / "config.yaml")
+    e = cfg.eval
+    G = load_generator(run_dir, device)
+    pixels = to_pixel_range(generate(G, e.num_samples, seed=e.seed, batch_size=e.batch_size,
+                                     device=device))
+    fake = extract(load_extractor(e.extractor, e.extractor_path, device), pixels,
+                   e.batch_size, device).numpy()
+    real, ref = load_reference(e.reference_path)
+    protocol = {"extractor": e.extractor, "extractor_file": e.extractor_path,
+                "num_samples": e.num_samples, "sample_seed": e.seed,
+                "reference_split": ref["split"], "reference_count": ref["count"],
+                "library": f"clean-fid {version('clean-fid')}"}
+    metrics = {
+        f"fd_{e.extractor}": {"value": frechet_distance(fake, real), **protocol},
+        f"kid_{e.extractor}": {"value": kernel_distance(fake, real, seed=e.seed), **protocol},
+    }
+    result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
+    atomic_write_json(run_dir / "metrics.json", result)
+    return result

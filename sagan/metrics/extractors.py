@@ -1,0 +1,27 @@
+"""Feature-extractor registry: one interface, float images in [0, 255] -> (B, D) features."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from sagan.registry import Registry
+
+# An extractor is an nn.Module mapping (B, C, H, W) float pixels in [0, 255] to (B, D).
+EXTRACTORS: Registry[Callable[..., nn.Module]] = Registry("extractor")
+
+
+def load_extractor(name: str, path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    return EXTRACTORS.build(name, {"path": str(path)}).to(device).eval()
+
+
+@torch.no_grad()
+def extract(extractor: nn.Module, images: Tensor, batch_size: int = 250,
+            device: str | torch.device = "cpu") -> Tensor:
+    """Features of float [0, 255] images, batched; returns float64 on the CPU."""
+    feats = [extractor(images[i : i + batch_size].to(device)).double().cpu()
+             for i in range(0, len(images), batch_size)]
+    return torch.cat(feats)

@@ -1,0 +1,70 @@
+"""Backbone registry and the builder that places a variant's blocks into a backbone."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from torch import nn
+
+from sagan.config import ModelConfig
+from sagan.errors import ConfigError
+from sagan.models.spec import VariantSpec
+from sagan.registry import VARIANTS, Registry
+
+
+class Backbone(Protocol):
+    """Builds G and D for one image size; attention slots are keyed by feature-map side."""
+
+    def slot_channels(self) -> dict[str, dict[int, int]]:
+        """{"g": {resolution: channels}, "d": {...}}: where blocks can go, and their width."""
+        ...
+
+    def generator(self, slots: dict[int, nn.Module]) -> nn.Module: ...
+
+    def discriminator(self, slots: dict[int, nn.Module]) -> nn.Module: ...
+
+
+BACKBONES: Registry[Any] = Registry("backbone")
+
+
+def build_backbone(model: ModelConfig, *, image_size: int, channels: int) -> Backbone:
+    options = {"image_size": image_size, "channels": channels, "width": model.width}
+    return BACKBONES.build(model.backbone, {**options, "z_dim": model.z_dim})
+
+
+def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSpec:
+    spec = VARIANTS.build(name, options)
+    if not isinstance(spec, VariantSpec):
+        raise TypeError(f"variant {name!r} must return a VariantSpec, got {type(spec).__name__}")
+    return spec
+
+
+def check_slots(spec: VariantSpec, backbone: Backbone, variant: str, backbone_name: str) -> None:
+    """A slot at a resolution the backbone lacks is a config error naming the ones it has."""
+    have = backbone.slot_channels()
+    for net, slots in (("g", spec.g_slots), ("d", spec.d_slots)):
+        bad = sorted(set(slots) - set(have[net]))
+        if bad:
+            raise ConfigError(
+                f"variant {variant!r} puts a block in {net.upper()} at feature-map "
+                f"resolution(s) {bad}, but backbone {backbone_name!r} at this image size has "
+                f"{net.upper()} resolutions {sorted(have[net])}"
+            )
+
+
+def build_models(
+    model: ModelConfig,
+    variant: str,
+    variant_options: dict[str, Any] | None,
+    *,
+    image_size: int,
+    channels: int,
+) -> tuple[nn.Module, nn.Module]:
+    """G and D of ``variant`` on the configured backbone."""
+    spec = build_variant(variant, variant_options)
+    backbone = build_backbone(model, image_size=image_size, channels=channels)
+    check_slots(spec, backbone, variant, model.backbone)
+    width = backbone.slot_channels()
+    g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
+    d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
+    return backbone.generator(g_blocks), backbone.discriminator(d_blocks)

@@ -1,0 +1,110 @@
+"""Name -> builder registries (variants, datasets, backbones, extractors).
+
+Plug-in packages register builders on import with a decorator. The core loads the
+packages listed under the ``sagan.plugins`` entry-point group (and any module named in a
+config's ``plugins``) and never imports a variant by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from sagan.errors import ConfigError
+
+T = TypeVar("T", bound=Callable[..., Any])
+
+PLUGIN_GROUP = "sagan.plugins"
+_loaded_plugins: set[str] = set()
+
+
+def load_plugins(extra_modules: Iterable[str] = ()) -> None:
+    """Import every installed plug-in package and the given extra modules (once each)."""
+    names = [ep.value for ep in entry_points(group=PLUGIN_GROUP)] + list(extra_modules)
+    for name in names:
+        if name in _loaded_plugins:
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ConfigError(
+                f"plug-in module {name!r} cannot be imported ({err}); "
+                "install it or fix the name under 'plugins'"
+            ) from err
+        _loaded_plugins.add(name)
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    name: str
+    builder: T
+    description: str
+    tags: frozenset[str]
+
+
+class Registry(Generic[T]):
+    """Builders by name. Registering a name twice raises; unknown names list the known ones."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry[T]] = {}
+
+    def register(self, name: str, *, tags: Iterable[str] = ()) -> Callable[[T], T]:
+        def decorator(builder: T) -> T:
+            if name in self._entries:
+                other = self._entries[name].builder
+                raise ValueError(
+                    f"{self.kind} {name!r} is already registered by "
+                    f"{other.__module__}.{other.__qualname__}; pick another name"
+                )
+            doc = inspect.getdoc(builder) or ""
+            self._entries[name] = Entry(name, builder, doc.split("\n")[0], frozenset(tags))
+            return builder
+
+        return decorator
+
+    def unregister(self, name: str) -> None:
+        """Remove a name (for tests that register throwaway entries)."""
+        self._entries.pop(name, None)
+
+    def entries(self, tag: str | None = None) -> list[Entry[T]]:
+        load_plugins()
+        return [e for _, e in sorted(self._entries.items()) if tag is None or tag in e.tags]
+
+    def names(self, tag: str | None = None) -> list[str]:
+        return [e.name for e in self.entries(tag)]
+
+    def get(self, name: str) -> Entry[T]:
+        load_plugins()
+        if name not in self._entries:
+            raise ConfigError(
+                f"unknown {self.kind} {name!r}; registered {self.kind}s: "
+                f"{', '.join(sorted(self._entries)) or '(none)'}"
+            )
+        return self._entries[name]
+
+    def build(self, name: str, options: dict[str, Any] | None = None) -> Any:
+        """Call the builder with keyword options; an unknown option names the allowed ones."""
+        builder = self.get(name).builder
+        options = dict(options or {})
+        params = inspect.signature(builder).parameters
+        unknown = sorted(set(options) - set(params))
+        if unknown:
+            allowed = ", ".join(params) or "(none)"
+            raise ConfigError(
+                f"{self.kind} {name!r} has no option(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {allowed}"
+            )
+        return builder(**options)
+
+
+VARIANTS: Registry[Callable[..., Any]] = Registry("variant")
+
+
+def register_variant(name: str, *, tags: Iterable[str] = ("image",)) -> Callable[[T], T]:
+    """Register a variant builder: keyword options -> ``sagan.models.VariantSpec``."""
+    return VARIANTS.register(name, tags=tags)

@@ -1,0 +1,75 @@
+"""A study: datasets x variants x sizes x seeds, expanded into run configs, checked up front.
+
+Pure functions over the study dict (as loaded from YAML), so the workflow, the CLI and the
+tests share one definition of what a study means and what is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig, from_dict
+from sagan.data import DATASETS
+from sagan.errors import ConfigError
+from sagan.metrics import EXTRACTORS
+from sagan.models import build_backbone, build_variant
+from sagan.models.backbone import check_slots
+from sagan.registry import load_plugins
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str
+    variant: str
+    size: int | str
+    seed: int
+
+    @property
+    def path(self) -> str:
+        """The run's folder below ``results/runs/<study>/``."""
+        return f"{self.dataset}/{self.variant}/n{self.size}/s{self.seed}"
+
+
+def runs(study: dict[str, Any]) -> list[Run]:
+    return [Run(d, v, n, s) for d in study["datasets"] for v in study["variants"]
+            for n in study["sizes"] for s in study["seeds"]]
+
+
+def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunConfig:
+    """The resolved config of one run; ``paths`` holds data, extractor and reference files."""
+    ds = study["datasets"][run.dataset]
+    base = RunConfig(
+        study=study["study"], variant=run.variant,
+        variant_options=dict(study["variants"][run.variant] or {}),
+        plugins=list(study.get("plugins", [])),
+        data=DataConfig(dataset=run.dataset, resolution=ds["resolution"], size=run.size,
+                        path=paths["data"]),
+        model=from_dict(ModelConfig, study.get("model"), "model"),
+        train=from_dict(TrainConfig, study.get("train"), "train"),
+        eval=from_dict(EvalConfig, study.get("evaluation"), "evaluation"),
+    )
+    return replace(base, train=replace(base.train, seed=run.seed),
+                   eval=replace(base.eval, extractor_path=paths["extractor"],
+                                reference_path=paths["reference"]))
+
+
+def validate_study(study: dict[str, Any]) -> None:
+    """Every name known, every option accepted, every slot placeable; else one ConfigError."""
+    load_plugins(study.get("plugins", []))
+    model = from_dict(ModelConfig, study.get("model"), "model")
+    from_dict(TrainConfig, study.get("train"), "train")
+    evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
+    EXTRACTORS.get(evaluation.extractor)
+    for size in study["sizes"]:
+        if size != "full" and not (isinstance(size, int) and size > 0):
+            raise ConfigError(f"sizes: {size!r} is not a positive integer or 'full'")
+    for name, ds in study["datasets"].items():
+        DATASETS.get(name)
+        backbone = build_backbone(model, image_size=ds["resolution"], channels=3)
+        for variant, options in study["variants"].items():
+            try:
+                spec = build_variant(variant, options or {})
+            except TypeError as err:  # a bad option value the builder rejected
+                raise ConfigError(f"variants.{variant}: {err}") from err
+            check_slots(spec, backbone, variant, model.backbone)

@@ -1,0 +1,148 @@
+"""The training loop: hinge loss, Adam with two time-scales, logs, sample grids, checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from sagan.config import RunConfig, save_run_config, to_dict
+from sagan.data import load_prepared
+from sagan.images import save_grid, to_model_range
+from sagan.io import atomic_torch_save, atomic_write_text
+from sagan.models import build_models
+from sagan.registry import load_plugins
+from sagan.train.losses import hinge_d, hinge_g
+from sagan.train.status import write_status
+
+SAMPLE_GRID = 64  # images in each sample grid (8 x 8)
+
+
+@dataclass
+class Models:
+    G: nn.Module
+    D: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+
+
+def build(cfg: RunConfig, image_size: int, channels: int, device: torch.device) -> Models:
+    torch.manual_seed(cfg.train.seed)
+    G, D = build_models(cfg.model, cfg.variant, cfg.variant_options,
+                        image_size=image_size, channels=channels)
+    G, D = G.to(device), D.to(device)
+    t = cfg.train
+    return Models(G, D, torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas),
+                  torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas))
+
+
+def batches(images: Tensor, batch_size: int, seed: int):
+    """Endless shuffled batches of the uint8 images, in [-1, 1]; order fixed by the seed."""
+    rng = torch.Generator().manual_seed(seed)
+    while True:
+        perm = torch.randperm(len(images), generator=rng)
+        for start in range(0, len(perm) - batch_size + 1, batch_size):
+            yield to_model_range(images[perm[start : start + batch_size].to(images.device)])
+
+
+def d_step(m: Models, real: Tensor, z: Tensor) -> dict[str, float]:
+    with torch.no_grad():  # fakes for D need no graph through G
+        fake = m.G(z)
+    real_logits, fake_logits = m.D(real), m.D(fake)
+    loss = hinge_d(real_logits, fake_logits)
+    m.opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    m.opt_d.step()
+    return {"loss_d": loss.item(), "d_real": real_logits.mean().item(),
+            "d_fake": fake_logits.mean().item()}
+
+
+def g_step(m: Models, z: Tensor) -> dict[str, float]:
+    loss = hinge_g(m.D(m.G(z)))
+    m.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    m.opt_g.step()
+    return {"loss_g": loss.item()}
+
+
+def gammas(m: Models) -> dict[str, float]:
+    """Every attention layer's residual weight gamma, named by where it sits."""
+    out = {}
+    for net, model in (("G", m.G), ("D", m.D)):
+        for name, p in model.named_parameters():
+            if name.endswith("gamma") and p.numel() == 1:
+                out[f"gamma:{net}.{name.removesuffix('.gamma')}"] = p.item()
+    return out
+
+
+def write_log(rows: list[dict], path: Path) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def train(cfg: RunConfig, run_dir: str | Path, *, device: str = "cpu",
+          progress: bool = True) -> dict:
+    """Train one run into ``run_dir``; returns the final status. Failures are recorded too."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_run_config(cfg, run_dir / "config.yaml")
+    write_status(run_dir, "running")
+    try:
+        return _train(cfg, run_dir, torch.device(device), progress)
+    except Exception as err:
+        write_status(run_dir, "failed", reason=f"{type(err).__name__}: {err}")
+        raise
+
+
+def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) -> dict:
+    load_plugins(cfg.plugins)
+    data = load_prepared(cfg.data.path)
+    images = data.images[data.subset(cfg.data.size)].to(device)  # whole subset in memory
+    m = build(cfg, data.meta["resolution"], data.meta["channels"], device)
+    t = cfg.train
+    z_fixed = torch.randn(SAMPLE_GRID, cfg.model.z_dim,
+                          generator=torch.Generator().manual_seed(t.seed)).to(device)
+    real_batches = batches(images, min(t.batch_size, len(images)), t.seed)
+    rows: list[dict] = []
+    bar = tqdm(range(1, t.iterations + 1), desc=f"{cfg.variant} n={cfg.data.size}",
+               disable=not progress, mininterval=1 if sys.stderr.isatty() else 30)
+    start = time.perf_counter()
+    for it in bar:
+        z = torch.randn(t.batch_size, cfg.model.z_dim, device=device)
+        stats = d_step(m, next(real_batches), z)
+        stats |= g_step(m, torch.randn(t.batch_size, cfg.model.z_dim, device=device))
+        if it % t.log_every == 0 or it == t.iterations:
+            rows.append({"iteration": it, "seconds": round(time.perf_counter() - start, 3),
+                         **stats, **gammas(m)})
+            bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}")
+        if it % t.sample_every == 0 or it == t.iterations:
+            _snapshot(m, z_fixed, rows, run_dir, it)
+    seconds = time.perf_counter() - start
+    atomic_torch_save(run_dir / "checkpoint.pt", {
+        "G": m.G.state_dict(), "D": m.D.state_dict(), "opt_g": m.opt_g.state_dict(),
+        "opt_d": m.opt_d.state_dict(), "iteration": t.iterations, "config": to_dict(cfg)})
+    return write_status(
+        run_dir, "done", iterations=t.iterations, train_seconds=round(seconds, 3),
+        it_per_s=round(t.iterations / seconds, 3), train_images=len(images),
+        params_g=sum(p.numel() for p in m.G.parameters()),
+        params_d=sum(p.numel() for p in m.D.parameters()))
+
+
+def _snapshot(m: Models, z: Tensor, rows: list[dict], run_dir: Path, it: int) -> None:
+    """Sample grid from the fixed latents, and the log so far (both atomic)."""
+    m.G.eval()
+    with torch.no_grad():
+        save_grid(m.G(z), run_dir / "samples" / f"iter_{it:06d}.png")
+    m.G.train()
+    if rows:
+        write_log(rows, run_dir / "log.csv")

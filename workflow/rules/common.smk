@@ -1,0 +1,73 @@
+# Shared by every stage: the checked study, its runs, and the paths of everything derived.
+import sys
+
+from sagan.errors import ConfigError
+from sagan.study import Run, run_config, runs, validate_study
+
+try:
+    validate_study(config)
+except ConfigError as err:
+    raise WorkflowError(f"invalid study config: {err}") from None
+
+STUDY = config["study"]
+RUNS = runs(config)
+# The sagan CLI of this very interpreter (works without an activated environment).
+SAGAN = f'"{sys.executable}" -m sagan.cli'
+PYTHON = f'"{sys.executable}"'
+
+DATA = "results/data/{dataset}/r{resolution}/images.pt"
+EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
+REFERENCE = "results/features/{dataset}/r{resolution}/{extractor}/{split}.pt"
+RUN_DIR = "results/runs/{study}/{dataset}/{variant}/n{size}/s{seed}"
+SUMMARY = "results/summary.csv"
+
+
+wildcard_constraints:
+    study=r"[A-Za-z0-9_.-]+",
+    dataset=r"[A-Za-z0-9_-]+",
+    variant=r"[A-Za-z0-9_-]+",
+    resolution=r"\d+",
+    size=r"\d+|full",
+    seed=r"\d+",
+    extractor=r"[A-Za-z0-9_-]+",
+    split=r"heldout|train",
+
+
+def resolution(dataset):
+    return config["datasets"][dataset]["resolution"]
+
+
+def data_file(dataset):
+    return DATA.format(dataset=dataset, resolution=resolution(dataset))
+
+
+def extractor_file(dataset):
+    return EXTRACTOR.format(dataset=dataset, resolution=resolution(dataset))
+
+
+def reference_file(dataset, split="heldout"):
+    extractor = config.get("evaluation", {}).get("extractor", "domain")
+    return REFERENCE.format(
+        dataset=dataset, resolution=resolution(dataset), extractor=extractor, split=split
+    )
+
+
+def run_of(w):
+    size = w.size if w.size == "full" else int(w.size)
+    return Run(w.dataset, w.variant, size, int(w.seed))
+
+
+def run_dir(run):
+    return f"results/runs/{STUDY}/{run.path}"
+
+
+def resolved_config(w):
+    """The run's full config as a plain dict (a param: a change re-runs the run)."""
+    from sagan.config import to_dict
+
+    paths = {
+        "data": data_file(w.dataset),
+        "extractor": extractor_file(w.dataset),
+        "reference": reference_file(w.dataset),
+    }
+    return to_dict(run_config(config, run_of(w), paths))

@@ -1,0 +1,41 @@
+rule train_extractor:
+    input:
+        DATA,
+    output:
+        EXTRACTOR,
+    params:
+        epochs=config.get("extractor", {}).get("epochs", 15),
+    log:
+        "results/logs/extractor/{dataset}_r{resolution}.log",
+    threads: 2
+    shell:
+        "{SAGAN} --threads {threads} train-extractor {input} --epochs {params.epochs}"
+        " --out {output} > {log} 2>&1"
+
+
+rule reference_features:
+    input:
+        data=DATA,
+        extractor=EXTRACTOR,
+    output:
+        REFERENCE,
+    log:
+        "results/logs/reference/{dataset}_r{resolution}_{extractor}_{split}.log",
+    shell:
+        "{SAGAN} --threads 1 reference {input.data} --split {wildcards.split}"
+        " --extractor {wildcards.extractor} --extractor-path {input.extractor}"
+        " --out {output} > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        checkpoint=RUN_DIR + "/checkpoint.pt",
+        extractor=lambda w: extractor_file(w.dataset),
+        reference=lambda w: reference_file(w.dataset),
+    output:
+        RUN_DIR + "/metrics.json",
+    log:
+        RUN_DIR + "/evaluate.log",
+    threads: 1
+    shell:
+        "{SAGAN} --threads {threads} evaluate $(dirname {output}) > {log} 2>&1"
