@@ -9,9 +9,11 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-if "study" not in config:  # no --configfile: the embedded default, with any --config on top
+DEFAULT_STUDY = Path(workflow.basedir, "config/default.yaml")
 
-    config.update({**yaml.safe_load(Path(workflow.basedir, "config/default.yaml").read_text()), **config})
+# No --configfile given: the embedded default study, with any --config values on top.
+if "study" not in config:
+    config.update(yaml.safe_load(DEFAULT_STUDY.read_text()) | dict(config))
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -25,8 +27,8 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         SUMMARY,
         FIGURES,
         REPORTS,
-    default_target: True

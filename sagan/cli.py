@@ -24,8 +24,10 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     from sagan.data import prepare
 
     data = prepare(args.dataset, args.resolution, args.out, heldout=args.heldout, seed=args.seed)
-    print(f"{args.out}: {len(data.images)} images, {len(data.train_order)} in the training "
-          f"pool, {len(data.heldout)} held out")
+    print(
+        f"{args.out}: {len(data.images)} images, {len(data.train_order)} in the training "
+        f"pool, {len(data.heldout)} held out"
+    )
 
 
 def cmd_train_extractor(args: argparse.Namespace) -> None:
@@ -40,8 +42,14 @@ def cmd_reference(args: argparse.Namespace) -> None:
     from sagan.data import load_prepared
     from sagan.metrics.reference import compute_reference
 
-    meta = compute_reference(load_prepared(args.data), args.split, args.extractor,
-                             args.extractor_path, args.out, device=args.device)
+    meta = compute_reference(
+        load_prepared(args.data),
+        args.split,
+        args.extractor,
+        args.extractor_path,
+        args.out,
+        device=args.device,
+    )
     print(f"{args.out}: {meta['count']} {meta['split']} images, extractor {meta['extractor']}")
 
 
@@ -58,8 +66,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     result = evaluate(args.run_dir, device=args.device)
     for name, m in result["metrics"].items():
-        print(f"{name}: {m['value']:.4f} ({m['num_samples']} samples vs "
-              f"{m['reference_count']} {m['reference_split']} images)")
+        print(
+            f"{name}: {m['value']:.4f} ({m['num_samples']} samples vs "
+            f"{m['reference_count']} {m['reference_split']} images)"
+        )
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:

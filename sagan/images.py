@@ -27,16 +27,28 @@ def to_pixel_range(images: Tensor) -> Tensor:
 
 def save_grid(images: Tensor, path: str | Path, nrow: int = 8) -> None:
     """A PNG grid of [-1, 1] images, written atomically."""
-    grid = make_grid(images.detach().cpu().float(), nrow=nrow, padding=2, normalize=True,
-                     value_range=(-1, 1), pad_value=1.0)
+    grid = make_grid(
+        images.detach().cpu().float(),
+        nrow=nrow,
+        padding=2,
+        normalize=True,
+        value_range=(-1, 1),
+        pad_value=1.0,
+    )
     buf = io.BytesIO()
     save_image(grid, buf, format="png")
     atomic_write_bytes(path, buf.getvalue())
 
 
 @torch.no_grad()
-def generate(generator: torch.nn.Module, n: int, *, seed: int, batch_size: int,
-             device: torch.device | str = "cpu") -> Tensor:
+def generate(
+    generator: torch.nn.Module,
+    n: int,
+    *,
+    seed: int,
+    batch_size: int,
+    device: torch.device | str = "cpu",
+) -> Tensor:
     """n images in [-1, 1] from latents drawn by a generator of their own, seeded."""
     rng = torch.Generator().manual_seed(seed)
     z_dim = generator.z_dim

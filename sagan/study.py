@@ -32,26 +32,37 @@ class Run:
 
 
 def runs(study: dict[str, Any]) -> list[Run]:
-    return [Run(d, v, n, s) for d in study["datasets"] for v in study["variants"]
-            for n in study["sizes"] for s in study["seeds"]]
+    return [
+        Run(d, v, n, s)
+        for d in study["datasets"]
+        for v in study["variants"]
+        for n in study["sizes"]
+        for s in study["seeds"]
+    ]
 
 
 def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunConfig:
     """The resolved config of one run; ``paths`` holds data, extractor and reference files."""
     ds = study["datasets"][run.dataset]
     base = RunConfig(
-        study=study["study"], variant=run.variant,
+        study=study["study"],
+        variant=run.variant,
         variant_options=dict(study["variants"][run.variant] or {}),
         plugins=list(study.get("plugins", [])),
-        data=DataConfig(dataset=run.dataset, resolution=ds["resolution"], size=run.size,
-                        path=paths["data"]),
+        data=DataConfig(
+            dataset=run.dataset, resolution=ds["resolution"], size=run.size, path=paths["data"]
+        ),
         model=from_dict(ModelConfig, study.get("model"), "model"),
         train=from_dict(TrainConfig, study.get("train"), "train"),
         eval=from_dict(EvalConfig, study.get("evaluation"), "evaluation"),
     )
-    return replace(base, train=replace(base.train, seed=run.seed),
-                   eval=replace(base.eval, extractor_path=paths["extractor"],
-                                reference_path=paths["reference"]))
+    return replace(
+        base,
+        train=replace(base.train, seed=run.seed),
+        eval=replace(
+            base.eval, extractor_path=paths["extractor"], reference_path=paths["reference"]
+        ),
+    )
 
 
 def validate_study(study: dict[str, Any]) -> None:

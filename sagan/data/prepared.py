@@ -107,4 +107,6 @@ def load_prepared(path: str | Path) -> PreparedData:
     try:
         return PreparedData(**torch.load(path, weights_only=True))
     except Exception as err:
-        raise DataError(f"prepared data {path} is unreadable ({err}); delete it and re-run") from err
+        raise DataError(
+            f"prepared data {path} is unreadable ({err}); delete it and re-run"
+        ) from err

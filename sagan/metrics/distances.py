@@ -16,8 +16,14 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     return float(cleanfid.frechet_distance(*gaussian_stats(feats_a), *gaussian_stats(feats_b)))
 
 
-def kernel_distance(feats_a: np.ndarray, feats_b: np.ndarray, *, seed: int = 0,
-                    num_subsets: int = 100, max_subset_size: int = 1000) -> float:
+def kernel_distance(
+    feats_a: np.ndarray,
+    feats_b: np.ndarray,
+    *,
+    seed: int = 0,
+    num_subsets: int = 100,
+    max_subset_size: int = 1000,
+) -> float:
     """KID (Bińkowski et al. 2018), clean-fid's implementation, with its subsets seeded.
 
     clean-fid draws subsets from numpy's global RNG; we seed it and restore it afterwards so
@@ -26,7 +32,10 @@ def kernel_distance(feats_a: np.ndarray, feats_b: np.ndarray, *, seed: int = 0,
     state = np.random.get_state()
     np.random.seed(seed)
     try:
-        return float(cleanfid.kernel_distance(feats_a, feats_b, num_subsets=num_subsets,
-                                              max_subset_size=max_subset_size))
+        return float(
+            cleanfid.kernel_distance(
+                feats_a, feats_b, num_subsets=num_subsets, max_subset_size=max_subset_size
+            )
+        )
     finally:
         np.random.set_state(state)

@@ -27,8 +27,12 @@ class DomainClassifier(nn.Module):
         super().__init__()
         layers, c_in, side = [], channels, resolution
         for c_out in (32, 64, 128):
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),
-                       nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             c_in, side = c_out, side // 2
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten())
         self.features = nn.Sequential(nn.Linear(c_in * 16, feature_dim), nn.ReLU())
@@ -53,13 +57,19 @@ class DomainFeatures(nn.Module):
         return self.classifier.embed(pixels)
 
 
-def train_domain_classifier(data: PreparedData, out: str | Path, *, epochs: int = 15,
-                            batch_size: int = 64, feature_dim: int = 64, seed: int = 0) -> dict:
+def train_domain_classifier(
+    data: PreparedData,
+    out: str | Path,
+    *,
+    epochs: int = 15,
+    batch_size: int = 64,
+    feature_dim: int = 64,
+    seed: int = 0,
+) -> dict:
     """Fit on the training pool, report accuracy on the held-out split, save atomically."""
     torch.manual_seed(seed)
     meta = data.meta
-    model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"],
-                             feature_dim)
+    model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"], feature_dim)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     pool = data.train_order
     rng = torch.Generator().manual_seed(seed)
@@ -73,8 +83,12 @@ def train_domain_classifier(data: PreparedData, out: str | Path, *, epochs: int 
     with torch.no_grad():
         pred = model(data.images[data.heldout].float()).argmax(1)
     accuracy = (pred == data.labels[data.heldout]).float().mean().item()
-    arch = {"channels": meta["channels"], "resolution": meta["resolution"],
-            "num_classes": meta["num_classes"], "feature_dim": feature_dim}
+    arch = {
+        "channels": meta["channels"],
+        "resolution": meta["resolution"],
+        "num_classes": meta["num_classes"],
+        "feature_dim": feature_dim,
+    }
     info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
     atomic_torch_save(out, {"arch": arch, "state": model.state_dict(), "info": info})
     return info
@@ -84,8 +98,10 @@ def train_domain_classifier(data: PreparedData, out: str | Path, *, epochs: int 
 def domain(path: str) -> nn.Module:
     """Penultimate features of a small classifier trained on the dataset (offline default)."""
     if not Path(path).is_file():
-        raise DataError(f"domain extractor {path} does not exist; train it with "
-                        f"'sagan train-extractor DATA --out {path}' or run the workflow")
+        raise DataError(
+            f"domain extractor {path} does not exist; train it with "
+            f"'sagan train-extractor DATA --out {path}' or run the workflow"
+        )
     saved = torch.load(path, weights_only=True)
     classifier = DomainClassifier(**saved["arch"])
     classifier.load_state_dict(saved["state"])

@@ -24,8 +24,13 @@ def load_generator(run_dir: Path, device: str = "cpu") -> torch.nn.Module:
     cfg = load_run_config(run_dir / "config.yaml")
     load_plugins(cfg.plugins)
     meta = load_prepared(cfg.data.path).meta
-    G, _ = build_models(cfg.model, cfg.variant, cfg.variant_options,
-                        image_size=meta["resolution"], channels=meta["channels"])
+    G, _ = build_models(
+        cfg.model,
+        cfg.variant,
+        cfg.variant_options,
+        image_size=meta["resolution"],
+        channels=meta["channels"],
+    )
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
@@ -39,15 +44,22 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     cfg = load_run_config(run_dir / "config.yaml")
     e = cfg.eval
     G = load_generator(run_dir, device)
-    pixels = to_pixel_range(generate(G, e.num_samples, seed=e.seed, batch_size=e.batch_size,
-                                     device=device))
-    fake = extract(load_extractor(e.extractor, e.extractor_path, device), pixels,
-                   e.batch_size, device).numpy()
+    pixels = to_pixel_range(
+        generate(G, e.num_samples, seed=e.seed, batch_size=e.batch_size, device=device)
+    )
+    fake = extract(
+        load_extractor(e.extractor, e.extractor_path, device), pixels, e.batch_size, device
+    ).numpy()
     real, ref = load_reference(e.reference_path)
-    protocol = {"extractor": e.extractor, "extractor_file": e.extractor_path,
-                "num_samples": e.num_samples, "sample_seed": e.seed,
-                "reference_split": ref["split"], "reference_count": ref["count"],
-                "library": f"clean-fid {version('clean-fid')}"}
+    protocol = {
+        "extractor": e.extractor,
+        "extractor_file": e.extractor_path,
+        "num_samples": e.num_samples,
+        "sample_seed": e.seed,
+        "reference_split": ref["split"],
+        "reference_count": ref["count"],
+        "library": f"clean-fid {version('clean-fid')}",
+    }
     metrics = {
         f"fd_{e.extractor}": {"value": frechet_distance(fake, real), **protocol},
         f"kid_{e.extractor}": {"value": kernel_distance(fake, real, seed=e.seed), **protocol},

@@ -19,9 +19,12 @@ def load_extractor(name: str, path: str | Path, device: str | torch.device = "cp
 
 
 @torch.no_grad()
-def extract(extractor: nn.Module, images: Tensor, batch_size: int = 250,
-            device: str | torch.device = "cpu") -> Tensor:
+def extract(
+    extractor: nn.Module, images: Tensor, batch_size: int = 250, device: str | torch.device = "cpu"
+) -> Tensor:
     """Features of float [0, 255] images, batched; returns float64 on the CPU."""
-    feats = [extractor(images[i : i + batch_size].to(device)).double().cpu()
-             for i in range(0, len(images), batch_size)]
+    feats = [
+        extractor(images[i : i + batch_size].to(device)).double().cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return torch.cat(feats)

@@ -21,14 +21,26 @@ def split_indices(data: PreparedData, split: str) -> torch.Tensor:
     return data.heldout if split == "heldout" else data.train_order
 
 
-def compute_reference(data: PreparedData, split: str, extractor: str, extractor_path: str | Path,
-                      out: str | Path, *, device: str = "cpu") -> dict:
+def compute_reference(
+    data: PreparedData,
+    split: str,
+    extractor: str,
+    extractor_path: str | Path,
+    out: str | Path,
+    *,
+    device: str = "cpu",
+) -> dict:
     net = load_extractor(extractor, extractor_path, device)
     pixels = data.images[split_indices(data, split)].float()
     features = extract(net, pixels, device=device)
-    meta = {"dataset": data.meta["dataset"], "resolution": data.meta["resolution"],
-            "split": split, "count": len(features), "extractor": extractor,
-            "extractor_file": str(extractor_path)}
+    meta = {
+        "dataset": data.meta["dataset"],
+        "resolution": data.meta["resolution"],
+        "split": split,
+        "count": len(features),
+        "extractor": extractor,
+        "extractor_file": str(extractor_path),
+    }
     atomic_torch_save(out, {"features": features, "meta": meta})
     return meta
 
@@ -36,7 +48,9 @@ def compute_reference(data: PreparedData, split: str, extractor: str, extractor_
 def load_reference(path: str | Path) -> tuple[np.ndarray, dict]:
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"reference features {path} do not exist; create them with "
-                        "'sagan reference ...' or run the workflow")
+        raise DataError(
+            f"reference features {path} do not exist; create them with "
+            "'sagan reference ...' or run the workflow"
+        )
     saved = torch.load(path, weights_only=True)
     return saved["features"].numpy(), saved["meta"]

@@ -4,5 +4,11 @@ from sagan.models import dcgan  # noqa: F401  (registers the built-in backbones)
 from sagan.models.backbone import BACKBONES, build_backbone, build_models, build_variant
 from sagan.models.spec import BlockFactory, VariantSpec
 
-__all__ = ["BACKBONES", "BlockFactory", "VariantSpec", "build_backbone", "build_models",
-           "build_variant"]
+__all__ = [
+    "BACKBONES",
+    "BlockFactory",
+    "VariantSpec",
+    "build_backbone",
+    "build_models",
+    "build_variant",
+]

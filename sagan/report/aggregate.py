@@ -14,23 +14,29 @@ from sagan.io import atomic_write_text
 from sagan.train.status import read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
-STATUS_COLUMNS = ["iterations", "train_images", "train_seconds", "it_per_s", "params_g",
-                  "params_d"]
+STATUS_COLUMNS = ["iterations", "train_images", "train_seconds", "it_per_s", "params_g", "params_d"]
 
 
 def run_row(run_dir: Path) -> dict:
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     status = read_status(run_dir)
-    row = {"study": cfg["study"], "dataset": cfg["data"]["dataset"], "variant": cfg["variant"],
-           "size": str(cfg["data"]["size"]), "seed": cfg["train"]["seed"]}
+    row = {
+        "study": cfg["study"],
+        "dataset": cfg["data"]["dataset"],
+        "variant": cfg["variant"],
+        "size": str(cfg["data"]["size"]),
+        "seed": cfg["train"]["seed"],
+    }
     row |= {k: status.get(k, math.nan) for k in STATUS_COLUMNS}
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())["metrics"]
         row |= {name: m["value"] for name, m in metrics.items()}
         first = next(iter(metrics.values()), {})
-        row |= {"num_samples": first.get("num_samples"),
-                "reference_split": first.get("reference_split")}
+        row |= {
+            "num_samples": first.get("num_samples"),
+            "reference_split": first.get("reference_split"),
+        }
     row["status"] = status["state"]
     return row
 

@@ -42,20 +42,29 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     metrics = [c for c in df.columns if c.startswith(("fd_", "kid_"))]
     fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(TWO_COLUMN_WIDTH, 2.4))
     for ax, metric in zip(axes, metrics, strict=False):
-        sns.lineplot(done, x="train_images", y=metric, hue="variant", marker="o",
-                     errorbar=("ci", 95), ax=ax, legend=ax is axes[0])
-        sns.scatterplot(done, x="train_images", y=metric, hue="variant", alpha=0.4, s=12,
-                        ax=ax, legend=False)
+        sns.lineplot(
+            done,
+            x="train_images",
+            y=metric,
+            hue="variant",
+            marker="o",
+            errorbar=("ci", 95),
+            ax=ax,
+            legend=ax is axes[0],
+        )
+        sns.scatterplot(
+            done, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax, legend=False
+        )
         ax.set_xscale("log")
         ax.set_xlabel("training images")
         ax.set_ylabel(metric.replace("_", " ").upper().replace("DOMAIN", "(domain)"))
-    sns.barplot(done, x="variant", y="it_per_s", hue="variant", errorbar=("ci", 95),
-                ax=axes[-1])
+    sns.barplot(done, x="variant", y="it_per_s", hue="variant", errorbar=("ci", 95), ax=axes[-1])
     axes[-1].set_ylabel("training it/s (higher is faster)")
     axes[-1].set_xlabel("")
     if axes[0].get_legend():
         sns.move_legend(axes[0], "upper right", title=None, frameon=True)
-    fig.suptitle(f"{', '.join(done['study'].unique())}: quality vs data size, and speed",
-                 fontsize=9)
+    fig.suptitle(
+        f"{', '.join(done['study'].unique())}: quality vs data size, and speed", fontsize=9
+    )
     fig.tight_layout()
     return fig

@@ -35,12 +35,17 @@ class Models:
 
 def build(cfg: RunConfig, image_size: int, channels: int, device: torch.device) -> Models:
     torch.manual_seed(cfg.train.seed)
-    G, D = build_models(cfg.model, cfg.variant, cfg.variant_options,
-                        image_size=image_size, channels=channels)
+    G, D = build_models(
+        cfg.model, cfg.variant, cfg.variant_options, image_size=image_size, channels=channels
+    )
     G, D = G.to(device), D.to(device)
     t = cfg.train
-    return Models(G, D, torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas),
-                  torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas))
+    return Models(
+        G,
+        D,
+        torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas),
+        torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas),
+    )
 
 
 def batches(images: Tensor, batch_size: int, seed: int):
@@ -60,8 +65,11 @@ def d_step(m: Models, real: Tensor, z: Tensor) -> dict[str, float]:
     m.opt_d.zero_grad(set_to_none=True)
     loss.backward()
     m.opt_d.step()
-    return {"loss_d": loss.item(), "d_real": real_logits.mean().item(),
-            "d_fake": fake_logits.mean().item()}
+    return {
+        "loss_d": loss.item(),
+        "d_real": real_logits.mean().item(),
+        "d_fake": fake_logits.mean().item(),
+    }
 
 
 def g_step(m: Models, z: Tensor) -> dict[str, float]:
@@ -90,8 +98,9 @@ def write_log(rows: list[dict], path: Path) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-def train(cfg: RunConfig, run_dir: str | Path, *, device: str = "cpu",
-          progress: bool = True) -> dict:
+def train(
+    cfg: RunConfig, run_dir: str | Path, *, device: str = "cpu", progress: bool = True
+) -> dict:
     """Train one run into ``run_dir``; returns the final status. Failures are recorded too."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -110,32 +119,58 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     images = data.images[data.subset(cfg.data.size)].to(device)  # whole subset in memory
     m = build(cfg, data.meta["resolution"], data.meta["channels"], device)
     t = cfg.train
-    z_fixed = torch.randn(SAMPLE_GRID, cfg.model.z_dim,
-                          generator=torch.Generator().manual_seed(t.seed)).to(device)
+    z_fixed = torch.randn(
+        SAMPLE_GRID, cfg.model.z_dim, generator=torch.Generator().manual_seed(t.seed)
+    ).to(device)
     real_batches = batches(images, min(t.batch_size, len(images)), t.seed)
     rows: list[dict] = []
-    bar = tqdm(range(1, t.iterations + 1), desc=f"{cfg.variant} n={cfg.data.size}",
-               disable=not progress, mininterval=1 if sys.stderr.isatty() else 30)
+    bar = tqdm(
+        range(1, t.iterations + 1),
+        desc=f"{cfg.variant} n={cfg.data.size}",
+        disable=not progress,
+        mininterval=1 if sys.stderr.isatty() else 30,
+    )
     start = time.perf_counter()
     for it in bar:
         z = torch.randn(t.batch_size, cfg.model.z_dim, device=device)
         stats = d_step(m, next(real_batches), z)
         stats |= g_step(m, torch.randn(t.batch_size, cfg.model.z_dim, device=device))
         if it % t.log_every == 0 or it == t.iterations:
-            rows.append({"iteration": it, "seconds": round(time.perf_counter() - start, 3),
-                         **stats, **gammas(m)})
-            bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}")
+            rows.append(
+                {
+                    "iteration": it,
+                    "seconds": round(time.perf_counter() - start, 3),
+                    **stats,
+                    **gammas(m),
+                }
+            )
+            bar.set_postfix(
+                loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False
+            )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
             _snapshot(m, z_fixed, rows, run_dir, it)
     seconds = time.perf_counter() - start
-    atomic_torch_save(run_dir / "checkpoint.pt", {
-        "G": m.G.state_dict(), "D": m.D.state_dict(), "opt_g": m.opt_g.state_dict(),
-        "opt_d": m.opt_d.state_dict(), "iteration": t.iterations, "config": to_dict(cfg)})
+    atomic_torch_save(
+        run_dir / "checkpoint.pt",
+        {
+            "G": m.G.state_dict(),
+            "D": m.D.state_dict(),
+            "opt_g": m.opt_g.state_dict(),
+            "opt_d": m.opt_d.state_dict(),
+            "iteration": t.iterations,
+            "config": to_dict(cfg),
+        },
+    )
     return write_status(
-        run_dir, "done", iterations=t.iterations, train_seconds=round(seconds, 3),
-        it_per_s=round(t.iterations / seconds, 3), train_images=len(images),
+        run_dir,
+        "done",
+        iterations=t.iterations,
+        train_seconds=round(seconds, 3),
+        it_per_s=round(t.iterations / seconds, 3),
+        train_images=len(images),
         params_g=sum(p.numel() for p in m.G.parameters()),
-        params_d=sum(p.numel() for p in m.D.parameters()))
+        params_d=sum(p.numel() for p in m.D.parameters()),
+    )
 
 
 def _snapshot(m: Models, z: Tensor, rows: list[dict], run_dir: Path, it: int) -> None:

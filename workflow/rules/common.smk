@@ -48,7 +48,10 @@ def extractor_file(dataset):
 def reference_file(dataset, split="heldout"):
     extractor = config.get("evaluation", {}).get("extractor", "domain")
     return REFERENCE.format(
-        dataset=dataset, resolution=resolution(dataset), extractor=extractor, split=split
+        dataset=dataset,
+        resolution=resolution(dataset),
+        extractor=extractor,
+        split=split,
     )
 
 

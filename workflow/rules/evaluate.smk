@@ -3,11 +3,11 @@ rule train_extractor:
         DATA,
     output:
         EXTRACTOR,
-    params:
-        epochs=config.get("extractor", {}).get("epochs", 15),
     log:
         "results/logs/extractor/{dataset}_r{resolution}.log",
     threads: 2
+    params:
+        epochs=config.get("extractor", {}).get("epochs", 15),
     shell:
         "{SAGAN} --threads {threads} train-extractor {input} --epochs {params.epochs}"
         " --out {output} > {log} 2>&1"

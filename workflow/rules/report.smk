@@ -7,11 +7,14 @@ rule aggregate:
     input:
         [f"{run_dir(r)}/metrics.json" for r in RUNS],
     output:
-        report(SUMMARY, caption="One tidy row per run: ids, FD/KID (domain), cost, status."),
-    params:
-        run_dirs=[run_dir(r) for r in RUNS],
+        report(
+            SUMMARY,
+            caption="One tidy row per run: ids, FD/KID (domain), cost, status.",
+        ),
     log:
         "results/logs/aggregate.log",
+    params:
+        run_dirs=[run_dir(r) for r in RUNS],
     shell:
         "{SAGAN} aggregate {params.run_dirs} --out {output} > {log} 2>&1"
 

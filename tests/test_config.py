@@ -1,0 +1,67 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sagan.config import RunConfig, TrainConfig, from_dict, load_run_config, save_run_config
+from sagan.errors import ConfigError
+from sagan.study import run_config, runs, validate_study
+
+DEFAULT = yaml.safe_load((Path(__file__).parents[1] / "config/default.yaml").read_text())
+
+
+def test_unknown_key_fails_and_lists_allowed():
+    with pytest.raises(ConfigError, match=r"'iters'.*allowed: iterations"):
+        from_dict(TrainConfig, {"iters": 5}, "train")
+
+
+def test_types_are_checked_and_coerced():
+    cfg = from_dict(TrainConfig, {"lr_g": 1, "betas": [0, 0.9]})
+    assert cfg.lr_g == 1.0 and cfg.betas == (0, 0.9)
+    with pytest.raises(ConfigError, match="train.iterations must be an integer"):
+        from_dict(TrainConfig, {"iterations": 2.5}, "train")
+
+
+def test_run_config_round_trips(tmp_path):
+    cfg = from_dict(
+        RunConfig,
+        {"variant": "sagan", "variant_options": {"g_resolutions": [8]}, "train": {"iterations": 7}},
+    )
+    save_run_config(cfg, tmp_path / "c.yaml")
+    assert load_run_config(tmp_path / "c.yaml") == cfg
+
+
+def test_default_study_is_valid_and_expands_to_every_run():
+    validate_study(DEFAULT)
+    expanded = runs(DEFAULT)
+    assert len(expanded) == 1 * 2 * 2 * 2
+    paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt"}
+    cfg = run_config(DEFAULT, expanded[-1], paths)
+    assert cfg.train.seed == expanded[-1].seed and cfg.eval.reference_path == "r.pt"
+    assert cfg.train.iterations == DEFAULT["train"]["iterations"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s["variants"].update(nope={}), r"unknown variant 'nope'.*dcgan"),
+        (
+            lambda s: s["datasets"].update(mnist5={"resolution": 32, "heldout": 9}),
+            r"unknown dataset 'mnist5'.*digits",
+        ),
+        (
+            lambda s: s["variants"].update(sagan={"g_resolutions": [64]}),
+            r"G at feature-map resolution\(s\) \[64\].*\[4, 8, 16, 32\]",
+        ),
+        (lambda s: s["variants"].update(sagan={"heads": 2}), r"no option\(s\) 'heads'"),
+        (lambda s: s["train"].update(lr=1), r"'lr' in train"),
+        (lambda s: s.update(sizes=[0]), r"sizes: 0"),
+        (lambda s: s["evaluation"].update(extractor="inception3"), r"unknown extractor"),
+    ],
+)
+def test_bad_study_names_the_key_and_the_allowed_values(edit, message):
+    study = copy.deepcopy(DEFAULT)
+    edit(study)
+    with pytest.raises(ConfigError, match=message):
+        validate_study(study)

@@ -1,0 +1,83 @@
+import csv
+import json
+
+import pytest
+
+from sagan.cli import main
+from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig
+from sagan.data import load_prepared
+from sagan.metrics.domain import train_domain_classifier
+from sagan.metrics.evaluate import evaluate
+from sagan.metrics.reference import compute_reference
+from sagan.train.trainer import train
+
+
+@pytest.fixture(scope="module")
+def scored_setup(digits16, tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval")
+    data = load_prepared(digits16)
+    extractor = root / "domain.pt"
+    info = train_domain_classifier(data, extractor, epochs=2)
+    reference = root / "heldout.pt"
+    compute_reference(data, "heldout", "domain", extractor, reference)
+    return {"extractor": extractor, "reference": reference, "accuracy": info["heldout_accuracy"]}
+
+
+def tiny_config(digits16, setup, variant="sagan"):
+    return RunConfig(
+        variant=variant,
+        variant_options={"g_resolutions": [8], "d_resolutions": [8]} if variant == "sagan" else {},
+        data=DataConfig(path=str(digits16), size=64, resolution=16),
+        model=ModelConfig(width=8, z_dim=16),
+        train=TrainConfig(iterations=6, batch_size=16, log_every=2, sample_every=3),
+        eval=EvalConfig(
+            extractor_path=str(setup["extractor"]),
+            reference_path=str(setup["reference"]),
+            num_samples=100,
+        ),
+    )
+
+
+def test_domain_classifier_learns_digits(scored_setup):
+    assert scored_setup["accuracy"] > 0.5  # chance is 0.1
+
+
+def test_train_writes_checkpoint_log_samples_and_status(digits16, scored_setup, tmp_path):
+    status = train(tiny_config(digits16, scored_setup), tmp_path, progress=False)
+    assert status["state"] == "done" and status["iterations"] == 6
+    assert status["train_images"] == 64 and status["params_g"] > 0
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert [r["iteration"] for r in rows] == ["2", "4", "6"]
+    assert any(k.startswith("gamma:G.") for k in rows[0]) and "loss_d" in rows[0]
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
+        "iter_000003.png",
+        "iter_000006.png",
+    ]
+    assert (tmp_path / "checkpoint.pt").is_file() and (tmp_path / "config.yaml").is_file()
+
+
+def test_two_evaluations_of_one_checkpoint_agree_exactly(digits16, scored_setup, tmp_path):
+    train(tiny_config(digits16, scored_setup, "dcgan"), tmp_path, progress=False)
+    first = evaluate(tmp_path)["metrics"]
+    second = json.loads((tmp_path / "metrics.json").read_text())["metrics"]
+    assert evaluate(tmp_path)["metrics"] == first == second
+    fd = first["fd_domain"]
+    assert fd["value"] > 0 and fd["num_samples"] == 100 and fd["reference_split"] == "heldout"
+    assert fd["extractor"] == "domain" and "fid" not in first
+
+
+def test_a_failed_run_records_why(digits16, scored_setup, tmp_path):
+    cfg = tiny_config(digits16, scored_setup)
+    bad = RunConfig(**{**cfg.__dict__, "data": DataConfig(path=str(digits16), size=10**6)})
+    with pytest.raises(Exception, match="exceeds"):
+        train(bad, tmp_path, progress=False)
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["state"] == "failed" and "exceeds" in status["reason"]
+
+
+def test_cli_lists_variants_and_reports_bad_input(capsys, tmp_path):
+    assert main(["variants"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan" in out and "sagan" in out
+    assert main(["train", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
+    assert "missing.yaml does not exist" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""The Snakemake workflow end to end on a tiny study, in a temporary folder."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {
+    "study": "tiny",
+    "datasets": {"digits": {"resolution": 16, "heldout": 200}},
+    "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
+    "sizes": [100, "full"],
+    "seeds": [0],
+    "model": {"width": 8, "z_dim": 32},
+    "train": {"iterations": 20, "batch_size": 16, "sample_every": 10},
+    "evaluation": {"num_samples": 200},
+    "extractor": {"epochs": 1},
+}
+
+
+def snakemake(workdir: Path, study: dict, *args: str) -> subprocess.CompletedProcess:
+    config = workdir / "study.yaml"
+    config.write_text(yaml.safe_dump(study))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
+    done = snakemake(tmp_path, TINY)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
+    assert len(summary) == 4 and set(summary["status"]) == {"done"}
+    assert set(summary["variant"]) == {"dcgan", "sagan"}
+    assert set(summary["size"]) == {"100", "full"}
+    assert summary["fd_domain"].notna().all() and summary["kid_domain"].notna().all()
+    for column in ("train_seconds", "it_per_s", "params_g", "params_d", "iterations"):
+        assert (summary[column] > 0).all(), column
+    assert (tmp_path / "reports/figures/quality_vs_size.png").stat().st_size > 10_000
+    html = (tmp_path / "reports/overview.html").read_text()
+    assert "fd_domain" in html and "Traceback" not in html
+    again = snakemake(tmp_path, TINY, "--dry-run")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s["variants"].update(nope={}), "unknown variant 'nope'; registered"),
+        (lambda s: s["variants"].update(sagan={"g_resolutions": [64]}), "G resolutions [4, 8, 16]"),
+        (lambda s: s.update(epochs=3), "Additional properties are not allowed"),
+    ],
+)
+def test_bad_study_fails_before_any_job(tmp_path, edit, message):
+    study = yaml.safe_load(yaml.safe_dump(TINY))
+    edit(study)
+    failed = snakemake(tmp_path, study, "--dry-run")
+    assert failed.returncode != 0
+    assert message in failed.stdout + failed.stderr
+    assert not (tmp_path / "results").exists()
