@@ -83,11 +83,12 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_figures(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from sagan.report.figures import quality_vs_size, save_figure
+    from sagan.report.figures import quality_vs_size, sample_grids, save_figure
 
     df = pd.read_csv(args.summary, dtype={"size": str})
-    for path in save_figure(quality_vs_size(df), Path(args.out_dir) / "quality_vs_size"):
-        print(path)
+    for draw in (quality_vs_size, sample_grids):
+        for path in save_figure(draw(df), Path(args.out_dir) / draw.__name__):
+            print(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:

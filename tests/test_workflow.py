@@ -56,6 +56,7 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     assert (tmp_path / "reports/figures/quality_vs_size.png").stat().st_size > 10_000
     html = (tmp_path / "reports/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html
+    assert "data:image/png;base64" in html  # the figure is drawn, not just its repr
     again = snakemake(tmp_path, TINY, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 

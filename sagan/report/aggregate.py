@@ -38,6 +38,7 @@ def run_row(run_dir: Path) -> dict:
             "reference_split": first.get("reference_split"),
         }
     row["status"] = status["state"]
+    row["run_dir"] = str(run_dir)
     return row
 
 

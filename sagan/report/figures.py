@@ -5,14 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from sagan.io import atomic_write_bytes  # noqa: E402
+from sagan.io import atomic_write_bytes
 
 TWO_COLUMN_WIDTH = 7.0  # inches: a full-width figure in a two-column paper
 
@@ -56,15 +53,33 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
             done, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax, legend=False
         )
         ax.set_xscale("log")
+        sizes = sorted(done["train_images"].unique())
+        ax.set_xticks(sizes, [str(int(n)) for n in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("training images")
-        ax.set_ylabel(metric.replace("_", " ").upper().replace("DOMAIN", "(domain)"))
+        name, extractor = metric.split("_", 1)
+        ax.set_ylabel(f"{name.upper()} ({extractor}) ↓")
     sns.barplot(done, x="variant", y="it_per_s", hue="variant", errorbar=("ci", 95), ax=axes[-1])
-    axes[-1].set_ylabel("training it/s (higher is faster)")
+    axes[-1].set_ylabel("training it/s ↑")
     axes[-1].set_xlabel("")
     if axes[0].get_legend():
         sns.move_legend(axes[0], "upper right", title=None, frameon=True)
     fig.suptitle(
         f"{', '.join(done['study'].unique())}: quality vs data size, and speed", fontsize=9
     )
+    fig.tight_layout()
+    return fig
+
+
+def sample_grids(df: pd.DataFrame) -> plt.Figure:
+    """The final sample grid of one run per variant (largest data size, first seed)."""
+    paper_theme()
+    done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
+    picks = done.groupby("variant", sort=True).head(1).sort_values("variant")
+    fig, axes = plt.subplots(1, len(picks), figsize=(TWO_COLUMN_WIDTH, 2.6), squeeze=False)
+    for ax, (_, row) in zip(axes[0], picks.iterrows(), strict=True):
+        ax.imshow(plt.imread(Path(row["run_dir"]) / "samples.png"))
+        ax.set_title(f"{row['variant']} (n={row['size']}, seed {row['seed']})", fontsize=8)
+        ax.axis("off")
     fig.tight_layout()
     return fig

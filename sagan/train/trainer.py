@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -150,6 +151,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
         if it % t.sample_every == 0 or it == t.iterations:
             _snapshot(m, z_fixed, rows, run_dir, it)
     seconds = time.perf_counter() - start
+    shutil.copyfile(run_dir / "samples" / f"iter_{t.iterations:06d}.png", run_dir / "samples.png")
     atomic_torch_save(
         run_dir / "checkpoint.pt",
         {

@@ -1,5 +1,9 @@
 NOTEBOOKS = ["overview"]
-FIGURES = expand("reports/figures/quality_vs_size.{ext}", ext=["png", "pdf"])
+FIGURES = expand(
+    "reports/figures/{name}.{ext}",
+    name=["quality_vs_size", "sample_grids"],
+    ext=["png", "pdf"],
+)
 REPORTS = expand("reports/{name}.html", name=NOTEBOOKS)
 
 
@@ -22,12 +26,13 @@ rule aggregate:
 rule figures:
     input:
         SUMMARY,
+        [f"{run_dir(r)}/samples.png" for r in RUNS],
     output:
         FIGURES,
     log:
         "results/logs/figures.log",
     shell:
-        "{SAGAN} figures {input} --out-dir reports/figures > {log} 2>&1"
+        "{SAGAN} figures {input[0]} --out-dir reports/figures > {log} 2>&1"
 
 
 rule notebook:
@@ -42,5 +47,5 @@ rule notebook:
     shell:
         "({PYTHON} -m papermill {input.template} {output.executed}"
         " -p summary_csv {input.summary} --cwd . --no-progress-bar"
-        " && {PYTHON} -m nbconvert --to html {output.executed} --output-dir reports"
+        " && {PYTHON} -m nbconvert --to html --no-input {output.executed} --output-dir reports"
         " --output {wildcards.name}) > {log} 2>&1"

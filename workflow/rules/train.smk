@@ -16,6 +16,7 @@ rule train:
     output:
         checkpoint=RUN_DIR + "/checkpoint.pt",
         log_csv=RUN_DIR + "/log.csv",
+        samples=RUN_DIR + "/samples.png",
     log:
         RUN_DIR + "/train.log",
     threads: 1
