@@ -29,6 +29,7 @@ class ModelConfig:
     backbone: str = "dcgan"
     width: int = 32  # channels of the widest-resolution stage; deeper stages double it
     z_dim: int = 128
+    conditional: bool = False  # class-conditional G and D (needs a labelled dataset)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,13 @@ class Backbone(Protocol):
 BACKBONES: Registry[Any] = Registry("backbone")
 
 
-def build_backbone(model: ModelConfig, *, image_size: int, channels: int) -> Backbone:
+def build_backbone(
+    model: ModelConfig, *, image_size: int, channels: int, num_classes: int = 0
+) -> Backbone:
+    """The configured backbone; ``num_classes`` > 0 asks for class-conditional G and D."""
     options = {"image_size": image_size, "channels": channels, "width": model.width}
-    return BACKBONES.build(model.backbone, {**options, "z_dim": model.z_dim})
+    options |= {"z_dim": model.z_dim, "num_classes": num_classes if model.conditional else 0}
+    return BACKBONES.build(model.backbone, options)
 
 
 def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSpec:
@@ -59,10 +63,17 @@ def build_models(
     *,
     image_size: int,
     channels: int,
+    num_classes: int = 0,
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D of ``variant`` on the configured backbone."""
+    """G and D of ``variant`` on the configured backbone.
+
+    G is called as ``G(z, y=None) -> (B, C, H, W)`` in [-1, 1] and has ``G.z_dim``;
+    D as ``D(x, y=None) -> (B,)`` logits. ``y`` (B,) class ids, for conditional models only.
+    """
     spec = build_variant(variant, variant_options)
-    backbone = build_backbone(model, image_size=image_size, channels=channels)
+    backbone = build_backbone(
+        model, image_size=image_size, channels=channels, num_classes=num_classes
+    )
     check_slots(spec, backbone, variant, model.backbone)
     width = backbone.slot_channels()
     g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}

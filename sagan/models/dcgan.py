@@ -53,7 +53,7 @@ class Generator(nn.Module):
         self.project = nn.Linear(z_dim, top_channels * BASE * BASE)
         self.body = body
 
-    def forward(self, z: Tensor) -> Tensor:
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         x = self.project(z).view(z.shape[0], self.top_channels, BASE, BASE)  # (B, C, 4, 4)
         return self.body(x)
 
@@ -64,7 +64,7 @@ class Discriminator(nn.Module):
         self.body = body
         self.logit = nn.Linear(top_channels * BASE * BASE, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         return self.logit(torch.flatten(self.body(x), 1)).squeeze(1)  # (B,)
 
 
@@ -77,8 +77,14 @@ class DCGAN:
     channels: int = 3
     width: int = 64
     z_dim: int = 128
+    num_classes: int = 0  # must stay 0: this backbone is unconditional
 
     def __post_init__(self) -> None:
+        if self.num_classes:
+            raise ConfigError(
+                "the dcgan backbone is unconditional; use model.conditional: "
+                "false, or a backbone with class conditioning (resnet)"
+            )
         n = math.log2(self.image_size / BASE)
         if self.image_size < 8 or not n.is_integer():
             raise ConfigError(
