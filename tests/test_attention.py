@@ -1,26 +1,29 @@
 import pytest
 import torch
 
-from sagan.nn.attention import SelfAttention2d
+from sagan.nn.attention import SelfAttention2d, topk_weights
 
 
-def block(impl="sdpa", channels=16, gamma=0.7, seed=0):
+def block(impl="sdpa", channels=16, gamma=0.7, seed=0, **kwargs):
     torch.manual_seed(seed)
-    m = SelfAttention2d(channels, impl=impl)
+    m = SelfAttention2d(channels, impl=impl, **kwargs)
     with torch.no_grad():
         m.gamma.fill_(gamma)
     return m
 
 
-@pytest.mark.parametrize("impl", ["naive", "sdpa"])
-def test_shape_is_preserved(impl):
+KERNELS = [("naive", {}), ("sdpa", {}), ("topk", {"top_k": 0.25})]
+
+
+@pytest.mark.parametrize(("impl", "kwargs"), KERNELS)
+def test_shape_is_preserved(impl, kwargs):
     x = torch.randn(2, 16, 8, 6)
-    assert block(impl)(x).shape == x.shape
+    assert block(impl, **kwargs)(x).shape == x.shape
 
 
-@pytest.mark.parametrize("impl", ["naive", "sdpa"])
-def test_gamma_zero_at_init_makes_the_block_the_identity(impl):
-    m = SelfAttention2d(16, impl=impl)
+@pytest.mark.parametrize(("impl", "kwargs"), KERNELS)
+def test_gamma_zero_at_init_makes_the_block_the_identity(impl, kwargs):
+    m = SelfAttention2d(16, impl=impl, **kwargs)
     assert m.gamma.item() == 0.0
     x = torch.randn(2, 16, 8, 8)
     assert torch.equal(m(x), x)
@@ -57,3 +60,55 @@ def test_unknown_arguments_raise():
         SelfAttention2d(16, heads=4)
     with pytest.raises(ValueError, match="impl"):
         SelfAttention2d(16, impl="flash")
+
+
+def test_official_form_pools_keys_and_matches_between_kernels():
+    torch.manual_seed(0)
+    naive = SelfAttention2d(16, impl="naive", form="official")
+    sdpa = SelfAttention2d(16, impl="sdpa", form="official")
+    with torch.no_grad():
+        naive.gamma.fill_(1.0)
+    sdpa.load_state_dict(naive.state_dict())
+    assert naive.value.out_channels == 8 and naive.out is not None  # C/2 values, 1x1 out conv
+    x = torch.randn(2, 16, 8, 8)
+    torch.testing.assert_close(sdpa(x), naive(x), atol=1e-5, rtol=1e-5)
+    maps = naive.attention_maps(x, torch.tensor([0, 63]))
+    assert maps.shape == (2, 2, 4, 4)  # keys on the 2x2 max-pooled grid
+    torch.testing.assert_close(maps.sum(dim=(2, 3)), torch.ones(2, 2))
+
+
+@pytest.mark.parametrize(("top_k", "kept"), [(5, 5), (0.25, 16), (1, 1)])
+def test_topk_keeps_exactly_k_weights_per_row(top_k, kept):
+    m, x = block("topk", top_k=top_k), torch.randn(2, 16, 8, 8)
+    maps = m.attention_maps(x, torch.arange(64)).flatten(2)  # (B, N, N)
+    assert ((maps > 0).sum(-1) == kept).all()
+    torch.testing.assert_close(maps.sum(-1), torch.ones(2, 64))
+
+
+def test_topk_with_every_key_kept_equals_full_attention_in_chunks():
+    naive = block("naive")
+    full = block("topk", top_k=1.0, chunk_size=7)  # chunks that do not divide N
+    full.load_state_dict(naive.state_dict())
+    x = torch.randn(2, 16, 8, 8, requires_grad=True)
+    torch.testing.assert_close(full(x), naive(x), atol=1e-5, rtol=1e-5)
+    full(x).square().sum().backward()  # checkpointed chunks still give gradients
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_topk_gradient_flows_through_the_kept_entries_only():
+    q = torch.randn(1, 6, 4)
+    k = torch.randn(1, 20, 4, requires_grad=True)
+    weights = topk_weights(q, k, 2)  # (1, 6, 20)
+    (weights * torch.randn_like(weights)).sum().backward()
+    kept = (weights[0] > 0).any(0)  # keys in some query's top 2
+    assert (~kept).any(), "every key kept: the test would prove nothing"
+    assert torch.all(k.grad[0][~kept] == 0) and k.grad[0][kept].abs().sum() > 0
+
+
+def test_topk_argument_rules():
+    with pytest.raises(ValueError, match="top_k is required"):
+        SelfAttention2d(16, impl="topk")
+    with pytest.raises(ValueError, match="only allowed"):
+        SelfAttention2d(16, impl="sdpa", top_k=4)
+    with pytest.raises(ValueError, match="fraction"):
+        SelfAttention2d(16, impl="topk", top_k=1.5)

@@ -1,50 +1,98 @@
-"""Every registered image variant through the same checks (a new variant is tested for free)."""
+"""Every registered image variant through the same checks, on every backbone and size.
+
+A new variant file is tested here without editing this file.
+"""
 
 import pytest
 import torch
+from torch import nn
 
 from sagan.config import ModelConfig
-from sagan.models import build_models
+from sagan.models import BACKBONES, build_models, build_variant
 from sagan.registry import VARIANTS
 
-MODEL = ModelConfig(width=8, z_dim=16)
+VARIANT_NAMES = VARIANTS.names("image")
+SIZES = [32, 64]
 
 
-def variant_options(name: str) -> dict:
-    """Place attention where a 16 px model has feature maps (defaults target 32 px)."""
-    import inspect
-
-    params = inspect.signature(VARIANTS.get(name).builder).parameters
-    return {k: [8] for k in ("g_resolutions", "d_resolutions") if k in params}
-
-
-def models(name, seed=0):
+def models(name, backbone="dcgan", size=32, seed=0):
     torch.manual_seed(seed)
-    return build_models(MODEL, name, variant_options(name), image_size=16, channels=1)
+    model = ModelConfig(backbone=backbone, width=4, z_dim=8)
+    return build_models(model, name, {}, image_size=size, channels=3)
 
 
-@pytest.mark.parametrize("name", VARIANTS.names("image"))
-def test_shapes(name):
-    G, D = models(name)
-    x = G(torch.randn(4, MODEL.z_dim))
-    assert x.shape == (4, 1, 16, 16)
-    assert x.abs().max() <= 1
-    assert D(x).shape == (4,)
+def slot_blocks(name, channels=16, seed=0):
+    """Every block the variant places (G and D), built at ``channels``."""
+    torch.manual_seed(seed)
+    spec = build_variant(name)
+    return [make(channels) for make in [*spec.g_slots.values(), *spec.d_slots.values()]]
 
 
-@pytest.mark.parametrize("name", VARIANTS.names("image"))
-def test_every_parameter_gets_a_finite_gradient(name):
-    G, D = models(name)
-    D(G(torch.randn(4, MODEL.z_dim))).mean().backward()
+def set_gammas(module: nn.Module, value: float) -> None:
+    with torch.no_grad():
+        for pname, p in module.named_parameters():
+            if pname.endswith("gamma"):
+                p.fill_(value)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("backbone", BACKBONES.names())
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_shapes_and_finite_gradients_for_every_parameter(name, backbone, size):
+    G, D = models(name, backbone, size)
+    set_gammas(G, 0.5)  # at gamma = 0 the attention parameters get exactly zero gradient
+    set_gammas(D, 0.5)
+    x = G(torch.randn(2, G.z_dim))
+    assert x.shape == (2, 3, size, size) and x.abs().max() <= 1
+    logits = D(x)
+    assert logits.shape == (2,)
+    logits.mean().backward()
     for net, model in (("G", G), ("D", D)):
         for pname, p in model.named_parameters():
             assert p.grad is not None, f"{net}.{pname} got no gradient"
             assert torch.isfinite(p.grad).all(), f"{net}.{pname}"
 
 
-@pytest.mark.parametrize("name", VARIANTS.names("image"))
+@pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_deterministic_under_a_seed(name):
-    z = torch.randn(2, MODEL.z_dim)
-    (g1, _), (g2, _), (g3, _) = models(name, 0), models(name, 0), models(name, 1)
+    z = torch.randn(2, 8)
+    (g1, _), (g2, _), (g3, _) = models(name, seed=0), models(name, seed=0), models(name, seed=1)
     assert torch.equal(g1(z), g2(z))
     assert not torch.equal(g1(z), g3(z))
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_every_block_is_the_identity_at_gamma_zero_and_live_otherwise(name):
+    x = torch.randn(2, 16, 8, 8)
+    for blk in slot_blocks(name):
+        assert torch.equal(blk(x), x), type(blk).__name__
+        set_gammas(blk, 0.5)
+        out = blk(x)
+        assert out.shape == x.shape and not torch.allclose(out, x), type(blk).__name__
+
+
+def test_variants_place_blocks_where_they_say():
+    assert build_variant("dcgan").g_slots == {}
+    assert set(build_variant("multiscale").g_slots) == {8, 16}
+    topk = build_variant("topk").g_slots[16](32)
+    assert topk.impl == "topk" and topk.keys_kept(256) == 32
+    official = build_variant("sagan", {"form": "official"}).d_slots[16](32)
+    assert official.out is not None
+    cbam = build_variant("se_spatial", {"channel": "cbam", "order": "spatial_first"})
+    first, second = cbam.g_slots[16](32)
+    assert type(first).__name__ == "SelfAttention2d" and type(second).__name__ == "CBAM"
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("multiscale", {"g_resolutions": [16]}, "two or more distinct g_resolutions"),
+        ("se_spatial", {"channel": "eca"}, "channel must be one of"),
+        ("se_spatial", {"order": "both"}, "order must be one of"),
+    ],
+)
+def test_bad_variant_options_say_what_is_allowed(name, options, message):
+    from sagan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        build_variant(name, options)

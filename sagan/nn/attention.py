@@ -1,9 +1,12 @@
-"""The SAGAN self-attention block (Zhang et al. 2019, eq. 1-3).
+"""The SAGAN self-attention block (Zhang et al. 2019, eq. 1-3) and its kernels.
 
 From a feature map x (B, C, H, W): 1x1 convs give query and key with C/8 channels and
 value with C channels; A = softmax(Q^T K) over the N = H*W positions; o = V A^T;
 y = gamma * o + x, with gamma a learned scalar that starts at 0 (so the block starts as
 the identity). SAGAN does not scale the logits by 1/sqrt(d); neither do we.
+
+form="official" is the authors' TensorFlow code (copied by BigGAN and StudioGAN): value with
+C/2 channels and an output 1x1 conv back to C, keys and values 2x2 max-pooled (N/4 keys).
 """
 
 from __future__ import annotations
@@ -11,56 +14,130 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
-IMPLS = ("naive", "sdpa")
+IMPLS = ("naive", "sdpa", "topk")
+FORMS = ("paper", "official")
+
+
+def naive_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """softmax(q k^T) v with the (B, N, M) matrix materialised: the reference."""
+    return torch.bmm(torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1), v)
+
+
+def sdpa_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """torch's fused kernel (flash / memory-efficient on GPU); unscaled logits as in SAGAN."""
+    return F.scaled_dot_product_attention(q, k, v, scale=1.0)
+
+
+def topk_weights(q: Tensor, k: Tensor, top_k: int) -> Tensor:
+    """(B, c, M) attention weights with only the top_k largest logits of each row kept.
+
+    The softmax runs over the kept logits only; the others are exactly 0 and get no gradient.
+    """
+    logits = torch.bmm(q, k.transpose(1, 2))  # (B, c, M)
+    top, idx = logits.topk(top_k, dim=-1)  # (B, c, top_k)
+    return torch.zeros_like(logits).scatter(-1, idx, torch.softmax(top, dim=-1))
+
+
+def _topk_chunk(q: Tensor, k: Tensor, v: Tensor, top_k: int) -> Tensor:
+    return torch.bmm(topk_weights(q, k, top_k), v)  # (B, c, Cv)
+
+
+def topk_attention(q: Tensor, k: Tensor, v: Tensor, top_k: int, chunk_size: int) -> Tensor:
+    """Top-k attention over query chunks: peak memory O(chunk x M), never O(N x M).
+
+    Under autograd each chunk is checkpointed (recomputed in backward), so the saved state
+    is the inputs, not a (B, N, M) matrix summed over chunks.
+    """
+    grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
+    outs = []
+    for qc in q.split(chunk_size, dim=1):  # (B, c, Ck)
+        if grad:
+            outs.append(checkpoint(_topk_chunk, qc, k, v, top_k, use_reentrant=False))
+        else:
+            outs.append(_topk_chunk(qc, k, v, top_k))
+    return torch.cat(outs, dim=1)  # (B, N, Cv)
 
 
 class SelfAttention2d(nn.Module):
     """Self-attention over the H*W positions of a (B, C, H, W) map; output has the same shape.
 
-    impl="naive" materialises the N x N matrix (bmm + softmax): the reference.
-    impl="sdpa" (default) calls torch's scaled_dot_product_attention, which uses the flash /
-    memory-efficient kernels where the device has them. Both give the same output.
+    impl: "naive" materialises the N x N matrix (the reference); "sdpa" (default) calls
+    torch's scaled_dot_product_attention; "topk" keeps the ``top_k`` largest logits per query
+    (an int, or a float in (0, 1] as a fraction of the keys), in chunks of ``chunk_size``
+    queries. All impls share the parameters query, key, value (and out), gamma.
     """
 
     def __init__(
-        self, channels: int, *, key_channels: int | None = None, impl: str = "sdpa"
+        self,
+        channels: int,
+        *,
+        impl: str = "sdpa",
+        form: str = "paper",
+        key_channels: int | None = None,
+        top_k: int | float | None = None,
+        chunk_size: int = 512,
     ) -> None:
         super().__init__()
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        if form not in FORMS:
+            raise ValueError(f"form must be one of {FORMS}, got {form!r}")
+        if (impl == "topk") != (top_k is not None):
+            raise ValueError("top_k is required with impl='topk' and only allowed with it")
+        if top_k is not None and not (top_k >= 1 if isinstance(top_k, int) else 0 < top_k <= 1):
+            raise ValueError(f"top_k must be an int >= 1 or a fraction in (0, 1], got {top_k}")
+        self.impl, self.form, self.top_k, self.chunk_size = impl, form, top_k, chunk_size
         key_channels = key_channels or max(1, channels // 8)
-        self.impl = impl
+        value_channels = channels if form == "paper" else max(1, channels // 2)
         self.query = nn.Conv2d(channels, key_channels, 1)
         self.key = nn.Conv2d(channels, key_channels, 1)
-        self.value = nn.Conv2d(channels, channels, 1)
+        self.value = nn.Conv2d(channels, value_channels, 1)
+        self.out = nn.Conv2d(value_channels, channels, 1) if form == "official" else None
         self.gamma = nn.Parameter(torch.zeros(()))
 
     def _qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        q = self.query(x).flatten(2).transpose(1, 2)  # (B, N, Ck)
-        k = self.key(x).flatten(2).transpose(1, 2)  # (B, N, Ck)
-        v = self.value(x).flatten(2).transpose(1, 2)  # (B, N, C)
-        return q, k, v
+        """q (B, N, Ck); k (B, M, Ck) and v (B, M, Cv), with M = N/4 in the official form."""
+        k, v = self.key(x), self.value(x)
+        if self.form == "official":
+            k, v = F.max_pool2d(k, 2), F.max_pool2d(v, 2)
+        q = self.query(x).flatten(2).transpose(1, 2)
+        return q, k.flatten(2).transpose(1, 2), v.flatten(2).transpose(1, 2)
+
+    def keys_kept(self, num_keys: int) -> int:
+        """How many keys each query attends to under top-k."""
+        k = self.top_k if isinstance(self.top_k, int) else round(self.top_k * num_keys)
+        return max(1, min(int(k), num_keys))
 
     def forward(self, x: Tensor) -> Tensor:
         b, c, h, w = x.shape
         q, k, v = self._qkv(x)
         if self.impl == "naive":
-            attn = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)  # (B, N, N)
-            out = torch.bmm(attn, v)  # (B, N, C)
+            out = naive_attention(q, k, v)
+        elif self.impl == "sdpa":
+            out = sdpa_attention(q, k, v)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, scale=1.0)  # (B, N, C)
-        out = out.transpose(1, 2).reshape(b, c, h, w)
+            out = topk_attention(q, k, v, self.keys_kept(k.shape[1]), self.chunk_size)
+        out = out.transpose(1, 2).reshape(b, -1, h, w)  # (B, Cv, H, W)
+        if self.out is not None:
+            out = self.out(out)
         return self.gamma * out + x
 
     @torch.no_grad()
     def attention_maps(self, x: Tensor, queries: Tensor) -> Tensor:
-        """Attention weights of the chosen query positions: (B, Q, H, W), rows sum to 1.
+        """Attention weights of the chosen query positions over the key grid: (B, Q, h, w).
 
-        queries: (Q,) flat indices into the H*W positions. Only Q rows are computed, so
-        the N x N matrix is never materialised.
+        queries: (Q,) flat indices into the H*W positions. Only Q rows are computed, so the
+        N x N matrix is never materialised. Rows sum to 1. The key grid is H x W (H/2 x W/2
+        in the official form).
         """
         b, _, h, w = x.shape
         q, k, _ = self._qkv(x)
-        logits = torch.bmm(q[:, queries], k.transpose(1, 2))  # (B, Q, N)
-        return torch.softmax(logits, dim=-1).reshape(b, len(queries), h, w)
+        q = q[:, queries]  # (B, Q, Ck)
+        if self.impl == "topk":
+            weights = topk_weights(q, k, self.keys_kept(k.shape[1]))
+        else:
+            weights = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)  # (B, Q, M)
+        side = 2 if self.form == "official" else 1
+        return weights.reshape(b, len(queries), h // side, w // side)
