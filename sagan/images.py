@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import torch
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
@@ -38,22 +37,3 @@ def save_grid(images: Tensor, path: str | Path, nrow: int = 8) -> None:
     buf = io.BytesIO()
     save_image(grid, buf, format="png")
     atomic_write_bytes(path, buf.getvalue())
-
-
-@torch.no_grad()
-def generate(
-    generator: torch.nn.Module,
-    n: int,
-    *,
-    seed: int,
-    batch_size: int,
-    device: torch.device | str = "cpu",
-) -> Tensor:
-    """n images in [-1, 1] from latents drawn by a generator of their own, seeded."""
-    rng = torch.Generator().manual_seed(seed)
-    z_dim = generator.z_dim
-    out = []
-    for start in range(0, n, batch_size):
-        z = torch.randn(min(batch_size, n - start), z_dim, generator=rng).to(device)
-        out.append(generator(z).cpu())
-    return torch.cat(out)

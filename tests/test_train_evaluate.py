@@ -6,6 +6,7 @@ import pytest
 from sagan.cli import main
 from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig
 from sagan.data import load_prepared
+from sagan.errors import ConfigError
 from sagan.metrics.domain import train_domain_classifier
 from sagan.metrics.evaluate import evaluate
 from sagan.metrics.reference import compute_reference
@@ -81,3 +82,24 @@ def test_cli_lists_variants_and_reports_bad_input(capsys, tmp_path):
     assert "dcgan" in out and "sagan" in out
     assert main(["train", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
     assert "missing.yaml does not exist" in capsys.readouterr().err
+
+
+def test_class_conditional_resnet_trains_and_evaluates(digits16, scored_setup, tmp_path):
+    base = tiny_config(digits16, scored_setup, "dcgan")
+    cfg = RunConfig(
+        **{
+            **base.__dict__,
+            "model": ModelConfig(backbone="resnet", width=4, z_dim=16, conditional=True),
+            "train": TrainConfig(iterations=2, batch_size=8, log_every=1, sample_every=2),
+        }
+    )
+    assert train(cfg, tmp_path, progress=False)["state"] == "done"
+    first = evaluate(tmp_path)["metrics"]["fd_domain"]["value"]
+    assert evaluate(tmp_path)["metrics"]["fd_domain"]["value"] == first
+
+
+def test_conditional_dcgan_is_a_config_error(digits16, scored_setup, tmp_path):
+    base = tiny_config(digits16, scored_setup, "dcgan")
+    cfg = RunConfig(**{**base.__dict__, "model": ModelConfig(width=4, conditional=True)})
+    with pytest.raises(ConfigError, match="dcgan backbone is unconditional"):
+        train(cfg, tmp_path, progress=False)

@@ -10,32 +10,36 @@ import torch
 from sagan.config import load_run_config
 from sagan.data import load_prepared
 from sagan.errors import DataError
-from sagan.images import generate, to_pixel_range
+from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json
 from sagan.metrics.distances import frechet_distance, kernel_distance
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.reference import load_reference
 from sagan.models import build_models
+from sagan.models.latents import generate
 from sagan.registry import load_plugins
 from sagan.train.status import read_status
 
 
-def load_generator(run_dir: Path, device: str = "cpu") -> torch.nn.Module:
+def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module, int]:
+    """The trained G in eval mode, and its number of classes (0: unconditional)."""
     cfg = load_run_config(run_dir / "config.yaml")
     load_plugins(cfg.plugins)
     meta = load_prepared(cfg.data.path).meta
+    classes = meta["num_classes"] if cfg.model.conditional else 0
     G, _ = build_models(
         cfg.model,
         cfg.variant,
         cfg.variant_options,
         image_size=meta["resolution"],
         channels=meta["channels"],
+        num_classes=classes,
     )
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
     G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
-    return G.to(device).eval()
+    return G.to(device).eval(), classes
 
 
 def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
@@ -43,10 +47,11 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir / "config.yaml")
     e = cfg.eval
-    G = load_generator(run_dir, device)
-    pixels = to_pixel_range(
-        generate(G, e.num_samples, seed=e.seed, batch_size=e.batch_size, device=device)
+    G, classes = load_generator(run_dir, device)
+    images = generate(
+        G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
     )
+    pixels = to_pixel_range(images)
     fake = extract(
         load_extractor(e.extractor, e.extractor_path, device), pixels, e.batch_size, device
     ).numpy()

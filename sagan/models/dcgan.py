@@ -45,6 +45,11 @@ class SlottedSequential(nn.Module):
         return x
 
 
+def _unconditional(y: Tensor | None) -> None:
+    if y is not None:
+        raise ValueError("the dcgan backbone is unconditional: call it without class ids y")
+
+
 class Generator(nn.Module):
     def __init__(self, z_dim: int, top_channels: int, body: nn.Module) -> None:
         super().__init__()
@@ -54,6 +59,7 @@ class Generator(nn.Module):
         self.body = body
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        _unconditional(y)
         x = self.project(z).view(z.shape[0], self.top_channels, BASE, BASE)  # (B, C, 4, 4)
         return self.body(x)
 
@@ -65,6 +71,7 @@ class Discriminator(nn.Module):
         self.logit = nn.Linear(top_channels * BASE * BASE, 1)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        _unconditional(y)
         return self.logit(torch.flatten(self.body(x), 1)).squeeze(1)  # (B,)
 
 

@@ -19,6 +19,7 @@ from sagan.data import load_prepared
 from sagan.images import save_grid, to_model_range
 from sagan.io import atomic_torch_save, atomic_write_text
 from sagan.models import build_models
+from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.status import write_status
@@ -34,10 +35,16 @@ class Models:
     opt_d: torch.optim.Optimizer
 
 
-def build(cfg: RunConfig, image_size: int, channels: int, device: torch.device) -> Models:
+def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
+    """G, D and their optimisers; ``meta`` is the prepared dataset's (size, channels, classes)."""
     torch.manual_seed(cfg.train.seed)
     G, D = build_models(
-        cfg.model, cfg.variant, cfg.variant_options, image_size=image_size, channels=channels
+        cfg.model,
+        cfg.variant,
+        cfg.variant_options,
+        image_size=meta["resolution"],
+        channels=meta["channels"],
+        num_classes=meta["num_classes"],
     )
     G, D = G.to(device), D.to(device)
     t = cfg.train
@@ -49,19 +56,22 @@ def build(cfg: RunConfig, image_size: int, channels: int, device: torch.device) 
     )
 
 
-def batches(images: Tensor, batch_size: int, seed: int):
-    """Endless shuffled batches of the uint8 images, in [-1, 1]; order fixed by the seed."""
+def batches(images: Tensor, labels: Tensor | None, batch_size: int, seed: int):
+    """Endless shuffled (images in [-1, 1], labels or None) batches; order fixed by the seed."""
     rng = torch.Generator().manual_seed(seed)
     while True:
         perm = torch.randperm(len(images), generator=rng)
         for start in range(0, len(perm) - batch_size + 1, batch_size):
-            yield to_model_range(images[perm[start : start + batch_size].to(images.device)])
+            idx = perm[start : start + batch_size].to(images.device)
+            yield to_model_range(images[idx]), (labels[idx] if labels is not None else None)
 
 
-def d_step(m: Models, real: Tensor, z: Tensor) -> dict[str, float]:
+def d_step(
+    m: Models, real: Tensor, y_real: Tensor | None, z: Tensor, y_fake: Tensor | None
+) -> dict[str, float]:
     with torch.no_grad():  # fakes for D need no graph through G
-        fake = m.G(z)
-    real_logits, fake_logits = m.D(real), m.D(fake)
+        fake = m.G(z, y_fake)
+    real_logits, fake_logits = m.D(real, y_real), m.D(fake, y_fake)
     loss = hinge_d(real_logits, fake_logits)
     m.opt_d.zero_grad(set_to_none=True)
     loss.backward()
@@ -73,8 +83,8 @@ def d_step(m: Models, real: Tensor, z: Tensor) -> dict[str, float]:
     }
 
 
-def g_step(m: Models, z: Tensor) -> dict[str, float]:
-    loss = hinge_g(m.D(m.G(z)))
+def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, float]:
+    loss = hinge_g(m.D(m.G(z, y), y))
     m.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     m.opt_g.step()
@@ -117,13 +127,17 @@ def train(
 def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)
-    images = data.images[data.subset(cfg.data.size)].to(device)  # whole subset in memory
-    m = build(cfg, data.meta["resolution"], data.meta["channels"], device)
+    subset = data.subset(cfg.data.size)
+    images = data.images[subset].to(device)  # the whole subset in memory: no per-step decode
+    classes = data.meta["num_classes"] if cfg.model.conditional else 0
+    labels = data.labels[subset].to(device) if classes else None
+    m = build(cfg, {**data.meta, "num_classes": classes}, device)
     t = cfg.train
-    z_fixed = torch.randn(
-        SAMPLE_GRID, cfg.model.z_dim, generator=torch.Generator().manual_seed(t.seed)
-    ).to(device)
-    real_batches = batches(images, min(t.batch_size, len(images)), t.seed)
+    grid_z, _ = sample_latents(
+        SAMPLE_GRID, cfg.model.z_dim, generator=torch.Generator().manual_seed(t.seed), device=device
+    )
+    grid_y = torch.arange(SAMPLE_GRID, device=device) % classes if classes else None
+    real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed)
     rows: list[dict] = []
     bar = tqdm(
         range(1, t.iterations + 1),
@@ -133,9 +147,10 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     )
     start = time.perf_counter()
     for it in bar:
-        z = torch.randn(t.batch_size, cfg.model.z_dim, device=device)
-        stats = d_step(m, next(real_batches), z)
-        stats |= g_step(m, torch.randn(t.batch_size, cfg.model.z_dim, device=device))
+        real, y_real = next(real_batches)
+        z, y_fake = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
+        stats = d_step(m, real, y_real, z, y_fake)
+        stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
         if it % t.log_every == 0 or it == t.iterations:
             rows.append(
                 {
@@ -149,7 +164,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
                 loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
-            _snapshot(m, z_fixed, rows, run_dir, it)
+            _snapshot(m, (grid_z, grid_y), rows, run_dir, it)
     seconds = time.perf_counter() - start
     shutil.copyfile(run_dir / "samples" / f"iter_{t.iterations:06d}.png", run_dir / "samples.png")
     atomic_torch_save(
@@ -175,11 +190,11 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     )
 
 
-def _snapshot(m: Models, z: Tensor, rows: list[dict], run_dir: Path, it: int) -> None:
-    """Sample grid from the fixed latents, and the log so far (both atomic)."""
+def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: int) -> None:
+    """Sample grid from the fixed latents (and classes), and the log so far (both atomic)."""
     m.G.eval()
     with torch.no_grad():
-        save_grid(m.G(z), run_dir / "samples" / f"iter_{it:06d}.png")
+        save_grid(m.G(*latents), run_dir / "samples" / f"iter_{it:06d}.png")
     m.G.train()
     if rows:
         write_log(rows, run_dir / "log.csv")

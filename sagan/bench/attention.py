@@ -1,0 +1,281 @@
+"""Forward+backward time and peak memory of the self-attention kernels, side by side.
+
+For each token count N (a square H x W map, N = H*W) one block per impl is built with the same
+weights and gamma = 1 (so the attention path is live, not the identity at init). Timings are
+interleaved in this process (naive, sdpa, topk, naive, ...) after a warm-up, so drifts in
+clock speed or background load hit every impl alike; we report medians. Peak memory is
+torch.cuda.max_memory_allocated on CUDA and, on CPU, the RSS delta of one step in a fresh child
+process (see sagan.bench.memory).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from sagan.bench.memory import peak_memory_delta
+from sagan.nn.attention import SelfAttention2d
+
+MIB = 2**20
+GIB = 2**30
+SEED = 0
+
+
+def square_side(tokens: int) -> int:
+    """Side of the square map with ``tokens`` positions; raises if there is none."""
+    side = math.isqrt(tokens)
+    if side * side != tokens:
+        raise ValueError(f"token counts must be square numbers (H = W), got {tokens}")
+    return side
+
+
+def needed_bytes(impl: str, tokens: int, batch: int, chunk_size: int, itemsize: int = 4) -> int:
+    """Rough peak of the N x M attention weights an impl holds during forward+backward.
+
+    Naive keeps the softmax output for backward and briefly holds the logits beside it, and
+    backward adds their two gradients: about 3 full (B, N, N) matrices at once. Top-k holds the
+    same for one chunk of queries; sdpa's weights are never a single tensor we can size.
+    """
+    rows = {"naive": tokens, "topk": min(chunk_size, tokens)}.get(impl, 0)
+    return 3 * batch * rows * tokens * itemsize
+
+
+def build_blocks(
+    impls: Sequence[str], channels: int, top_k: float, chunk_size: int, device: str
+) -> dict[str, SelfAttention2d]:
+    """One block per impl, all with the weights of one seeded block and gamma = 1."""
+    torch.manual_seed(SEED)
+    reference = SelfAttention2d(channels, impl="naive")
+    with torch.no_grad():
+        reference.gamma.fill_(1.0)
+    blocks = {}
+    for impl in impls:
+        kwargs = {"top_k": top_k, "chunk_size": chunk_size} if impl == "topk" else {}
+        blocks[impl] = SelfAttention2d(channels, impl=impl, **kwargs)
+        blocks[impl].load_state_dict(reference.state_dict())
+    return {impl: block.to(device) for impl, block in blocks.items()}
+
+
+def make_input(batch: int, channels: int, tokens: int, device: str) -> torch.Tensor:
+    """(B, C, H, W) input that needs a gradient, as a feature map inside a network does."""
+    side = square_side(tokens)
+    gen = torch.Generator().manual_seed(SEED)
+    x = torch.randn(batch, channels, side, side, generator=gen)
+    return x.to(device).requires_grad_(True)
+
+
+def make_step(block: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    """One forward+backward of sum(block(x)); gradients are dropped, not accumulated."""
+
+    def step() -> None:
+        block.zero_grad(set_to_none=True)
+        x.grad = None
+        block(x).sum().backward()
+
+    return step
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def time_interleaved(
+    steps: dict[str, Callable[[], None]], repeats: int, warmup: int, device: str
+) -> dict[str, float]:
+    """Median milliseconds per step, the steps run in turn so they share the same conditions."""
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            _sync(device)
+            start = time.perf_counter()
+            step()
+            _sync(device)
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: statistics.median(ms) for name, ms in times.items()}
+
+
+def cuda_peak_bytes(step: Callable[[], None], device: str) -> int:
+    """Peak CUDA memory allocated by one step above what was allocated before it."""
+    _sync(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    step()
+    _sync(device)
+    return torch.cuda.max_memory_allocated(device) - before
+
+
+def cpu_memory_step(
+    impl: str,
+    tokens: int,
+    batch: int,
+    channels: int,
+    top_k: float,
+    chunk_size: int,
+    threads: int,
+) -> Callable[[], None]:
+    """Setup for the CPU memory probe (runs in the child): the step of one (impl, N)."""
+    torch.set_num_threads(threads)
+    block = build_blocks([impl], channels, top_k, chunk_size, "cpu")[impl]
+    # one step on a tiny map first: thread pools and kernel caches are one-time costs,
+    # not the step's memory, and the tiny step's own peak is far below the real one
+    make_step(block, make_input(batch, channels, 16, "cpu"))()
+    return make_step(block, make_input(batch, channels, tokens, "cpu"))
+
+
+def peak_memory(
+    impl: str,
+    tokens: int,
+    steps: dict[str, Callable[[], None]],
+    config: dict,
+    device: str,
+) -> int:
+    """Peak memory (bytes) of one forward+backward of ``impl`` at ``tokens``."""
+    if device.startswith("cuda"):
+        return cuda_peak_bytes(steps[impl], device)
+    return peak_memory_delta(
+        cpu_memory_step, impl=impl, tokens=tokens, threads=torch.get_num_threads(), **config
+    )
+
+
+def device_name(device: str) -> str:
+    """'cpu' or the CUDA card's name, for the table header."""
+    if device.startswith("cuda"):
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    threads = torch.get_num_threads()
+    return f"cpu ({threads} thread{'s' if threads > 1 else ''})"
+
+
+def bench_tokens(
+    tokens: int,
+    impls: Sequence[str],
+    config: dict,
+    repeats: int,
+    warmup: int,
+    device: str,
+    measure_memory: bool,
+    memory_cap_gib: float,
+) -> list[dict]:
+    """Rows (one per impl) for one token count; impls over the memory cap are skipped."""
+    batch, channels = config["batch"], config["channels"]
+    need = {i: needed_bytes(i, tokens, batch, config["chunk_size"]) for i in impls}
+    run = [i for i in impls if need[i] <= memory_cap_gib * GIB]
+    blocks = build_blocks(run, channels, config["top_k"], config["chunk_size"], device)
+    x = make_input(batch, channels, tokens, device)
+    steps = {impl: make_step(blocks[impl], x) for impl in run}
+    ms = time_interleaved(steps, repeats, warmup, device)
+    rows = []
+    for impl in impls:
+        row = {"tokens": tokens, "side": square_side(tokens), "impl": impl, "ms": None}
+        row |= {"peak_mib": None, "skipped": None}
+        if impl not in run:
+            row["skipped"] = f"needs {_size(need[impl])}"
+        else:
+            row["ms"] = ms[impl]
+            if measure_memory:
+                row["peak_mib"] = peak_memory(impl, tokens, steps, config, device) / MIB
+        rows.append(row)
+    return add_ratios(rows)
+
+
+def add_ratios(rows: list[dict]) -> list[dict]:
+    """time_ratio and mem_ratio of each row against naive at the same token count (or None)."""
+    naive = next((r for r in rows if r["impl"] == "naive"), {})
+    for row in rows:
+        for value, ratio in (("ms", "time_ratio"), ("peak_mib", "mem_ratio")):
+            base, mine = naive.get(value), row[value]
+            row[ratio] = mine / base if base and mine is not None else None
+    return rows
+
+
+def run_attention_bench(
+    tokens: Sequence[int] = (256, 1024, 4096),
+    batch: int = 8,
+    channels: int = 64,
+    impls: Sequence[str] = ("naive", "sdpa", "topk"),
+    top_k: float = 0.125,
+    chunk_size: int = 256,
+    repeats: int = 10,
+    device: str = "cpu",
+    measure_memory: bool = True,
+    memory_cap_gib: float = 4.0,
+    warmup: int = 2,
+) -> list[dict]:
+    """Median forward+backward ms and peak MiB of each impl at each token count.
+
+    Returns one dict per (tokens, impl): tokens, side, impl, ms, peak_mib, time_ratio,
+    mem_ratio (vs naive at the same tokens), skipped (None, or why it was not run), plus the
+    settings (batch, channels, top_k, chunk_size, repeats, device, torch). An impl whose
+    attention weights would need more than ``memory_cap_gib`` is skipped, not run.
+    """
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} asked for, but torch sees no CUDA device")
+    for n in tokens:
+        square_side(n)  # fail on a bad token count before minutes of work
+    config = {"batch": batch, "channels": channels, "top_k": top_k, "chunk_size": chunk_size}
+    settings = config | {"repeats": repeats, "device": device_name(device)}
+    settings |= {"torch": torch.__version__}
+    rows = []
+    for n in tokens:
+        args = (impls, config, repeats, warmup, device, measure_memory, memory_cap_gib)
+        rows += [settings | row for row in bench_tokens(n, *args)]
+    return rows
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / GIB:.1f} GiB" if nbytes >= GIB else f"{nbytes / MIB:.1f} MiB"
+
+
+def _cells(row: dict) -> list[str]:
+    def num(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    side = f"{row['side']}x{row['side']}"
+    if row["skipped"]:
+        return [str(row["tokens"]), side, row["impl"], f"skipped ({row['skipped']})"] + ["-"] * 3
+    return [
+        str(row["tokens"]),
+        side,
+        row["impl"],
+        num(row["ms"], ".1f"),
+        num(row["peak_mib"], ".1f"),
+        num(row["time_ratio"], ".2f"),
+        num(row["mem_ratio"], ".2f"),
+    ]
+
+
+def format_table(rows: list[dict]) -> str:
+    """A Markdown table (aligned, so it also reads as plain text) under a settings line."""
+    if not rows:
+        return "(no rows)"
+    r = rows[0]
+    header = (
+        f"Self-attention forward+backward on {r['device']}, torch {r['torch']}: "
+        f"batch {r['batch']}, {r['channels']} channels, top-k {r['top_k']} of keys, "
+        f"chunk {r['chunk_size']}, median of {r['repeats']}"
+    )
+    names = ["tokens", "map", "impl", "median ms", "peak MiB", "time vs naive", "mem vs naive"]
+    body = [_cells(row) for row in rows]
+    widths = [max(len(cells[i]) for cells in [names, *body]) for i in range(len(names))]
+    rule = [("-" * w) if i in TEXT_COLUMNS else ("-" * (w - 1) + ":") for i, w in enumerate(widths)]
+    lines = [_line(cells, widths) for cells in [names, rule, *body]]
+    return "\n".join([header, "", *lines])
+
+
+TEXT_COLUMNS = {1, 2}  # map, impl: left-aligned; numbers align right
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    padded = [
+        c.ljust(w) if i in TEXT_COLUMNS else c.rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "| " + " | ".join(padded) + " |"

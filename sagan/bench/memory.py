@@ -1,0 +1,95 @@
+"""Peak host memory of one step, measured in a fresh child process.
+
+A parent process has a high-water mark left by everything it ran before, so the peak of one
+step can only be read cleanly in a child that does nothing else. The child imports a
+module-level ``setup(**kwargs) -> step`` callable, builds the step's inputs, resets and reads
+its peak RSS, runs ``step()`` once and reads the peak RSS again; the difference is the step's
+peak memory.
+
+On Linux the peak is VmHWM from /proc/self/status, reset by writing 5 to /proc/self/clear_refs.
+getrusage's ru_maxrss is only the fallback (macOS): it cannot be reset, and after exec it keeps
+the RSS of the process that forked the child, so a child of a big parent reads a delta of 0.
+
+Run as ``python -m sagan.bench.memory '{"target": "pkg.mod:setup", "kwargs": {...}}'``; the
+child prints the delta in bytes as JSON on its last stdout line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+Setup = Callable[..., Callable[[], object]]
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size since start or the last reset_peak_rss()."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # "VmHWM:   1234 kB"
+    except OSError:
+        pass
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib if sys.platform == "darwin" else kib * 1024  # macOS reports bytes
+
+
+def reset_peak_rss() -> None:
+    """Set the peak RSS to the current RSS (Linux >= 4.0; elsewhere a no-op)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+
+
+def target_name(setup: Setup) -> str:
+    """'module:qualname' of a module-level callable, importable by a child process."""
+    module, name = getattr(setup, "__module__", None), getattr(setup, "__qualname__", "")
+    if not module or module == "__main__" or "<" in name or "." in name:
+        raise ValueError(
+            f"{setup!r} is not a module-level function of an importable module; "
+            "define it at the top level of a module so the child process can import it"
+        )
+    return f"{module}:{name}"
+
+
+def peak_memory_delta(setup: Setup, timeout_s: float = 600.0, **kwargs: Any) -> int:
+    """Peak memory (bytes) of one ``step()`` from ``step = setup(**kwargs)``, in a fresh child.
+
+    kwargs must be JSON-serialisable. Raises RuntimeError with the child's stderr if it fails.
+    """
+    spec = json.dumps({"target": target_name(setup), "kwargs": kwargs})
+    # the child sees the parent's import path, so setups in test or script modules resolve
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sagan.bench.memory", spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout_s,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory probe of {spec} failed:\n{proc.stderr[-4000:]}")
+    return int(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _run_child(spec: str) -> int:
+    args = json.loads(spec)
+    module, name = args["target"].split(":")
+    step = getattr(importlib.import_module(module), name)(**args["kwargs"])
+    reset_peak_rss()
+    before = peak_rss_bytes()
+    step()
+    return peak_rss_bytes() - before
+
+
+if __name__ == "__main__":
+    print(json.dumps(_run_child(sys.argv[1])))

@@ -1,0 +1,43 @@
+"""Generator inputs (latents z and, for class-conditional models, class ids y) and sampling."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def sample_latents(
+    n: int,
+    z_dim: int,
+    num_classes: int = 0,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> tuple[Tensor, Tensor | None]:
+    """z ~ N(0, I) of shape (n, z_dim), and y uniform over classes (None if unconditional).
+
+    Drawn on the CPU from ``generator`` so a seed gives the same latents on any device.
+    """
+    z = torch.randn(n, z_dim, generator=generator)
+    y = torch.randint(num_classes, (n,), generator=generator) if num_classes else None
+    return z.to(device), (y.to(device) if y is not None else None)
+
+
+@torch.no_grad()
+def generate(
+    generator: torch.nn.Module,
+    n: int,
+    *,
+    seed: int,
+    batch_size: int,
+    num_classes: int = 0,
+    device: torch.device | str = "cpu",
+) -> Tensor:
+    """n images in [-1, 1] (on the CPU) from latents of their own RNG, seeded: two calls agree."""
+    rng = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, n, batch_size):
+        count = min(batch_size, n - start)
+        z, y = sample_latents(count, generator.z_dim, num_classes, generator=rng, device=device)
+        out.append(generator(z, y).cpu())
+    return torch.cat(out)
