@@ -103,6 +103,22 @@ def cmd_validate(args: argparse.Namespace) -> None:
     print(f"{path}: valid")
 
 
+def cmd_bench_attention(args: argparse.Namespace) -> None:
+    from sagan.bench.attention import format_table, run_attention_bench
+
+    rows = run_attention_bench(
+        tokens=args.tokens,
+        batch=args.batch,
+        channels=args.channels,
+        top_k=args.top_k,
+        chunk_size=args.chunk_size,
+        repeats=args.repeats,
+        device=args.device,
+        measure_memory=not args.no_memory,
+    )
+    print(format_table(rows))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sagan", description=__doc__)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -151,6 +167,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("summary")
     s.add_argument("--out-dir", required=True)
     s.set_defaults(fn=cmd_figures)
+
+    bench = sub.add_parser("bench", help="benchmarks (side by side, in one process)")
+    s = bench.add_subparsers(dest="bench", required=True).add_parser(
+        "attention", help="naive vs sdpa vs top-k attention: forward+backward time and memory"
+    )
+    s.add_argument("--tokens", type=int, nargs="+", default=[256, 1024, 4096])
+    s.add_argument("--batch", type=int, default=8)
+    s.add_argument("--channels", type=int, default=64)
+    s.add_argument("--top-k", type=float, default=0.125, help="fraction of keys kept")
+    s.add_argument("--chunk-size", type=int, default=256, help="top-k queries per chunk")
+    s.add_argument("--repeats", type=int, default=10)
+    s.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    s.set_defaults(fn=cmd_bench_attention)
 
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")

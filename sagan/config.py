@@ -96,8 +96,13 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         return tuple(value)
     if hint is float and is_number:
         return float(value)
+    if hint is float:
+        hint_yaml = " (YAML reads 1e-4 as text: write 1.0e-4)" if isinstance(value, str) else ""
+        raise ConfigError(f"{where} must be a number, got {value!r}{hint_yaml}")
     if hint is int and not (is_number and float(value).is_integer()):
         raise ConfigError(f"{where} must be an integer, got {value!r}")
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
     return int(value) if hint is int else value
 
 

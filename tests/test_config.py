@@ -4,7 +4,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sagan.config import RunConfig, TrainConfig, from_dict, load_run_config, save_run_config
+from sagan.config import (
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    from_dict,
+    load_run_config,
+    save_run_config,
+)
 from sagan.errors import ConfigError
 from sagan.study import run_config, runs, validate_study
 
@@ -21,6 +28,10 @@ def test_types_are_checked_and_coerced():
     assert cfg.lr_g == 1.0 and cfg.betas == (0, 0.9)
     with pytest.raises(ConfigError, match="train.iterations must be an integer"):
         from_dict(TrainConfig, {"iterations": 2.5}, "train")
+    with pytest.raises(ConfigError, match="train.lr_d must be a number"):
+        from_dict(TrainConfig, {"lr_d": "4e-4"}, "train")  # YAML reads 4e-4 as a string
+    with pytest.raises(ConfigError, match="model.conditional must be true or false"):
+        from_dict(ModelConfig, {"conditional": "yes"}, "model")
 
 
 def test_run_config_round_trips(tmp_path):
