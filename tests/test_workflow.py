@@ -8,11 +8,20 @@ import pandas as pd
 import pytest
 import yaml
 
+from sagan.registry import VARIANTS
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
     "study": "tiny",
     "datasets": {"digits": {"resolution": 16, "heldout": 200}},
-    "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
+    # every registered image variant, placed where a 16 px model has feature maps
+    "variants": {
+        "dcgan": {},
+        "sagan": {"g_resolutions": [8], "d_resolutions": [8]},
+        "multiscale": {"g_resolutions": [4, 8], "d_resolutions": [8, 4]},
+        "topk": {"g_resolutions": [8], "d_resolutions": [8], "top_k": 0.25},
+        "se_spatial": {"g_resolutions": [8], "d_resolutions": [8], "channel": "cbam"},
+    },
     "sizes": [100, "full"],
     "seeds": [0],
     "model": {"width": 8, "z_dim": 32},
@@ -47,8 +56,8 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     done = snakemake(tmp_path, TINY)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
-    assert len(summary) == 4 and set(summary["status"]) == {"done"}
-    assert set(summary["variant"]) == {"dcgan", "sagan"}
+    assert len(summary) == 2 * len(TINY["variants"]) and set(summary["status"]) == {"done"}
+    assert set(summary["variant"]) == set(TINY["variants"]) == set(VARIANTS.names("image"))
     assert set(summary["size"]) == {"100", "full"}
     assert summary["fd_domain"].notna().all() and summary["kid_domain"].notna().all()
     for column in ("train_seconds", "it_per_s", "params_g", "params_d", "iterations"):
@@ -59,6 +68,17 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     assert "data:image/png;base64" in html  # the figure is drawn, not just its repr
     again = snakemake(tmp_path, TINY, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_every_variant_trains_on_the_resnet_backbone(tmp_path):
+    study = {**TINY, "study": "tiny_resnet", "sizes": [100]}
+    study["model"] = {**TINY["model"], "backbone": "resnet", "width": 4}
+    done = snakemake(tmp_path, study, "results/summary.csv")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "results/summary.csv")
+    assert set(summary["variant"]) == set(TINY["variants"])
+    assert set(summary["status"]) == {"done"} and summary["fd_domain"].notna().all()
 
 
 @pytest.mark.slow
