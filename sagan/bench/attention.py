@@ -45,6 +45,13 @@ def needed_bytes(impl: str, tokens: int, batch: int, chunk_size: int, itemsize: 
     return 3 * batch * rows * tokens * itemsize
 
 
+def default_cap_gib(device: str) -> float:
+    """4 GiB on CPU (a shared laptop or CI box); 80 % of the card's memory on CUDA."""
+    if device.startswith("cuda"):
+        return 0.8 * torch.cuda.get_device_properties(device).total_memory / GIB
+    return 4.0
+
+
 def build_blocks(
     impls: Sequence[str], channels: int, top_k: float, chunk_size: int, device: str
 ) -> dict[str, SelfAttention2d]:
@@ -206,7 +213,7 @@ def run_attention_bench(
     repeats: int = 10,
     device: str = "cpu",
     measure_memory: bool = True,
-    memory_cap_gib: float = 4.0,
+    memory_cap_gib: float | None = None,
     warmup: int = 2,
 ) -> list[dict]:
     """Median forward+backward ms and peak MiB of each impl at each token count.
@@ -214,18 +221,20 @@ def run_attention_bench(
     Returns one dict per (tokens, impl): tokens, side, impl, ms, peak_mib, time_ratio,
     mem_ratio (vs naive at the same tokens), skipped (None, or why it was not run), plus the
     settings (batch, channels, top_k, chunk_size, repeats, device, torch). An impl whose
-    attention weights would need more than ``memory_cap_gib`` is skipped, not run.
+    attention weights would need more than ``memory_cap_gib`` (default: see default_cap_gib)
+    is skipped, not run.
     """
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} asked for, but torch sees no CUDA device")
     for n in tokens:
         square_side(n)  # fail on a bad token count before minutes of work
+    cap = default_cap_gib(device) if memory_cap_gib is None else memory_cap_gib
     config = {"batch": batch, "channels": channels, "top_k": top_k, "chunk_size": chunk_size}
     settings = config | {"repeats": repeats, "device": device_name(device)}
     settings |= {"torch": torch.__version__}
     rows = []
     for n in tokens:
-        args = (impls, config, repeats, warmup, device, measure_memory, memory_cap_gib)
+        args = (impls, config, repeats, warmup, device, measure_memory, cap)
         rows += [settings | row for row in bench_tokens(n, *args)]
     return rows
 
