@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sagan.nn.attention import SelfAttention2d, topk_weights
+from sagan.nn.attention import SelfAttention2d, naive_attention, sdpa_attention, topk_weights
 
 
 def block(impl="sdpa", channels=16, gamma=0.7, seed=0, **kwargs):
@@ -112,3 +112,19 @@ def test_topk_argument_rules():
         SelfAttention2d(16, impl="sdpa", top_k=4)
     with pytest.raises(ValueError, match="fraction"):
         SelfAttention2d(16, impl="topk", top_k=1.5)
+
+
+def test_sdpa_matches_naive_when_keys_are_wider_than_values():
+    naive, sdpa = block("naive", key_channels=32), block("sdpa", key_channels=32)
+    sdpa.load_state_dict(naive.state_dict())
+    x = torch.randn(2, 16, 4, 4)
+    torch.testing.assert_close(sdpa(x), naive(x), atol=1e-5, rtol=1e-5)
+
+
+def test_sdpa_runs_on_the_fused_flash_kernel_not_the_math_fallback():
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    q, k, v = torch.randn(2, 64, 2), torch.randn(2, 64, 2), torch.randn(2, 16, 64).transpose(1, 2)
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):  # raises if the inputs need the fallback
+        out = sdpa_attention(q, k, v)
+    torch.testing.assert_close(out, naive_attention(q, k, v), atol=1e-5, rtol=1e-5)
