@@ -46,7 +46,7 @@ def test_run_config_round_trips(tmp_path):
 def test_default_study_is_valid_and_expands_to_every_run():
     validate_study(DEFAULT)
     expanded = runs(DEFAULT)
-    assert len(expanded) == 1 * 2 * 2 * 2
+    assert len(expanded) == 1 * len(DEFAULT["variants"]) * 2 * 2
     paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt"}
     cfg = run_config(DEFAULT, expanded[-1], paths)
     assert cfg.train.seed == expanded[-1].seed and cfg.eval.reference_path == "r.pt"

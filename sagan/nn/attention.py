@@ -58,12 +58,14 @@ def topk_attention(q: Tensor, k: Tensor, v: Tensor, top_k: int, chunk_size: int)
     """Top-k attention over query chunks: peak memory O(chunk x M), never O(N x M).
 
     Under autograd each chunk is checkpointed (recomputed in backward), so the saved state
-    is the inputs, not a (B, N, M) matrix summed over chunks.
+    is the inputs, not a (B, N, M) matrix summed over chunks. A single chunk is O(N x M)
+    either way, so it skips the recomputation.
     """
+    chunks = q.split(chunk_size, dim=1)  # each (B, c, Ck)
     grad = torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v))
     outs = []
-    for qc in q.split(chunk_size, dim=1):  # (B, c, Ck)
-        if grad:
+    for qc in chunks:
+        if grad and len(chunks) > 1:
             outs.append(checkpoint(_topk_chunk, qc, k, v, top_k, use_reentrant=False))
         else:
             outs.append(_topk_chunk(qc, k, v, top_k))
