@@ -15,7 +15,7 @@ from sagan.io import atomic_write_json
 from sagan.metrics.distances import frechet_distance, kernel_distance
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.reference import load_reference
-from sagan.models import build_models
+from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import generate
 from sagan.registry import load_plugins
 from sagan.train.status import read_status
@@ -26,20 +26,12 @@ def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module,
     cfg = load_run_config(run_dir / "config.yaml")
     load_plugins(cfg.plugins)
     meta = load_prepared(cfg.data.path).meta
-    classes = meta["num_classes"] if cfg.model.conditional else 0
-    G, _ = build_models(
-        cfg.model,
-        cfg.variant,
-        cfg.variant_options,
-        image_size=meta["resolution"],
-        channels=meta["channels"],
-        num_classes=classes,
-    )
+    G, _ = models_for_run(cfg, meta)
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
     G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
-    return G.to(device).eval(), classes
+    return G.to(device).eval(), run_classes(cfg, meta)
 
 
 def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:

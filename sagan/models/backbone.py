@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from torch import nn
 
-from sagan.config import ModelConfig
+from sagan.config import ModelConfig, RunConfig
 from sagan.errors import ConfigError
 from sagan.models.spec import VariantSpec
 from sagan.registry import VARIANTS, Registry
@@ -25,6 +26,17 @@ class Backbone(Protocol):
 
 
 BACKBONES: Registry[Any] = Registry("backbone")
+
+
+@dataclass(frozen=True)
+class BackboneOptions:
+    """What every backbone is built from (``build_backbone`` passes exactly these)."""
+
+    image_size: int = 32
+    channels: int = 3
+    width: int = 64
+    z_dim: int = 128
+    num_classes: int = 0  # > 0: class-conditional G and D
 
 
 def build_backbone(
@@ -79,3 +91,20 @@ def build_models(
     g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
     d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
     return backbone.generator(g_blocks), backbone.discriminator(d_blocks)
+
+
+def run_classes(cfg: RunConfig, meta: dict) -> int:
+    """Classes a run conditions on: the dataset's if ``model.conditional``, else 0."""
+    return meta["num_classes"] if cfg.model.conditional else 0
+
+
+def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
+    """G and D of a run on a prepared dataset (``meta``: resolution, channels, classes)."""
+    return build_models(
+        cfg.model,
+        cfg.variant,
+        cfg.variant_options,
+        image_size=meta["resolution"],
+        channels=meta["channels"],
+        num_classes=run_classes(cfg, meta),
+    )

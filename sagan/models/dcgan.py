@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from sagan.errors import ConfigError
-from sagan.models.backbone import BACKBONES
+from sagan.models.backbone import BACKBONES, BackboneOptions
 
 BASE = 4  # side of G's first and D's last feature map
 
@@ -77,14 +77,8 @@ class Discriminator(nn.Module):
 
 @BACKBONES.register("dcgan")
 @dataclass(frozen=True)
-class DCGAN:
+class DCGAN(BackboneOptions):
     """DCGAN: transposed-conv G with BatchNorm, strided-conv D with spectral norm."""
-
-    image_size: int = 32
-    channels: int = 3
-    width: int = 64
-    z_dim: int = 128
-    num_classes: int = 0  # must stay 0: this backbone is unconditional
 
     def __post_init__(self) -> None:
         if self.num_classes:

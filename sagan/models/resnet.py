@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from sagan.errors import ConfigError
-from sagan.models.backbone import BACKBONES
+from sagan.models.backbone import BACKBONES, BackboneOptions
 from sagan.models.dcgan import BASE, SlottedSequential, apply_spectral_norm
 from sagan.nn.conditional_bn import ConditionalBatchNorm2d
 
@@ -153,14 +153,8 @@ class Discriminator(nn.Module):
 
 @BACKBONES.register("resnet")
 @dataclass(frozen=True)
-class ResNet:
+class ResNet(BackboneOptions):
     """SNGAN/BigGAN residual G and D, spectral norm in both; class-conditional if num_classes."""
-
-    image_size: int = 32
-    channels: int = 3
-    width: int = 64
-    z_dim: int = 128
-    num_classes: int = 0  # > 0: conditional BN in G, projection D
 
     def __post_init__(self) -> None:
         if self.image_size < 16 or not math.log2(self.image_size).is_integer():

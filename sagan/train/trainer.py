@@ -18,7 +18,7 @@ from sagan.config import RunConfig, save_run_config, to_dict
 from sagan.data import load_prepared
 from sagan.images import save_grid, to_model_range
 from sagan.io import atomic_torch_save, atomic_write_text
-from sagan.models import build_models
+from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.losses import hinge_d, hinge_g
@@ -36,16 +36,9 @@ class Models:
 
 
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
-    """G, D and their optimisers; ``meta`` is the prepared dataset's (size, channels, classes)."""
+    """G, D and their optimisers; ``meta`` is the prepared dataset's."""
     torch.manual_seed(cfg.train.seed)
-    G, D = build_models(
-        cfg.model,
-        cfg.variant,
-        cfg.variant_options,
-        image_size=meta["resolution"],
-        channels=meta["channels"],
-        num_classes=meta["num_classes"],
-    )
+    G, D = models_for_run(cfg, meta)
     G, D = G.to(device), D.to(device)
     t = cfg.train
     return Models(
@@ -129,9 +122,9 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     data = load_prepared(cfg.data.path)
     subset = data.subset(cfg.data.size)
     images = data.images[subset].to(device)  # the whole subset in memory: no per-step decode
-    classes = data.meta["num_classes"] if cfg.model.conditional else 0
+    classes = run_classes(cfg, data.meta)
     labels = data.labels[subset].to(device) if classes else None
-    m = build(cfg, {**data.meta, "num_classes": classes}, device)
+    m = build(cfg, data.meta, device)
     t = cfg.train
     grid_z, _ = sample_latents(
         SAMPLE_GRID, cfg.model.z_dim, generator=torch.Generator().manual_seed(t.seed), device=device
