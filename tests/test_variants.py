@@ -96,3 +96,18 @@ def test_bad_variant_options_say_what_is_allowed(name, options, message):
 
     with pytest.raises(ConfigError, match=message):
         build_variant(name, options)
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_attention_rows_sum_to_one_in_every_block_that_attends(name):
+    x = torch.randn(2, 16, 8, 8)
+    queries = torch.tensor([0, 27, 63])
+    attending = [
+        m for blk in slot_blocks(name) for m in blk.modules() if hasattr(m, "attention_maps")
+    ]
+    if not attending:
+        pytest.skip(f"{name} places no spatial attention")
+    for m in attending:
+        maps = m.attention_maps(x, queries)  # (B, Q, h, w)
+        assert maps.shape[:2] == (2, 3) and (maps >= 0).all()
+        torch.testing.assert_close(maps.sum(dim=(2, 3)), torch.ones(2, 3))
