@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from tqdm import tqdm
 from sagan.config import RunConfig, save_run_config, to_dict
 from sagan.data import load_prepared
 from sagan.images import save_grid, to_model_range
-from sagan.io import atomic_torch_save, atomic_write_text
+from sagan.io import atomic_torch_save, atomic_write_bytes, atomic_write_text
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
@@ -61,7 +60,8 @@ def batches(images: Tensor, labels: Tensor | None, batch_size: int, seed: int):
 
 def d_step(
     m: Models, real: Tensor, y_real: Tensor | None, z: Tensor, y_fake: Tensor | None
-) -> dict[str, float]:
+) -> dict[str, Tensor]:
+    """One D update on real and fake; statistics stay on the device (no sync per step)."""
     with torch.no_grad():  # fakes for D need no graph through G
         fake = m.G(z, y_fake)
     real_logits, fake_logits = m.D(real, y_real), m.D(fake, y_fake)
@@ -70,18 +70,18 @@ def d_step(
     loss.backward()
     m.opt_d.step()
     return {
-        "loss_d": loss.item(),
-        "d_real": real_logits.mean().item(),
-        "d_fake": fake_logits.mean().item(),
+        "loss_d": loss.detach(),
+        "d_real": real_logits.detach().mean(),
+        "d_fake": fake_logits.detach().mean(),
     }
 
 
-def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, float]:
+def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, Tensor]:
     loss = hinge_g(m.D(m.G(z, y), y))
     m.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     m.opt_g.step()
-    return {"loss_g": loss.item()}
+    return {"loss_g": loss.detach()}
 
 
 def gammas(m: Models) -> dict[str, float]:
@@ -126,11 +126,8 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     labels = data.labels[subset].to(device) if classes else None
     m = build(cfg, data.meta, device)
     t = cfg.train
-    grid_z, _ = sample_latents(
-        SAMPLE_GRID, cfg.model.z_dim, generator=torch.Generator().manual_seed(t.seed), device=device
-    )
-    grid_y = torch.arange(SAMPLE_GRID, device=device) % classes if classes else None
     real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed)
+    grid = _grid_latents(cfg, classes, device)
     rows: list[dict] = []
     bar = tqdm(
         range(1, t.iterations + 1),
@@ -141,46 +138,36 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     start = time.perf_counter()
     for it in bar:
         real, y_real = next(real_batches)
-        z, y_fake = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
-        stats = d_step(m, real, y_real, z, y_fake)
+        stats = d_step(
+            m, real, y_real, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
+        )
         stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
         if it % t.log_every == 0 or it == t.iterations:
-            rows.append(
-                {
-                    "iteration": it,
-                    "seconds": round(time.perf_counter() - start, 3),
-                    **stats,
-                    **gammas(m),
-                }
-            )
+            rows.append(_log_row(m, it, time.perf_counter() - start, stats))
             bar.set_postfix(
-                loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False
+                loss_d=f"{rows[-1]['loss_d']:.3f}",
+                loss_g=f"{rows[-1]['loss_g']:.3f}",
+                refresh=False,
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
-            _snapshot(m, (grid_z, grid_y), rows, run_dir, it)
-    seconds = time.perf_counter() - start
-    shutil.copyfile(run_dir / "samples" / f"iter_{t.iterations:06d}.png", run_dir / "samples.png")
-    atomic_torch_save(
-        run_dir / "checkpoint.pt",
-        {
-            "G": m.G.state_dict(),
-            "D": m.D.state_dict(),
-            "opt_g": m.opt_g.state_dict(),
-            "opt_d": m.opt_d.state_dict(),
-            "iteration": t.iterations,
-            "config": to_dict(cfg),
-        },
-    )
-    return write_status(
-        run_dir,
-        "done",
-        iterations=t.iterations,
-        train_seconds=round(seconds, 3),
-        it_per_s=round(t.iterations / seconds, 3),
-        train_images=len(images),
-        params_g=sum(p.numel() for p in m.G.parameters()),
-        params_d=sum(p.numel() for p in m.D.parameters()),
-    )
+            _snapshot(m, grid, rows, run_dir, it)
+    return _finish(cfg, m, run_dir, time.perf_counter() - start, len(images))
+
+
+def _grid_latents(cfg: RunConfig, classes: int, device: torch.device) -> tuple:
+    """Fixed latents for the sample grids (and classes cycling 0, 1, ... if conditional)."""
+    rng = torch.Generator().manual_seed(cfg.train.seed)
+    z, _ = sample_latents(SAMPLE_GRID, cfg.model.z_dim, generator=rng, device=device)
+    return z, (torch.arange(SAMPLE_GRID, device=device) % classes if classes else None)
+
+
+def _log_row(m: Models, it: int, seconds: float, stats: dict[str, Tensor]) -> dict:
+    return {
+        "iteration": it,
+        "seconds": round(seconds, 3),
+        **{k: v.item() for k, v in stats.items()},
+        **gammas(m),
+    }
 
 
 def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: int) -> None:
@@ -191,3 +178,29 @@ def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: in
     m.G.train()
     if rows:
         write_log(rows, run_dir / "log.csv")
+
+
+def _finish(cfg: RunConfig, m: Models, run_dir: Path, seconds: float, train_images: int) -> dict:
+    """The final grid under a fixed name, the checkpoint, and status 'done'."""
+    t = cfg.train
+    final_grid = run_dir / "samples" / f"iter_{t.iterations:06d}.png"
+    atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
+    state = {
+        "G": m.G.state_dict(),
+        "D": m.D.state_dict(),
+        "opt_g": m.opt_g.state_dict(),
+        "opt_d": m.opt_d.state_dict(),
+        "iteration": t.iterations,
+        "config": to_dict(cfg),
+    }
+    atomic_torch_save(run_dir / "checkpoint.pt", state)
+    return write_status(
+        run_dir,
+        "done",
+        iterations=t.iterations,
+        train_seconds=round(seconds, 3),
+        it_per_s=round(t.iterations / seconds, 3),
+        train_images=train_images,
+        params_g=sum(p.numel() for p in m.G.parameters()),
+        params_d=sum(p.numel() for p in m.D.parameters()),
+    )
