@@ -7,12 +7,14 @@ held-out split is disjoint from the pool and never trained on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from tqdm import tqdm
 
 from sagan.data.registry import DATASETS
 from sagan.errors import ConfigError, DataError
@@ -45,11 +47,31 @@ class PreparedData:
         return self.train_order[:size]
 
 
-def resize(images: np.ndarray, size: int) -> np.ndarray:
-    """Deterministic, antialiased (PIL bicubic) resize of (N, H, W, C) uint8 to size x size."""
-    out = np.empty((len(images), size, size, images.shape[-1]), dtype=np.uint8)
-    for i, img in enumerate(images):
-        pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
+PROGRESS_ABOVE = 5000  # images; smaller sets resize in seconds and need no progress bar
+
+
+def _as_pil(image: np.ndarray | Image.Image) -> Image.Image:
+    """An (H, W, C) uint8 array (C = 1: grey) or a PIL image, as a PIL image."""
+    if isinstance(image, Image.Image):
+        return image
+    return Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+
+
+def resize(images: Sequence[np.ndarray | Image.Image] | np.ndarray, size: int) -> np.ndarray:
+    """Deterministic, antialiased (PIL bicubic) resize of N images to (N, size, size, C) uint8.
+
+    Items are (H, W, C) uint8 arrays or PIL images, possibly decoded lazily on indexing; only
+    the output is held in memory. The first image fixes C: grey ("L") gives 1 channel, anything
+    else is converted to RGB.
+    """
+    n = len(images)
+    if n == 0:
+        raise DataError("the dataset has no images to resize; check its source")
+    mode = "L" if _as_pil(images[0]).mode == "L" else "RGB"
+    out = np.empty((n, size, size, 1 if mode == "L" else 3), dtype=np.uint8)
+    for i in tqdm(range(n), desc="resize", unit="img", disable=n <= PROGRESS_ABOVE):
+        pil = _as_pil(images[i])
+        pil = pil if pil.mode == mode else pil.convert(mode)
         arr = np.asarray(pil.resize((size, size), Image.Resampling.BICUBIC))
         out[i] = arr.reshape(size, size, -1)
     return out

@@ -1,0 +1,172 @@
+"""Real image datasets read with torchvision from a root the user configures.
+
+Images stay on disk (or in torchvision's native-resolution arrays) and are decoded one at a
+time when ``prepare`` indexes them; labels come from the datasets' label arrays, so building
+a dataset decodes no image. Nothing downloads unless a study sets ``download: true``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from torch.utils.data import ConcatDataset, Dataset
+from torchvision import datasets
+
+from sagan.data.registry import DATASETS, RawImages
+from sagan.errors import ConfigError, DataError
+
+LSUN_CATEGORIES = (
+    "bedroom",
+    "bridge",
+    "church_outdoor",
+    "classroom",
+    "conference_room",
+    "dining_room",
+    "kitchen",
+    "living_room",
+    "restaurant",
+    "tower",
+)
+CELEBA_SPLITS = ("train", "valid", "test", "all")  # torchvision's; "all" = every image
+
+
+class LazyImages(Sequence[Image.Image]):
+    """The images of a torchvision dataset, decoded on indexing: index -> PIL image."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Image.Image:
+        # one behaviour for all: torchvision datasets differ on negative and out-of-range indices
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"image index {index} out of range for {len(self)} images")
+        return self.dataset[index % len(self)][0]
+
+
+def _splits(split: str, allowed: tuple[str, ...], dataset: str) -> list[str]:
+    """'train+test' -> ['train', 'test'], each checked against the dataset's splits."""
+    parts = split.split("+")
+    bad = [p for p in parts if p not in allowed]
+    if bad or len(set(parts)) != len(parts):
+        raise ConfigError(
+            f"{dataset} split {split!r} is not valid; use one of {', '.join(allowed)} "
+            "or several joined by '+' (e.g. 'train+test')"
+        )
+    return parts
+
+
+def _open(make: Callable[[], Any], looked_for: Path, how: str) -> Any:
+    """Build a torchvision dataset; missing or corrupt files become a DataError with the fix."""
+    try:
+        return make()
+    except (RuntimeError, OSError) as err:  # torchvision: RuntimeError; folders, downloads: OSError
+        raise DataError(f"no readable data at {looked_for} ({err}); {how}") from err
+
+
+def _labelled(parts: list[Dataset], labels: list[Any]) -> RawImages:
+    """RawImages over one or several datasets whose label arrays are given in the same order."""
+    dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
+    flat = np.concatenate([np.asarray(lab, dtype=np.int64).reshape(-1) for lab in labels])
+    return RawImages(images=LazyImages(dataset), labels=flat)
+
+
+def _cifar(
+    cls: type[datasets.CIFAR10], name: str, root: str, split: str, download: bool
+) -> RawImages:
+    root_path = Path(root).expanduser()
+    folder = root_path / cls.base_folder
+    how = f"set download: true in the study config, or put the {name} python batches under {folder}"
+    parts = [
+        _open(partial(cls, str(root_path), train=s == "train", download=download), folder, how)
+        for s in _splits(split, ("train", "test"), name)
+    ]
+    return _labelled(parts, [p.targets for p in parts])
+
+
+@DATASETS.register("cifar10")
+def cifar10(root: str, download: bool = False, split: str = "train+test") -> RawImages:
+    """CIFAR-10 (Krizhevsky 2009): 60k 32x32 colour images, 10 classes; torchvision reader."""
+    return _cifar(datasets.CIFAR10, "CIFAR-10", root, split, download)
+
+
+@DATASETS.register("cifar100")
+def cifar100(root: str, download: bool = False, split: str = "train+test") -> RawImages:
+    """CIFAR-100 (Krizhevsky 2009): 60k 32x32 colour images, 100 fine classes; torchvision."""
+    return _cifar(datasets.CIFAR100, "CIFAR-100", root, split, download)
+
+
+@DATASETS.register("stl10")
+def stl10(root: str, download: bool = False, split: str = "train+test") -> RawImages:
+    """STL-10 (Coates et al. 2011): 13k labelled 96x96 colour images, 10 classes; torchvision."""
+    root_path = Path(root).expanduser()
+    folder = root_path / datasets.STL10.base_folder
+    # torchvision checks every binary, unlabeled_X.bin included, even for the labelled splits
+    how = (
+        "set download: true in the study config, or extract stl10_binary.tar.gz (train_X.bin, "
+        f"train_y.bin, test_X.bin, test_y.bin, unlabeled_X.bin) into {folder}"
+    )
+    parts = [
+        _open(partial(datasets.STL10, str(root_path), split=s, download=download), folder, how)
+        for s in _splits(split, ("train", "test"), "STL-10")  # labelled splits only
+    ]
+    return _labelled(parts, [p.labels for p in parts])
+
+
+@DATASETS.register("celeba")
+def celeba(root: str, download: bool = False, split: str = "all") -> RawImages:
+    """CelebA (Liu et al. 2015): 202,599 aligned 178x218 face photos, unlabelled; torchvision."""
+    root_path = Path(root).expanduser()
+    folder = root_path / datasets.CelebA.base_folder
+    how = (
+        "set download: true in the study config (needs gdown; Google Drive often refuses), or "
+        f"put img_align_celeba/ and the five list_*.txt / identity_CelebA.txt files into {folder}"
+    )
+    if split not in CELEBA_SPLITS:
+        raise ConfigError(f"CelebA split {split!r} is not valid; use one of {CELEBA_SPLITS}")
+    # target_type=[]: the faces carry no class, so no attribute row is looked up per image
+    make = partial(datasets.CelebA, str(root_path), split=split, target_type=[], download=download)
+    data = _open(make, folder, how)
+    return RawImages(images=LazyImages(data), labels=np.zeros(len(data), dtype=np.int64))
+
+
+def _require_lmdb() -> None:
+    try:
+        importlib.import_module("lmdb")
+    except ImportError as err:
+        msg = "torchvision's LSUN reader needs the lmdb package: pip install lmdb"
+        raise DataError(msg) from err
+
+
+@DATASETS.register("lsun")
+def lsun(root: str, category: str = "church_outdoor") -> RawImages:
+    """LSUN scenes (Yu et al. 2015): one category's train split, lmdb; torchvision reader."""
+    if category not in LSUN_CATEGORIES:
+        raise ConfigError(f"LSUN category {category!r} unknown; use one of {LSUN_CATEGORIES}")
+    _require_lmdb()
+    db = Path(root).expanduser() / f"{category}_train_lmdb"
+    if not db.is_dir():
+        raise DataError(
+            f"no LSUN database at {db}; download it with the LSUN tools "
+            f"(github.com/fyu/lsun: python download.py -c {category}) and unzip it under {root}"
+        )
+    how = "re-download and unzip it; the lmdb files may be incomplete"
+    data = _open(partial(datasets.LSUN, str(db.parent), classes=[f"{category}_train"]), db, how)
+    return RawImages(images=LazyImages(data), labels=np.zeros(len(data), dtype=np.int64))
+
+
+@DATASETS.register("imagefolder")
+def imagefolder(root: str) -> RawImages:
+    """Any folder tree ROOT/<class>/<image> (torchvision ImageFolder); labels = the subfolders."""
+    folder = Path(root).expanduser()
+    how = "put the images in one subfolder per class (ROOT/<class>/*.png, .jpg, ...)"
+    data = _open(partial(datasets.ImageFolder, str(folder)), folder, how)
+    return _labelled([data], [data.targets])
