@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,7 +24,15 @@ def cmd_variants(args: argparse.Namespace) -> None:
 def cmd_prepare(args: argparse.Namespace) -> None:
     from sagan.data import prepare
 
-    data = prepare(args.dataset, args.resolution, args.out, heldout=args.heldout, seed=args.seed)
+    options = json.loads(args.options)
+    data = prepare(
+        args.dataset,
+        args.resolution,
+        args.out,
+        heldout=args.heldout,
+        seed=args.seed,
+        options=options,
+    )
     print(
         f"{args.out}: {len(data.images)} images, {len(data.train_order)} in the training "
         f"pool, {len(data.heldout)} held out"
@@ -132,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--resolution", type=int, required=True)
     s.add_argument("--heldout", type=int, required=True, help="held-out images")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--options", default="{}", help="the dataset's options as JSON")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_prepare)
 

@@ -78,6 +78,10 @@ class Registry(Generic[T]):
     def names(self, tag: str | None = None) -> list[str]:
         return [e.name for e in self.entries(tag)]
 
+    def __contains__(self, name: str) -> bool:
+        load_plugins()
+        return name in self._entries
+
     def get(self, name: str) -> Entry[T]:
         load_plugins()
         if name not in self._entries:
@@ -87,19 +91,37 @@ class Registry(Generic[T]):
             )
         return self._entries[name]
 
-    def build(self, name: str, options: dict[str, Any] | None = None) -> Any:
-        """Call the builder with keyword options; an unknown option names the allowed ones."""
-        builder = self.get(name).builder
-        options = dict(options or {})
-        params = inspect.signature(builder).parameters
-        unknown = sorted(set(options) - set(params))
+    def accepts(self, name: str, option: str) -> bool:
+        return option in inspect.signature(self.get(name).builder).parameters
+
+    def check_options(
+        self, name: str, options: dict[str, Any] | None, *, supplied: Iterable[str] = ()
+    ) -> None:
+        """Raise a ConfigError naming the allowed options for unknown or missing ones.
+
+        ``supplied``: options the caller will add itself (not required from the user).
+        """
+        params = inspect.signature(self.get(name).builder).parameters
+        given = set(options or {})
+        unknown = sorted(given - set(params))
         if unknown:
             allowed = ", ".join(params) or "(none)"
             raise ConfigError(
                 f"{self.kind} {name!r} has no option(s) {', '.join(map(repr, unknown))}; "
                 f"allowed: {allowed}"
             )
-        return builder(**options)
+        required = [p for p, v in params.items() if v.default is inspect.Parameter.empty]
+        missing = [p for p in required if p not in given and p not in set(supplied)]
+        if missing:
+            raise ConfigError(
+                f"{self.kind} {name!r} needs option(s) {', '.join(map(repr, missing))} "
+                "(under its options in the study config)"
+            )
+
+    def build(self, name: str, options: dict[str, Any] | None = None) -> Any:
+        """Call the builder with keyword options; an unknown option names the allowed ones."""
+        self.check_options(name, options)
+        return self.get(name).builder(**dict(options or {}))
 
 
 VARIANTS: Registry[Callable[..., Any]] = Registry("variant")

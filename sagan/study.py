@@ -76,7 +76,10 @@ def validate_study(study: dict[str, Any]) -> None:
         if size != "full" and not (isinstance(size, int) and size > 0):
             raise ConfigError(f"sizes: {size!r} is not a positive integer or 'full'")
     for name, ds in study["datasets"].items():
-        DATASETS.get(name)
+        options = ds.get("options") or {}
+        if "resolution" in options:
+            raise ConfigError(f"datasets.{name}: set resolution beside heldout, not in options")
+        DATASETS.check_options(name, options)
         backbone = build_backbone(model, image_size=ds["resolution"], channels=3)
         for variant, options in study["variants"].items():
             try:

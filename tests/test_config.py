@@ -76,3 +76,24 @@ def test_bad_study_names_the_key_and_the_allowed_values(edit, message):
     edit(study)
     with pytest.raises(ConfigError, match=message):
         validate_study(study)
+
+
+def test_paper_study_is_valid_without_its_data():
+    paper = yaml.safe_load((Path(__file__).parents[1] / "config/paper.yaml").read_text())
+    validate_study(paper)
+    assert {"cifar10", "celeba", "lsun", "imagefolder"} <= set(paper["datasets"])
+    assert "full" in paper["sizes"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, r"dataset 'cifar10' needs option\(s\) 'root'"),
+        ({"root": "x", "dowload": True}, r"no option\(s\) 'dowload'.*download"),
+    ],
+)
+def test_dataset_options_are_checked_before_any_data_is_read(options, message):
+    study = copy.deepcopy(DEFAULT)
+    study["datasets"]["cifar10"] = {"resolution": 32, "heldout": 100, "options": options}
+    with pytest.raises(ConfigError, match=message):
+        validate_study(study)

@@ -1,6 +1,7 @@
 """Datasets: a registry of sources and the preparation into one uint8 file per resolution."""
 
-from sagan.data import digits, torchvision_sets  # noqa: F401  (register the built-in datasets)
+# Importing the modules registers the built-in datasets.
+from sagan.data import digits, probes, torchvision_sets  # noqa: F401
 from sagan.data.prepared import PreparedData, load_prepared, prepare
 from sagan.data.registry import DATASETS, RawImages
 

@@ -94,6 +94,9 @@ def prepare(
     seed: int = 0,
     options: dict | None = None,
 ) -> PreparedData:
+    options = dict(options or {})
+    if DATASETS.accepts(dataset, "resolution"):  # procedural sources draw at the target size
+        options["resolution"] = resolution
     raw = DATASETS.build(dataset, options)
     if not 0 < heldout < len(raw.images):
         raise ConfigError(

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import torch
 
-from sagan.config import load_run_config
+from sagan.config import RunConfig, load_run_config
 from sagan.data import load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json
 from sagan.metrics.distances import frechet_distance, kernel_distance
 from sagan.metrics.extractors import extract, load_extractor
+from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import generate
@@ -32,6 +33,22 @@ def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module,
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
     G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
     return G.to(device).eval(), run_classes(cfg, meta)
+
+
+def probe_metric(cfg: RunConfig, pixels: torch.Tensor) -> dict:
+    """The probe's exact coherence score of the generated images, beside real and chance."""
+    probe = PROBE_SCORES.build(cfg.data.dataset)
+    data = load_prepared(cfg.data.path)
+    real = data.images[data.heldout].float()
+    entry = {
+        "value": probe.score(pixels),
+        "real_heldout": probe.score(real),
+        "chance": probe.chance,
+        "higher_is_better": probe.higher_is_better,
+        "num_samples": len(pixels),
+        "sample_seed": cfg.eval.seed,
+    }
+    return {probe.name: entry}
 
 
 def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
@@ -61,6 +78,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         f"fd_{e.extractor}": {"value": frechet_distance(fake, real), **protocol},
         f"kid_{e.extractor}": {"value": kernel_distance(fake, real, seed=e.seed), **protocol},
     }
+    if cfg.data.dataset in PROBE_SCORES:
+        metrics |= probe_metric(cfg, pixels)
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
     atomic_write_json(run_dir / "metrics.json", result)
     return result

@@ -1,3 +1,12 @@
+import json
+import shlex
+
+
+def dataset_options(w):
+    """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
+    return shlex.quote(json.dumps(config["datasets"][w.dataset].get("options") or {}))
+
+
 rule prepare_dataset:
     output:
         DATA,
@@ -5,6 +14,7 @@ rule prepare_dataset:
         "results/logs/prepare/{dataset}_r{resolution}.log",
     params:
         heldout=lambda w: config["datasets"][w.dataset]["heldout"],
+        options=dataset_options,
     shell:
         "{SAGAN} prepare {wildcards.dataset} --resolution {wildcards.resolution}"
-        " --heldout {params.heldout} --out {output} > {log} 2>&1"
+        " --heldout {params.heldout} --options {params.options} --out {output} > {log} 2>&1"

@@ -1,0 +1,84 @@
+"""Structure probes: deterministic data and exact scores that separate real, broken and noise."""
+
+import numpy as np
+import pytest
+import torch
+
+from sagan.data import DATASETS
+from sagan.errors import ConfigError
+from sagan.metrics.probes import PROBE_SCORES
+
+
+def probe_images(name: str, resolution: int, count: int = 200, seed: int = 1) -> torch.Tensor:
+    raw = DATASETS.build(name, {"count": count, "resolution": resolution, "seed": seed})
+    return torch.from_numpy(raw.images).permute(0, 3, 1, 2).float()  # (N, 3, r, r)
+
+
+def swap_right_halves(x: torch.Tensor) -> torch.Tensor:
+    """Break long-range structure: each image's right half comes from the next image."""
+    broken = x.clone()
+    half = x.shape[-1] // 2
+    broken[..., half:] = x.roll(1, dims=0)[..., half:]
+    return broken
+
+
+@pytest.mark.parametrize("name", ["mirror", "pairs"])
+def test_probes_are_deterministic_from_the_seed(name):
+    a, b = (
+        DATASETS.build(name, {"count": 5, "seed": 3}),
+        DATASETS.build(name, {"count": 5, "seed": 3}),
+    )
+    c = DATASETS.build(name, {"count": 5, "seed": 4})
+    assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.images, c.images)
+    assert a.images.shape == (5, 32, 32, 3) and a.images.dtype == np.uint8
+
+
+@pytest.mark.parametrize("resolution", [16, 32, 64])
+def test_mirror_error_is_zero_on_real_chance_on_noise_and_high_when_broken(resolution):
+    probe = PROBE_SCORES.build("mirror")
+    real = probe_images("mirror", resolution)
+    assert probe.score(real) == 0.0
+    noise = torch.rand_like(real) * 255
+    assert probe.score(noise) == pytest.approx(probe.chance, abs=0.01)
+    assert probe.score(swap_right_halves(real)) > 0.05
+    assert not probe.higher_is_better
+
+
+@pytest.mark.parametrize("resolution", [16, 32, 64])
+def test_pairs_agreement_is_one_on_real_about_chance_when_broken_zero_on_noise(resolution):
+    probe = PROBE_SCORES.build("pairs")
+    real = probe_images("pairs", resolution, count=400)
+    assert probe.score(real) == 1.0
+    assert probe.score(swap_right_halves(real)) == pytest.approx(probe.chance, abs=0.04)
+    assert probe.score(torch.rand_like(real) * 255) == 0.0
+    assert probe.chance == pytest.approx(1 / 18)
+
+
+def test_pairs_labels_name_the_shared_shape_and_colour():
+    raw = DATASETS.build("pairs", {"count": 300})
+    assert set(raw.labels.tolist()) <= set(range(18)) and len(set(raw.labels.tolist())) > 12
+
+
+def test_pairs_tolerates_dimmer_colours_but_not_a_recoloured_partner():
+    probe = PROBE_SCORES.build("pairs")
+    real = probe_images("pairs", 32, count=100)
+    assert probe.score(real * 0.9) == 1.0  # a darker colour is still the nearest palette entry
+    recoloured = real.clone()
+    recoloured[..., 22:] = real[:, [1, 2, 0], :, 22:]  # right third: R, G, B -> G, B, R
+    assert probe.score(recoloured) == 0.0
+
+
+def test_bad_probe_resolution_is_a_config_error():
+    with pytest.raises(ConfigError, match="even resolution >= 16"):
+        DATASETS.build("mirror", {"resolution": 15})
+
+
+def test_prepare_draws_probes_at_the_target_resolution(tmp_path):
+    from sagan.data import prepare
+
+    data = prepare("pairs", 16, tmp_path / "pairs.pt", heldout=36, options={"count": 180})
+    assert data.images.shape == (180, 3, 16, 16) and data.meta["num_classes"] == 18
+    drawn = probe_images("pairs", 16, count=180, seed=0)
+    assert torch.equal(data.images.float(), drawn)  # drawn at 16 px, not resized into blur
+    assert PROBE_SCORES.build("pairs").score(data.images[data.heldout].float()) == 1.0
