@@ -75,10 +75,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     result = evaluate(args.run_dir, device=args.device)
     for name, m in result["metrics"].items():
-        print(
-            f"{name}: {m['value']:.4f} ({m['num_samples']} samples vs "
-            f"{m['reference_count']} {m['reference_split']} images)"
+        against = (
+            f" vs {m['reference_count']} {m['reference_split']}" if "reference_count" in m else ""
         )
+        print(f"{name}: {m['value']:.4f} ({m['num_samples']} samples{against})")
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:

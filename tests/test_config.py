@@ -44,9 +44,13 @@ def test_run_config_round_trips(tmp_path):
 
 
 def test_default_study_is_valid_and_expands_to_every_run():
+    from sagan.metrics.probes import PROBE_SCORES
+
     validate_study(DEFAULT)
+    assert "digits" in DEFAULT["datasets"] and len(DEFAULT["sizes"]) >= 2
+    assert any(name in PROBE_SCORES for name in DEFAULT["datasets"])
     expanded = runs(DEFAULT)
-    assert len(expanded) == 1 * len(DEFAULT["variants"]) * 2 * 2
+    assert len(expanded) == len(DEFAULT["datasets"]) * len(DEFAULT["variants"]) * 2 * 2
     paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt"}
     cfg = run_config(DEFAULT, expanded[-1], paths)
     assert cfg.train.seed == expanded[-1].seed and cfg.eval.reference_path == "r.pt"

@@ -13,7 +13,10 @@ from sagan.registry import VARIANTS
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
     "study": "tiny",
-    "datasets": {"digits": {"resolution": 16, "heldout": 200}},
+    "datasets": {
+        "digits": {"resolution": 16, "heldout": 200},
+        "pairs": {"resolution": 16, "heldout": 90, "options": {"count": 300}},
+    },
     # every registered image variant, placed where a 16 px model has feature maps
     "variants": {
         "dcgan": {},
@@ -56,7 +59,10 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     done = snakemake(tmp_path, TINY)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
-    assert len(summary) == 2 * len(TINY["variants"]) and set(summary["status"]) == {"done"}
+    assert len(summary) == 2 * 2 * len(TINY["variants"]) and set(summary["status"]) == {"done"}
+    pairs = summary[summary["dataset"] == "pairs"]
+    assert pairs["pairs_agreement"].between(0, 1).all()
+    assert summary.loc[summary["dataset"] == "digits", "pairs_agreement"].isna().all()
     assert set(summary["variant"]) == set(TINY["variants"]) == set(VARIANTS.names("image"))
     assert set(summary["size"]) == {"100", "full"}
     assert summary["fd_domain"].notna().all() and summary["kid_domain"].notna().all()

@@ -31,55 +31,115 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     return paths
 
 
+PROBE_METRICS = {"mirror_error": "mirror error ↓", "pairs_agreement": "pair agreement ↑"}
+
+
+def metric_label(metric: str) -> str:
+    if metric in PROBE_METRICS:
+        return PROBE_METRICS[metric]
+    name, extractor = metric.split("_", 1)
+    return f"{name.upper()} ({extractor}) ↓"
+
+
+def _versus_size(ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool) -> None:
+    """Mean over seeds with a 95% CI band, each seed as a dot, on a log size axis."""
+    sns.lineplot(
+        runs,
+        x="train_images",
+        y=metric,
+        hue="variant",
+        marker="o",
+        errorbar=("ci", 95),
+        ax=ax,
+        legend=legend,
+    )
+    sns.scatterplot(
+        runs, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax, legend=False
+    )
+    ax.set_xscale("log")
+    sizes = sorted(runs["train_images"].unique())
+    ax.set_xticks(sizes, [str(int(n)) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("training images")
+    ax.set_ylabel(metric_label(metric))
+
+
 def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
-    """FD / KID against training-set size per variant (mean over seeds, 95% CI, seed dots),
-    beside training throughput."""
+    """Per dataset (a row): FD, KID and any probe score against training-set size per
+    variant, then training throughput per variant."""
     paper_theme()
     done = df[df["status"] == "done"]
-    metrics = [c for c in df.columns if c.startswith(("fd_", "kid_"))]
-    fig, axes = plt.subplots(1, len(metrics) + 1, figsize=(TWO_COLUMN_WIDTH, 2.4))
-    for ax, metric in zip(axes, metrics, strict=False):
-        sns.lineplot(
-            done,
-            x="train_images",
-            y=metric,
+    datasets = sorted(done["dataset"].unique())
+    variants = sorted(done["variant"].unique())
+    per_row = {d: _row_metrics(df, done[done["dataset"] == d]) for d in datasets}
+    ncols = max(len(m) for m in per_row.values()) + 1
+    size = (TWO_COLUMN_WIDTH, 2.2 * len(datasets))
+    fig, axes = plt.subplots(len(datasets), ncols, figsize=size, squeeze=False)
+    for r, dataset in enumerate(datasets):
+        runs = done[done["dataset"] == dataset]
+        for i, metric in enumerate(per_row[dataset]):
+            _versus_size(axes[r][i], runs, metric, legend=r == 0 and i == 0)
+        for ax in axes[r][len(per_row[dataset]) : -1]:
+            ax.axis("off")
+        sns.barplot(
+            runs,
+            y="variant",
+            x="it_per_s",
             hue="variant",
-            marker="o",
+            order=variants,
+            hue_order=variants,
             errorbar=("ci", 95),
-            ax=ax,
-            legend=ax is axes[0],
+            ax=axes[r][-1],
         )
-        sns.scatterplot(
-            done, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax, legend=False
-        )
-        ax.set_xscale("log")
-        sizes = sorted(done["train_images"].unique())
-        ax.set_xticks(sizes, [str(int(n)) for n in sizes])
-        ax.minorticks_off()
-        ax.set_xlabel("training images")
-        name, extractor = metric.split("_", 1)
-        ax.set_ylabel(f"{name.upper()} ({extractor}) ↓")
-    sns.barplot(done, x="variant", y="it_per_s", hue="variant", errorbar=("ci", 95), ax=axes[-1])
-    axes[-1].set_ylabel("training it/s ↑")
-    axes[-1].set_xlabel("")
-    if axes[0].get_legend():
-        sns.move_legend(axes[0], "upper right", title=None, frameon=True)
+        axes[r][-1].set(xlabel="training it/s ↑", ylabel="")
+        axes[r][0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if axes[0][0].get_legend():
+        axes[0][0].get_legend().remove()
     fig.suptitle(
         f"{', '.join(done['study'].unique())}: quality vs data size, and speed", fontsize=9
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        ncol=len(labels),
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.96),
+        fontsize=7,
+    )
     return fig
 
 
+def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
+    """FD and KID columns, and the probe scores this dataset has values for."""
+    return [
+        c
+        for c in df.columns
+        if c.startswith(("fd_", "kid_")) or (c in PROBE_METRICS and runs[c].notna().any())
+    ]
+
+
 def sample_grids(df: pd.DataFrame) -> plt.Figure:
-    """The final sample grid of one run per variant (largest data size, first seed)."""
+    """Final sample grids: a row per dataset, a column per variant (largest size, first seed)."""
     paper_theme()
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
-    picks = done.groupby("variant", sort=True).head(1).sort_values("variant")
-    fig, axes = plt.subplots(1, len(picks), figsize=(TWO_COLUMN_WIDTH, 2.6), squeeze=False)
-    for ax, (_, row) in zip(axes[0], picks.iterrows(), strict=True):
-        ax.imshow(plt.imread(Path(row["run_dir"]) / "samples.png"))
-        ax.set_title(f"{row['variant']} (n={row['size']}, seed {row['seed']})", fontsize=8)
+    picks = done.groupby(["dataset", "variant"], sort=True).head(1)
+    datasets, variants = sorted(picks["dataset"].unique()), sorted(picks["variant"].unique())
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(variants),
+        squeeze=False,
+        figsize=(TWO_COLUMN_WIDTH, 1.6 * len(datasets) + 0.4),
+    )
+    for ax in axes.flat:
         ax.axis("off")
+    for _, run in picks.iterrows():
+        ax = axes[datasets.index(run["dataset"])][variants.index(run["variant"])]
+        ax.imshow(plt.imread(Path(run["run_dir"]) / "samples.png"))
+        ax.set_title(
+            f"{run['dataset']} · {run['variant']}\nn={run['size']}, seed {run['seed']}", fontsize=7
+        )
     fig.tight_layout()
     return fig

@@ -5,7 +5,10 @@ rule train_extractor:
         EXTRACTOR,
     log:
         "results/logs/extractor/{dataset}_r{resolution}.log",
-    threads: 2
+    # every evaluation waits on it: run it before the queue of training jobs, on one core so
+    # it does not wait for two to come free
+    priority: 100
+    threads: 1
     params:
         epochs=config.get("extractor", {}).get("epochs", 15),
     shell:
@@ -21,6 +24,7 @@ rule reference_features:
         REFERENCE,
     log:
         "results/logs/reference/{dataset}_r{resolution}_{extractor}_{split}.log",
+    priority: 100
     shell:
         "{SAGAN} --threads 1 reference {input.data} --split {wildcards.split}"
         " --extractor {wildcards.extractor} --extractor-path {input.extractor}"
