@@ -50,6 +50,8 @@ def test_train_writes_checkpoint_log_samples_and_status(digits16, scored_setup, 
     rows = list(csv.DictReader((tmp_path / "log.csv").open()))
     assert [r["iteration"] for r in rows] == ["2", "4", "6"]
     assert any(k.startswith("gamma:G.") for k in rows[0]) and "loss_d" in rows[0]
+    assert all(-1 <= float(r["r_t"]) <= 1 for r in rows) and "d_gap" in rows[0]
+    assert -1 <= status["r_t"] <= 1
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
         "iter_000003.png",
         "iter_000006.png",

@@ -14,7 +14,16 @@ from sagan.io import atomic_write_text
 from sagan.train.status import read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
-STATUS_COLUMNS = ["iterations", "train_images", "train_seconds", "it_per_s", "params_g", "params_d"]
+STATUS_COLUMNS = [
+    "iterations",
+    "train_images",
+    "train_seconds",
+    "it_per_s",
+    "params_g",
+    "params_d",
+    "r_t",  # E[sign(D(x_train))] over the last logging interval (Karras et al. 2020)
+    "d_gap",  # D(training reals) - D(held-out reals), mean logits, at the end
+]
 
 
 def run_row(run_dir: Path) -> dict:

@@ -21,6 +21,7 @@ from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.losses import hinge_d, hinge_g
+from sagan.train.overfit import OverfitMonitor
 from sagan.train.status import write_status
 
 SAMPLE_GRID = 64  # images in each sample grid (8 x 8)
@@ -73,6 +74,7 @@ def d_step(
         "loss_d": loss.detach(),
         "d_real": real_logits.detach().mean(),
         "d_fake": fake_logits.detach().mean(),
+        "real_logits": real_logits.detach(),
     }
 
 
@@ -128,6 +130,11 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     t = cfg.train
     real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed)
     grid = _grid_latents(cfg, classes, device)
+    monitor = OverfitMonitor(
+        m.D,
+        _fixed_batch(data, subset, t.batch_size, classes, device),
+        _fixed_batch(data, data.heldout, t.batch_size, classes, device),
+    )
     rows: list[dict] = []
     bar = tqdm(
         range(1, t.iterations + 1),
@@ -142,8 +149,9 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
             m, real, y_real, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
         )
         stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
+        monitor.observe(stats.pop("real_logits"))
         if it % t.log_every == 0 or it == t.iterations:
-            rows.append(_log_row(m, it, time.perf_counter() - start, stats))
+            rows.append(_log_row(m, it, time.perf_counter() - start, stats | monitor.row()))
             bar.set_postfix(
                 loss_d=f"{rows[-1]['loss_d']:.3f}",
                 loss_g=f"{rows[-1]['loss_g']:.3f}",
@@ -151,7 +159,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
             _snapshot(m, grid, rows, run_dir, it)
-    return _finish(cfg, m, run_dir, time.perf_counter() - start, len(images))
+    return _finish(cfg, m, run_dir, time.perf_counter() - start, len(images), rows[-1])
 
 
 def _grid_latents(cfg: RunConfig, classes: int, device: torch.device) -> tuple:
@@ -161,11 +169,18 @@ def _grid_latents(cfg: RunConfig, classes: int, device: torch.device) -> tuple:
     return z, (torch.arange(SAMPLE_GRID, device=device) % classes if classes else None)
 
 
-def _log_row(m: Models, it: int, seconds: float, stats: dict[str, Tensor]) -> dict:
+def _fixed_batch(data, indices: Tensor, size: int, classes: int, device: torch.device) -> tuple:
+    """The first ``size`` of ``indices`` as D's input: images in [-1, 1] and labels or None."""
+    idx = indices[:size]
+    labels = data.labels[idx].to(device) if classes else None
+    return to_model_range(data.images[idx].to(device)), labels
+
+
+def _log_row(m: Models, it: int, seconds: float, stats: dict) -> dict:
     return {
         "iteration": it,
         "seconds": round(seconds, 3),
-        **{k: v.item() for k, v in stats.items()},
+        **{k: v.item() if isinstance(v, Tensor) else v for k, v in stats.items()},
         **gammas(m),
     }
 
@@ -180,8 +195,11 @@ def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: in
         write_log(rows, run_dir / "log.csv")
 
 
-def _finish(cfg: RunConfig, m: Models, run_dir: Path, seconds: float, train_images: int) -> dict:
-    """The final grid under a fixed name, the checkpoint, and status 'done'."""
+def _finish(
+    cfg: RunConfig, m: Models, run_dir: Path, seconds: float, train_images: int, last: dict
+) -> dict:
+    """The final grid under a fixed name, the checkpoint, and status 'done' (with the last
+    logging interval's overfitting signals)."""
     t = cfg.train
     final_grid = run_dir / "samples" / f"iter_{t.iterations:06d}.png"
     atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
@@ -203,4 +221,6 @@ def _finish(cfg: RunConfig, m: Models, run_dir: Path, seconds: float, train_imag
         train_images=train_images,
         params_g=sum(p.numel() for p in m.G.parameters()),
         params_d=sum(p.numel() for p in m.D.parameters()),
+        r_t=last["r_t"],
+        d_gap=last["d_gap"],
     )
