@@ -49,6 +49,7 @@ class EvalConfig:
     extractor: str = "domain"
     extractor_path: str = ""  # the trained feature extractor file
     reference_path: str = ""  # reference features of the held-out split
+    train_reference_path: str = ""  # reference features of the training pool (overfitting gap)
     num_samples: int = 1000  # generated images scored
     batch_size: int = 250
     seed: int = 2019  # generator-side seed: two evaluations of one checkpoint agree

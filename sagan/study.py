@@ -42,7 +42,8 @@ def runs(study: dict[str, Any]) -> list[Run]:
 
 
 def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunConfig:
-    """The resolved config of one run; ``paths`` holds data, extractor and reference files."""
+    """The resolved config of one run; ``paths`` holds the data, extractor and reference
+    (held-out) and train_reference (training pool) feature files."""
     ds = study["datasets"][run.dataset]
     base = RunConfig(
         study=study["study"],
@@ -60,7 +61,10 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunCon
         base,
         train=replace(base.train, seed=run.seed),
         eval=replace(
-            base.eval, extractor_path=paths["extractor"], reference_path=paths["reference"]
+            base.eval,
+            extractor_path=paths["extractor"],
+            reference_path=paths["reference"],
+            train_reference_path=paths["train_reference"],
         ),
     )
 

@@ -51,7 +51,7 @@ def test_default_study_is_valid_and_expands_to_every_run():
     assert any(name in PROBE_SCORES for name in DEFAULT["datasets"])
     expanded = runs(DEFAULT)
     assert len(expanded) == len(DEFAULT["datasets"]) * len(DEFAULT["variants"]) * 2 * 2
-    paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt"}
+    paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt", "train_reference": "t.pt"}
     cfg = run_config(DEFAULT, expanded[-1], paths)
     assert cfg.train.seed == expanded[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]

@@ -2,6 +2,7 @@ import csv
 import json
 
 import pytest
+import torch
 
 from sagan.cli import main
 from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig
@@ -105,3 +106,15 @@ def test_conditional_dcgan_is_a_config_error(digits16, scored_setup, tmp_path):
     cfg = RunConfig(**{**base.__dict__, "model": ModelConfig(width=4, conditional=True)})
     with pytest.raises(ConfigError, match="dcgan backbone is unconditional"):
         train(cfg, tmp_path, progress=False)
+
+
+def test_domain_features_have_unit_scale_on_the_training_pool(digits16, scored_setup):
+    from sagan.metrics.extractors import extract, load_extractor
+
+    data = load_prepared(digits16)
+    net = load_extractor("domain", scored_setup["extractor"])
+    feats = extract(net, data.images[data.train_order].float())
+    rms = feats.square().mean(0).sqrt()
+    live = rms > 0
+    assert live.sum() > 0
+    torch.testing.assert_close(rms[live], torch.ones_like(rms[live]), rtol=1e-4, atol=1e-4)

@@ -47,14 +47,21 @@ class DomainClassifier(nn.Module):
 
 
 class DomainFeatures(nn.Module):
-    """Extractor interface over a trained classifier: pixels -> penultimate features."""
+    """Extractor interface over a trained classifier: pixels -> penultimate features, each
+    divided by its root-mean-square on the training pool.
 
-    def __init__(self, classifier: DomainClassifier) -> None:
+    A small classifier's activations have no fixed scale (one trained on `pairs` reached
+    hundreds), and KID's cubic kernel then explodes; unit-RMS features keep FD and KID in a
+    readable range, and the scale is fixed per extractor file, so scores stay comparable.
+    """
+
+    def __init__(self, classifier: DomainClassifier, scale: Tensor) -> None:
         super().__init__()
         self.classifier = classifier
+        self.register_buffer("scale", scale)  # (feature_dim,)
 
     def forward(self, pixels: Tensor) -> Tensor:
-        return self.classifier.embed(pixels)
+        return self.classifier.embed(pixels) / self.scale
 
 
 def train_domain_classifier(
@@ -90,8 +97,18 @@ def train_domain_classifier(
         "feature_dim": feature_dim,
     }
     info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
-    atomic_torch_save(out, {"arch": arch, "state": model.state_dict(), "info": info})
+    scale = feature_scale(model, data.images[data.train_order])
+    saved = {"arch": arch, "state": model.state_dict(), "scale": scale, "info": info}
+    atomic_torch_save(out, saved)
     return info
+
+
+@torch.no_grad()
+def feature_scale(model: DomainClassifier, images: Tensor, batch_size: int = 500) -> Tensor:
+    """Per-feature root-mean-square over ``images``; 1 for features that never fire."""
+    feats = torch.cat([model.embed(b.float()) for b in images.split(batch_size)])
+    rms = feats.square().mean(0).sqrt()
+    return torch.where(rms > 1e-8, rms, torch.ones_like(rms))
 
 
 @EXTRACTORS.register("domain")
@@ -105,4 +122,4 @@ def domain(path: str) -> nn.Module:
     saved = torch.load(path, weights_only=True)
     classifier = DomainClassifier(**saved["arch"])
     classifier.load_state_dict(saved["state"])
-    return DomainFeatures(classifier)
+    return DomainFeatures(classifier, saved["scale"])

@@ -72,5 +72,6 @@ def resolved_config(w):
         "data": data_file(w.dataset),
         "extractor": extractor_file(w.dataset),
         "reference": reference_file(w.dataset),
+        "train_reference": reference_file(w.dataset, "train"),
     }
     return to_dict(run_config(config, run_of(w), paths))

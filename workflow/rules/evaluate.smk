@@ -36,6 +36,7 @@ rule evaluate:
         checkpoint=RUN_DIR + "/checkpoint.pt",
         extractor=lambda w: extractor_file(w.dataset),
         reference=lambda w: reference_file(w.dataset),
+        train_reference=lambda w: reference_file(w.dataset, "train"),
     output:
         RUN_DIR + "/metrics.json",
     log:
