@@ -37,3 +37,15 @@ def test_kid_is_reproducible_and_leaves_the_global_rng_alone(feats):
 def test_pixel_mapping_hits_0_and_255_and_clamps():
     x = torch.tensor([-1.0, 0.0, 1.0, -1.5, 1.5])
     assert to_pixel_range(x).tolist() == [0.0, 128.0, 255.0, 0.0, 255.0]
+
+
+def test_sample_grid_places_every_image_on_a_white_background():
+    from sagan.images import grid_pixels
+
+    images = torch.stack([torch.full((1, 2, 3), v) for v in (-1.0, 0.0, 1.0)])  # (3, 1, 2, 3)
+    grid = grid_pixels(images, nrow=2, padding=1)
+    assert grid.shape == (2 * 3 + 1, 2 * 4 + 1, 1) and grid.dtype == torch.uint8
+    assert grid[1:3, 1:4].unique().tolist() == [0]  # first image, black
+    assert grid[1:3, 5:8].unique().tolist() == [128]  # second, mid grey
+    assert grid[4:6, 1:4].unique().tolist() == [255]  # third, white, on the next row
+    assert grid[0].unique().tolist() == [255] and grid[4:6, 5:8].unique().tolist() == [255]

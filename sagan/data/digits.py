@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 from sagan.data.registry import DATASETS, RawImages
 
@@ -13,6 +12,8 @@ DIGITS_MAX = 16  # pixel values in the UCI digits set run 0..16
 @DATASETS.register("digits")
 def digits() -> RawImages:
     """Handwritten digits shipped with scikit-learn (UCI, 1,797 images 8x8, 10 classes)."""
+    from sklearn.datasets import load_digits  # here: importing sklearn costs every job a second
+
     bunch = load_digits()
     images = np.rint(bunch.images * (255 / DIGITS_MAX)).astype(np.uint8)[..., None]  # (N,8,8,1)
     return RawImages(images=images, labels=bunch.target.astype(np.int64))

@@ -11,15 +11,24 @@ import importlib
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 from torch.utils.data import ConcatDataset, Dataset
-from torchvision import datasets
 
 from sagan.data.registry import DATASETS, RawImages
 from sagan.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from torchvision import datasets as tv_datasets
+
+
+def datasets() -> Any:
+    """torchvision.datasets, imported on first use: ``import torchvision`` costs seconds
+    (it pulls in its model zoo), and most jobs of a study never read a real dataset."""
+    return importlib.import_module("torchvision.datasets")
+
 
 LSUN_CATEGORIES = (
     "bedroom",
@@ -80,7 +89,7 @@ def _labelled(parts: list[Dataset], labels: list[Any]) -> RawImages:
 
 
 def _cifar(
-    cls: type[datasets.CIFAR10], name: str, root: str, split: str, download: bool
+    cls: type[tv_datasets.CIFAR10], name: str, root: str, split: str, download: bool
 ) -> RawImages:
     root_path = Path(root).expanduser()
     folder = root_path / cls.base_folder
@@ -95,27 +104,27 @@ def _cifar(
 @DATASETS.register("cifar10")
 def cifar10(root: str, download: bool = False, split: str = "train+test") -> RawImages:
     """CIFAR-10 (Krizhevsky 2009): 60k 32x32 colour images, 10 classes; torchvision reader."""
-    return _cifar(datasets.CIFAR10, "CIFAR-10", root, split, download)
+    return _cifar(datasets().CIFAR10, "CIFAR-10", root, split, download)
 
 
 @DATASETS.register("cifar100")
 def cifar100(root: str, download: bool = False, split: str = "train+test") -> RawImages:
     """CIFAR-100 (Krizhevsky 2009): 60k 32x32 colour images, 100 fine classes; torchvision."""
-    return _cifar(datasets.CIFAR100, "CIFAR-100", root, split, download)
+    return _cifar(datasets().CIFAR100, "CIFAR-100", root, split, download)
 
 
 @DATASETS.register("stl10")
 def stl10(root: str, download: bool = False, split: str = "train+test") -> RawImages:
     """STL-10 (Coates et al. 2011): 13k labelled 96x96 colour images, 10 classes; torchvision."""
     root_path = Path(root).expanduser()
-    folder = root_path / datasets.STL10.base_folder
+    folder = root_path / datasets().STL10.base_folder
     # torchvision checks every binary, unlabeled_X.bin included, even for the labelled splits
     how = (
         "set download: true in the study config, or extract stl10_binary.tar.gz (train_X.bin, "
         f"train_y.bin, test_X.bin, test_y.bin, unlabeled_X.bin) into {folder}"
     )
     parts = [
-        _open(partial(datasets.STL10, str(root_path), split=s, download=download), folder, how)
+        _open(partial(datasets().STL10, str(root_path), split=s, download=download), folder, how)
         for s in _splits(split, ("train", "test"), "STL-10")  # labelled splits only
     ]
     return _labelled(parts, [p.labels for p in parts])
@@ -125,7 +134,7 @@ def stl10(root: str, download: bool = False, split: str = "train+test") -> RawIm
 def celeba(root: str, download: bool = False, split: str = "all") -> RawImages:
     """CelebA (Liu et al. 2015): 202,599 aligned 178x218 face photos, unlabelled; torchvision."""
     root_path = Path(root).expanduser()
-    folder = root_path / datasets.CelebA.base_folder
+    folder = root_path / datasets().CelebA.base_folder
     how = (
         "set download: true in the study config (needs gdown; Google Drive often refuses), or "
         f"put img_align_celeba/ and the five list_*.txt / identity_CelebA.txt files into {folder}"
@@ -133,7 +142,9 @@ def celeba(root: str, download: bool = False, split: str = "all") -> RawImages:
     if split not in CELEBA_SPLITS:
         raise ConfigError(f"CelebA split {split!r} is not valid; use one of {CELEBA_SPLITS}")
     # target_type=[]: the faces carry no class, so no attribute row is looked up per image
-    make = partial(datasets.CelebA, str(root_path), split=split, target_type=[], download=download)
+    make = partial(
+        datasets().CelebA, str(root_path), split=split, target_type=[], download=download
+    )
     data = _open(make, folder, how)
     return RawImages(images=LazyImages(data), labels=np.zeros(len(data), dtype=np.int64))
 
@@ -159,7 +170,7 @@ def lsun(root: str, category: str = "church_outdoor") -> RawImages:
             f"(github.com/fyu/lsun: python download.py -c {category}) and unzip it under {root}"
         )
     how = "re-download and unzip it; the lmdb files may be incomplete"
-    data = _open(partial(datasets.LSUN, str(db.parent), classes=[f"{category}_train"]), db, how)
+    data = _open(partial(datasets().LSUN, str(db.parent), classes=[f"{category}_train"]), db, how)
     return RawImages(images=LazyImages(data), labels=np.zeros(len(data), dtype=np.int64))
 
 
@@ -168,5 +179,5 @@ def imagefolder(root: str) -> RawImages:
     """Any folder tree ROOT/<class>/<image> (torchvision ImageFolder); labels = the subfolders."""
     folder = Path(root).expanduser()
     how = "put the images in one subfolder per class (ROOT/<class>/*.png, .jpg, ...)"
-    data = _open(partial(datasets.ImageFolder, str(folder)), folder, how)
+    data = _open(partial(datasets().ImageFolder, str(folder)), folder, how)
     return _labelled([data], [data.targets])
