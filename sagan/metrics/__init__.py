@@ -1,6 +1,7 @@
 """Feature extractors and the metrics computed from their features."""
 
-from sagan.metrics import domain, probes  # noqa: F401  (register extractors and probe scores)
+# Imported for their side effect: they register extractors and probe scores.
+from sagan.metrics import domain, inception, probes  # noqa: F401
 from sagan.metrics.extractors import EXTRACTORS, load_extractor
 
 __all__ = ["EXTRACTORS", "load_extractor"]
