@@ -69,13 +69,27 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunCon
     )
 
 
-def validate_study(study: dict[str, Any]) -> None:
-    """Every name known, every option accepted, every slot placeable; else one ConfigError."""
+TRAINED_EXTRACTORS = ("domain",)  # extractors the workflow trains; others are files you supply
+
+
+def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
+    """Every name known, every option accepted, every slot placeable; else one ConfigError.
+
+    ``check_files``: also require a supplied extractor file (e.g. Inception's) to exist.
+    """
     load_plugins(study.get("plugins", []))
     model = from_dict(ModelConfig, study.get("model"), "model")
     from_dict(TrainConfig, study.get("train"), "train")
     evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
     EXTRACTORS.get(evaluation.extractor)
+    if evaluation.extractor not in TRAINED_EXTRACTORS:
+        if not evaluation.extractor_path:
+            raise ConfigError(
+                f"evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
+                "weights file (for inception: inception-2015-12-05.pt)"
+            )
+        if check_files:  # the extractor's own builder says what is missing and where to get it
+            EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
     for size in study["sizes"]:
         if size != "full" and not (isinstance(size, int) and size > 0):
             raise ConfigError(f"sizes: {size!r} is not a positive integer or 'full'")

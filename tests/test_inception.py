@@ -210,3 +210,53 @@ def test_inception_score_refuses_logits_and_too_many_splits():
         inception_score(np.random.default_rng(0).normal(size=(20, 5)), splits=2)
     with pytest.raises(ValueError, match="splits"):
         inception_score(np.full((3, 2), 0.5), splits=4)
+
+
+def test_a_run_scored_with_inception_reports_fid_kid_and_is(weights, no_network, tmp_path):
+    """The whole evaluation path on the Inception extractor, with the stand-in file."""
+    from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig
+    from sagan.data import load_prepared, prepare
+    from sagan.metrics.evaluate import evaluate
+    from sagan.metrics.reference import compute_reference
+    from sagan.train.trainer import train
+
+    data_path = tmp_path / "digits.pt"
+    prepare("digits", 16, data_path, heldout=60)
+    data = load_prepared(data_path)
+    refs = {s: tmp_path / f"{s}.pt" for s in ("heldout", "train")}
+    for split, out in refs.items():
+        compute_reference(data, split, "inception", weights, out)
+    cfg = RunConfig(
+        data=DataConfig(path=str(data_path), size=40, resolution=16),
+        model=ModelConfig(width=4, z_dim=8),
+        train=TrainConfig(iterations=2, batch_size=8),
+        eval=EvalConfig(
+            extractor="inception",
+            extractor_path=str(weights),
+            num_samples=30,
+            reference_path=str(refs["heldout"]),
+            train_reference_path=str(refs["train"]),
+        ),
+    )
+    train(cfg, tmp_path / "run", progress=False)
+    metrics = evaluate(tmp_path / "run")["metrics"]
+    assert {"fid", "kid", "fid_train", "is", "precision"} <= set(metrics)
+    assert not any("inception" in name for name in metrics)  # FID is called FID, once
+    assert metrics["fid"]["value"] > 0 and metrics["is"]["value"] >= 1.0
+
+
+def test_a_study_naming_inception_without_its_file_stops_with_the_source(tmp_path, no_network):
+    import copy
+    from pathlib import Path
+
+    import yaml
+
+    from sagan.errors import DataError
+    from sagan.study import validate_study
+
+    root = Path(__file__).parents[1]
+    study = copy.deepcopy(yaml.safe_load((root / "config/default.yaml").read_text()))
+    study["evaluation"] |= {"extractor": "inception", "extractor_path": str(tmp_path / "x.pt")}
+    validate_study(study)  # names and options are fine without the file...
+    with pytest.raises(DataError, match=r"inception-2015-12-05\.pt.*https://"):
+        validate_study(study, check_files=True)  # ...but the workflow needs it

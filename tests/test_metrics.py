@@ -49,3 +49,13 @@ def test_sample_grid_places_every_image_on_a_white_background():
     assert grid[1:3, 5:8].unique().tolist() == [128]  # second, mid grey
     assert grid[4:6, 1:4].unique().tolist() == [255]  # third, white, on the next row
     assert grid[0].unique().tolist() == [255] and grid[4:6, 5:8].unique().tolist() == [255]
+
+
+def test_metric_names_say_fid_only_for_inception():
+    from sagan.metrics.suite import metric_name
+
+    assert metric_name("fd", "inception") == "fid" and metric_name("kid", "inception") == "kid"
+    assert metric_name("fd", "domain") == "fd_domain"
+    assert metric_name("fd_train", "domain") == "fd_domain_train"
+    assert metric_name("precision", "inception") == "precision"
+    assert metric_name("fd_train", "inception") == "fid_train"

@@ -20,9 +20,15 @@ def scored_setup(digits16, tmp_path_factory):
     data = load_prepared(digits16)
     extractor = root / "domain.pt"
     info = train_domain_classifier(data, extractor, epochs=2)
-    reference = root / "heldout.pt"
+    reference, train_reference = root / "heldout.pt", root / "train.pt"
     compute_reference(data, "heldout", "domain", extractor, reference)
-    return {"extractor": extractor, "reference": reference, "accuracy": info["heldout_accuracy"]}
+    compute_reference(data, "train", "domain", extractor, train_reference)
+    return {
+        "extractor": extractor,
+        "reference": reference,
+        "train_reference": train_reference,
+        "accuracy": info["heldout_accuracy"],
+    }
 
 
 def tiny_config(digits16, setup, variant="sagan"):
@@ -35,6 +41,7 @@ def tiny_config(digits16, setup, variant="sagan"):
         eval=EvalConfig(
             extractor_path=str(setup["extractor"]),
             reference_path=str(setup["reference"]),
+            train_reference_path=str(setup["train_reference"]),
             num_samples=100,
         ),
     )
@@ -68,6 +75,12 @@ def test_two_evaluations_of_one_checkpoint_agree_exactly(digits16, scored_setup,
     fd = first["fd_domain"]
     assert fd["value"] > 0 and fd["num_samples"] == 100 and fd["reference_split"] == "heldout"
     assert fd["extractor"] == "domain" and "fid" not in first
+    vs_train = first["fd_domain_train"]
+    assert vs_train["reference_split"] == "train" and vs_train["reference_count"] == 64  # subset
+    gap = first["fd_domain_gap"]["value"]
+    assert gap == pytest.approx(fd["value"] - vs_train["value"])
+    for name in ("kid_domain_std", "precision_domain", "recall_domain", "coverage_domain"):
+        assert name in first and first[name]["value"] >= 0, name
 
 
 def test_a_failed_run_records_why(digits16, scored_setup, tmp_path):

@@ -68,6 +68,10 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     assert summary["fd_domain"].notna().all() and summary["kid_domain"].notna().all()
     for column in ("train_seconds", "it_per_s", "params_g", "params_d", "iterations"):
         assert (summary[column] > 0).all(), column
+    # quality, fidelity/diversity, the small-data gap and D's overfitting signal for every run
+    for column in ("precision_domain", "recall_domain", "fd_domain_gap", "r_t", "d_gap"):
+        assert summary[column].notna().all(), column
+    assert summary["r_t"].between(-1, 1).all()
     assert (tmp_path / "reports/figures/quality_vs_size.png").stat().st_size > 10_000
     html = (tmp_path / "reports/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html

@@ -1,10 +1,11 @@
-"""Score a trained run: generated images straight from G to features, then FD and KID."""
+"""Score a trained run: generated images straight from G to features, then every metric."""
 
 from __future__ import annotations
 
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from sagan.config import RunConfig, load_run_config
@@ -12,10 +13,11 @@ from sagan.data import load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json
-from sagan.metrics.distances import frechet_distance, kernel_distance
 from sagan.metrics.extractors import extract, load_extractor
+from sagan.metrics.inception import inception_score
 from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
+from sagan.metrics.suite import feature_metrics
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import generate
 from sagan.registry import load_plugins
@@ -33,6 +35,19 @@ def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module,
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
     G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
     return G.to(device).eval(), run_classes(cfg, meta)
+
+
+def training_subset_features(cfg: RunConfig) -> np.ndarray:
+    """Features of the images this run trained on: the training pool's reference features
+    are stored in the pool's class-balanced order, so the subset of n is their first n."""
+    pool, meta = load_reference(cfg.eval.train_reference_path)
+    if meta["split"] != "train":
+        raise DataError(
+            f"{cfg.eval.train_reference_path} holds the {meta['split']} split, "
+            "not the training pool; regenerate it with 'sagan reference --split train'"
+        )
+    n = len(load_prepared(cfg.data.path).subset(cfg.data.size))
+    return pool[:n]
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor) -> dict:
@@ -61,23 +76,33 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
     )
     pixels = to_pixel_range(images)
-    fake = extract(
-        load_extractor(e.extractor, e.extractor_path, device), pixels, e.batch_size, device
-    ).numpy()
-    real, ref = load_reference(e.reference_path)
+    net = load_extractor(e.extractor, e.extractor_path, device)
+    features = extract(net, pixels, e.batch_size, device)
+    fake = features.numpy()
+    heldout, _ = load_reference(e.reference_path)
+    train = training_subset_features(cfg)
     protocol = {
         "extractor": e.extractor,
         "extractor_file": e.extractor_path,
         "num_samples": e.num_samples,
         "sample_seed": e.seed,
-        "reference_split": ref["split"],
-        "reference_count": ref["count"],
-        "library": f"clean-fid {version('clean-fid')}",
+        "library": f"clean-fid {version('clean-fid')}, prdc {version('prdc')}",
     }
+    values = feature_metrics(fake, heldout, train, extractor=e.extractor, seed=e.seed)
     metrics = {
-        f"fd_{e.extractor}": {"value": frechet_distance(fake, real), **protocol},
-        f"kid_{e.extractor}": {"value": kernel_distance(fake, real, seed=e.seed), **protocol},
+        name: {
+            "value": v.value,
+            "reference_split": v.reference_split,
+            "reference_count": v.reference_count,
+            **protocol,
+        }
+        for name, v in values.items()
     }
+    if hasattr(net, "class_probabilities"):  # Inception: IS from the same feature pass
+        with torch.no_grad():
+            probs = net.class_probabilities(features.to(device)).double().cpu().numpy()
+        mean, std = inception_score(probs)
+        metrics |= {"is": {"value": mean, **protocol}, "is_std": {"value": std, **protocol}}
     if cfg.data.dataset in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels)
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}

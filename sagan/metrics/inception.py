@@ -77,6 +77,12 @@ class InceptionFeatures(nn.Module):
         # The file's own normalisation to [-1, 1), applied outside it as clean-fid does.
         return self.net.layers((x - 128) / 128).view(len(x), FEATURE_DIM)
 
+    def class_probabilities(self, features: Tensor) -> Tensor:
+        """(B, 2048) features from ``forward`` -> (B, 1008) probabilities, without the output
+        bias: the Inception Score from the same feature pass as FID."""
+        weight = self.net.output.weight  # (1008, 2048)
+        return F.softmax(F.linear(features.to(weight), weight), dim=1)
+
     def probabilities(self) -> InceptionProbabilities:
         """The class-probability head over the same weights (for the Inception Score)."""
         return InceptionProbabilities(self)
@@ -96,8 +102,7 @@ class InceptionProbabilities(nn.Module):
         self.features = features
 
     def forward(self, pixels: Tensor) -> Tensor:
-        weight = self.features.net.output.weight  # (1008, 2048)
-        return F.softmax(F.linear(self.features(pixels), weight), dim=1)
+        return self.features.class_probabilities(self.features(pixels))
 
 
 def _resolve(path: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -37,6 +38,8 @@ PROBE_METRICS = {"mirror_error": "mirror error ↓", "pairs_agreement": "pair ag
 def metric_label(metric: str) -> str:
     if metric in PROBE_METRICS:
         return PROBE_METRICS[metric]
+    if metric in ("fid", "kid"):
+        return f"{metric.upper()} ↓"
     name, extractor = metric.split("_", 1)
     return f"{name.upper()} ({extractor}) ↓"
 
@@ -112,12 +115,13 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+HEADLINE = re.compile(r"^(fid|kid|fd_[a-z0-9]+|kid_[a-z0-9]+)$")  # not *_train, *_gap, *_std
+
+
 def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
-    """FD and KID columns, and the probe scores this dataset has values for."""
+    """The headline FD/FID and KID columns, and the probe scores this dataset has values for."""
     return [
-        c
-        for c in df.columns
-        if c.startswith(("fd_", "kid_")) or (c in PROBE_METRICS and runs[c].notna().any())
+        c for c in df.columns if HEADLINE.match(c) or (c in PROBE_METRICS and runs[c].notna().any())
     ]
 
 

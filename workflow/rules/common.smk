@@ -1,12 +1,12 @@
 # Shared by every stage: the checked study, its runs, and the paths of everything derived.
 import sys
 
-from sagan.errors import ConfigError
-from sagan.study import Run, run_config, runs, validate_study
+from sagan.errors import ConfigError, DataError
+from sagan.study import TRAINED_EXTRACTORS, Run, run_config, runs, validate_study
 
 try:
-    validate_study(config)
-except ConfigError as err:
+    validate_study(config, check_files=True)
+except (ConfigError, DataError) as err:
     raise WorkflowError(f"invalid study config: {err}") from None
 
 STUDY = config["study"]
@@ -42,6 +42,10 @@ def data_file(dataset):
 
 
 def extractor_file(dataset):
+    """The domain extractor is a workflow output; others (Inception) are files you supply."""
+    evaluation = config.get("evaluation", {})
+    if evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS:
+        return evaluation["extractor_path"]
     return EXTRACTOR.format(dataset=dataset, resolution=resolution(dataset))
 
 

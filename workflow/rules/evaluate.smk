@@ -19,7 +19,7 @@ rule train_extractor:
 rule reference_features:
     input:
         data=DATA,
-        extractor=EXTRACTOR,
+        extractor=lambda w: extractor_file(w.dataset),
     output:
         REFERENCE,
     log:
