@@ -24,11 +24,9 @@ MEMO_KEYS = ("near_copy_fraction", "median_ratio", "mann_whitney_z")
 def metric_name(base: str, extractor: str) -> str:
     """``fd`` of Inception features is ``fid``; other extractors are named in a suffix."""
     head, _, tail = base.partition("_")  # fd_train -> fid_train / fd_domain_train
-    if extractor == "inception":
-        head = "fid" if head == "fd" else head
-    else:
-        head = f"{head}_{extractor}"
-    return head + (f"_{tail}" if tail else "")
+    if extractor != "inception":
+        return f"{head}_{extractor}" + (f"_{tail}" if tail else "")
+    return ("fid" if head == "fd" else head) + (f"_{tail}" if tail else "")
 
 
 @dataclass(frozen=True)
