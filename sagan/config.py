@@ -53,6 +53,7 @@ class EvalConfig:
     num_samples: int = 1000  # generated images scored
     batch_size: int = 250
     seed: int = 2019  # generator-side seed: two evaluations of one checkpoint agree
+    fid_infinity: bool = False  # also FD extrapolated to infinite samples (Chong & Forsyth)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -131,3 +132,27 @@ def test_domain_features_have_unit_scale_on_the_training_pool(digits16, scored_s
     live = rms > 0
     assert live.sum() > 0
     torch.testing.assert_close(rms[live], torch.ones_like(rms[live]), rtol=1e-4, atol=1e-4)
+
+
+def test_class_statistics_see_collapse_and_spread():
+    import numpy as np
+
+    from sagan.metrics.domain import class_statistics
+
+    collapsed = np.tile([[0.9, 0.05, 0.05]], (30, 1))
+    assert class_statistics(collapsed) == pytest.approx(
+        {"class_coverage": 1 / 3, "class_confidence": 0.9}
+    )
+    spread = np.eye(3)[np.arange(30) % 3]
+    assert class_statistics(spread) == {"class_coverage": 1.0, "class_confidence": 1.0}
+
+
+def test_optional_fd_infinity_and_class_statistics(digits16, scored_setup, tmp_path):
+    base = tiny_config(digits16, scored_setup, "dcgan")
+    cfg = RunConfig(**{**base.__dict__, "eval": replace(base.eval, fid_infinity=True)})
+    train(cfg, tmp_path, progress=False)
+    metrics = evaluate(tmp_path)["metrics"]
+    fit = metrics["fd_domain_infinity"]
+    assert len(fit["points"]) == 8 and fit["points"][-1][0] == 100
+    assert 0 < metrics["class_coverage_domain"]["value"] <= 1
+    assert 0.1 <= metrics["class_confidence_domain"]["value"] <= 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -62,6 +63,25 @@ class DomainFeatures(nn.Module):
 
     def forward(self, pixels: Tensor) -> Tensor:
         return self.classifier.embed(pixels) / self.scale
+
+    def predict_classes(self, features: Tensor) -> Tensor:
+        """(B, feature_dim) features from ``forward`` -> (B, classes) probabilities."""
+        return torch.softmax(self.classifier.classes(features * self.scale), dim=1)
+
+
+def class_statistics(probs: np.ndarray) -> dict[str, float]:
+    """How generated images spread over the dataset's classes, by the domain classifier.
+
+    coverage: the fraction of classes that get at least half their fair share (1 / K) of the
+    predictions (1 = every class generated; a collapsed G covers few); confidence: the mean
+    top-class probability (low = images the classifier cannot place).
+    """
+    k = probs.shape[1]
+    share = np.bincount(probs.argmax(1), minlength=k) / len(probs)
+    return {
+        "class_coverage": float((share >= 0.5 / k).mean()),
+        "class_confidence": float(probs.max(1).mean()),
+    }
 
 
 def train_domain_classifier(

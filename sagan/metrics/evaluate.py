@@ -13,11 +13,13 @@ from sagan.data import load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json
+from sagan.metrics.distances import fid_infinity
+from sagan.metrics.domain import class_statistics
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.inception import inception_score
 from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
-from sagan.metrics.suite import feature_metrics
+from sagan.metrics.suite import feature_metrics, metric_name
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import generate
 from sagan.registry import load_plugins
@@ -48,6 +50,23 @@ def training_subset_features(cfg: RunConfig) -> np.ndarray:
         )
     n = len(load_prepared(cfg.data.path).subset(cfg.data.size))
     return pool[:n]
+
+
+def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict) -> dict:
+    """FD extrapolated to infinite samples (Chong & Forsyth 2020) from 8 counts up to all."""
+    counts = np.linspace(len(fake) // 4, len(fake), 8).astype(int)
+    fit = fid_infinity(fake, heldout, counts=counts, seed=e.seed)
+    name = metric_name("fd_infinity", e.extractor)
+    points = [[int(n), float(v)] for n, v in fit["points"]]
+    return {
+        name: {
+            "value": fit["fd_infinity"],
+            "slope": fit["slope"],
+            "points": points,
+            "reference_split": "heldout",
+            **protocol,
+        }
+    }
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor) -> dict:
@@ -103,6 +122,13 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
             probs = net.class_probabilities(features.to(device)).double().cpu().numpy()
         mean, std = inception_score(probs)
         metrics |= {"is": {"value": mean, **protocol}, "is_std": {"value": std, **protocol}}
+    if hasattr(net, "predict_classes") and load_prepared(cfg.data.path).meta["num_classes"] > 1:
+        with torch.no_grad():
+            probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
+        stats = class_statistics(probs)
+        metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
+    if e.fid_infinity:
+        metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if cfg.data.dataset in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels)
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
