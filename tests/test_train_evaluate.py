@@ -82,6 +82,12 @@ def test_two_evaluations_of_one_checkpoint_agree_exactly(digits16, scored_setup,
     assert gap == pytest.approx(fd["value"] - vs_train["value"])
     for name in ("kid_domain_std", "precision_domain", "recall_domain", "coverage_domain"):
         assert name in first and first[name]["value"] >= 0, name
+    memo = sorted(name for name in first if name.startswith("memo_"))
+    assert memo == [
+        "memo_domain_mann_whitney_z",
+        "memo_domain_median_ratio",
+        "memo_domain_near_copy_fraction",
+    ]
 
 
 def test_a_failed_run_records_why(digits16, scored_setup, tmp_path):

@@ -56,9 +56,7 @@ def feature_metrics(
         "kid_gap": Value(kid_h - kid_t, "both", n_h),
     }
     prdc = precision_recall_density_coverage(heldout, fake, k=PRDC_K)
-    values |= {key: Value(float(v), "heldout", n_h) for key, v in prdc.items()}
+    values |= {key: Value(float(prdc[key]), "heldout", n_h) for key in PRDC_KEYS}
     memo = memorisation(fake, train, heldout)
-    values |= {
-        f"memo_{key}": Value(float(v), "both", n_t) for key, v in memo.items() if np.isscalar(v)
-    }
+    values |= {f"memo_{key}": Value(float(memo[key]), "both", n_t) for key in MEMO_KEYS}
     return {metric_name(k, extractor): v for k, v in values.items()}
