@@ -141,7 +141,8 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
         ax.axis("off")
     for _, run in picks.iterrows():
         ax = axes[datasets.index(run["dataset"])][variants.index(run["variant"])]
-        ax.imshow(plt.imread(Path(run["run_dir"]) / "samples.png"))
+        grid = plt.imread(Path(run["run_dir"]) / "samples.png")
+        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None)  # grey PNGs load as 2-D
         ax.set_title(
             f"{run['dataset']} · {run['variant']}\nn={run['size']}, seed {run['seed']}", fontsize=7
         )
