@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from sagan.bench.memory import peak_memory_delta
 from sagan.nn.attention import SelfAttention2d
@@ -135,6 +136,10 @@ def cpu_memory_step(
     # one step on a tiny map first: thread pools and kernel caches are one-time costs,
     # not the step's memory, and the tiny step's own peak is far below the real one
     make_step(block, make_input(batch, channels, 16, "cpu"))()
+    # the tiny map is one top-k chunk, which skips checkpointing; checkpoint's first call
+    # imports torch._dynamo (~150 MiB of modules), also not the step's memory
+    x = torch.zeros(1, requires_grad=True)
+    checkpoint(torch.sin, x, use_reentrant=False).sum().backward()
     return make_step(block, make_input(batch, channels, tokens, "cpu"))
 
 
