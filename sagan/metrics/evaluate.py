@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from sagan.config import RunConfig, load_run_config
-from sagan.data import load_prepared
+from sagan.data import PreparedData, load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json
@@ -26,11 +26,10 @@ from sagan.registry import load_plugins
 from sagan.train.status import read_status
 
 
-def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module, int]:
+def load_generator(
+    cfg: RunConfig, run_dir: Path, meta: dict, device: str = "cpu"
+) -> tuple[torch.nn.Module, int]:
     """The trained G in eval mode, and its number of classes (0: unconditional)."""
-    cfg = load_run_config(run_dir / "config.yaml")
-    load_plugins(cfg.plugins)
-    meta = load_prepared(cfg.data.path).meta
     G, _ = models_for_run(cfg, meta)
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
@@ -39,7 +38,7 @@ def load_generator(run_dir: Path, device: str = "cpu") -> tuple[torch.nn.Module,
     return G.to(device).eval(), run_classes(cfg, meta)
 
 
-def training_subset_features(cfg: RunConfig) -> np.ndarray:
+def training_subset_features(cfg: RunConfig, data: PreparedData) -> np.ndarray:
     """Features of the images this run trained on: the training pool's reference features
     are stored in the pool's class-balanced order, so the subset of n is their first n."""
     pool, meta = load_reference(cfg.eval.train_reference_path)
@@ -48,7 +47,7 @@ def training_subset_features(cfg: RunConfig) -> np.ndarray:
             f"{cfg.eval.train_reference_path} holds the {meta['split']} split, "
             "not the training pool; regenerate it with 'sagan reference --split train'"
         )
-    n = len(load_prepared(cfg.data.path).subset(cfg.data.size))
+    n = len(data.subset(cfg.data.size))
     return pool[:n]
 
 
@@ -69,10 +68,9 @@ def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict)
     }
 
 
-def probe_metric(cfg: RunConfig, pixels: torch.Tensor) -> dict:
+def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
     """The probe's exact coherence score of the generated images, beside real and chance."""
     probe = PROBE_SCORES.build(cfg.data.dataset)
-    data = load_prepared(cfg.data.path)
     real = data.images[data.heldout].float()
     entry = {
         "value": probe.score(pixels),
@@ -90,7 +88,9 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir / "config.yaml")
     e = cfg.eval
-    G, classes = load_generator(run_dir, device)
+    load_plugins(cfg.plugins)
+    data = load_prepared(cfg.data.path)  # once: it can be gigabytes
+    G, classes = load_generator(cfg, run_dir, data.meta, device)
     images = generate(
         G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
     )
@@ -99,7 +99,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     features = extract(net, pixels, e.batch_size, device)
     fake = features.numpy()
     heldout, _ = load_reference(e.reference_path)
-    train = training_subset_features(cfg)
+    train = training_subset_features(cfg, data)
     protocol = {
         "extractor": e.extractor,
         "extractor_file": e.extractor_path,
@@ -122,7 +122,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
             probs = net.class_probabilities(features.to(device)).double().cpu().numpy()
         mean, std = inception_score(probs)
         metrics |= {"is": {"value": mean, **protocol}, "is_std": {"value": std, **protocol}}
-    if hasattr(net, "predict_classes") and load_prepared(cfg.data.path).meta["num_classes"] > 1:
+    if hasattr(net, "predict_classes") and data.meta["num_classes"] > 1:
         with torch.no_grad():
             probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
         stats = class_statistics(probs)
@@ -130,7 +130,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     if e.fid_infinity:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if cfg.data.dataset in PROBE_SCORES:
-        metrics |= probe_metric(cfg, pixels)
+        metrics |= probe_metric(cfg, pixels, data)
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
     atomic_write_json(run_dir / "metrics.json", result)
     return result
