@@ -32,16 +32,11 @@ def kernel_distance(
     clean-fid draws subsets from numpy's global RNG; we seed it and restore it afterwards so
     that the value is reproducible and nobody else's random stream moves.
     """
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        return float(
-            cleanfid.kernel_distance(
-                feats_a, feats_b, num_subsets=num_subsets, max_subset_size=max_subset_size
-            )
+    with _seeded_global_rng(seed):
+        kid = cleanfid.kernel_distance(
+            feats_a, feats_b, num_subsets=num_subsets, max_subset_size=max_subset_size
         )
-    finally:
-        np.random.set_state(state)
+    return float(kid)
 
 
 @contextmanager
