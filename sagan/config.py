@@ -42,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10  # iterations between CSV rows
     sample_every: int = 500  # iterations between sample grids (and log flushes)
+    precision: str = "fp32"  # fp32 | bf16 (autocast, CPU and GPU) | fp16 (autocast + scaler, GPU)
 
 
 @dataclass(frozen=True)

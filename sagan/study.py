@@ -16,6 +16,7 @@ from sagan.metrics import EXTRACTORS
 from sagan.models import build_backbone, build_variant
 from sagan.models.backbone import check_slots
 from sagan.registry import load_plugins
+from sagan.train.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,11 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
     """
     load_plugins(study.get("plugins", []))
     model = from_dict(ModelConfig, study.get("model"), "model")
-    from_dict(TrainConfig, study.get("train"), "train")
+    train = from_dict(TrainConfig, study.get("train"), "train")
+    if train.precision not in PRECISIONS:
+        raise ConfigError(
+            f"train.precision {train.precision!r} is unknown; allowed: {list(PRECISIONS)}"
+        )
     evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS:

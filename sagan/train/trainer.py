@@ -22,6 +22,7 @@ from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.overfit import OverfitMonitor
+from sagan.train.precision import Precision
 from sagan.train.status import write_status
 
 SAMPLE_GRID = 64  # images in each sample grid (8 x 8)
@@ -33,6 +34,7 @@ class Models:
     D: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    precision: Precision
 
 
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
@@ -46,6 +48,7 @@ def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
         D,
         torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas),
         torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas),
+        Precision(t.precision, device),
     )
 
 
@@ -63,13 +66,12 @@ def d_step(
     m: Models, real: Tensor, y_real: Tensor | None, z: Tensor, y_fake: Tensor | None
 ) -> dict[str, Tensor]:
     """One D update on real and fake; statistics stay on the device (no sync per step)."""
-    with torch.no_grad():  # fakes for D need no graph through G
-        fake = m.G(z, y_fake)
-    real_logits, fake_logits = m.D(real, y_real), m.D(fake, y_fake)
-    loss = hinge_d(real_logits, fake_logits)
-    m.opt_d.zero_grad(set_to_none=True)
-    loss.backward()
-    m.opt_d.step()
+    with m.precision.autocast():
+        with torch.no_grad():  # fakes for D need no graph through G
+            fake = m.G(z, y_fake)
+        real_logits, fake_logits = m.D(real, y_real).float(), m.D(fake, y_fake).float()
+        loss = hinge_d(real_logits, fake_logits)
+    m.precision.step(loss, m.opt_d)
     return {
         "loss_d": loss.detach(),
         "d_real": real_logits.detach().mean(),
@@ -79,10 +81,9 @@ def d_step(
 
 
 def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, Tensor]:
-    loss = hinge_g(m.D(m.G(z, y), y))
-    m.opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    m.opt_g.step()
+    with m.precision.autocast():
+        loss = hinge_g(m.D(m.G(z, y), y).float())
+    m.precision.step(loss, m.opt_g)
     return {"loss_g": loss.detach()}
 
 
@@ -151,7 +152,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
         stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
         monitor.observe(stats.pop("real_logits"))
         if it % t.log_every == 0 or it == t.iterations:
-            rows.append(_log_row(m, it, time.perf_counter() - start, stats | monitor.row()))
+            rows.append(_log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row()))
             bar.set_postfix(
                 loss_d=f"{rows[-1]['loss_d']:.3f}",
                 loss_g=f"{rows[-1]['loss_g']:.3f}",
@@ -176,10 +177,13 @@ def _fixed_batch(data, indices: Tensor, size: int, classes: int, device: torch.d
     return to_model_range(data.images[idx].to(device)), labels
 
 
-def _log_row(m: Models, it: int, seconds: float, stats: dict) -> dict:
+def _log_row(m: Models, it: int, seconds: float, rows: list[dict], stats: dict) -> dict:
+    """One CSV row; it_per_s is over the interval since the previous row (sync included)."""
+    last_it, last_s = (rows[-1]["iteration"], rows[-1]["seconds"]) if rows else (0, 0.0)
     return {
         "iteration": it,
         "seconds": round(seconds, 3),
+        "it_per_s": round((it - last_it) / max(seconds - last_s, 1e-9), 3),
         **{k: v.item() if isinstance(v, Tensor) else v for k, v in stats.items()},
         **gammas(m),
     }
