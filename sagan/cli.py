@@ -128,6 +128,70 @@ def cmd_bench_attention(args: argparse.Namespace) -> None:
     print(format_table(rows))
 
 
+def _load_study(path: str) -> dict:
+    import yaml
+
+    if not Path(path).is_file():
+        raise ConfigError(f"study config {path} does not exist")
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _write_rows(rows: list[dict], out: str) -> None:
+    import pandas as pd
+
+    from sagan.io import atomic_write_text
+
+    atomic_write_text(Path(out), pd.DataFrame(rows).to_csv(index=False))
+    print(f"{out}: {len(rows)} rows")
+
+
+def cmd_profile(args: argparse.Namespace) -> None:
+    from sagan.cost.plan import profile_settings, profile_specs
+    from sagan.cost.profile import profile
+    from sagan.data import load_prepared
+
+    study = _load_study(args.study)
+    meta = load_prepared(args.data).meta
+    settings = profile_settings(study)
+    rows = profile(
+        profile_specs(study, meta["resolution"], meta["channels"]),
+        device=args.device,
+        baseline=settings["baseline"],
+        warmup=settings["warmup"],
+        repeats=settings["repeats"],
+        memory=settings["memory"],
+    )
+    for row in rows:
+        row["dataset"] = args.dataset
+    _write_rows(rows, args.out)
+
+
+def cmd_scaling(args: argparse.Namespace) -> None:
+    from sagan.cost.plan import profile_settings
+    from sagan.cost.profile import scaling, scaling_slopes
+
+    study = _load_study(args.study)
+    resolutions = args.resolutions or profile_settings(study)["scaling"]["resolutions"]
+    memory = profile_settings(study)["memory"]
+    rows = scaling(study, resolutions, device=args.device, memory=memory)
+    _write_rows(rows, args.out)
+    _write_rows(scaling_slopes(rows), args.slopes)
+
+
+def cmd_bench_step(args: argparse.Namespace) -> None:
+    from sagan.bench.step import format_step_table, run_step_bench
+
+    rows = run_step_bench(
+        resolution=args.resolution, batch=args.batch, width=args.width, repeats=args.repeats
+    )
+    print(
+        f"Training step (D + G update), sagan as the PyTorch port places it, "
+        f"{args.resolution} px, batch {args.batch}, width {args.width}, "
+        f"{torch.get_num_threads()} CPU threads, median of {args.repeats}:\n"
+    )
+    print(format_step_table(rows))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sagan", description=__doc__)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -179,7 +243,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_figures)
 
     bench = sub.add_parser("bench", help="benchmarks (side by side, in one process)")
-    s = bench.add_subparsers(dest="bench", required=True).add_parser(
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    s = bench_sub.add_parser(
         "attention", help="naive vs sdpa vs top-k attention: forward+backward time and memory"
     )
     s.add_argument("--tokens", type=int, nargs="+", default=[256, 1024, 4096])
@@ -190,6 +255,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repeats", type=int, default=10)
     s.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
     s.set_defaults(fn=cmd_bench_attention)
+
+    s = bench_sub.add_parser("step", help="training step: the PyTorch port's SAGAN vs ours")
+    s.add_argument("--resolution", type=int, default=64)
+    s.add_argument("--batch", type=int, default=64)
+    s.add_argument("--width", type=int, default=32)
+    s.add_argument("--repeats", type=int, default=5)
+    s.set_defaults(fn=cmd_bench_step)
+
+    s = sub.add_parser("profile", help="training-step cost of a study's variants, side by side")
+    s.add_argument("study", help="study config YAML")
+    s.add_argument("--data", required=True, help="prepared data file (gives size, channels)")
+    s.add_argument("--dataset", required=True, help="dataset name for the rows")
+    s.add_argument("--out", required=True, help="CSV")
+    s.set_defaults(fn=cmd_profile)
+
+    s = sub.add_parser("scaling", help="attention cost against image size and tokens N")
+    s.add_argument("study", help="study config YAML")
+    s.add_argument("--resolutions", type=int, nargs="+", help="default: the study's")
+    s.add_argument("--out", required=True, help="CSV of rows")
+    s.add_argument("--slopes", required=True, help="CSV of fitted log-log slopes")
+    s.set_defaults(fn=cmd_scaling)
 
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")

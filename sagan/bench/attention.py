@@ -11,8 +11,6 @@ process (see sagan.bench.memory).
 from __future__ import annotations
 
 import math
-import statistics
-import time
 from collections.abc import Callable, Sequence
 
 import torch
@@ -20,6 +18,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from sagan.bench.memory import peak_memory_delta
+from sagan.bench.timing import cuda_peak_bytes, time_interleaved
 from sagan.nn.attention import SelfAttention2d
 
 MIB = 2**20
@@ -86,39 +85,6 @@ def make_step(block: nn.Module, x: torch.Tensor) -> Callable[[], None]:
         block(x).sum().backward()
 
     return step
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize(device)
-
-
-def time_interleaved(
-    steps: dict[str, Callable[[], None]], repeats: int, warmup: int, device: str
-) -> dict[str, float]:
-    """Median milliseconds per step, the steps run in turn so they share the same conditions."""
-    for _ in range(warmup):
-        for step in steps.values():
-            step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            _sync(device)
-            start = time.perf_counter()
-            step()
-            _sync(device)
-            times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(ms) for name, ms in times.items()}
-
-
-def cuda_peak_bytes(step: Callable[[], None], device: str) -> int:
-    """Peak CUDA memory allocated by one step above what was allocated before it."""
-    _sync(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    before = torch.cuda.memory_allocated(device)
-    step()
-    _sync(device)
-    return torch.cuda.max_memory_allocated(device) - before
 
 
 def cpu_memory_step(

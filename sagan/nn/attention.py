@@ -123,6 +123,7 @@ class SelfAttention2d(nn.Module):
 
     def keys_kept(self, num_keys: int) -> int:
         """How many keys each query attends to under top-k."""
+        num_keys = int(num_keys)  # a traced shape (fvcore's FLOP count) is a tensor
         k = self.top_k if isinstance(self.top_k, int) else round(self.top_k * num_keys)
         return max(1, min(int(k), num_keys))
 

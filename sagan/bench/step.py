@@ -1,0 +1,101 @@
+"""Training-step benchmark: SAGAN as the popular PyTorch port runs it vs the project's step.
+
+The configuration is the port's (heykeetae/Self-Attention-GAN): 64 px, batch 64, DCGAN
+backbone, attention in G at 16x16 and 32x32 and in D at 8x8 and 4x4, hinge loss, Adam. Our
+``width`` 32 gives G the port's channels (512 at 4x4 ... 64 at 32x32); D gets half of its.
+
+Rows, timed interleaved in one process after warm-up (medians):
+- ``port``: the naive kernel, and the port's D step: the fakes keep G's graph, so D's loss
+  backpropagates through G as well (the port does not detach them);
+- ``naive``: the naive kernel in the project's step (fakes for D made without G's graph);
+- ``default``: the project's default kernel (sdpa) and step, fp32;
+- ``default@bf16``: the same under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from sagan.bench.timing import time_interleaved
+from sagan.config import ModelConfig
+from sagan.cost.step import StepSpec, build_step
+from sagan.models.latents import sample_latents
+from sagan.train.losses import hinge_d, hinge_g
+
+PORT_OPTIONS = {"g_resolutions": [16, 32], "d_resolutions": [8, 4]}
+
+
+def port_specs(
+    resolution: int = 64, batch: int = 64, width: int = 32, z_dim: int = 128
+) -> dict[str, StepSpec]:
+    model = ModelConfig(backbone="dcgan", width=width, z_dim=z_dim)
+
+    def spec(label: str, impl: str, precision: str = "fp32") -> StepSpec:
+        options = PORT_OPTIONS | {"impl": impl}
+        return StepSpec(label, "sagan", options, model, resolution, 3, batch, precision)
+
+    return {
+        "port": spec("port", "naive"),
+        "naive": spec("naive", "naive"),
+        "default": spec("default", "sdpa"),
+        "default@bf16": spec("default@bf16", "sdpa", "bf16"),
+    }
+
+
+def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
+    """The port's step: D's loss on fakes that carry G's graph, backward through both."""
+    _, m = build_step(spec, device)
+    gen = torch.Generator().manual_seed(0)
+    side = spec.resolution
+    real = (torch.rand(spec.batch, spec.channels, side, side, generator=gen) * 2 - 1).to(device)
+    z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+    z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+
+    def step() -> None:
+        loss_d = hinge_d(m.D(real), m.D(m.G(z_d)))
+        m.opt_d.zero_grad(set_to_none=True)
+        m.opt_g.zero_grad(set_to_none=True)
+        loss_d.backward()  # fills G's gradients too, which the G step then discards
+        m.opt_d.step()
+        loss_g = hinge_g(m.D(m.G(z_g)))
+        m.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        m.opt_g.step()
+
+    return step
+
+
+def run_step_bench(
+    *, resolution: int = 64, batch: int = 64, width: int = 32, repeats: int = 5, warmup: int = 1
+) -> list[dict]:
+    """Median ms per step of each row and its speed-up over ``port`` and over ``naive``."""
+    specs = port_specs(resolution, batch, width)
+    steps = {"port": build_port_step(specs["port"])}
+    steps |= {label: build_step(spec)[0] for label, spec in specs.items() if label != "port"}
+    ms = time_interleaved(steps, repeats, warmup, "cpu")
+    return [
+        {
+            "row": label,
+            "impl": specs[label].variant_options["impl"],
+            "precision": specs[label].precision,
+            "ms_per_step": ms[label],
+            "images_per_s": batch / ms[label] * 1e3,
+            "speedup_vs_port": ms["port"] / ms[label],
+            "speedup_vs_naive": ms["naive"] / ms[label],
+        }
+        for label in steps
+    ]
+
+
+def format_step_table(rows: list[dict]) -> str:
+    head = "| row | impl | precision | median ms/step | images/s | x port | x naive |"
+    lines = [head, "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        speedups = f"{r['speedup_vs_port']:.2f} | {r['speedup_vs_naive']:.2f}"
+        lines.append(
+            f"| {r['row']} | {r['impl']} | {r['precision']} | {r['ms_per_step']:.0f} "
+            f"| {r['images_per_s']:.1f} | {speedups} |"
+        )
+    return "\n".join(lines)

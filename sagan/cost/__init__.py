@@ -1,0 +1,1 @@
+"""Compute cost of configurations: counted MACs / FLOPs, step timing and memory."""

@@ -1,0 +1,74 @@
+"""Which configurations a study profiles: its variants at each dataset's size and precision,
+and a resolution-scaling sweep of one attention variant against a baseline.
+
+The study's ``profile`` section (all keys optional) steers it:
+
+    profile:
+      baseline: dcgan          # ratio denominator (default: the first variant)
+      precisions: [fp32, bf16] # every variant is profiled in each
+      repeats: 5
+      scaling: {variant: sagan, baseline: dcgan, resolutions: [32, 64, 128],
+                divisors: [2, 4], batch: 8}
+
+A scaling row puts the variant's G and D attention at side resolution / divisor (the
+variant must take ``g_resolutions`` / ``d_resolutions``, as the slot variants do).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagan.config import ModelConfig, from_dict
+from sagan.cost.step import StepSpec
+
+DEFAULTS: dict[str, Any] = {"precisions": ["fp32"], "repeats": 5, "warmup": 2, "memory": True}
+SCALING_DEFAULTS: dict[str, Any] = {
+    "variant": "sagan",
+    "baseline": "dcgan",
+    "resolutions": [32, 64, 128],
+    "divisors": [2, 4],
+    "batch": 8,
+}
+
+
+def profile_settings(study: dict[str, Any]) -> dict[str, Any]:
+    settings = DEFAULTS | (study.get("profile") or {})
+    settings.setdefault("baseline", next(iter(study["variants"])))
+    settings["scaling"] = SCALING_DEFAULTS | (settings.get("scaling") or {})
+    return settings
+
+
+def profile_specs(study: dict[str, Any], resolution: int, channels: int) -> list[StepSpec]:
+    """Every variant of the study, in every profiled precision, at one dataset's image size."""
+    settings = profile_settings(study)
+    model = from_dict(ModelConfig, study.get("model"), "model")
+    batch = (study.get("train") or {}).get("batch_size", 64)
+    return [
+        StepSpec(
+            label=variant if precision == "fp32" else f"{variant}@{precision}",
+            variant=variant,
+            variant_options=dict(options or {}),
+            model=model,
+            resolution=resolution,
+            channels=channels,
+            batch=batch,
+            precision=precision,
+            plugins=tuple(study.get("plugins", [])),
+        )
+        for precision in settings["precisions"]
+        for variant, options in study["variants"].items()
+    ]
+
+
+def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:
+    """At one image size: the baseline, then the variant with attention at side / divisor."""
+    s = profile_settings(study)["scaling"]
+    model = from_dict(ModelConfig, study.get("model"), "model")
+    common = {"model": model, "resolution": resolution, "channels": channels, "batch": s["batch"]}
+    specs = [StepSpec(label=f"{s['baseline']}@{resolution}", variant=s["baseline"], **common)]
+    for divisor in s["divisors"]:
+        side = resolution // divisor
+        options = {"g_resolutions": [side], "d_resolutions": [side]}
+        label = f"{s['variant']}@{resolution}:{side}x{side}"
+        specs.append(StepSpec(label=label, variant=s["variant"], variant_options=options, **common))
+    return specs

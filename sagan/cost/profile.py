@@ -1,0 +1,159 @@
+"""``sagan profile``: training-step cost of configurations, measured side by side.
+
+Each configuration's step is built once; after warm-up the steps run interleaved
+(A B C A B C ...) in this process on one device, so clock drift and background load hit every
+row alike, and the median is reported. Beside time: images/s, the ratio to a baseline row,
+peak memory (CUDA: max allocated during a step; CPU: peak RSS delta of one step in a fresh
+child process), parameters, counted MACs/FLOPs per image (fvcore, sagan.cost.flops), the
+step's FLOPs (torch's FlopCounterMode) and their rate against this device's matmul peak.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from sagan.bench.memory import peak_memory_delta
+from sagan.bench.timing import cuda_peak_bytes, time_interleaved
+from sagan.cost.flops import model_costs
+from sagan.cost.step import StepSpec, build_step, setup_for_memory
+from sagan.cost.utilisation import matmul_peak_flops, step_flops
+
+MIB = 2**20
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def profile(
+    specs: Sequence[StepSpec],
+    *,
+    device: str = "cpu",
+    baseline: str | None = None,
+    warmup: int = 2,
+    repeats: int = 5,
+    memory: bool = True,
+) -> list[dict[str, Any]]:
+    """One row per spec; ``baseline`` (a label, default the first) is the ratio's denominator."""
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"profile labels must be unique, got {labels}")
+    baseline = baseline or labels[0]
+    if baseline not in labels:
+        raise ValueError(f"baseline {baseline!r} is not one of the labels {labels}")
+    built = {s.label: build_step(s, device) for s in specs}
+    ms = time_interleaved(
+        {label: step for label, (step, _) in built.items()}, repeats, warmup, device
+    )
+    peaks = {p: matmul_peak_flops(device, p) for p in {s.precision for s in specs}}
+    rows = []
+    for spec in specs:
+        step, m = built[spec.label]
+        flops = step_flops(step)
+        row = {
+            "label": spec.label,
+            "variant": spec.variant,
+            "backbone": spec.model.backbone,
+            "width": spec.model.width,
+            "resolution": spec.resolution,
+            "batch": spec.batch,
+            "precision": spec.precision,
+            "device": device_name(device),
+            "ms_per_step": round(ms[spec.label], 3),
+            "images_per_s": round(spec.batch / ms[spec.label] * 1e3, 2),
+            "ratio_to_baseline": round(ms[spec.label] / ms[baseline], 4),
+            "baseline": baseline,
+            "peak_mem_mib": _peak_mib(spec, step, device) if memory else math.nan,
+            **model_costs(m.G, m.D, spec.model.z_dim, spec.resolution, spec.channels, classes=0),
+            "step_flops": flops,
+            "achieved_gflops": round(flops / ms[spec.label] / 1e6, 2),
+            "peak_gflops": round(peaks[spec.precision] / 1e9, 1),
+        }
+        row["utilisation_pct"] = round(100 * row["achieved_gflops"] / row["peak_gflops"], 2)
+        rows.append(row)
+    return rows
+
+
+def _peak_mib(spec: StepSpec, step, device: str) -> float:
+    if device.startswith("cuda"):
+        return round(cuda_peak_bytes(step, device) / MIB, 1)
+    delta = peak_memory_delta(
+        setup_for_memory, spec=spec.to_json(), threads=torch.get_num_threads()
+    )
+    return round(delta / MIB, 1)
+
+
+def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Least-squares slope of log y on log x: 2 for a cost that grows as N^2. NaN when fewer
+    than two points are positive."""
+    pts = [(a, b) for a, b in zip(x, y, strict=True) if a > 0 and b > 0]
+    if len(pts) < 2:
+        return math.nan
+    lx, ly = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+def scaling(
+    study: dict[str, Any],
+    resolutions: Sequence[int],
+    *,
+    device: str = "cpu",
+    memory: bool = True,
+) -> list[dict[str, Any]]:
+    """Profile rows of the scaling sweep, with the attention map's tokens N and the cost over
+    the baseline at the same image size (so the O(N^2) part stands out)."""
+    from sagan.cost.plan import profile_settings, scaling_specs
+
+    settings = profile_settings(study)
+    rows = []
+    for resolution in resolutions:
+        specs = scaling_specs(study, resolution)
+        got = profile(
+            specs,
+            device=device,
+            warmup=settings["warmup"],
+            repeats=settings["repeats"],
+            memory=memory,
+        )
+        base = got[0]
+        for spec, row in zip(specs, got, strict=True):
+            side = (spec.variant_options.get("g_resolutions") or [0])[0]
+            row |= {
+                "attention_side": side,
+                "tokens": side * side,
+                "overhead_ms": round(row["ms_per_step"] - base["ms_per_step"], 3),
+                "overhead_mem_mib": round(row["peak_mem_mib"] - base["peak_mem_mib"], 1),
+                "attention_macs": row["attention_macs_g"] + row["attention_macs_d"],
+            }
+            rows.append(row)
+    return rows
+
+
+def scaling_slopes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Log-log slopes against tokens N of the attention rows, per placement (image side /
+    attention side): about 2 where the O(N^2) attention dominates the cost."""
+    attention = [r for r in rows if r["tokens"]]
+    out = []
+    for divisor in sorted({r["resolution"] // r["attention_side"] for r in attention}):
+        group = [r for r in attention if r["resolution"] // r["attention_side"] == divisor]
+        tokens = [r["tokens"] for r in group]
+        out.append(
+            {
+                "placement": f"image side / {divisor}",
+                "points": len(group),
+                "tokens": " ".join(str(t) for t in tokens),
+                **{
+                    f"slope_{key}": round(loglog_slope(tokens, [r[key] for r in group]), 3)
+                    for key in ("overhead_ms", "overhead_mem_mib", "attention_macs")
+                },
+            }
+        )
+    return out

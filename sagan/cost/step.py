@@ -1,0 +1,86 @@
+"""One full training step (D update, then G update) of a configuration, ready to time.
+
+The step is the trainer's own ``d_step`` and ``g_step`` on a fixed batch, so what is profiled
+is what trains. Inputs are random: cost does not depend on the pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from sagan.config import ModelConfig, RunConfig, TrainConfig, from_dict
+from sagan.models.latents import sample_latents
+from sagan.registry import load_plugins
+from sagan.train.trainer import Models, build, d_step, g_step
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What one profiled row is: a variant's G and D at one image size, batch and precision."""
+
+    label: str
+    variant: str
+    variant_options: dict[str, Any] = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    resolution: int = 32
+    channels: int = 3
+    batch: int = 64
+    precision: str = "fp32"
+    plugins: tuple[str, ...] = ()
+
+    def run_config(self) -> RunConfig:
+        return RunConfig(
+            variant=self.variant,
+            variant_options=dict(self.variant_options),
+            plugins=list(self.plugins),
+            model=self.model,
+            train=TrainConfig(batch_size=self.batch, precision=self.precision),
+        )
+
+    def meta(self) -> dict[str, int]:
+        return {"resolution": self.resolution, "channels": self.channels, "num_classes": 0}
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain values, for a child process (the CPU memory probe) to rebuild the spec."""
+        d = dict(self.__dict__)
+        d["model"] = dict(self.model.__dict__)
+        d["plugins"] = list(self.plugins)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StepSpec:
+        d = dict(d)
+        d["model"] = from_dict(ModelConfig, d["model"], "model")
+        d["plugins"] = tuple(d.get("plugins", ()))
+        return cls(**d)
+
+
+def build_step(spec: StepSpec, device: str | torch.device = "cpu") -> tuple[Callable, Models]:
+    """(step, models): ``step()`` runs one D update and one G update on fixed inputs."""
+    load_plugins(list(spec.plugins))
+    device = torch.device(device)
+    m = build(spec.run_config(), spec.meta(), device)
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(spec.batch, spec.channels, spec.resolution, spec.resolution, generator=gen)
+    real = (real * 2 - 1).to(device)
+    z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+    z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+
+    def step() -> None:
+        d_step(m, real, None, z_d, None)
+        g_step(m, z_g, None)
+
+    return step, m
+
+
+def setup_for_memory(spec: dict[str, Any], threads: int) -> Callable[[], None]:
+    """The CPU memory probe's setup (runs in a child): build, and take one step first, so
+    Adam's state and the thread pools are in place and the probed step is a steady one."""
+    torch.set_num_threads(threads)
+    step, _ = build_step(StepSpec.from_json(spec), "cpu")
+    step()
+    return step
