@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from torch import Tensor
 
 from sagan.bench.timing import time_interleaved
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step
 from sagan.models.latents import sample_latents
-from sagan.train.losses import hinge_d, hinge_g
+from sagan.train.losses import hinge_d
+from sagan.train.trainer import Models, g_step
 
 PORT_OPTIONS = {"g_resolutions": [16, 32], "d_resolutions": [8, 4]}
 
@@ -44,8 +46,17 @@ def port_specs(
     }
 
 
+def port_d_step(m: Models, real: Tensor, z: Tensor) -> None:
+    """The port's D update: its fakes carry G's graph, so backward runs through G too."""
+    loss = hinge_d(m.D(real), m.D(m.G(z)))
+    m.opt_d.zero_grad(set_to_none=True)
+    m.opt_g.zero_grad(set_to_none=True)
+    loss.backward()  # fills G's gradients as well, which the G step then discards
+    m.opt_d.step()
+
+
 def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
-    """The port's step: D's loss on fakes that carry G's graph, backward through both."""
+    """The port's training step: its D update, then the usual G update."""
     _, m = build_step(spec, device)
     gen = torch.Generator().manual_seed(0)
     side = spec.resolution
@@ -54,15 +65,8 @@ def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
     z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
 
     def step() -> None:
-        loss_d = hinge_d(m.D(real), m.D(m.G(z_d)))
-        m.opt_d.zero_grad(set_to_none=True)
-        m.opt_g.zero_grad(set_to_none=True)
-        loss_d.backward()  # fills G's gradients too, which the G step then discards
-        m.opt_d.step()
-        loss_g = hinge_g(m.D(m.G(z_g)))
-        m.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        m.opt_g.step()
+        port_d_step(m, real, z_d)
+        g_step(m, z_g, None)
 
     return step
 

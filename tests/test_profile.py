@@ -1,0 +1,150 @@
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from sagan.bench.step import build_port_step, port_d_step, port_specs
+from sagan.cli import main
+from sagan.config import ModelConfig
+from sagan.cost.plan import profile_specs, scaling_specs
+from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes
+from sagan.cost.step import StepSpec, build_step
+from sagan.train.trainer import d_step
+
+TINY_MODEL = ModelConfig(width=4, z_dim=8)
+SLOTS = {"g_resolutions": [8], "d_resolutions": [8]}
+STUDY = {
+    "study": "t",
+    "datasets": {"digits": {"resolution": 16, "heldout": 200}},
+    "variants": {"dcgan": {}, "sagan": SLOTS},
+    "sizes": ["full"],
+    "seeds": [0],
+    "model": {"width": 4, "z_dim": 8},
+    "train": {"batch_size": 4},
+    "profile": {
+        "precisions": ["fp32", "bf16"],
+        "repeats": 2,
+        "warmup": 1,
+        "memory": False,
+        "scaling": {"resolutions": [16, 32], "divisors": [2, 4], "batch": 2},
+    },
+}
+
+
+def spec(label, variant="sagan", **kw):
+    options = SLOTS if variant == "sagan" else {}
+    return StepSpec(label, variant, options, TINY_MODEL, resolution=16, batch=4, **kw)
+
+
+def test_step_updates_both_networks():
+    step, m = build_step(spec("s"))
+    g_first, d_last = m.G.project.weight, m.D.logit.parametrizations.weight.original
+    before = g_first.detach().clone(), d_last.detach().clone()
+    step()
+    assert not torch.equal(before[0], g_first) and not torch.equal(before[1], d_last)
+
+
+def test_spec_survives_the_trip_to_a_child_process():
+    s = spec("s", precision="bf16")
+    assert StepSpec.from_json(s.to_json()) == s
+
+
+def test_profile_rows_carry_time_ratio_cost_and_utilisation():
+    rows = profile([spec("dcgan", "dcgan"), spec("sagan")], repeats=2, warmup=1, memory=False)
+    base, attn = rows
+    assert base["ratio_to_baseline"] == 1.0 and base["baseline"] == "dcgan"
+    assert attn["ratio_to_baseline"] == pytest.approx(
+        attn["ms_per_step"] / base["ms_per_step"], 1e-3
+    )
+    assert attn["images_per_s"] == pytest.approx(4 / attn["ms_per_step"] * 1e3, rel=1e-3)
+    assert attn["params_g"] > base["params_g"] and attn["attention_macs_g"] > 0
+    assert base["attention_macs_g"] == 0 and attn["flops_g"] == 2 * attn["macs_g"]
+    # the step's FLOPs: forward and backward of G and D, so well above one forward
+    assert attn["step_flops"] > 3 * 4 * (attn["flops_g"] + attn["flops_d"])
+    assert 0 < attn["utilisation_pct"] < 100 and math.isnan(attn["peak_mem_mib"])
+
+
+def test_profile_measures_cpu_peak_memory_in_a_child():
+    (row,) = profile([spec("sagan")], repeats=1, warmup=0, memory=True)
+    assert row["peak_mem_mib"] >= 0
+
+
+def test_profile_refuses_duplicate_labels_and_unknown_baseline():
+    with pytest.raises(ValueError, match="unique"):
+        profile([spec("a"), spec("a")], repeats=1)
+    with pytest.raises(ValueError, match="baseline 'x'"):
+        profile([spec("a")], baseline="x", repeats=1)
+
+
+def test_study_plan_profiles_every_variant_in_every_precision():
+    labels = [s.label for s in profile_specs(STUDY, 16, 1)]
+    assert labels == ["dcgan", "sagan", "dcgan@bf16", "sagan@bf16"]
+
+
+def test_scaling_places_attention_at_side_over_divisor():
+    specs = scaling_specs(STUDY, 32)
+    assert [s.label for s in specs] == ["dcgan@32", "sagan@32:16x16", "sagan@32:8x8"]
+    assert specs[1].variant_options["g_resolutions"] == [16]
+
+
+def test_loglog_slope_recovers_a_power_law():
+    assert loglog_slope([16, 64, 256], [3 * n**2 for n in (16, 64, 256)]) == pytest.approx(2.0)
+    assert math.isnan(loglog_slope([16], [1.0]))
+
+
+def test_scaling_rows_and_slopes():
+    rows = scaling(STUDY, [16, 32], memory=False)
+    assert [r["tokens"] for r in rows] == [0, 64, 16, 0, 256, 64]
+    slopes = scaling_slopes(rows)
+    assert [s["placement"] for s in slopes] == ["image side / 2", "image side / 4"]
+    # attention MACs grow between N (1x1 convs) and N^2 (the weights): a slope in (1, 2]
+    assert all(1 < s["slope_attention_macs"] <= 2 for s in slopes)
+
+
+def test_port_d_step_backpropagates_into_g_and_ours_does_not():
+    _, m = build_step(spec("s"))
+    real, z = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 8)
+    d_step(m, real, None, z, None)
+    assert all(p.grad is None for p in m.G.parameters())
+    port_d_step(m, real, z)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.G.parameters())
+
+
+def test_port_benchmark_rows_differ_only_where_stated():
+    specs = port_specs(resolution=64, batch=2, width=2, z_dim=8)
+    assert [s.variant_options["impl"] for s in specs.values()] == ["naive", "naive", "sdpa", "sdpa"]
+    assert [s.precision for s in specs.values()] == ["fp32", "fp32", "fp32", "bf16"]
+    build_port_step(specs["port"])()  # the port's full step runs
+
+
+def test_profile_cli_writes_a_csv(tmp_path, digits16):
+    import yaml
+
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(STUDY))
+    out = tmp_path / "profile.csv"
+    args = ["--threads", "1", "profile", str(study), "--data", str(digits16)]
+    assert main([*args, "--dataset", "digits", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert list(df["label"]) == ["dcgan", "sagan", "dcgan@bf16", "sagan@bf16"]
+    assert set(df["dataset"]) == {"digits"} and (df["ms_per_step"] > 0).all()
+
+
+def test_profile_cli_names_a_missing_study(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "profile",
+                str(tmp_path / "none.yaml"),
+                "--data",
+                "x",
+                "--dataset",
+                "d",
+                "--out",
+                "o.csv",
+            ]
+        )
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
