@@ -23,6 +23,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/cost.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -31,4 +32,5 @@ rule all:
     input:
         SUMMARY,
         FIGURES,
+        COST_FIGURES,
         REPORTS,

@@ -178,6 +178,21 @@ def cmd_scaling(args: argparse.Namespace) -> None:
     _write_rows(scaling_slopes(rows), args.slopes)
 
 
+def cmd_cost_figures(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from sagan.report.cost_figures import cost_scaling, step_overhead
+    from sagan.report.figures import save_figure
+
+    profile = pd.concat([pd.read_csv(p) for p in args.profiles], ignore_index=True)
+    figures = {"step_overhead": step_overhead(profile)}
+    if args.scaling:
+        figures["cost_scaling"] = cost_scaling(pd.read_csv(args.scaling))
+    for name, fig in figures.items():
+        for path in save_figure(fig, Path(args.out_dir) / name):
+            print(path)
+
+
 def cmd_bench_step(args: argparse.Namespace) -> None:
     from sagan.bench.step import format_step_table, run_step_bench
 
@@ -276,6 +291,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="CSV of rows")
     s.add_argument("--slopes", required=True, help="CSV of fitted log-log slopes")
     s.set_defaults(fn=cmd_scaling)
+
+    s = sub.add_parser("cost-figures", help="draw the cost figures from profile CSVs")
+    s.add_argument("profiles", nargs="+", help="profile CSVs (sagan profile)")
+    s.add_argument("--scaling", help="scaling CSV (sagan scaling)")
+    s.add_argument("--out-dir", required=True)
+    s.set_defaults(fn=cmd_cost_figures)
 
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")

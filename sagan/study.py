@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig, from_dict
+from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.metrics import EXTRACTORS
@@ -86,6 +87,7 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
             f"train.precision {train.precision!r} is unknown; allowed: {list(PRECISIONS)}"
         )
     evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
+    check_profile(study)
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS:
         if not evaluation.extractor_path:

@@ -4,6 +4,7 @@ and a resolution-scaling sweep of one attention variant against a baseline.
 The study's ``profile`` section (all keys optional) steers it:
 
     profile:
+      device: cpu              # or cuda
       baseline: dcgan          # ratio denominator (default: the first variant)
       precisions: [fp32, bf16] # every variant is profiled in each
       repeats: 5
@@ -21,7 +22,13 @@ from typing import Any
 from sagan.config import ModelConfig, from_dict
 from sagan.cost.step import StepSpec
 
-DEFAULTS: dict[str, Any] = {"precisions": ["fp32"], "repeats": 5, "warmup": 2, "memory": True}
+DEFAULTS: dict[str, Any] = {
+    "device": "cpu",
+    "precisions": ["fp32"],
+    "repeats": 5,
+    "warmup": 2,
+    "memory": True,
+}
 SCALING_DEFAULTS: dict[str, Any] = {
     "variant": "sagan",
     "baseline": "dcgan",
@@ -72,3 +79,23 @@ def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> 
         label = f"{s['variant']}@{resolution}:{side}x{side}"
         specs.append(StepSpec(label=label, variant=s["variant"], variant_options=options, **common))
     return specs
+
+
+def check_profile(study: dict[str, Any]) -> None:
+    """The profile section names variants that exist; else a ConfigError naming them."""
+    from sagan.errors import ConfigError
+    from sagan.registry import VARIANTS
+
+    settings = profile_settings(study)
+    if settings["baseline"] not in study["variants"]:
+        raise ConfigError(
+            f"profile.baseline {settings['baseline']!r} is not one of the study's variants "
+            f"{list(study['variants'])}"
+        )
+    for key in ("variant", "baseline"):
+        name = settings["scaling"][key]
+        if name not in VARIANTS:
+            raise ConfigError(
+                f"profile.scaling.{key} {name!r} is not a registered variant; "
+                f"registered: {VARIANTS.names()}"
+            )
