@@ -16,6 +16,7 @@ child prints the delta in bytes as JSON on its last stdout line.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import json
@@ -56,10 +57,8 @@ def release_freed_memory() -> None:
 
     Without it, a warm-up step leaves its freed blocks mapped in the heap, the measured step
     reuses them without touching new pages, and its peak RSS delta reads near 0."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): no trim
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        pass
 
 
 def target_name(setup: Setup) -> str:
