@@ -43,6 +43,7 @@ class TrainConfig:
     log_every: int = 10  # iterations between CSV rows
     sample_every: int = 500  # iterations between sample grids (and log flushes)
     precision: str = "fp32"  # fp32 | bf16 (autocast, CPU and GPU) | fp16 (autocast + scaler, GPU)
+    channels_last: bool = True  # NHWC weights: faster convolutions (oneDNN on CPU, cuDNN)
 
 
 @dataclass(frozen=True)

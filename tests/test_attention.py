@@ -12,7 +12,7 @@ def block(impl="sdpa", channels=16, gamma=0.7, seed=0, **kwargs):
     return m
 
 
-KERNELS = [("naive", {}), ("sdpa", {}), ("topk", {"top_k": 0.25})]
+KERNELS = [("naive", {}), ("sdpa", {}), ("auto", {}), ("topk", {"top_k": 0.25})]
 
 
 @pytest.mark.parametrize(("impl", "kwargs"), KERNELS)
@@ -128,3 +128,27 @@ def test_sdpa_runs_on_the_fused_flash_kernel_not_the_math_fallback():
     with sdpa_kernel(SDPBackend.FLASH_ATTENTION):  # raises if the inputs need the fallback
         out = sdpa_attention(q, k, v)
     torch.testing.assert_close(out, naive_attention(q, k, v), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("budget", [0, 2**40])  # 0: always the fused kernel; huge: always naive
+def test_auto_matches_naive_on_either_path(monkeypatch, budget):
+    import sagan.nn.attention as attention
+
+    calls = []
+    monkeypatch.setattr(attention, "MATERIALISE_BYTES", budget)
+    for name in ("naive_attention", "sdpa_attention"):
+        real = getattr(attention, name)
+        monkeypatch.setattr(
+            attention, name, lambda *a, _f=real, _n=name: calls.append(_n) or _f(*a)
+        )
+    naive, auto = block("naive"), block("auto")
+    auto.load_state_dict(naive.state_dict())
+    x = torch.randn(2, 16, 8, 8)
+    calls.clear()
+    out = auto(x)
+    assert calls == ["sdpa_attention" if budget == 0 else "naive_attention"]
+    torch.testing.assert_close(out, naive(x), atol=1e-5, rtol=1e-5)
+
+
+def test_auto_is_the_default_impl():
+    assert SelfAttention2d(16).impl == "auto"

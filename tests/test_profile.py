@@ -10,7 +10,7 @@ from sagan.config import ModelConfig
 from sagan.cost.plan import profile_specs, scaling_specs
 from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes
 from sagan.cost.step import StepSpec, build_step
-from sagan.train.trainer import d_step
+from sagan.train.trainer import d_step, g_step
 
 TINY_MODEL = ModelConfig(width=4, z_dim=8)
 SLOTS = {"g_resolutions": [8], "d_resolutions": [8]}
@@ -111,9 +111,18 @@ def test_port_d_step_backpropagates_into_g_and_ours_does_not():
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.G.parameters())
 
 
+def test_our_g_step_leaves_d_without_weight_gradients_and_trainable():
+    _, m = build_step(spec("s"))
+    g_step(m, torch.randn(4, 8), None)
+    assert all(p.grad is None and p.requires_grad for p in m.D.parameters())
+    assert any(p.grad is not None for p in m.G.parameters())
+
+
 def test_port_benchmark_rows_differ_only_where_stated():
     specs = port_specs(resolution=64, batch=2, width=2, z_dim=8)
-    assert [s.variant_options["impl"] for s in specs.values()] == ["naive", "naive", "sdpa", "sdpa"]
+    impls = [s.variant_options.get("impl", "default") for s in specs.values()]
+    assert impls == ["naive", "naive", "default", "default"]
+    assert [s.channels_last for s in specs.values()] == [False, True, True, True]
     assert [s.precision for s in specs.values()] == ["fp32", "fp32", "fp32", "bf16"]
     build_port_step(specs["port"])()  # the port's full step runs
 

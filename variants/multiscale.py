@@ -13,7 +13,7 @@ from variants._slots import at_resolutions
 def multiscale(
     g_resolutions: list[int] = (8, 16),  # type: ignore[assignment]
     d_resolutions: list[int] = (16, 8),  # type: ignore[assignment]
-    impl: str = "sdpa",
+    impl: str = "auto",
 ) -> VariantSpec:
     """Self-attention at two or more resolutions in G and D (coarse = global, fine = local).
 

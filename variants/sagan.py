@@ -12,7 +12,7 @@ from variants._slots import at_resolutions
 def sagan(
     g_resolutions: list[int] = (16,),  # type: ignore[assignment]
     d_resolutions: list[int] = (16,),  # type: ignore[assignment]
-    impl: str = "sdpa",
+    impl: str = "auto",
     form: str = "paper",
 ) -> VariantSpec:
     """Self-attention block (Zhang et al. 2019, eq. 1-3) at chosen G and D feature maps.

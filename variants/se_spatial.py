@@ -30,7 +30,7 @@ def se_spatial(
     channel: str = "se",
     order: str = "channel_first",
     reduction: int = 8,
-    impl: str = "sdpa",
+    impl: str = "auto",
 ) -> VariantSpec:
     """Squeeze-and-excitation (Hu et al. 2018) or CBAM (Woo et al. 2018) plus SAGAN attention.
 

@@ -5,10 +5,13 @@ backbone, attention in G at 16x16 and 32x32 and in D at 8x8 and 4x4, hinge loss,
 ``width`` 32 gives G the port's channels (512 at 4x4 ... 64 at 32x32); D gets half of its.
 
 Rows, timed interleaved in one process after warm-up (medians):
-- ``port``: the naive kernel, and the port's D step: the fakes keep G's graph, so D's loss
-  backpropagates through G as well (the port does not detach them);
-- ``naive``: the naive kernel in the project's step (fakes for D made without G's graph);
-- ``default``: the project's default kernel (sdpa) and step, fp32;
+- ``port``: the naive kernel, NCHW layout, and the port's updates: D's fakes keep G's graph,
+  so D's loss backpropagates through G as well (the port does not detach them), and G's loss
+  fills D's weight gradients too;
+- ``naive``: the naive kernel in the project's step (fakes for D made without G's graph, D
+  frozen during the G update, channels-last layout);
+- ``default``: the project's default kernel (``auto``: sdpa's fused kernel where it is
+  faster, see sagan.nn.attention) and step, fp32;
 - ``default@bf16``: the same under bf16 autocast.
 """
 
@@ -23,8 +26,8 @@ from sagan.bench.timing import time_interleaved
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step
 from sagan.models.latents import sample_latents
-from sagan.train.losses import hinge_d
-from sagan.train.trainer import Models, g_step
+from sagan.train.losses import hinge_d, hinge_g
+from sagan.train.trainer import Models
 
 PORT_OPTIONS = {"g_resolutions": [16, 32], "d_resolutions": [8, 4]}
 
@@ -34,15 +37,15 @@ def port_specs(
 ) -> dict[str, StepSpec]:
     model = ModelConfig(backbone="dcgan", width=width, z_dim=z_dim)
 
-    def spec(label: str, impl: str, precision: str = "fp32") -> StepSpec:
-        options = PORT_OPTIONS | {"impl": impl}
-        return StepSpec(label, "sagan", options, model, resolution, 3, batch, precision)
+    def spec(label: str, impl: str | None, precision: str = "fp32", **kw: bool) -> StepSpec:
+        options = PORT_OPTIONS | ({"impl": impl} if impl else {})  # None: the default
+        return StepSpec(label, "sagan", options, model, resolution, 3, batch, precision, **kw)
 
     return {
-        "port": spec("port", "naive"),
+        "port": spec("port", "naive", channels_last=False),
         "naive": spec("naive", "naive"),
-        "default": spec("default", "sdpa"),
-        "default@bf16": spec("default@bf16", "sdpa", "bf16"),
+        "default": spec("default", None),
+        "default@bf16": spec("default@bf16", None, "bf16"),
     }
 
 
@@ -53,6 +56,14 @@ def port_d_step(m: Models, real: Tensor, z: Tensor) -> None:
     m.opt_g.zero_grad(set_to_none=True)
     loss.backward()  # fills G's gradients as well, which the G step then discards
     m.opt_d.step()
+
+
+def port_g_step(m: Models, z: Tensor) -> None:
+    """The port's G update: backward also fills D's weight gradients, discarded later."""
+    loss = hinge_g(m.D(m.G(z)))
+    m.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    m.opt_g.step()
 
 
 def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
@@ -66,7 +77,7 @@ def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
 
     def step() -> None:
         port_d_step(m, real, z_d)
-        g_step(m, z_g, None)
+        port_g_step(m, z_g)
 
     return step
 
@@ -82,7 +93,7 @@ def run_step_bench(
     return [
         {
             "row": label,
-            "impl": specs[label].variant_options["impl"],
+            "impl": specs[label].variant_options.get("impl", "default"),
             "precision": specs[label].precision,
             "ms_per_step": ms[label],
             "images_per_s": batch / ms[label] * 1e3,

@@ -31,6 +31,7 @@ class StepSpec:
     batch: int = 64
     precision: str = "fp32"
     plugins: tuple[str, ...] = ()
+    channels_last: bool = TrainConfig.channels_last
 
     def run_config(self) -> RunConfig:
         return RunConfig(
@@ -38,7 +39,9 @@ class StepSpec:
             variant_options=dict(self.variant_options),
             plugins=list(self.plugins),
             model=self.model,
-            train=TrainConfig(batch_size=self.batch, precision=self.precision),
+            train=TrainConfig(
+                batch_size=self.batch, precision=self.precision, channels_last=self.channels_last
+            ),
         )
 
     def meta(self) -> dict[str, int]:
@@ -66,7 +69,8 @@ def build_step(spec: StepSpec, device: str | torch.device = "cpu") -> tuple[Call
     m = build(spec.run_config(), spec.meta(), device)
     gen = torch.Generator().manual_seed(0)
     real = torch.rand(spec.batch, spec.channels, spec.resolution, spec.resolution, generator=gen)
-    real = (real * 2 - 1).to(device)
+    layout = torch.channels_last if spec.channels_last else torch.contiguous_format
+    real = (real * 2 - 1).to(device, memory_format=layout)
     z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
     z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,25 +43,33 @@ def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
     """G, D and their optimisers; ``meta`` is the prepared dataset's."""
     torch.manual_seed(cfg.train.seed)
     G, D = models_for_run(cfg, meta)
-    G, D = G.to(device), D.to(device)
     t = cfg.train
+    layout = torch.channels_last if t.channels_last else torch.contiguous_format
+    G, D = G.to(device, memory_format=layout), D.to(device, memory_format=layout)
     return Models(
         G,
         D,
-        torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas),
-        torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas),
+        torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas, fused=True),
+        torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas, fused=True),
         Precision(t.precision, device),
     )
 
 
-def batches(images: Tensor, labels: Tensor | None, batch_size: int, seed: int):
+def batches(
+    images: Tensor,
+    labels: Tensor | None,
+    batch_size: int,
+    seed: int,
+    layout: torch.memory_format = torch.contiguous_format,
+):
     """Endless shuffled (images in [-1, 1], labels or None) batches; order fixed by the seed."""
     rng = torch.Generator().manual_seed(seed)
     while True:
         perm = torch.randperm(len(images), generator=rng)
         for start in range(0, len(perm) - batch_size + 1, batch_size):
             idx = perm[start : start + batch_size].to(images.device)
-            yield to_model_range(images[idx]), (labels[idx] if labels is not None else None)
+            real = to_model_range(images[idx]).contiguous(memory_format=layout)
+            yield real, (labels[idx] if labels is not None else None)
 
 
 def d_step(
@@ -81,10 +91,26 @@ def d_step(
 
 
 def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, Tensor]:
-    with m.precision.autocast():
-        loss = hinge_g(m.D(m.G(z, y), y).float())
-    m.precision.step(loss, m.opt_g)
+    """One G update. D's weights are frozen for it: G's loss needs gradients through D's
+    activations only, so D's weight gradients (half of its backward) are never computed."""
+    with frozen(m.D):
+        with m.precision.autocast():
+            loss = hinge_g(m.D(m.G(z, y), y).float())
+        m.precision.step(loss, m.opt_g)
     return {"loss_g": loss.detach()}
+
+
+@contextlib.contextmanager
+def frozen(model: nn.Module) -> Iterator[None]:
+    """requires_grad off for the model's trainable parameters, restored on exit."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def gammas(m: Models) -> dict[str, float]:
@@ -129,7 +155,8 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     labels = data.labels[subset].to(device) if classes else None
     m = build(cfg, data.meta, device)
     t = cfg.train
-    real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed)
+    layout = torch.channels_last if t.channels_last else torch.contiguous_format
+    real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
     grid = _grid_latents(cfg, classes, device)
     monitor = OverfitMonitor(
         m.D,
