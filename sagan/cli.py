@@ -195,14 +195,19 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
 
 def cmd_bench_step(args: argparse.Namespace) -> None:
     from sagan.bench.step import format_step_table, run_step_bench
+    from sagan.cost.profile import device_name
 
     rows = run_step_bench(
-        resolution=args.resolution, batch=args.batch, width=args.width, repeats=args.repeats
+        resolution=args.resolution,
+        batch=args.batch,
+        width=args.width,
+        repeats=args.repeats,
+        device=args.device,
     )
     print(
         f"Training step (D + G update), sagan as the PyTorch port places it, "
         f"{args.resolution} px, batch {args.batch}, width {args.width}, "
-        f"{torch.get_num_threads()} CPU threads, median of {args.repeats}:\n"
+        f"{device_name(args.device)}, torch {torch.__version__}, median of {args.repeats}:\n"
     )
     print(format_step_table(rows))
 

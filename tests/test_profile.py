@@ -157,3 +157,13 @@ def test_profile_cli_names_a_missing_study(tmp_path, capsys):
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_peak_kind_names_the_math_the_step_runs_in(monkeypatch):
+    from sagan.cost.utilisation import peak_kind
+
+    assert peak_kind("cpu", "fp32") == "fp32" and peak_kind("cpu", "bf16") == "bf16"
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert peak_kind("cuda", "fp32") == "tf32" and peak_kind("cuda", "fp16") == "fp16"
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    assert peak_kind("cuda", "fp32") == "fp32"

@@ -18,6 +18,7 @@ Rows, timed interleaved in one process after warm-up (medians):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import Tensor
@@ -83,13 +84,21 @@ def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
 
 
 def run_step_bench(
-    *, resolution: int = 64, batch: int = 64, width: int = 32, repeats: int = 5, warmup: int = 1
+    *,
+    resolution: int = 64,
+    batch: int = 64,
+    width: int = 32,
+    repeats: int = 5,
+    warmup: int = 1,
+    device: str = "cpu",
 ) -> list[dict]:
     """Median ms per step of each row and its speed-up over ``port`` and over ``naive``."""
     specs = port_specs(resolution, batch, width)
-    steps = {"port": build_port_step(specs["port"])}
-    steps |= {label: build_step(spec)[0] for label, spec in specs.items() if label != "port"}
-    ms = time_interleaved(steps, repeats, warmup, "cpu")
+    if device.startswith("cuda"):  # fp16 + GradScaler: the other mixed precision of GPUs
+        specs["default@fp16"] = replace(specs["default"], label="default@fp16", precision="fp16")
+    steps = {"port": build_port_step(specs["port"], device)}
+    steps |= {name: build_step(s, device)[0] for name, s in specs.items() if name != "port"}
+    ms = time_interleaved(steps, repeats, warmup, device)
     return [
         {
             "row": label,

@@ -22,7 +22,7 @@ from sagan.bench.memory import peak_memory_delta
 from sagan.bench.timing import cuda_peak_bytes, time_interleaved
 from sagan.cost.flops import model_costs
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
-from sagan.cost.utilisation import matmul_peak_flops, step_flops
+from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
 
 MIB = 2**20
 
@@ -76,6 +76,7 @@ def profile(
             "step_flops": flops,
             "achieved_gflops": round(flops / ms[spec.label] / 1e6, 2),
             "peak_gflops": round(peaks[spec.precision] / 1e9, 1),
+            "peak_kind": peak_kind(device, spec.precision),
         }
         row["utilisation_pct"] = round(100 * row["achieved_gflops"] / row["peak_gflops"], 2)
         rows.append(row)

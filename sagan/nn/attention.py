@@ -69,7 +69,8 @@ def topk_weights(q: Tensor, k: Tensor, top_k: int) -> Tensor:
     """
     logits = torch.bmm(q, k.transpose(1, 2))  # (B, c, M)
     top, idx = logits.topk(top_k, dim=-1, sorted=False)  # (B, c, top_k); order is not needed
-    return torch.zeros_like(logits).scatter(-1, idx, torch.softmax(top, dim=-1))
+    weights = torch.softmax(top, dim=-1)  # fp32 under CUDA autocast, whatever the logits are
+    return weights.new_zeros(logits.shape).scatter(-1, idx, weights)
 
 
 def _topk_chunk(q: Tensor, k: Tensor, v: Tensor, top_k: int) -> Tensor:
