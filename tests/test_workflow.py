@@ -31,6 +31,12 @@ TINY = {
     "train": {"iterations": 20, "batch_size": 16, "sample_every": 10},
     "evaluation": {"num_samples": 200},
     "extractor": {"epochs": 1},
+    "profile": {
+        "repeats": 1,
+        "warmup": 0,
+        "memory": False,
+        "scaling": {"resolutions": [16, 32], "batch": 2},
+    },
 }
 
 
@@ -76,6 +82,15 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     html = (tmp_path / "reports/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html
     assert "data:image/png;base64" in html  # the figure is drawn, not just its repr
+    # cost: every variant profiled per dataset, the scaling sweep, its slopes and figures
+    for dataset in TINY["datasets"]:
+        profile = pd.read_csv(tmp_path / f"results/cost/tiny/profile_{dataset}.csv")
+        assert sorted(profile["variant"]) == sorted(TINY["variants"])
+        assert (profile["ms_per_step"] > 0).all() and (profile["macs_g"] > 0).all()
+    slopes = pd.read_csv(tmp_path / "results/cost/tiny/scaling_slopes.csv")
+    assert len(slopes) == 2 and slopes["slope_attention_macs"].between(1, 2.5).all()
+    for name in ("step_overhead", "cost_scaling"):
+        assert (tmp_path / f"reports/figures/{name}.png").stat().st_size > 10_000
     again = snakemake(tmp_path, TINY, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
