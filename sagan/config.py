@@ -43,6 +43,13 @@ class TrainConfig:
     log_every: int = 10  # iterations between CSV rows
     sample_every: int = 500  # iterations between sample grids (and log flushes)
     precision: str = "fp32"  # fp32 | bf16 (autocast, CPU and GPU) | fp16 (autocast + scaler, GPU)
+    loss: str = "hinge"  # hinge (SAGAN) | ns (non-saturating) | wgan-gp
+    gp_weight: float = 10.0  # lambda of WGAN-GP's gradient penalty
+    n_dis: int = 1  # D updates per G update
+    ema_decay: float = 0.0  # EMA of G's weights, used for samples and evaluation; 0 = off
+    ema_start: int = 0  # iteration from which G's EMA averages (before: a copy of G)
+    checkpoint_every: int = 1000  # iterations between resumable checkpoints (and at the end)
+    keep_checkpoints: int = 2  # newest checkpoints kept in <run>/checkpoints/
     channels_last: bool = True  # NHWC weights: faster convolutions (oneDNN on CPU, cuDNN)
 
 

@@ -34,7 +34,8 @@ def load_generator(
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
-    G.load_state_dict(torch.load(path, weights_only=True, map_location=device)["G"])
+    state = torch.load(path, weights_only=True, map_location=device)
+    G.load_state_dict(state.get("G_ema", state["G"]))  # the EMA of G when training kept one
     return G.to(device).eval(), run_classes(cfg, meta)
 
 
@@ -88,6 +89,11 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir / "config.yaml")
     e = cfg.eval
+    status = read_status(run_dir)
+    if status["state"] == "diverged":  # a result, not an error: no metrics, the status says why
+        result = {"run": str(run_dir), "status": "diverged", "metrics": {}}
+        atomic_write_json(run_dir / "metrics.json", result)
+        return result
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)  # once: it can be gigabytes
     G, classes = load_generator(cfg, run_dir, data.meta, device)

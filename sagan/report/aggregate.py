@@ -47,6 +47,7 @@ def run_row(run_dir: Path) -> dict:
             "reference_split": first.get("reference_split"),
         }
     row["status"] = status["state"]
+    row["diverged_at"] = status.get("iteration") if status["state"] == "diverged" else math.nan
     row["run_dir"] = str(run_dir)
     return row
 

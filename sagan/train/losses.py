@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -14,3 +15,29 @@ def hinge_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 def hinge_g(fake_logits: Tensor) -> Tensor:
     """Hinge loss for G: -E[D(G(z))]."""
     return -fake_logits.mean()
+
+
+def ns_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Non-saturating (Goodfellow et al. 2014) D loss: softplus(-D(x)) + softplus(D(G(z)))."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def ns_g(fake_logits: Tensor) -> Tensor:
+    """Non-saturating G loss: softplus(-D(G(z)))."""
+    return F.softplus(-fake_logits).mean()
+
+
+def wgan_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """WGAN critic loss (Arjovsky et al. 2017); WGAN-GP adds gradient_penalty."""
+    return fake_logits.mean() - real_logits.mean()
+
+
+def gradient_penalty(D, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
+    """(||grad_x D(x)|| - 1)^2 at random interpolates of real and fake (Gulrajani et al. 2017)."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(mixed, y).sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+LOSSES = {"hinge": (hinge_d, hinge_g), "ns": (ns_d, ns_g), "wgan-gp": (wgan_d, hinge_g)}

@@ -1,4 +1,5 @@
-"""The training loop: hinge loss, Adam with two time-scales, logs, sample grids, checkpoint."""
+"""The training loop: GAN losses, Adam with two time-scales, EMA, logs, sample grids, and
+resumable checkpoints; NaN/Inf ends a run as ``diverged``, a result rather than a crash."""
 
 from __future__ import annotations
 
@@ -22,9 +23,19 @@ from sagan.io import atomic_torch_save, atomic_write_bytes, atomic_write_text
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
-from sagan.train.losses import hinge_d, hinge_g
+from sagan.train.checkpoint import (
+    check_resumable,
+    checkpoint_paths,
+    load_latest,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from sagan.train.ema import EMA
+from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
 from sagan.train.precision import Precision
+from sagan.train.sampler import RealBatches
 from sagan.train.status import write_status
 
 SAMPLE_GRID = 64  # images in each sample grid (8 x 8)
@@ -37,6 +48,14 @@ class Models:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     precision: Precision
+    loss: str = "hinge"
+    gp_weight: float = 10.0
+    ema: EMA | None = None
+
+    @property
+    def sampler_G(self) -> nn.Module:
+        """The G that samples and is evaluated: the EMA when there is one."""
+        return self.ema.model if self.ema is not None else self.G
 
 
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
@@ -52,24 +71,10 @@ def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
         torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas, fused=True),
         torch.optim.Adam(D.parameters(), lr=t.lr_d, betas=t.betas, fused=True),
         Precision(t.precision, device),
+        t.loss,
+        t.gp_weight,
+        EMA(G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None,
     )
-
-
-def batches(
-    images: Tensor,
-    labels: Tensor | None,
-    batch_size: int,
-    seed: int,
-    layout: torch.memory_format = torch.contiguous_format,
-):
-    """Endless shuffled (images in [-1, 1], labels or None) batches; order fixed by the seed."""
-    rng = torch.Generator().manual_seed(seed)
-    while True:
-        perm = torch.randperm(len(images), generator=rng)
-        for start in range(0, len(perm) - batch_size + 1, batch_size):
-            idx = perm[start : start + batch_size].to(images.device)
-            real = to_model_range(images[idx]).contiguous(memory_format=layout)
-            yield real, (labels[idx] if labels is not None else None)
 
 
 def d_step(
@@ -80,7 +85,9 @@ def d_step(
         with torch.no_grad():  # fakes for D need no graph through G
             fake = m.G(z, y_fake)
         real_logits, fake_logits = m.D(real, y_real).float(), m.D(fake, y_fake).float()
-        loss = hinge_d(real_logits, fake_logits)
+        loss = LOSSES[m.loss][0](real_logits, fake_logits)
+    if m.loss == "wgan-gp":  # fp32: the penalty's second-order graph is precision-sensitive
+        loss = loss + m.gp_weight * gradient_penalty(m.D, real, fake, y_real)
     m.precision.step(loss, m.opt_d)
     return {
         "loss_d": loss.detach(),
@@ -95,7 +102,7 @@ def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, Tensor]:
     activations only, so D's weight gradients (half of its backward) are never computed."""
     with frozen(m.D):
         with m.precision.autocast():
-            loss = hinge_g(m.D(m.G(z, y), y).float())
+            loss = LOSSES[m.loss][1](m.D(m.G(z, y), y).float())
         m.precision.step(loss, m.opt_g)
     return {"loss_g": loss.detach()}
 
@@ -134,19 +141,26 @@ def write_log(rows: list[dict], path: Path) -> None:
 def train(
     cfg: RunConfig, run_dir: str | Path, *, device: str = "cpu", progress: bool = True
 ) -> dict:
-    """Train one run into ``run_dir``; returns the final status. Failures are recorded too."""
+    """Train one run into ``run_dir`` (resuming from its newest valid checkpoint, if any);
+    returns the final status. Failures are recorded; a checkpoint of another config is
+    refused before anything in the folder is touched."""
     run_dir = Path(run_dir)
+    resume = load_latest(run_dir, device)
+    if resume is not None:
+        check_resumable(resume["config"], to_dict(cfg), run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_run_config(cfg, run_dir / "config.yaml")
-    write_status(run_dir, "running")
+    write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
     try:
-        return _train(cfg, run_dir, torch.device(device), progress)
+        return _train(cfg, run_dir, torch.device(device), progress, resume)
     except Exception as err:
         write_status(run_dir, "failed", reason=f"{type(err).__name__}: {err}")
         raise
 
 
-def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) -> dict:
+def _train(
+    cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool, resume: dict | None
+) -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)
     subset = data.subset(cfg.data.size)
@@ -156,7 +170,7 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
     m = build(cfg, data.meta, device)
     t = cfg.train
     layout = torch.channels_last if t.channels_last else torch.contiguous_format
-    real_batches = batches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
+    real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
     grid = _grid_latents(cfg, classes, device)
     monitor = OverfitMonitor(
         m.D,
@@ -164,30 +178,110 @@ def _train(cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool) 
         _fixed_batch(data, data.heldout, t.batch_size, classes, device),
     )
     rows: list[dict] = []
+    first, seconds_before = 1, 0.0
+    if resume is not None:
+        _restore(m, real_batches, monitor, resume)
+        rows, first, seconds_before = resume["log"], resume["iteration"] + 1, resume["seconds"]
     bar = tqdm(
-        range(1, t.iterations + 1),
+        range(first, t.iterations + 1),
         desc=f"{cfg.variant} n={cfg.data.size}",
+        initial=first - 1,
+        total=t.iterations,
         disable=not progress,
         mininterval=1 if sys.stderr.isatty() else 30,
     )
-    start = time.perf_counter()
+    start = time.perf_counter() - seconds_before
+    nonfinite = torch.zeros((), dtype=torch.bool, device=device)  # no sync per step
     for it in bar:
-        real, y_real = next(real_batches)
-        stats = d_step(
-            m, real, y_real, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
-        )
+        for _ in range(t.n_dis):
+            real, y_real = next(real_batches)
+            z, y = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
+            stats = d_step(m, real, y_real, z, y)
         stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
+        if m.ema is not None:
+            m.ema.update(m.G, it)
+        nonfinite |= ~(stats["loss_d"].isfinite() & stats["loss_g"].isfinite())
         monitor.observe(stats.pop("real_logits"))
-        if it % t.log_every == 0 or it == t.iterations:
-            rows.append(_log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row()))
+        checkpoint_due = it % t.checkpoint_every == 0 or it == t.iterations
+        if it % t.log_every == 0 or checkpoint_due:
+            if nonfinite.item() or not _weights_finite(m):
+                return _diverged(m, rows, run_dir, it, time.perf_counter() - start)
+            row = _log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row())
+            rows.append(row)
             bar.set_postfix(
-                loss_d=f"{rows[-1]['loss_d']:.3f}",
-                loss_g=f"{rows[-1]['loss_g']:.3f}",
-                refresh=False,
+                loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", refresh=False
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
             _snapshot(m, grid, rows, run_dir, it)
+        if checkpoint_due:
+            state = _state(cfg, m, real_batches, monitor, rows, it, time.perf_counter() - start)
+            save_checkpoint(run_dir, it, state, keep=t.keep_checkpoints)
     return _finish(cfg, m, run_dir, time.perf_counter() - start, len(images), rows[-1])
+
+
+def _state(cfg, m: Models, batches: RealBatches, monitor, rows, it: int, seconds: float) -> dict:
+    """Everything a resumed run needs to continue as if never stopped (tensors and plain
+    values only, so it loads with weights_only=True)."""
+    state = {
+        "config": to_dict(cfg),
+        "iteration": it,
+        "seconds": seconds,
+        "G": m.G.state_dict(),
+        "D": m.D.state_dict(),
+        "opt_g": m.opt_g.state_dict(),
+        "opt_d": m.opt_d.state_dict(),
+        "data": batches.state_dict(),
+        "monitor": {"sign_sum": torch.as_tensor(monitor.sign_sum), "steps": monitor.steps},
+        "rng": rng_state(),
+        "log": rows,
+    }
+    if m.ema is not None:
+        state["G_ema"] = m.ema.model.state_dict()
+    if m.precision.scaler is not None:
+        state["scaler"] = m.precision.scaler.state_dict()
+    return state
+
+
+def _restore(m: Models, batches: RealBatches, monitor, state: dict) -> None:
+    m.G.load_state_dict(state["G"])
+    m.D.load_state_dict(state["D"])
+    m.opt_g.load_state_dict(state["opt_g"])
+    m.opt_d.load_state_dict(state["opt_d"])
+    if m.ema is not None:
+        m.ema.model.load_state_dict(state["G_ema"])
+    if m.precision.scaler is not None:
+        m.precision.scaler.load_state_dict(state["scaler"])
+    batches.load_state_dict(state["data"])
+    monitor.sign_sum, monitor.steps = state["monitor"]["sign_sum"], state["monitor"]["steps"]
+    set_rng_state(state["rng"])
+
+
+def _weights_finite(m: Models) -> bool:
+    return all(bool(p.isfinite().all()) for net in (m.G, m.D) for p in net.parameters())
+
+
+def _diverged(m: Models, rows: list[dict], run_dir: Path, it: int, seconds: float) -> dict:
+    """NaN/Inf: stop cleanly. The last good checkpoint stays; the workflow's outputs are
+    written (the last sample grid, a checkpoint.pt that says so) so the study goes on."""
+    grids = sorted((run_dir / "samples").glob("iter_*.png"))
+    if grids:
+        atomic_write_bytes(run_dir / "samples.png", grids[-1].read_bytes())
+    else:
+        save_grid(torch.zeros(1, 1, 8, 8), run_dir / "samples.png")
+    if rows:
+        write_log(rows, run_dir / "log.csv")
+    else:
+        atomic_write_text(run_dir / "log.csv", "iteration\n")
+    good = checkpoint_paths(run_dir)
+    atomic_torch_save(run_dir / "checkpoint.pt", {"diverged": True, "iteration": it})
+    return write_status(
+        run_dir,
+        "diverged",
+        iteration=it,
+        reason=f"non-finite loss or weight, found at iteration {it} (checked at every log row)",
+        last_good_checkpoint=str(good[-1]) if good else None,
+        train_seconds=round(seconds, 3),
+    )
 
 
 def _grid_latents(cfg: RunConfig, classes: int, device: torch.device) -> tuple:
@@ -218,10 +312,12 @@ def _log_row(m: Models, it: int, seconds: float, rows: list[dict], stats: dict) 
 
 def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: int) -> None:
     """Sample grid from the fixed latents (and classes), and the log so far (both atomic)."""
-    m.G.eval()
+    G = m.sampler_G
+    was_training = G.training
+    G.eval()
     with torch.no_grad():
-        save_grid(m.G(*latents), run_dir / "samples" / f"iter_{it:06d}.png")
-    m.G.train()
+        save_grid(G(*latents), run_dir / "samples" / f"iter_{it:06d}.png")
+    G.train(was_training)
     if rows:
         write_log(rows, run_dir / "log.csv")
 
@@ -242,6 +338,8 @@ def _finish(
         "iteration": t.iterations,
         "config": to_dict(cfg),
     }
+    if m.ema is not None:
+        state["G_ema"] = m.ema.model.state_dict()
     atomic_torch_save(run_dir / "checkpoint.pt", state)
     return write_status(
         run_dir,
