@@ -216,7 +216,9 @@ def _train(
         if checkpoint_due:
             state = _state(cfg, m, real_batches, monitor, rows, it, time.perf_counter() - start)
             save_checkpoint(run_dir, it, state, keep=t.keep_checkpoints)
-    return _finish(cfg, m, run_dir, time.perf_counter() - start, len(images), rows[-1])
+    seconds = time.perf_counter() - start
+    resumed_from = resume["iteration"] if resume is not None else None
+    return _finish(cfg, m, run_dir, seconds, len(images), rows[-1], resumed_from)
 
 
 def _state(cfg, m: Models, batches: RealBatches, monitor, rows, it: int, seconds: float) -> dict:
@@ -323,7 +325,13 @@ def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: in
 
 
 def _finish(
-    cfg: RunConfig, m: Models, run_dir: Path, seconds: float, train_images: int, last: dict
+    cfg: RunConfig,
+    m: Models,
+    run_dir: Path,
+    seconds: float,
+    train_images: int,
+    last: dict,
+    resumed_from: int | None,
 ) -> dict:
     """The final grid under a fixed name, the checkpoint, and status 'done' (with the last
     logging interval's overfitting signals)."""
@@ -352,4 +360,5 @@ def _finish(
         params_d=sum(p.numel() for p in m.D.parameters()),
         r_t=last["r_t"],
         d_gap=last["d_gap"],
+        resumed_from=resumed_from,  # the checkpoint a killed run went on from, if any
     )
