@@ -67,7 +67,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     from sagan.train.trainer import train
 
     status = train(load_run_config(args.config), args.out, device=args.device)
-    print(f"{args.out}: {status['state']}, {status['it_per_s']} it/s")
+    if status["state"] == "diverged":
+        print(f"{args.out}: diverged at iteration {status['iteration']}: {status['reason']}")
+    else:
+        print(f"{args.out}: {status['state']}, {status['it_per_s']} it/s")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

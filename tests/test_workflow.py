@@ -1,7 +1,12 @@
 """The Snakemake workflow end to end on a tiny study, in a temporary folder."""
 
+import copy
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +14,7 @@ import pytest
 import yaml
 
 from sagan.registry import VARIANTS
+from tests.test_resume import NAN_PLUGIN
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {
@@ -40,7 +46,7 @@ TINY = {
 }
 
 
-def snakemake(workdir: Path, study: dict, *args: str) -> subprocess.CompletedProcess:
+def snakemake_cmd(workdir: Path, study: dict, *args: str) -> list[str]:
     config = workdir / "study.yaml"
     config.write_text(yaml.safe_dump(study))
     cmd = [
@@ -57,7 +63,12 @@ def snakemake(workdir: Path, study: dict, *args: str) -> subprocess.CompletedPro
         "2",
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return cmd
+
+
+def snakemake(workdir: Path, study: dict, *args: str, **kw) -> subprocess.CompletedProcess:
+    cmd = snakemake_cmd(workdir, study, *args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
 
 
 @pytest.mark.slow
@@ -122,3 +133,58 @@ def test_bad_study_fails_before_any_job(tmp_path, edit, message):
     assert failed.returncode != 0
     assert message in failed.stdout + failed.stderr
     assert not (tmp_path / "results").exists()
+
+
+def one_run_study(variant: dict, **train) -> dict:
+    study = copy.deepcopy(TINY)
+    study["datasets"] = {"digits": TINY["datasets"]["digits"]}
+    study["variants"] = variant
+    study["sizes"], study["seeds"] = ["full"], [0, 1]
+    study["train"] = dict(TINY["train"], **train)
+    return study
+
+
+@pytest.mark.slow
+def test_a_diverged_run_is_a_result_and_the_study_completes(tmp_path):
+    (tmp_path / "nan_bomb_plugin.py").write_text(NAN_PLUGIN)
+    study = one_run_study({"dcgan": {}, "nan_bomb": {"after": 15}}, log_every=2)
+    study["plugins"] = ["nan_bomb_plugin"]
+    study["profile"]["scaling"] = {"resolutions": [16, 32], "batch": 2}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = snakemake(tmp_path, study, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "results/summary.csv")
+    bomb = summary[summary["variant"] == "nan_bomb"]
+    assert set(bomb["status"]) == {"diverged"} and bomb["fd_domain"].isna().all()
+    assert bomb["diverged_at"].between(2, 10).all()
+    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
+
+
+@pytest.mark.slow
+def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
+    study = one_run_study(
+        {"sagan": TINY["variants"]["sagan"]},
+        iterations=2000,
+        checkpoint_every=20,
+        sample_every=1000,
+    )
+    proc = subprocess.Popen(
+        snakemake_cmd(tmp_path, study),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    runs = [tmp_path / f"results/runs/tiny/digits/sagan/nfull/s{s}" for s in (0, 1)]
+    deadline = time.monotonic() + 300
+    while not all(list((r / "checkpoints").glob("iter_*.pt")) for r in runs):
+        assert proc.poll() is None and time.monotonic() < deadline, "finished before the kill"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole job tree, as a lost machine would
+    proc.wait()
+    assert not any((r / "checkpoint.pt").exists() for r in runs)
+    assert snakemake(tmp_path, study, "--unlock").returncode == 0
+    done = snakemake(tmp_path, study, "--rerun-incomplete")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for run in runs:
+        status = json.loads((run / "status.json").read_text())
+        assert status["state"] == "done" and status["resumed_from"] >= 20, status
