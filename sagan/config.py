@@ -30,6 +30,7 @@ class ModelConfig:
     width: int = 32  # channels of the widest-resolution stage; deeper stages double it
     z_dim: int = 128
     conditional: bool = False  # class-conditional G and D (needs a labelled dataset)
+    g_spectral_norm: str = "backbone"  # spectral norm in G: backbone (its default) | on | off
 
 
 @dataclass(frozen=True)

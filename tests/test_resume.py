@@ -207,3 +207,37 @@ def test_n_dis_draws_that_many_real_batches_per_g_step(digits16, tmp_path):
     state = load_latest(tmp_path)
     # 64 images, batch 8: 8 batches per epoch; 3 x 2 = 6 drawn
     assert state["data"]["position"] == 6 * 8
+
+
+def count_spectral_norm(model) -> int:
+    from torch.nn.utils import parametrize
+
+    return sum(parametrize.is_parametrized(m, "weight") for m in model.modules())
+
+
+@pytest.mark.parametrize(
+    ("backbone", "switch", "expect_on"),
+    [
+        ("dcgan", "backbone", False),
+        ("dcgan", "on", True),
+        ("resnet", "backbone", True),
+        ("resnet", "off", False),
+    ],
+)
+def test_spectral_norm_in_g_can_be_switched(backbone, switch, expect_on):
+    from sagan.models.backbone import build_models
+
+    model = ModelConfig(backbone=backbone, width=4, z_dim=8, g_spectral_norm=switch)
+    G, D = build_models(
+        model, "sagan", {"g_resolutions": [8], "d_resolutions": [8]}, image_size=16, channels=3
+    )
+    assert (count_spectral_norm(G) > 0) == expect_on
+    assert count_spectral_norm(D) > 0  # D keeps it either way
+    assert G(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+
+
+def test_unknown_spectral_norm_switch_is_a_config_error():
+    from sagan.models.backbone import build_models
+
+    with pytest.raises(ConfigError, match="g_spectral_norm 'maybe'.*backbone"):
+        build_models(ModelConfig(g_spectral_norm="maybe"), "dcgan", {}, image_size=16, channels=3)

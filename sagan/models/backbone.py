@@ -10,6 +10,7 @@ from torch import nn
 from sagan.config import ModelConfig, RunConfig
 from sagan.errors import ConfigError
 from sagan.models.spec import VariantSpec
+from sagan.nn.spectral import check_g_spectral_norm, set_spectral_norm
 from sagan.registry import VARIANTS, Registry
 
 
@@ -90,7 +91,11 @@ def build_models(
     width = backbone.slot_channels()
     g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
     d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
-    return backbone.generator(g_blocks), backbone.discriminator(d_blocks)
+    G = backbone.generator(g_blocks)
+    check_g_spectral_norm(model.g_spectral_norm)
+    if model.g_spectral_norm != "backbone":
+        set_spectral_norm(G, model.g_spectral_norm == "on")
+    return G, backbone.discriminator(d_blocks)
 
 
 def run_classes(cfg: RunConfig, meta: dict) -> int:
