@@ -145,7 +145,7 @@ def train(
     returns the final status. Failures are recorded; a checkpoint of another config is
     refused before anything in the folder is touched."""
     run_dir = Path(run_dir)
-    resume = load_latest(run_dir, device)
+    resume = load_latest(run_dir)  # on the CPU: RNG states must stay there
     if resume is not None:
         check_resumable(resume["config"], to_dict(cfg), run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
