@@ -20,13 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import torch
 from torch import Tensor
 
 from sagan.bench.timing import time_interleaved
 from sagan.config import ModelConfig
-from sagan.cost.step import StepSpec, build_step
-from sagan.models.latents import sample_latents
+from sagan.cost.step import StepSpec, build_step, step_inputs
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.trainer import Models
 
@@ -70,11 +68,7 @@ def port_g_step(m: Models, z: Tensor) -> None:
 def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
     """The port's training step: its D update, then the usual G update."""
     _, m = build_step(spec, device)
-    gen = torch.Generator().manual_seed(0)
-    side = spec.resolution
-    real = (torch.rand(spec.batch, spec.channels, side, side, generator=gen) * 2 - 1).to(device)
-    z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
-    z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+    real, z_d, z_g = step_inputs(spec, device)
 
     def step() -> None:
         port_d_step(m, real, z_d)

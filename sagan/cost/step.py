@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from sagan.config import ModelConfig, RunConfig, TrainConfig, from_dict
 from sagan.models.latents import sample_latents
@@ -62,17 +63,23 @@ class StepSpec:
         return cls(**d)
 
 
-def build_step(spec: StepSpec, device: str | torch.device = "cpu") -> tuple[Callable, Models]:
-    """(step, models): ``step()`` runs one D update and one G update on fixed inputs."""
-    load_plugins(list(spec.plugins))
-    device = torch.device(device)
-    m = build(spec.run_config(), spec.meta(), device)
+def step_inputs(spec: StepSpec, device: str | torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """Fixed inputs of one step: a real batch in [-1, 1], and latents for D's and G's update."""
     gen = torch.Generator().manual_seed(0)
     real = torch.rand(spec.batch, spec.channels, spec.resolution, spec.resolution, generator=gen)
     layout = torch.channels_last if spec.channels_last else torch.contiguous_format
     real = (real * 2 - 1).to(device, memory_format=layout)
     z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
     z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
+    return real, z_d, z_g
+
+
+def build_step(spec: StepSpec, device: str | torch.device = "cpu") -> tuple[Callable, Models]:
+    """(step, models): ``step()`` runs one D update and one G update on fixed inputs."""
+    load_plugins(list(spec.plugins))
+    device = torch.device(device)
+    m = build(spec.run_config(), spec.meta(), device)
+    real, z_d, z_g = step_inputs(spec, device)
 
     def step() -> None:
         d_step(m, real, None, z_d, None)
