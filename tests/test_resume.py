@@ -89,6 +89,27 @@ def test_a_run_killed_at_a_random_iteration_resumes_to_identical_weights(digits1
     assert [r.split(",")[:1] for r in resumed_log] == [r.split(",")[:1] for r in whole_log]
 
 
+def test_the_log_carries_losses_d_outputs_r_t_gammas_learning_rates_and_time(digits16, tmp_path):
+    import csv
+
+    train(config(digits16, iterations=4), tmp_path, progress=False)
+    row = next(csv.DictReader((tmp_path / "log.csv").open()))
+    for column in (
+        "loss_d",
+        "loss_g",
+        "d_real",
+        "d_fake",
+        "r_t",
+        "lr_g",
+        "lr_d",
+        "seconds",
+        "it_per_s",
+    ):
+        assert column in row, column
+    assert float(row["lr_g"]) == 1e-4 and float(row["lr_d"]) == 4e-4
+    assert any(k.startswith("gamma:G.") for k in row) and any(k.startswith("gamma:D.") for k in row)
+
+
 def test_two_runs_with_one_seed_are_identical(digits16, tmp_path):
     cfg = config(digits16, iterations=4, checkpoint_every=100)
     train(cfg, tmp_path / "a", progress=False)

@@ -308,6 +308,8 @@ def _log_row(m: Models, it: int, seconds: float, rows: list[dict], stats: dict) 
         "seconds": round(seconds, 3),
         "it_per_s": round((it - last_it) / max(seconds - last_s, 1e-9), 3),
         **{k: v.item() if isinstance(v, Tensor) else v for k, v in stats.items()},
+        "lr_g": m.opt_g.param_groups[0]["lr"],
+        "lr_d": m.opt_d.param_groups[0]["lr"],
         **gammas(m),
     }
 
