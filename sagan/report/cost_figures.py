@@ -24,16 +24,23 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
         rows = profile[profile["dataset"] == dataset].copy()
         base = rows[rows["variant"] == rows["baseline"].iloc[0]].set_index("precision")
         rows["overhead"] = rows["ms_per_step"] / rows["precision"].map(base["ms_per_step"])
-        sns.barplot(rows, x="variant", y="ms_per_step", hue="precision", ax=ax)
+        sns.barplot(
+            rows, x="variant", y="ms_per_step", hue="precision", ax=ax, legend=ax is axes[0][0]
+        )
         for container, (_, group) in zip(
             ax.containers, rows.groupby("precision", sort=False), strict=False
         ):
-            ax.bar_label(container, labels=[f"{v:.2f}x" for v in group["overhead"]], fontsize=6)
+            ratios = [f"{v:.2f}x" for v in group["overhead"]]
+            ax.bar_label(container, labels=ratios, fontsize=6, rotation=90, padding=2)
         ax.set_title(f"{dataset} ({rows['resolution'].iloc[0]} px, batch {rows['batch'].iloc[0]})")
         ax.set_xlabel("")
         ax.set_ylabel("ms per training step (D + G)")
         ax.tick_params(axis="x", rotation=30)
-    fig.suptitle(f"Training-step cost on {profile['device'].iloc[0]} (labels: x baseline)", y=1.02)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.2)  # headroom for the ratio labels
+    legend = axes[0][0].get_legend()
+    if legend is not None:
+        sns.move_legend(axes[0][0], "upper left", bbox_to_anchor=(0, -0.32), ncol=3, title=None)
+    fig.suptitle(f"Training-step cost on {profile['device'].iloc[0]} (labels: x the baseline in the same precision)", y=1.02)
     return fig
 
 
