@@ -40,7 +40,8 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
     legend = axes[0][0].get_legend()
     if legend is not None:
         sns.move_legend(axes[0][0], "upper left", bbox_to_anchor=(0, -0.32), ncol=3, title=None)
-    fig.suptitle(f"Training-step cost on {profile['device'].iloc[0]} (labels: x the baseline in the same precision)", y=1.02)
+    device = profile["device"].iloc[0]
+    fig.suptitle(f"Training-step cost on {device} (labels: x the baseline, same precision)", y=1.02)
     return fig
 
 
