@@ -49,6 +49,7 @@ class TrainConfig:
     n_dis: int = 1  # D updates per G update
     ema_decay: float = 0.0  # EMA of G's weights, used for samples and evaluation; 0 = off
     ema_start: int = 0  # iteration from which G's EMA averages (before: a copy of G)
+    compile: bool = False  # torch.compile G and D in place (state-dict keys unchanged)
     checkpoint_every: int = 1000  # iterations between resumable checkpoints (and at the end)
     keep_checkpoints: int = 2  # newest checkpoints kept in <run>/checkpoints/
     channels_last: bool = True  # NHWC weights: faster convolutions (oneDNN on CPU, cuDNN)

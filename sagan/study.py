@@ -18,7 +18,7 @@ from sagan.models import build_backbone, build_variant
 from sagan.models.backbone import check_slots
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import load_plugins
-from sagan.train.precision import PRECISIONS
+from sagan.train.checks import check_train
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,7 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
     load_plugins(study.get("plugins", []))
     model = from_dict(ModelConfig, study.get("model"), "model")
     check_g_spectral_norm(model.g_spectral_norm)
-    train = from_dict(TrainConfig, study.get("train"), "train")
-    if train.precision not in PRECISIONS:
-        raise ConfigError(
-            f"train.precision {train.precision!r} is unknown; allowed: {list(PRECISIONS)}"
-        )
+    check_train(from_dict(TrainConfig, study.get("train"), "train"))
     evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
     check_profile(study)
     EXTRACTORS.get(evaluation.extractor)

@@ -1,6 +1,7 @@
 """Training that survives: kill and resume, corrupt checkpoints, divergence, bad resumes."""
 
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -262,3 +263,43 @@ def test_unknown_spectral_norm_switch_is_a_config_error():
 
     with pytest.raises(ConfigError, match="g_spectral_norm 'maybe'.*backbone"):
         build_models(ModelConfig(g_spectral_norm="maybe"), "dcgan", {}, image_size=16, channels=3)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="torch.compile on CPU needs a C++ compiler")
+def test_compiled_training_checkpoints_plain_state_dicts(digits16, tmp_path):
+    cfg = config(digits16, iterations=3, compile=True, checkpoint_every=3, ema_decay=0.5)
+    assert train(cfg, tmp_path / "run", progress=False)["state"] == "done"
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert not any("_orig_mod" in k for k in state["G"])  # loadable by an uncompiled G
+    assert state["G"].keys() == state["G_ema"].keys()
+
+
+def test_compile_with_wgan_gp_is_refused(digits16, tmp_path):
+    with pytest.raises(ConfigError, match="compile does not support loss wgan-gp"):
+        train(config(digits16, compile=True, loss="wgan-gp"), tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            {"loss": "lsgan"},
+            r"train.loss 'lsgan' is unknown; allowed: \['hinge', 'ns', 'wgan-gp'\]",
+        ),
+        ({"n_dis": 0}, "train.n_dis must be at least 1"),
+        ({"ema_decay": 1.0}, r"train.ema_decay must be in \[0, 1\)"),
+        ({"checkpoint_every": 0}, "train.checkpoint_every must be at least 1"),
+        ({"compile": True, "loss": "wgan-gp"}, "compile does not support loss wgan-gp"),
+    ],
+)
+def test_bad_recipe_fails_study_validation(edit, message):
+    import copy
+
+    from sagan.study import validate_study
+    from tests.test_workflow import TINY
+
+    study = copy.deepcopy(TINY)
+    study["train"] |= edit
+    with pytest.raises(ConfigError, match=message):
+        validate_study(study)

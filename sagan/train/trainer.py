@@ -31,6 +31,7 @@ from sagan.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from sagan.train.checks import check_train
 from sagan.train.ema import EMA
 from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
@@ -60,12 +61,13 @@ class Models:
 
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
     """G, D and their optimisers; ``meta`` is the prepared dataset's."""
+    check_train(cfg.train)
     torch.manual_seed(cfg.train.seed)
     G, D = models_for_run(cfg, meta)
     t = cfg.train
     layout = torch.channels_last if t.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=layout), D.to(device, memory_format=layout)
-    return Models(
+    m = Models(
         G,
         D,
         torch.optim.Adam(G.parameters(), lr=t.lr_g, betas=t.betas, fused=True),
@@ -73,18 +75,29 @@ def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
         Precision(t.precision, device),
         t.loss,
         t.gp_weight,
-        EMA(G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None,
+        EMA(G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None,  # before compiling
     )
+    if t.compile:  # Module.compile: the same objects, so checkpoints see no wrapper
+        G.compile()
+        D.compile()
+    return m
 
 
 def d_step(
     m: Models, real: Tensor, y_real: Tensor | None, z: Tensor, y_fake: Tensor | None
 ) -> dict[str, Tensor]:
-    """One D update on real and fake; statistics stay on the device (no sync per step)."""
+    """One D update on real and fake; statistics stay on the device (no sync per step).
+
+    Real and fake go through D as one batch (as BigGAN-PyTorch does): one forward, one
+    spectral-norm power iteration, and the fusion torch.compile needs (two forwards that both
+    update the norm's vectors in place break a compiled backward). D has no batch norm, so
+    each logit is what a separate pass would give."""
     with m.precision.autocast():
         with torch.no_grad():  # fakes for D need no graph through G
             fake = m.G(z, y_fake)
-        real_logits, fake_logits = m.D(real, y_real).float(), m.D(fake, y_fake).float()
+        y = torch.cat([y_real, y_fake]) if y_real is not None else None
+        logits = m.D(torch.cat([real, fake.to(real.dtype)]), y).float()
+        real_logits, fake_logits = logits.split([len(real), len(fake)])
         loss = LOSSES[m.loss][0](real_logits, fake_logits)
     if m.loss == "wgan-gp":  # fp32: the penalty's second-order graph is precision-sensitive
         loss = loss + m.gp_weight * gradient_penalty(m.D, real, fake, y_real)

@@ -1,0 +1,36 @@
+"""The training recipe's values checked up front: one ConfigError naming the key and the
+allowed values, before any job of a study starts."""
+
+from __future__ import annotations
+
+from sagan.config import TrainConfig
+from sagan.errors import ConfigError
+from sagan.train.losses import LOSSES
+from sagan.train.precision import PRECISIONS
+
+
+def check_train(t: TrainConfig) -> None:
+    if t.precision not in PRECISIONS:
+        raise ConfigError(
+            f"train.precision {t.precision!r} is unknown; allowed: {list(PRECISIONS)}"
+        )
+    if t.loss not in LOSSES:
+        raise ConfigError(f"train.loss {t.loss!r} is unknown; allowed: {list(LOSSES)}")
+    if t.compile and t.loss == "wgan-gp":
+        raise ConfigError(
+            "train.compile does not support loss wgan-gp (the penalty's extra D forward "
+            "before backward breaks a compiled backward); use hinge or ns, or compile: false"
+        )
+    if not 0.0 <= t.ema_decay < 1.0:
+        raise ConfigError(f"train.ema_decay must be in [0, 1) (0 = no EMA), got {t.ema_decay}")
+    for key in (
+        "iterations",
+        "batch_size",
+        "n_dis",
+        "log_every",
+        "sample_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+    ):
+        if getattr(t, key) < 1:
+            raise ConfigError(f"train.{key} must be at least 1, got {getattr(t, key)}")
