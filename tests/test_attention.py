@@ -130,13 +130,13 @@ def test_sdpa_runs_on_the_fused_flash_kernel_not_the_math_fallback():
     torch.testing.assert_close(out, naive_attention(q, k, v), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("budget", [0, 2**40])  # 0: always the fused kernel; huge: always naive
+@pytest.mark.parametrize("budget", [0, 2**40])  # 0: always the fused kernel; huge: in pieces
 def test_auto_matches_naive_on_either_path(monkeypatch, budget):
     import sagan.nn.attention as attention
 
     calls = []
     monkeypatch.setattr(attention, "MATERIALISE_BYTES", budget)
-    for name in ("naive_attention", "sdpa_attention"):
+    for name in ("chunked_attention", "sdpa_attention"):
         real = getattr(attention, name)
         monkeypatch.setattr(
             attention, name, lambda *a, _f=real, _n=name: calls.append(_n) or _f(*a)
@@ -146,9 +146,28 @@ def test_auto_matches_naive_on_either_path(monkeypatch, budget):
     x = torch.randn(2, 16, 8, 8)
     calls.clear()
     out = auto(x)
-    assert calls == ["sdpa_attention" if budget == 0 else "naive_attention"]
+    assert calls == ["sdpa_attention" if budget == 0 else "chunked_attention"]
     torch.testing.assert_close(out, naive(x), atol=1e-5, rtol=1e-5)
 
 
 def test_auto_is_the_default_impl():
     assert SelfAttention2d(16).impl == "auto"
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 64 * 64 * 4, 3 * 64 * 64 * 4, 2**30])
+def test_chunked_attention_equals_naive_with_gradients(chunk_bytes):
+    from sagan.nn.attention import chunked_attention
+
+    torch.manual_seed(0)
+    # 1 byte: one query row at a time; 64 x 64 x 4: one sample; 3 samples: uneven groups
+    q, k, v = (torch.randn(5, 64, c, requires_grad=True) for c in (4, 4, 16))
+    g = torch.randn(5, 64, 16)
+    naive_attention(q, k, v).backward(g)
+    expected = [t.grad.clone() for t in (q, k, v)]
+    for t in (q, k, v):
+        t.grad = None
+    out = chunked_attention(q, k, v, chunk_bytes=chunk_bytes)
+    out.backward(g)
+    torch.testing.assert_close(out, naive_attention(q, k, v), atol=1e-6, rtol=1e-6)
+    for t, e in zip((q, k, v), expected, strict=True):
+        torch.testing.assert_close(t.grad, e, atol=1e-5, rtol=1e-5)

@@ -178,7 +178,7 @@ def run_attention_bench(
     tokens: Sequence[int] = (256, 1024, 4096),
     batch: int = 8,
     channels: int = 64,
-    impls: Sequence[str] = ("naive", "sdpa", "topk"),
+    impls: Sequence[str] = ("naive", "sdpa", "auto", "topk"),
     top_k: float = 0.125,
     chunk_size: int = 256,
     repeats: int = 10,
