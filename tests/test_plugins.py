@@ -1,6 +1,5 @@
 """Adding a variant is one new module: registered on import, trained with no core edit."""
 
-import sys
 import textwrap
 
 import pytest
@@ -24,12 +23,8 @@ PLUGIN = textwrap.dedent('''
 
 
 @pytest.fixture
-def plugin_module(tmp_path, monkeypatch):
-    (tmp_path / "my_plugin_variant.py").write_text(PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "my_plugin_variant"
-    VARIANTS.unregister("throwaway_attention")
-    sys.modules.pop("my_plugin_variant", None)
+def plugin_module(install_plugin):
+    return install_plugin("my_plugin_variant", PLUGIN, "throwaway_attention")
 
 
 def test_a_variant_from_a_plugin_module_trains(plugin_module, digits16, tmp_path):

@@ -16,7 +16,6 @@ import torch
 from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig, save_run_config
 from sagan.errors import ConfigError
 from sagan.metrics.evaluate import evaluate
-from sagan.registry import VARIANTS
 from sagan.report.aggregate import aggregate
 from sagan.train.checkpoint import checkpoint_paths, load_latest
 from sagan.train.status import read_status
@@ -184,12 +183,8 @@ NAN_PLUGIN = textwrap.dedent('''
 
 
 @pytest.fixture
-def nan_plugin(tmp_path, monkeypatch):
-    (tmp_path / "nan_bomb_plugin.py").write_text(NAN_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "nan_bomb_plugin"
-    VARIANTS.unregister("nan_bomb")
-    sys.modules.pop("nan_bomb_plugin", None)
+def nan_plugin(install_plugin):
+    return install_plugin("nan_bomb_plugin", NAN_PLUGIN, "nan_bomb")
 
 
 def test_nan_ends_the_run_as_diverged_and_scores_as_a_result(nan_plugin, digits16, tmp_path):
