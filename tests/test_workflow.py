@@ -188,3 +188,15 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
     for run in runs:
         status = json.loads((run / "status.json").read_text())
         assert status["state"] == "done" and status["resumed_from"] >= 20, status
+
+
+def test_gpu_resources_route_training_through_the_gpu_pool(tmp_path):
+    with_gpus = snakemake(tmp_path, TINY, "-n", "-p", "--resources", "gpu=4")
+    assert with_gpus.returncode == 0, with_gpus.stderr[-3000:]
+    train_lines = [line for line in with_gpus.stdout.splitlines() if " train results/" in line]
+    assert train_lines and all("sagan.gpu_pool --slots 4" in line for line in train_lines)
+    assert all("--device cuda" in line for line in train_lines)
+    cpu = snakemake(tmp_path, TINY, "-n", "-p")
+    cpu_lines = [line for line in cpu.stdout.splitlines() if " train results/" in line]
+    assert cpu_lines and not any("gpu_pool" in line for line in cpu_lines)
+    assert all("--device cpu" in line for line in cpu_lines)

@@ -15,6 +15,24 @@ RUNS = runs(config)
 SAGAN = f'"{sys.executable}" -m sagan.cli'
 PYTHON = f'"{sys.executable}"'
 
+
+def _gpus():
+    """GPUs given by `--resources gpu=N` (0 without): training then takes one each from a
+    lock-based pool (sagan.gpu_pool), which sets CUDA_VISIBLE_DEVICES before torch starts.
+    """
+    resources = workflow.global_resources
+    gpu = resources.get("gpu") if "gpu" in resources else 0
+    return int(getattr(gpu, "value", gpu) or 0)
+
+
+GPUS = _gpus()
+GPU_POOL = (
+    f"{PYTHON} -m sagan.gpu_pool --slots {GPUS} --dir .snakemake/gpu_pool --"
+    if GPUS
+    else ""
+)
+TRAIN_DEVICE = "cuda" if GPUS else "cpu"
+
 DATA = "results/data/{dataset}/r{resolution}/images.pt"
 EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
 REFERENCE = "results/features/{dataset}/r{resolution}/{extractor}/{split}.pt"

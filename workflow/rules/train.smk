@@ -20,6 +20,8 @@ rule train:
     log:
         RUN_DIR + "/train.log",
     threads: 1
+    resources:
+        gpu=1 if GPUS else 0,
     shell:
-        "{SAGAN} --threads {threads} train {input.config}"
+        "{GPU_POOL} {SAGAN} --threads {threads} --device {TRAIN_DEVICE} train {input.config}"
         " --out $(dirname {output.checkpoint}) > {log} 2>&1"
