@@ -1,6 +1,5 @@
 import copy
 import csv
-from dataclasses import replace
 
 import pytest
 import torch
@@ -57,6 +56,8 @@ def test_unknown_precision_fails_study_validation():
         validate_study(study)
 
 
-def test_precision_name_is_part_of_the_run_config(digits16):
-    cfg = run_config(digits16, "bf16")
-    assert replace(cfg.train, precision="fp32") != cfg.train
+def test_precision_survives_the_run_config_file(digits16, tmp_path):
+    from sagan.config import load_run_config, save_run_config
+
+    save_run_config(run_config(digits16, "bf16"), tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml").train.precision == "bf16"

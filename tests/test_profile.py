@@ -66,8 +66,13 @@ def test_profile_rows_carry_time_ratio_cost_and_utilisation():
 
 
 def test_profile_measures_cpu_peak_memory_in_a_child():
-    (row,) = profile([spec("sagan")], repeats=1, warmup=0, memory=True)
-    assert row["peak_mem_mib"] >= 0
+    def sized(batch):
+        options = {"g_resolutions": [16], "d_resolutions": [16]}
+        return StepSpec(f"b{batch}", "sagan", options, ModelConfig(width=8, z_dim=8), 32, 3, batch)
+
+    small, large = profile([sized(4), sized(64)], repeats=1, warmup=0, memory=True)
+    # a step's activations grow with the batch (measured: about 8 vs 88 MiB)
+    assert large["peak_mem_mib"] > 2 * small["peak_mem_mib"] + 20
 
 
 def test_profile_refuses_duplicate_labels_and_unknown_baseline():

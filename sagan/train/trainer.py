@@ -272,7 +272,9 @@ def _restore(m: Models, batches: RealBatches, monitor, state: dict) -> None:
 
 
 def _weights_finite(m: Models) -> bool:
-    return all(bool(p.isfinite().all()) for net in (m.G, m.D) for p in net.parameters())
+    """One host sync for all weights, not one per parameter."""
+    checks = [p.isfinite().all() for net in (m.G, m.D) for p in net.parameters()]
+    return bool(torch.stack(checks).all())
 
 
 def _diverged(m: Models, rows: list[dict], run_dir: Path, it: int, seconds: float) -> dict:
