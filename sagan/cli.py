@@ -42,8 +42,11 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 def cmd_train_extractor(args: argparse.Namespace) -> None:
     from sagan.data import load_prepared
     from sagan.metrics.domain import train_domain_classifier
+    from sagan.metrics.video_domain import train_video_domain
 
-    info = train_domain_classifier(load_prepared(args.data), args.out, epochs=args.epochs)
+    data = load_prepared(args.data)
+    train_extractor = train_video_domain if data.is_video else train_domain_classifier
+    info = train_extractor(data, args.out, epochs=args.epochs)
     print(f"{args.out}: held-out accuracy {info['heldout_accuracy']:.3f}")
 
 
@@ -149,17 +152,22 @@ def _write_rows(rows: list[dict], out: str) -> None:
 
 
 def cmd_profile(args: argparse.Namespace) -> None:
-    from sagan.cost.plan import profile_settings, profile_specs
+    from sagan.cost.plan import profile_baseline, profile_settings, profile_specs
     from sagan.cost.profile import profile
     from sagan.data import load_prepared
+    from sagan.study import dataset_variants
 
     study = _load_study(args.study)
     meta = load_prepared(args.data).meta
     settings = profile_settings(study)
+    variants = dataset_variants(study, args.dataset)
+    specs = profile_specs(
+        study, meta["resolution"], meta["channels"], variants=variants, frames=meta.get("frames", 0)
+    )
     rows = profile(
-        profile_specs(study, meta["resolution"], meta["channels"]),
+        specs,
         device=args.device,
-        baseline=settings["baseline"],
+        baseline=profile_baseline(study, variants),
         warmup=settings["warmup"],
         repeats=settings["repeats"],
         memory=settings["memory"],

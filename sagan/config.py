@@ -65,6 +65,7 @@ class EvalConfig:
     batch_size: int = 250
     seed: int = 2019  # generator-side seed: two evaluations of one checkpoint agree
     fid_infinity: bool = False  # also FD extrapolated to infinite samples (Chong & Forsyth)
+    i3d_path: str = ""  # video: an I3D TorchScript file; FVD is added when it is set
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,17 @@ def grid_pixels(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:
     return grid.permute(1, 2, 0)  # (H', W', C)
 
 
+VIDEO_ROWS = 8  # clips shown in a video sample grid, one per row
+
+
 def save_grid(images: Tensor, path: str | Path, nrow: int = 8) -> None:
-    """A PNG grid of [-1, 1] images, written atomically. (Drawn here, not with torchvision:
-    importing torchvision costs every training job seconds.)"""
+    """A PNG grid of [-1, 1] images, written atomically; (B, C, T, H, W) clips are drawn one
+    per row, frames left to right. (Drawn here, not with torchvision: importing torchvision
+    costs every training job seconds.)"""
+    if images.dim() == 5:
+        clips = images[:VIDEO_ROWS]
+        nrow = clips.shape[2]
+        images = clips.transpose(1, 2).flatten(0, 1)  # (rows * T, C, H, W)
     grid = grid_pixels(images, nrow).numpy()
     pil = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     buf = io.BytesIO()

@@ -6,6 +6,7 @@ tests share one definition of what a study means and what is valid.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from sagan.metrics import EXTRACTORS
 from sagan.models import build_backbone, build_variant
 from sagan.models.backbone import check_slots
 from sagan.nn.spectral import check_g_spectral_norm
-from sagan.registry import load_plugins
+from sagan.registry import VARIANTS, load_plugins
 from sagan.train.checks import check_train
 
 
@@ -34,12 +35,56 @@ class Run:
         return f"{self.dataset}/{self.variant}/n{self.size}/s{self.seed}"
 
 
+SECTIONS = ("model", "train", "evaluation")  # a dataset may override keys of these
+
+
+def kind(registry: Any, name: str) -> str:
+    """ "video" for a dataset or variant registered with the video tag, else "image"."""
+    return "video" if "video" in registry.get(name).tags else "image"
+
+
+def dataset_variants(study: dict[str, Any], dataset: str) -> list[str]:
+    """The variants trained on ``dataset``: its own ``variants`` list, else every study
+    variant of the dataset's kind (image variants on image data, video on video)."""
+    ds = study["datasets"][dataset]
+    if ds.get("variants"):
+        return list(ds["variants"])
+    want = kind(DATASETS, dataset)
+    return [v for v in study["variants"] if kind(VARIANTS, v) == want]
+
+
+def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """The study as one dataset sees it: its ``model`` / ``train`` / ``evaluation`` keys
+    over the study's, and its ``sizes`` if it has its own. Video data always use the domain
+    extractor (the study's ``evaluation.extractor`` is for images)."""
+    ds = study["datasets"][dataset]
+    out = dict(study)
+    for section in SECTIONS:
+        if ds.get(section):
+            out[section] = {**(study.get(section) or {}), **ds[section]}
+    out["sizes"] = ds.get("sizes") or study["sizes"]
+    if kind(DATASETS, dataset) == "video":  # the study's extractor is for images; clips are
+        # scored with the video domain extractors (FVD with evaluation.i3d_path)
+        own = (ds.get("evaluation") or {}).get("extractor", "domain")
+        out["evaluation"] = {**(out.get("evaluation") or {}), "extractor": own}
+        out["evaluation"].pop("extractor_path", None)
+    return out
+
+
+def dataset_frames(dataset: str, options: dict[str, Any] | None) -> int:
+    """The clip length a video dataset makes (its ``frames`` option or default); 0 for images."""
+    if kind(DATASETS, dataset) != "video":
+        return 0
+    default = inspect.signature(DATASETS.get(dataset).builder).parameters["frames"].default
+    return int((options or {}).get("frames", default))
+
+
 def runs(study: dict[str, Any]) -> list[Run]:
     return [
         Run(d, v, n, s)
         for d in study["datasets"]
-        for v in study["variants"]
-        for n in study["sizes"]
+        for v in dataset_variants(study, d)
+        for n in dataset_study(study, d)["sizes"]
         for s in study["seeds"]
     ]
 
@@ -48,6 +93,7 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunCon
     """The resolved config of one run; ``paths`` holds the data, extractor and reference
     (held-out) and train_reference (training pool) feature files."""
     ds = study["datasets"][run.dataset]
+    study = dataset_study(study, run.dataset)
     base = RunConfig(
         study=study["study"],
         variant=run.variant,
@@ -81,32 +127,81 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
     ``check_files``: also require a supplied extractor file (e.g. Inception's) to exist.
     """
     load_plugins(study.get("plugins", []))
-    model = from_dict(ModelConfig, study.get("model"), "model")
-    check_g_spectral_norm(model.g_spectral_norm)
-    check_train(from_dict(TrainConfig, study.get("train"), "train"))
-    evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
     check_profile(study)
+    _check_sizes(study["sizes"], "sizes")
+    for name in study["variants"]:
+        VARIANTS.get(name)
+    for name in study["datasets"]:
+        _check_dataset(study, name, check_files)
+
+
+def _check_sections(study: dict[str, Any], where: str, check_files: bool) -> ModelConfig:
+    model = from_dict(ModelConfig, study.get("model"), f"{where}model")
+    check_g_spectral_norm(model.g_spectral_norm)
+    check_train(from_dict(TrainConfig, study.get("train"), f"{where}train"))
+    evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS:
         if not evaluation.extractor_path:
             raise ConfigError(
-                f"evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
+                f"{where}evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
                 "weights file (for inception: inception-2015-12-05.pt)"
             )
         if check_files:  # the extractor's own builder says what is missing and where to get it
             EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
-    for size in study["sizes"]:
+    return model
+
+
+def _check_sizes(sizes: list[Any], key: str) -> None:
+    for size in sizes:
         if size != "full" and not (isinstance(size, int) and size > 0):
-            raise ConfigError(f"sizes: {size!r} is not a positive integer or 'full'")
-    for name, ds in study["datasets"].items():
-        options = ds.get("options") or {}
-        if "resolution" in options:
-            raise ConfigError(f"datasets.{name}: set resolution beside heldout, not in options")
-        DATASETS.check_options(name, options)
-        backbone = build_backbone(model, image_size=ds["resolution"], channels=3)
-        for variant, options in study["variants"].items():
-            try:
-                spec = build_variant(variant, options or {})
-            except TypeError as err:  # a bad option value the builder rejected
-                raise ConfigError(f"variants.{variant}: {err}") from err
-            check_slots(spec, backbone, variant, model.backbone)
+            raise ConfigError(f"{key}: {size!r} is not a positive integer or 'full'")
+
+
+def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
+    ds = study["datasets"][name]
+    key = f"datasets.{name}"
+    options = ds.get("options") or {}
+    if "resolution" in options:
+        raise ConfigError(f"{key}: set resolution beside heldout, not in options")
+    DATASETS.check_options(name, options, supplied=("resolution",))
+    _check_sizes(ds.get("sizes") or [], f"{key}.sizes")
+    model = _check_sections(dataset_study(study, name), f"{key}." if any(
+        ds.get(s) for s in SECTIONS) else "", check_files)  # fmt: skip
+    data_kind = kind(DATASETS, name)
+    extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
+    if data_kind == "video" and extractor != "domain":
+        raise ConfigError(
+            f"{key}.evaluation.extractor: video data are scored with the domain extractors "
+            f"(per-frame and 3D), not {extractor!r}; remove it (FVD: set i3d_path)"
+        )
+    for variant in ds.get("variants") or []:
+        if variant not in study["variants"]:
+            raise ConfigError(
+                f"{key}.variants: {variant!r} is not under the study's variants "
+                f"({', '.join(study['variants'])}); add it there with its options"
+            )
+        if kind(VARIANTS, variant) != data_kind:
+            raise ConfigError(
+                f"{key}.variants: {variant!r} is an {kind(VARIANTS, variant)} variant but "
+                f"{name!r} is {data_kind} data; use {data_kind} variants: "
+                f"{', '.join(VARIANTS.names(data_kind))}"
+            )
+    variants = dataset_variants(study, name)
+    if not variants:
+        raise ConfigError(
+            f"{key}: no {data_kind} variant in the study's variants; add one of "
+            f"{', '.join(VARIANTS.names(data_kind))}"
+        )
+    frames = dataset_frames(name, options)
+    for variant in variants:
+        options = study["variants"][variant] or {}
+        try:
+            spec = build_variant(variant, options)
+        except TypeError as err:  # a bad option value the builder rejected
+            raise ConfigError(f"variants.{variant}: {err}") from err
+        backbone_name = spec.backbone or model.backbone
+        backbone = build_backbone(
+            model, image_size=ds["resolution"], channels=3, frames=frames, name=backbone_name
+        )
+        check_slots(spec, backbone, variant, backbone_name)

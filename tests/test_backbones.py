@@ -37,7 +37,7 @@ def conditional(num_classes=3, size=32):
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", BACKBONES.names())
+@pytest.mark.parametrize("name", BACKBONES.names("image"))
 def test_output_shapes_and_slot_resolutions(name, size):
     b = backbone(name, size)
     slots = b.slot_channels()

@@ -13,6 +13,7 @@ from sagan.config import (
     save_run_config,
 )
 from sagan.errors import ConfigError
+from sagan.registry import VARIANTS
 from sagan.study import run_config, runs, validate_study
 
 DEFAULT = yaml.safe_load((Path(__file__).parents[1] / "config/default.yaml").read_text())
@@ -50,11 +51,20 @@ def test_default_study_is_valid_and_expands_to_every_run():
     assert "digits" in DEFAULT["datasets"] and len(DEFAULT["sizes"]) >= 2
     assert any(name in PROBE_SCORES for name in DEFAULT["datasets"])
     expanded = runs(DEFAULT)
-    assert len(expanded) == len(DEFAULT["datasets"]) * len(DEFAULT["variants"]) * 2 * 2
+    image = [r for r in expanded if r.dataset != "moving-digits"]
+    video = [r for r in expanded if r.dataset == "moving-digits"]
+    # every image variant on both image datasets, 2 sizes x 2 seeds; video variants on video
+    assert len(image) == 2 * 5 * 2 * 2 and {r.variant for r in image} == set(
+        VARIANTS.names("image")
+    )
+    assert {r.variant for r in video} == set(VARIANTS.names("video"))
+    assert len(video) == 3 * 1 * 2  # the video dataset's own sizes: [full]
     paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt", "train_reference": "t.pt"}
-    cfg = run_config(DEFAULT, expanded[-1], paths)
-    assert cfg.train.seed == expanded[-1].seed and cfg.eval.reference_path == "r.pt"
+    cfg = run_config(DEFAULT, image[-1], paths)
+    assert cfg.train.seed == image[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]
+    clip = run_config(DEFAULT, video[-1], paths)  # the dataset's own keys over the study's
+    assert clip.model.width == 8 and clip.train.iterations == 400 and clip.model.z_dim == 128
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Every registered image variant through the same checks, on every backbone and size.
+"""Every registered variant through the same checks: image variants on every image backbone
+and size, video variants on the video backbone (clips of FRAMES frames).
 
 A new variant file is tested here without editing this file.
 """
@@ -11,14 +12,29 @@ from sagan.config import ModelConfig
 from sagan.models import BACKBONES, build_models, build_variant
 from sagan.registry import VARIANTS
 
-VARIANT_NAMES = VARIANTS.names("image")
+VARIANT_NAMES = VARIANTS.names()
+VIDEO = set(VARIANTS.names("video"))
 SIZES = [32, 64]
+FRAMES = 4
+# (variant, backbone, size): image variants x image backbones; video ones pin their own
+CASES = [
+    (name, backbone, size)
+    for name in VARIANT_NAMES
+    for backbone in (["video"] if name in VIDEO else BACKBONES.names("image"))
+    for size in SIZES
+]
 
 
 def models(name, backbone="dcgan", size=32, seed=0):
     torch.manual_seed(seed)
     model = ModelConfig(backbone=backbone, width=4, z_dim=8)
-    return build_models(model, name, {}, image_size=size, channels=3)
+    frames = FRAMES if name in VIDEO else 0
+    return build_models(model, name, {}, image_size=size, channels=3, frames=frames)
+
+
+def block_input(name, channels=16):
+    """A feature map a block of ``name`` takes: (2, C, 8, 8), or (2, C, FRAMES, 8, 8)."""
+    return torch.randn(2, channels, *((FRAMES,) if name in VIDEO else ()), 8, 8)
 
 
 def slot_blocks(name, channels=16, seed=0):
@@ -35,15 +51,14 @@ def set_gammas(module: nn.Module, value: float) -> None:
                 p.fill_(value)
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("backbone", BACKBONES.names())
-@pytest.mark.parametrize("name", VARIANT_NAMES)
+@pytest.mark.parametrize(("name", "backbone", "size"), CASES)
 def test_shapes_and_finite_gradients_for_every_parameter(name, backbone, size):
     G, D = models(name, backbone, size)
     set_gammas(G, 0.5)  # at gamma = 0 the attention parameters get exactly zero gradient
     set_gammas(D, 0.5)
     x = G(torch.randn(2, G.z_dim))
-    assert x.shape == (2, 3, size, size) and x.abs().max() <= 1
+    clip = (FRAMES,) if name in VIDEO else ()
+    assert x.shape == (2, 3, *clip, size, size) and x.abs().max() <= 1
     logits = D(x)
     assert logits.shape == (2,)
     logits.mean().backward()
@@ -63,7 +78,7 @@ def test_deterministic_under_a_seed(name):
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_every_block_is_the_identity_at_gamma_zero_and_live_otherwise(name):
-    x = torch.randn(2, 16, 8, 8)
+    x = block_input(name)
     for blk in slot_blocks(name):
         assert torch.equal(blk(x), x), type(blk).__name__
         set_gammas(blk, 0.5)
@@ -100,14 +115,16 @@ def test_bad_variant_options_say_what_is_allowed(name, options, message):
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_attention_rows_sum_to_one_in_every_block_that_attends(name):
-    x = torch.randn(2, 16, 8, 8)
+    x = block_input(name)
     queries = torch.tensor([0, 27, 63])
+    # image blocks may nest it (SE + spatial); a video block reads out maps of its own
+    inside = (lambda blk: [blk]) if name in VIDEO else (lambda blk: blk.modules())
     attending = [
-        m for blk in slot_blocks(name) for m in blk.modules() if hasattr(m, "attention_maps")
+        m for blk in slot_blocks(name) for m in inside(blk) if hasattr(m, "attention_maps")
     ]
     if not attending:
         pytest.skip(f"{name} places no spatial attention")
     for m in attending:
-        maps = m.attention_maps(x, queries)  # (B, Q, h, w)
+        maps = m.attention_maps(x, queries)  # (B, Q, h, w), video (B, Q, t, h, w)
         assert maps.shape[:2] == (2, 3) and (maps >= 0).all()
-        torch.testing.assert_close(maps.sum(dim=(2, 3)), torch.ones(2, 3))
+        torch.testing.assert_close(maps.flatten(2).sum(dim=2), torch.ones(2, 3))

@@ -45,9 +45,18 @@ def profile_settings(study: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def profile_specs(study: dict[str, Any], resolution: int, channels: int) -> list[StepSpec]:
-    """Every variant of the study, in every profiled precision, at one dataset's image size."""
+def profile_specs(
+    study: dict[str, Any],
+    resolution: int,
+    channels: int,
+    *,
+    variants: list[str] | None = None,
+    frames: int = 0,
+) -> list[StepSpec]:
+    """Every variant of the study (or ``variants``, those that run on the dataset), in every
+    profiled precision, at one dataset's image size (and clip length ``frames``)."""
     settings = profile_settings(study)
+    names = variants if variants is not None else list(study["variants"])
     model = from_dict(ModelConfig, study.get("model"), "model")
     batch = (study.get("train") or {}).get("batch_size", 64)
     return [
@@ -61,10 +70,19 @@ def profile_specs(study: dict[str, Any], resolution: int, channels: int) -> list
             batch=batch,
             precision=precision,
             plugins=tuple(study.get("plugins", [])),
+            frames=frames,
         )
         for precision in settings["precisions"]
-        for variant, options in study["variants"].items()
+        for variant in names
+        for options in [study["variants"][variant]]
     ]
+
+
+def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
+    """The ratio denominator on a dataset: ``profile.baseline`` where it runs on the dataset,
+    else the dataset's first variant (a video dataset's baseline is its own)."""
+    baseline = profile_settings(study)["baseline"]
+    return baseline if baseline in variants else variants[0]
 
 
 def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:

@@ -16,7 +16,7 @@ from torch import Tensor
 from sagan.config import ModelConfig, RunConfig, TrainConfig, from_dict
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
-from sagan.train.trainer import Models, build, d_step, g_step
+from sagan.train.trainer import Models, build, d_step, g_step, memory_layout
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class StepSpec:
     precision: str = "fp32"
     plugins: tuple[str, ...] = ()
     channels_last: bool = TrainConfig.channels_last
+    frames: int = 0  # > 0: video clips of this length
 
     def run_config(self) -> RunConfig:
         return RunConfig(
@@ -46,7 +47,8 @@ class StepSpec:
         )
 
     def meta(self) -> dict[str, int]:
-        return {"resolution": self.resolution, "channels": self.channels, "num_classes": 0}
+        meta = {"resolution": self.resolution, "channels": self.channels, "num_classes": 0}
+        return meta | ({"frames": self.frames} if self.frames else {})
 
     def to_json(self) -> dict[str, Any]:
         """Plain values, for a child process (the CPU memory probe) to rebuild the spec."""
@@ -66,8 +68,11 @@ class StepSpec:
 def step_inputs(spec: StepSpec, device: str | torch.device) -> tuple[Tensor, Tensor, Tensor]:
     """Fixed inputs of one step: a real batch in [-1, 1], and latents for D's and G's update."""
     gen = torch.Generator().manual_seed(0)
-    real = torch.rand(spec.batch, spec.channels, spec.resolution, spec.resolution, generator=gen)
-    layout = torch.channels_last if spec.channels_last else torch.contiguous_format
+    clip = (spec.frames,) if spec.frames else ()
+    real = torch.rand(
+        spec.batch, spec.channels, *clip, spec.resolution, spec.resolution, generator=gen
+    )
+    layout = memory_layout(spec.channels_last, spec.meta())
     real = (real * 2 - 1).to(device, memory_format=layout)
     z_d, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)
     z_g, _ = sample_latents(spec.batch, spec.model.z_dim, generator=gen, device=device)

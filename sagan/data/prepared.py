@@ -8,7 +8,7 @@ held-out split is disjoint from the pool and never trained on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from sagan.data.registry import DATASETS
+from sagan.data.registry import DATASETS, RawVideos
 from sagan.errors import ConfigError, DataError
 from sagan.io import atomic_torch_save
 
@@ -25,11 +25,16 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class PreparedData:
-    images: torch.Tensor  # (N, C, H, W) uint8
+    images: torch.Tensor  # (N, C, H, W) uint8; video: (N, C, T, H, W)
     labels: torch.Tensor  # (N,) int64
     train_order: torch.Tensor  # indices of the training pool, class-balanced order
     heldout: torch.Tensor  # indices of the held-out split
-    meta: dict
+    meta: dict  # dataset, resolution, channels, num_classes, seed; ``frames`` for video
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)  # more per-item labels
+
+    @property
+    def is_video(self) -> bool:
+        return self.images.ndim == 5
 
     def subset(self, size: int | str) -> torch.Tensor:
         """Indices of the first ``size`` pool images ("full": the whole pool)."""
@@ -77,6 +82,14 @@ def resize(images: Sequence[np.ndarray | Image.Image] | np.ndarray, size: int) -
     return out
 
 
+def resize_videos(videos: Sequence[np.ndarray] | np.ndarray, size: int) -> np.ndarray:
+    """N clips (T, H, W, C) -> (N, T, size, size, C) uint8; clips already that size are kept."""
+    first = np.asarray(videos[0])
+    if isinstance(videos, np.ndarray) and first.shape[1:3] == (size, size):
+        return videos
+    return np.stack([resize(np.asarray(videos[i]), size) for i in range(len(videos))])
+
+
 def balanced_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """All indices, shuffled within each class, then dealt class by class (round robin)."""
     per_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
@@ -103,7 +116,11 @@ def prepare(
             f"heldout={heldout} for {dataset!r} must be between 1 and {len(raw.images) - 1}"
         )
     order = balanced_order(raw.labels, np.random.default_rng(seed))
-    images = resize(raw.images, resolution).transpose(0, 3, 1, 2)  # (N, C, H, W)
+    if isinstance(raw, RawVideos):
+        images = resize_videos(raw.videos, resolution).transpose(0, 4, 1, 2, 3)  # (N,C,T,H,W)
+    else:
+        images = resize(raw.images, resolution).transpose(0, 3, 1, 2)  # (N, C, H, W)
+    extra = getattr(raw, "extra", {})
     data = PreparedData(
         images=torch.from_numpy(np.ascontiguousarray(images)),
         labels=torch.from_numpy(raw.labels),
@@ -116,7 +133,9 @@ def prepare(
             "channels": int(images.shape[1]),
             "num_classes": int(len(np.unique(raw.labels))),
             "seed": seed,
+            **({"frames": int(images.shape[2])} if images.ndim == 5 else {}),
         },
+        extra={k: torch.from_numpy(np.asarray(v)) for k, v in extra.items()},
     )
     atomic_torch_save(out, data.__dict__)
     return data

@@ -181,3 +181,15 @@ def imagefolder(root: str) -> RawImages:
     how = "put the images in one subfolder per class (ROOT/<class>/*.png, .jpg, ...)"
     data = _open(partial(datasets().ImageFolder, str(folder)), folder, how)
     return _labelled([data], [data.targets])
+
+
+def mnist_arrays(root: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's training digits as arrays: (60000, 28, 28) uint8 and (60000,) int64 labels
+    (the sprites of moving-mnist)."""
+    root_path = Path(root).expanduser()
+    folder = root_path / "MNIST" / "raw"
+    how = f"set download: true in the study config, or put MNIST's raw files under {folder}"
+    data = _open(
+        partial(datasets().MNIST, str(root_path), train=True, download=download), folder, how
+    )
+    return data.data.numpy(), data.targets.numpy().astype(np.int64)

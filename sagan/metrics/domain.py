@@ -24,7 +24,14 @@ from sagan.metrics.extractors import EXTRACTORS
 class DomainClassifier(nn.Module):
     """conv-BN-ReLU-pool stages down to 4x4, then a feature layer and a class layer."""
 
-    def __init__(self, channels: int, resolution: int, num_classes: int, feature_dim: int = 64):
+    def __init__(
+        self,
+        channels: int,
+        resolution: int,
+        num_classes: int,
+        feature_dim: int = 64,
+        global_pool: bool = False,
+    ):
         super().__init__()
         layers, c_in, side = [], channels, resolution
         for c_out in (32, 64, 128):
@@ -35,8 +42,11 @@ class DomainClassifier(nn.Module):
                 nn.MaxPool2d(2),
             ]
             c_in, side = c_out, side // 2
-        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.features = nn.Sequential(nn.Linear(c_in * 16, feature_dim), nn.ReLU())
+        # global max: "is this class anywhere", for objects at any place (moving digits)
+        cells = 1 if global_pool else 4
+        pool = nn.AdaptiveMaxPool2d(1) if global_pool else nn.AdaptiveAvgPool2d(4)
+        self.body = nn.Sequential(*layers, pool, nn.Flatten())
+        self.features = nn.Sequential(nn.Linear(c_in * cells * cells, feature_dim), nn.ReLU())
         self.classes = nn.Linear(feature_dim, num_classes)
 
     def embed(self, pixels: Tensor) -> Tensor:
@@ -140,6 +150,10 @@ def domain(path: str) -> nn.Module:
             f"'sagan train-extractor DATA --out {path}' or run the workflow"
         )
     saved = torch.load(path, weights_only=True)
+    if saved.get("kind") == "video":  # trained on clips: frame and 3D-CNN features
+        from sagan.metrics.video_domain import load_video_domain
+
+        return load_video_domain(saved)
     classifier = DomainClassifier(**saved["arch"])
     classifier.load_state_dict(saved["state"])
     return DomainFeatures(classifier, saved["scale"])

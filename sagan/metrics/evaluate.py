@@ -97,6 +97,12 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)  # once: it can be gigabytes
     G, classes = load_generator(cfg, run_dir, data.meta, device)
+    if data.is_video:
+        from sagan.metrics.video_evaluate import generated_clips, video_metrics
+
+        clips = generated_clips(G, cfg, classes, device)
+        metrics = video_metrics(cfg, data, clips, data.subset(cfg.data.size), device)
+        return _write_metrics(run_dir, metrics)
     images = generate(
         G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
     )
@@ -137,6 +143,10 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if cfg.data.dataset in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels, data)
+    return _write_metrics(run_dir, metrics)
+
+
+def _write_metrics(run_dir: Path, metrics: dict) -> dict:
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
     atomic_write_json(run_dir / "metrics.json", result)
     return result

@@ -31,8 +31,13 @@ def compute_reference(
     device: str = "cpu",
 ) -> dict:
     net = load_extractor(extractor, extractor_path, device)
-    pixels = data.images[split_indices(data, split)].float()
-    features = extract(net, pixels, device=device)
+    images = data.images[split_indices(data, split)]
+    extra = {}
+    if data.is_video:  # clip features, and every frame's for the per-frame FD
+        extra["frame_features"] = extract_frames(net, images, device)
+        features = extract(net, images.float(), 64, device=device)
+    else:
+        features = extract(net, images.float(), device=device)
     meta = {
         "dataset": data.meta["dataset"],
         "resolution": data.meta["resolution"],
@@ -41,8 +46,29 @@ def compute_reference(
         "extractor": extractor,
         "extractor_file": str(extractor_path),
     }
-    atomic_torch_save(out, {"features": features, "meta": meta})
+    atomic_torch_save(out, {"features": features, "meta": meta, **extra})
     return meta
+
+
+def extract_frames(net, clips: torch.Tensor, device: str = "cpu", batch_size: int = 256):
+    """Per-frame features of (N, C, T, H, W) clips, clip by clip: (N * T, D) float64."""
+    from sagan.metrics.video_domain import frames_of
+
+    frames = frames_of(clips)
+    with torch.no_grad():
+        out = [
+            net.frame_features(frames[i : i + batch_size].float().to(device)).double().cpu()
+            for i in range(0, len(frames), batch_size)
+        ]
+    return torch.cat(out)
+
+
+def load_frame_reference(path: str | Path) -> np.ndarray:
+    """The per-frame features stored beside a video reference's clip features."""
+    saved = torch.load(path, weights_only=True)
+    if "frame_features" not in saved:
+        raise DataError(f"{path} holds no per-frame features; it is not a video reference")
+    return saved["frame_features"].numpy()
 
 
 def load_reference(path: str | Path) -> tuple[np.ndarray, dict]:

@@ -41,12 +41,28 @@ class BackboneOptions:
 
 
 def build_backbone(
-    model: ModelConfig, *, image_size: int, channels: int, num_classes: int = 0
+    model: ModelConfig,
+    *,
+    image_size: int,
+    channels: int,
+    num_classes: int = 0,
+    frames: int = 0,
+    name: str | None = None,
 ) -> Backbone:
-    """The configured backbone; ``num_classes`` > 0 asks for class-conditional G and D."""
+    """The configured backbone (or ``name``); ``num_classes`` > 0 asks for class-conditional
+    G and D; ``frames`` > 0 is the clip length of video data."""
+    name = name or model.backbone
     options = {"image_size": image_size, "channels": channels, "width": model.width}
     options |= {"z_dim": model.z_dim, "num_classes": num_classes if model.conditional else 0}
-    return BACKBONES.build(model.backbone, options)
+    if frames:
+        if not BACKBONES.accepts(name, "frames"):
+            video = ", ".join(b for b in BACKBONES.names() if BACKBONES.accepts(b, "frames"))
+            raise ConfigError(
+                f"backbone {name!r} makes images, but the data are video clips; use a video "
+                f"variant (its backbone is one of: {video})"
+            )
+        options["frames"] = frames
+    return BACKBONES.build(name, options)
 
 
 def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSpec:
@@ -77,17 +93,25 @@ def build_models(
     image_size: int,
     channels: int,
     num_classes: int = 0,
+    frames: int = 0,
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D of ``variant`` on the configured backbone.
+    """G and D of ``variant`` on the configured backbone (or the one the variant pins).
 
     G is called as ``G(z, y=None) -> (B, C, H, W)`` in [-1, 1] and has ``G.z_dim``;
     D as ``D(x, y=None) -> (B,)`` logits. ``y`` (B,) class ids, for conditional models only.
+    With ``frames`` (video data) G makes (B, C, T, H, W) clips and D scores them.
     """
     spec = build_variant(variant, variant_options)
+    name = spec.backbone or model.backbone
     backbone = build_backbone(
-        model, image_size=image_size, channels=channels, num_classes=num_classes
+        model,
+        image_size=image_size,
+        channels=channels,
+        num_classes=num_classes,
+        frames=frames,
+        name=name,
     )
-    check_slots(spec, backbone, variant, model.backbone)
+    check_slots(spec, backbone, variant, name)
     width = backbone.slot_channels()
     g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
     d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
@@ -112,4 +136,5 @@ def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
         image_size=meta["resolution"],
         channels=meta["channels"],
         num_classes=run_classes(cfg, meta),
+        frames=meta.get("frames", 0),
     )

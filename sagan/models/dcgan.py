@@ -75,7 +75,7 @@ class Discriminator(nn.Module):
         return self.logit(torch.flatten(self.body(x), 1)).squeeze(1)  # (B,)
 
 
-@BACKBONES.register("dcgan")
+@BACKBONES.register("dcgan", tags=("image",))
 @dataclass(frozen=True)
 class DCGAN(BackboneOptions):
     """DCGAN: transposed-conv G with BatchNorm, strided-conv D with spectral norm."""

@@ -151,7 +151,7 @@ class Discriminator(nn.Module):
         return logit
 
 
-@BACKBONES.register("resnet")
+@BACKBONES.register("resnet", tags=("image",))
 @dataclass(frozen=True)
 class ResNet(BackboneOptions):
     """SNGAN/BigGAN residual G and D, spectral norm in both; class-conditional if num_classes."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-# channels -> a (B, C, H, W) -> (B, C, H, W) module placed at one feature map.
+# channels -> a (B, C, H, W) -> (B, C, H, W) module placed at one feature map (video
+# backbones: (B, C, T, H, W)).
 BlockFactory = Callable[[int], nn.Module]
 
 
@@ -15,3 +16,4 @@ BlockFactory = Callable[[int], nn.Module]
 class VariantSpec:
     g_slots: Mapping[int, BlockFactory] = field(default_factory=dict)
     d_slots: Mapping[int, BlockFactory] = field(default_factory=dict)
+    backbone: str | None = None  # a backbone this variant always runs on (video: "video")

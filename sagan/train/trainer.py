@@ -59,14 +59,32 @@ class Models:
         return self.ema.model if self.ema is not None else self.G
 
 
+def memory_layout(channels_last: bool, meta: dict) -> torch.memory_format:
+    """NHWC (NDHWC for video clips) when ``channels_last``, else the default layout."""
+    if not channels_last:
+        return torch.contiguous_format
+    return torch.channels_last_3d if meta.get("frames") else torch.channels_last
+
+
+def place(net: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
+    """``net`` on ``device``; with ``channels_last``, 4D weights NHWC and 5D ones NDHWC
+    (``Module.to(memory_format=...)`` takes one format for all, and a video model has both)."""
+    net = net.to(device)
+    if channels_last:
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+        for p in net.parameters():
+            if p.dim() in formats:
+                p.data = p.data.contiguous(memory_format=formats[p.dim()])
+    return net
+
+
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
     """G, D and their optimisers; ``meta`` is the prepared dataset's."""
     check_train(cfg.train)
     torch.manual_seed(cfg.train.seed)
     G, D = models_for_run(cfg, meta)
     t = cfg.train
-    layout = torch.channels_last if t.channels_last else torch.contiguous_format
-    G, D = G.to(device, memory_format=layout), D.to(device, memory_format=layout)
+    G, D = place(G, device, t.channels_last), place(D, device, t.channels_last)
     m = Models(
         G,
         D,
@@ -182,7 +200,7 @@ def _train(
     labels = data.labels[subset].to(device) if classes else None
     m = build(cfg, data.meta, device)
     t = cfg.train
-    layout = torch.channels_last if t.channels_last else torch.contiguous_format
+    layout = memory_layout(t.channels_last, data.meta)
     real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
     grid = _grid_latents(cfg, classes, device)
     monitor = OverfitMonitor(

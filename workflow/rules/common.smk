@@ -2,7 +2,14 @@
 import sys
 
 from sagan.errors import ConfigError, DataError
-from sagan.study import TRAINED_EXTRACTORS, Run, run_config, runs, validate_study
+from sagan.study import (
+    TRAINED_EXTRACTORS,
+    Run,
+    dataset_study,
+    run_config,
+    runs,
+    validate_study,
+)
 
 try:
     validate_study(config, check_files=True)
@@ -59,16 +66,27 @@ def data_file(dataset):
     return DATA.format(dataset=dataset, resolution=resolution(dataset))
 
 
+def evaluation_of(dataset):
+    """The dataset's evaluation section (its own keys over the study's)."""
+    return dataset_study(config, dataset).get("evaluation") or {}
+
+
+def extractor_epochs(dataset):
+    """Training epochs of the dataset's domain extractor (its own, else the study's)."""
+    own = config["datasets"][dataset].get("extractor") or {}
+    return own.get("epochs", config.get("extractor", {}).get("epochs", 15))
+
+
 def extractor_file(dataset):
     """The domain extractor is a workflow output; others (Inception) are files you supply."""
-    evaluation = config.get("evaluation", {})
+    evaluation = evaluation_of(dataset)
     if evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS:
         return evaluation["extractor_path"]
     return EXTRACTOR.format(dataset=dataset, resolution=resolution(dataset))
 
 
 def reference_file(dataset, split="heldout"):
-    extractor = config.get("evaluation", {}).get("extractor", "domain")
+    extractor = evaluation_of(dataset).get("extractor", "domain")
     return REFERENCE.format(
         dataset=dataset,
         resolution=resolution(dataset),

@@ -15,7 +15,7 @@ COST_FIGURES = expand(
 
 def cost_study():
     """The part of the study that decides cost (a param: a change re-runs the profile)."""
-    keys = ("study", "plugins", "variants", "model", "profile")
+    keys = ("study", "plugins", "datasets", "variants", "model", "profile")
     part = {k: config[k] for k in keys if k in config}
     part["train"] = {"batch_size": config.get("train", {}).get("batch_size", 64)}
     return part

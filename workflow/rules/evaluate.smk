@@ -10,7 +10,7 @@ rule train_extractor:
     priority: 100
     threads: 1
     params:
-        epochs=config.get("extractor", {}).get("epochs", 15),
+        epochs=lambda w: extractor_epochs(w.dataset),
     shell:
         "{SAGAN} --threads {threads} train-extractor {input} --epochs {params.epochs}"
         " --out {output} > {log} 2>&1"

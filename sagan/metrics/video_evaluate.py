@@ -1,0 +1,137 @@
+"""Score a trained video run: per-frame FD, video FD, temporal consistency, smoothness, FVD.
+
+Names say what made them (DESIGN.md): ``fd_frame_domain`` / ``kid_frame_domain`` over frame
+features, ``fd_video_domain3d`` (+ KID, precision/recall, train gap, memorisation) over clip
+features of the video extractor, ``fvd`` only from an I3D network you supply.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from sagan.config import RunConfig
+from sagan.data import PreparedData
+from sagan.errors import DataError
+from sagan.images import to_pixel_range
+from sagan.metrics.distances import frechet_distance, kernel_distance_stats
+from sagan.metrics.extractors import extract, load_extractor
+from sagan.metrics.reference import extract_frames, load_frame_reference, load_reference
+from sagan.metrics.suite import feature_metrics
+from sagan.metrics.temporal import motion_smoothness, temporal_consistency
+from sagan.metrics.video_domain import frames_of
+
+CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
+I3D_SIZE = 224
+
+
+def _consistency(net: nn.Module, clips: Tensor, device: str) -> float:
+    frames = frames_of(clips)
+    with torch.no_grad():
+        probs = torch.cat(
+            [net.frame_classes(b.float().to(device)).cpu() for b in frames.split(256)]
+        )
+    return temporal_consistency(probs, clips.shape[2])
+
+
+def load_i3d(path: str | Path, device: str = "cpu") -> torch.jit.ScriptModule:
+    if not Path(path).is_file():
+        raise DataError(
+            f"I3D file {path} does not exist; set evaluation.i3d_path to an I3D TorchScript "
+            "file (e.g. the one StyleGAN-V's FVD uses) or leave it empty to skip FVD"
+        )
+    return torch.jit.load(str(path), map_location=device).eval()
+
+
+@torch.no_grad()
+def i3d_features(i3d: nn.Module, clips: Tensor, device: str = "cpu") -> np.ndarray:
+    """(N, C, T, H, W) pixels in [0, 255] -> I3D features. The network gets (B, 3, T, 224,
+    224) in [-1, 1] (grey repeated to RGB, frames resized bilinearly) and returns (B, D)."""
+    out = []
+    for batch in clips.split(16):
+        x = batch.float().to(device).div(127.5).sub(1)
+        x = x.expand(-1, 3, -1, -1, -1) if x.shape[1] == 1 else x
+        t = x.shape[2]
+        x = torch.nn.functional.interpolate(
+            x, size=(t, I3D_SIZE, I3D_SIZE), mode="trilinear", align_corners=False
+        )
+        out.append(i3d(x).double().cpu())
+    return torch.cat(out).numpy()
+
+
+def video_metrics(
+    cfg: RunConfig, data: PreparedData, pixels: Tensor, train_idx: Tensor, device: str
+) -> dict:
+    """Every video score of generated clips ``pixels`` (N, C, T, H, W) in [0, 255]."""
+    e = cfg.eval
+    net = load_extractor(e.extractor, e.extractor_path, device)
+    if not hasattr(net, "frame_features"):
+        raise DataError(
+            f"{e.extractor_path} is not a video extractor; retrain it on the video data "
+            "('sagan train-extractor' on the prepared clips)"
+        )
+    protocol = {
+        "extractor": e.extractor,
+        "extractor_file": e.extractor_path,
+        "num_samples": len(pixels),
+        "sample_seed": e.seed,
+        "library": f"prdc {version('prdc')}",
+    }
+    heldout, _ = load_reference(e.reference_path)
+    train_pool, _ = load_reference(e.train_reference_path)
+    fake = extract(net, pixels, CLIP_BATCH, device).numpy()
+    values = feature_metrics(
+        fake, heldout, train_pool[: len(train_idx)], extractor="video_domain3d", seed=e.seed
+    )
+    metrics = {
+        name: {"value": v.value, "reference_split": v.reference_split, **protocol}
+        for name, v in values.items()
+    }
+    fake_frames = extract_frames(net, pixels, device).numpy()
+    real_frames = load_frame_reference(e.reference_path)
+    kid, _ = kernel_distance_stats(fake_frames, real_frames, seed=e.seed)
+    frame_entry = {"reference_split": "heldout", "unit": "per frame", **protocol}
+    metrics["fd_frame_domain"] = {
+        "value": frechet_distance(fake_frames, real_frames),
+        **frame_entry,
+    }
+    metrics["kid_frame_domain"] = {"value": kid, **frame_entry}
+    real = data.images[data.heldout]
+    metrics["temporal_consistency"] = {
+        "value": _consistency(net, pixels, device),
+        "real_heldout": _consistency(net, real, device),
+        "higher_is_better": True,
+        **protocol,
+    }
+    metrics["motion_smoothness"] = {
+        "value": motion_smoothness(pixels),
+        "real_heldout": motion_smoothness(real),
+        "higher_is_better": True,
+        **protocol,
+    }
+    if e.i3d_path:
+        i3d = load_i3d(e.i3d_path, device)
+        fvd = frechet_distance(i3d_features(i3d, pixels, device), i3d_features(i3d, real, device))
+        metrics["fvd"] = {
+            "value": fvd,
+            "reference_split": "heldout",
+            **protocol,
+            "extractor": "i3d",
+            "extractor_file": e.i3d_path,
+        }
+    return metrics
+
+
+def generated_clips(G: nn.Module, cfg: RunConfig, num_classes: int, device: str) -> Tensor:
+    from sagan.models.latents import generate
+
+    e = cfg.eval
+    clips = generate(
+        G, e.num_samples, seed=e.seed, batch_size=CLIP_BATCH, num_classes=num_classes,
+        device=device,
+    )  # fmt: skip
+    return to_pixel_range(clips)
