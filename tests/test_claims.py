@@ -39,7 +39,7 @@ def test_a_constructed_15_percent_gain_supports_claim_1():
     c = claim_1(runs(15.0, spread=0.5))
     assert c.verdict == "supported" and c.n == 8 and c.seeds == 4
     assert c.ci_lo < 15 < c.ci_hi and c.p < 0.05
-    assert "a, b; 32 px; 100 images; 500 it" == c.scale
+    assert c.scale == "a, b; 32 px; 100 images; 500 it"
 
 
 def test_noise_leaves_claim_1_inconclusive():
