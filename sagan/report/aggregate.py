@@ -45,6 +45,8 @@ def run_row(run_dir: Path) -> dict:
     if metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())["metrics"]
         row |= {name: m["value"] for name, m in metrics.items()}
+        for name, m in metrics.items():  # a probe's reference scores, for its figure
+            row |= {f"{name}_{k}": m[k] for k in ("real_heldout", "chance") if k in m}
         first = next(iter(metrics.values()), {})
         row |= {
             "num_samples": first.get("num_samples"),
