@@ -71,7 +71,7 @@ def test_claims_without_data_are_not_measured_and_say_how_to_measure():
         "not measured in this study"
     )
     six = claim_6(runs(15.0))[0]
-    assert six.verdict == "not measured in this study" and "video" in six.note
+    assert six.verdict == "not measured in this study" and "video" in six.needs
     md = to_markdown(claims_table(evaluate_claims(runs(15.0, spread=0.5))))
     assert "supported" in md and "not measured in this study" in md
 

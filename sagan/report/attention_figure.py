@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from sagan.report.figures import TWO_COLUMN_WIDTH, paper_theme
 
 QUERY_MARKERS = ("o", "s", "^")
+QUERY_NAMES = ("○", "□", "△")
 
 
 @torch.no_grad()
@@ -67,7 +68,7 @@ def attention_maps_figure(found: dict[str, dict]) -> plt.Figure:
     fig, axes = plt.subplots(
         len(rows),
         queries + 1,
-        figsize=(TWO_COLUMN_WIDTH * 0.6, 1.25 * len(rows) + 0.4),
+        figsize=(TWO_COLUMN_WIDTH * 0.55, 0.95 * len(rows) + 0.5),
         squeeze=False,
     )
     for r, (title, i) in enumerate(rows):
@@ -88,7 +89,7 @@ def attention_maps_figure(found: dict[str, dict]) -> plt.Figure:
             ax.grid(False)
     axes[0][0].set_title("generated", fontsize=7)
     for q in range(queries):
-        axes[0][q + 1].set_title(f"query {QUERY_MARKERS[q % 3]}", fontsize=7)
+        axes[0][q + 1].set_title(f"query {QUERY_NAMES[q % 3]}", fontsize=7)
     side = next(iter(found.values()))["side"]
     fig.suptitle(f"G's attention for three query points ({side}x{side} map, upsampled)", fontsize=8)
     fig.tight_layout()

@@ -44,7 +44,8 @@ class Verdict:
     p: float = math.nan
     verdict: str = "not measured in this study"
     scale: str = ""
-    note: str = ""
+    note: str = ""  # a caveat of the measurement
+    needs: str = ""  # what would measure it, shown while it is not measured
 
 
 def verdict(effects: np.ndarray, claimed: tuple[float, float]) -> dict:
@@ -61,6 +62,8 @@ def verdict(effects: np.ndarray, claimed: tuple[float, float]) -> dict:
     outside = not math.isnan(lo) and (hi < claimed[0] or lo > claimed[1])
     if p < ALPHA and np.sign(mean) == claimed_sign and overlaps:
         out["verdict"] = "supported"
+        if not claimed[0] <= mean <= claimed[1]:
+            out["note"] = "the mean lies outside the claimed range; only its CI overlaps it"
     elif outside and len(d) >= 3 and paired_test(d - _nearest(claimed, mean))[1] < ALPHA:
         out["verdict"] = "contradicted"
     else:
@@ -142,7 +145,7 @@ def claim_1(summary: pd.DataFrame) -> Verdict:
         f"{REFERENCE} vs {BASELINE}, paired by (dataset, size, seed)",
         f"FD improvement, % of the baseline ({fd or 'FD'}; > 0: better)",
         (12.0, 18.0),
-        note="add the dcgan and sagan variants to the study",
+        needs="add the dcgan and sagan variants to the study",
     )
     out = _paired(summary, base, fd, REFERENCE, BASELINE, relative=True, lower_is_better=True)
     return out
@@ -156,7 +159,7 @@ def claim_2(summary: pd.DataFrame) -> Verdict:
         f"{REFERENCE} at each G placement vs {BASELINE}",
         "FD improvement (%) at the best placement minus at the best end placement",
         (0.0, math.inf),
-        note=(
+        needs=(
             "needs the sagan block at >= 3 feature-map sides (e.g. studies with "
             "g_resolutions [8], [16], [32] of a 64 px model, same seeds, aggregated together)"
         ),
@@ -166,7 +169,7 @@ def claim_2(summary: pd.DataFrame) -> Verdict:
     placed = summary[(summary["variant"] == REFERENCE)]["g_attention"].astype(str)
     sides = sorted({int(s) for s in placed if s.isdigit()})
     if len(sides) < 3:
-        base.note = f"only G placement(s) {sides or 'none'} in this study; " + base.note
+        base.needs = f"only G placement(s) {sides or 'none'} in this study; " + base.needs
         return base
     gains = {}
     for side in sides:
@@ -190,7 +193,7 @@ def claim_3(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict
         f"{REFERENCE} vs {BASELINE}, side-by-side step profile",
         "training-step time over the baseline, %",
         (30.0, 50.0),
-        note="profile the study (rule profile) with dcgan and sagan",
+        needs="profile the study (rule profile) with dcgan and sagan",
     )
     out = [base]
     if profile is not None and not profile.empty:
@@ -243,7 +246,7 @@ def claim_5(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict
         f"topk vs {REFERENCE}, side-by-side step profile",
         "training-step time saved vs sagan, %",
         (0.0, math.inf),
-        note="profile a study with the topk and sagan variants",
+        needs="profile a study with the topk and sagan variants",
     )
     if profile is not None and not profile.empty:
         fp32 = profile[profile["precision"] == profile["precision"].iloc[0]]
@@ -258,7 +261,7 @@ def claim_5(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict
         f"topk vs {REFERENCE}, paired",
         "FD change vs sagan, % (> 0: better; 'little loss' read as no worse than -5%)",
         (-5.0, math.inf),
-        note="add the topk and sagan variants",
+        needs="add the topk and sagan variants",
     )
     out.append(_paired(summary, loss, fd, "topk", REFERENCE, relative=True, lower_is_better=True))
     for name, claim, variant in (
@@ -270,7 +273,7 @@ def claim_5(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict
             f"{variant} vs {REFERENCE} (single scale), paired",
             "FD improvement vs sagan, % (> 0: better)",
             (0.0, math.inf),
-            note=f"add the {variant} and sagan variants",
+            needs=f"add the {variant} and sagan variants",
         )
         out.append(_paired(summary, v, fd, variant, REFERENCE, relative=True, lower_is_better=True))
     if "pairs_agreement" in summary and summary["pairs_agreement"].notna().any():
@@ -301,7 +304,7 @@ def claim_6(summary: pd.DataFrame, baseline: str = BASELINE) -> list[Verdict]:
         f"3D-attention video variant vs {baseline}, paired",
         "temporal_consistency difference (> 0: more consistent)",
         (0.0, math.inf),
-        note="add a video dataset and a 3D-attention video variant beside the baseline",
+        needs="add a video dataset and a 3D-attention video variant beside the baseline",
     )
     video = video_rows(summary)
     if video.empty or "temporal_consistency" not in video:
@@ -345,6 +348,12 @@ def _interval(lo: float, hi: float) -> str:
     return f"[{one(lo)}, {one(hi)}]"
 
 
+def _count(c: pd.Series) -> str:
+    if not c["n"]:
+        return "–"
+    return f"{c['n']} / {c['seeds']}" if c["seeds"] else f"{c['n']} datasets (profile)"
+
+
 def claims_table(claims: pd.DataFrame) -> Table:
     """The verdicts as a paper table (no bold: the verdict column is the point)."""
     rows = []
@@ -358,10 +367,10 @@ def claims_table(claims: pd.DataFrame) -> Table:
                 "effect": c["effect"],
                 "claimed": _interval(*c["claimed"]),
                 "measured [95% CI]": measured,
-                "pairs / seeds": f"{c['n']} / {c['seeds']}" if c["n"] else "–",
+                "pairs / seeds": _count(c),
                 "test": f"{c['test']}{p}" if c["n"] else "–",
                 "verdict": c["verdict"] + (f" ({c['scale']})" if c["scale"] else ""),
-                "note": c["note"],
+                "note": "; ".join(x for x in (c["note"], "" if c["n"] else c["needs"]) if x),
             }
         )
     text = pd.DataFrame(rows)

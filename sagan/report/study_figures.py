@@ -12,7 +12,7 @@ from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
 from sagan.report.paper_tables import cost_rows, headline
 
 CURVES = {
-    "r_t": "r_t = E[sign D(x_train)]",
+    "r_t": "r_t ↑ = D overfits",
     "d_gap": "D(train) − D(held-out)",
     "loss_d": "D loss",
     "loss_g": "G loss",
@@ -46,8 +46,10 @@ def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt
                 ax=ax,
                 legend=r == 0 and column == next(iter(columns)),
             )
-            ax.set(xlabel="iteration" if r == len(datasets) - 1 else "", ylabel=name)
-        axes[r][0].set_title(f"{dataset}, n={sizes[dataset]}", loc="left", fontsize=8)
+            ax.set(xlabel="iteration" if r == len(datasets) - 1 else "", ylabel="")
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+        axes[r][0].set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
     _legend_on_top(fig, axes[0][0])
     fig.suptitle("Training signals per iteration (mean over seeds, 95% CI)", fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
@@ -135,7 +137,9 @@ def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> pl
     hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
     common = {"x": "variant", "y": probe, "hue": "size", "order": order, "hue_order": hue_order}
     sns.barplot(rows, **common, errorbar=("ci", 95), alpha=0.8, ax=ax)
-    sns.stripplot(rows, **common, dodge=True, color="0.2", size=2.5, legend=False, ax=ax)
+    sns.stripplot(
+        rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
+    )
     for column, style, name in (
         (f"{probe}_real_heldout", "-", "real held-out"),
         (f"{probe}_chance", ":", "chance"),
@@ -144,6 +148,8 @@ def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> pl
             ax.axhline(rows[column].median(), ls=style, color="0.3", lw=1, label=name)
     ax.set(xlabel="", ylabel=metric_label(probe), ylim=(0, 1.05))
     ax.tick_params(axis="x", rotation=30)
+    for tick in ax.get_xticklabels():
+        tick.set_ha("right")
     ax.legend(title="training images", fontsize=6, title_fontsize=6, loc="upper left",
               bbox_to_anchor=(1.0, 1.0), frameon=False)  # fmt: skip
     ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe", fontsize=8)

@@ -55,7 +55,7 @@ def bold_mask(table: Table) -> pd.DataFrame:
     for _, rows in groups:
         for column, how in table.best.items():
             col = pd.to_numeric(rows[column], errors="coerce")
-            if col.notna().sum() < 2:  # one value is not a "best"
+            if col.nunique() < 2:  # one value, or all equal: nothing stands out
                 continue
             best = col.min() if how == "min" else col.max()
             mask.loc[col.index[np.isclose(col, best, rtol=1e-9, atol=0)], column] = True
@@ -138,6 +138,8 @@ def _tex(value: object) -> str:
 def fmt(value: float, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if abs(value) >= 10**digits:  # 1834, not 1.83e+03
+        return f"{value:.0f}"
     return f"{value:.{digits}g}"
 
 
@@ -146,5 +148,5 @@ def fmt_ci(mean: float, lo: float, hi: float, n: int, digits: int = 3) -> str:
     if mean is None or math.isnan(mean):
         return "–"
     if math.isnan(lo) or math.isnan(hi):
-        return f"{mean:.{digits}g} (n={n})"
-    return f"{mean:.{digits}g} ± {(hi - lo) / 2:.2g}"
+        return f"{fmt(mean, digits)} (n={n})"
+    return f"{fmt(mean, digits)} ± {fmt((hi - lo) / 2, 2)}"
