@@ -119,7 +119,7 @@ def ablation_table(
     best = {c: direction(m) for c, m in [(label(fd), fd), (label(kid or ""), kid or "")] if m}
     best |= {label(m): direction(m) for m in pr}
     best |= {c: "min" for c in ("ms/step", "peak MiB") if c in text}
-    precision = cost["precision"].dropna().iloc[0] if "precision" in cost else "–"
+    precision = next(iter(cost["precision"].dropna()), "–") if "precision" in cost else "–"
     note = (
         "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
         f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
