@@ -54,3 +54,23 @@ def test_headline_and_labels():
 def test_no_video_runs_gives_no_video_table():
     summary = pd.DataFrame({"dataset": ["d"], "variant": ["a"], "fd_domain": [1.0]})
     assert video_table(summary, pd.DataFrame(), None) is None
+
+
+def test_one_seed_per_cell_gives_n1_cells_not_a_missing_column():
+    from sagan.report.paper_tables import ablation_table
+    from sagan.report.stats import cell_stats
+
+    summary = pd.DataFrame(
+        {
+            "study": "s",
+            "dataset": "d",
+            "variant": ["a", "b"],
+            "size": "full",
+            "train_images": 10,
+            "seed": 0,
+            "status": "done",
+            "fd_domain": [1.0, 2.0],
+        }
+    )
+    table = ablation_table(summary, cell_stats(summary, ["fd_domain"]), None)
+    assert table.text["FD-domain"].tolist() == ["1 (n=1)", "2 (n=1)"]

@@ -63,9 +63,14 @@ def cost_rows(profile: pd.DataFrame | None, precision: str = "fp32") -> pd.DataF
 
 def _cells(stats: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Wide: one row per cell, columns (statistic, metric)."""
-    return stats.pivot_table(
-        index=keys, columns="metric", values=["mean", "ci_lo", "ci_hi", "n"], aggfunc="first"
+    wide = stats.pivot_table(
+        index=keys,
+        columns="metric",
+        values=["mean", "ci_lo", "ci_hi", "n"],
+        aggfunc="first",
+        dropna=False,  # one seed: every CI is NaN, and its column must stay
     )
+    return wide[wide["mean"].notna().any(axis=1)]  # dropna=False also crosses the keys
 
 
 def _ci_column(wide: pd.DataFrame, metric: str) -> tuple[list[str], list[float]]:
