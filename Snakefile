@@ -31,6 +31,4 @@ rule all:
     default_target: True
     input:
         SUMMARY,
-        FIGURES,
-        COST_FIGURES,
-        REPORTS,
+        rules.report.input,

@@ -88,11 +88,26 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from sagan.report.aggregate import aggregate, write_summary
+    from sagan.report.aggregate import aggregate, training_logs, write_summary, write_table
 
     df = aggregate(args.run_dirs)
     write_summary(df, args.out)
-    print(f"{args.out}: {len(df)} runs")
+    print(f"{args.out} (+ .parquet): {len(df)} runs")
+    logs = training_logs(args.run_dirs)
+    path = Path(args.out).with_name("training_log.csv")
+    write_table(logs, path)
+    print(f"{path} (+ .parquet): {len(logs)} log rows")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from sagan.report.build import build_report
+
+    try:
+        paths = build_report(args.results_dir, args.out, args.parts)
+    except FileNotFoundError as err:
+        raise DataError(str(err)) from None
+    for path in paths:
+        print(path)
 
 
 def cmd_figures(args: argparse.Namespace) -> None:
@@ -267,6 +282,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("run_dirs", nargs="+")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_aggregate)
+
+    s = sub.add_parser(
+        "report", help="statistics, tables, figures, claims and notebooks from a results folder"
+    )
+    s.add_argument("results_dir", help="a results folder with summary.csv (and cost/)")
+    s.add_argument("--out", default="reports", help="folder for tables/, figures/, *.html")
+    s.add_argument(
+        "--parts",
+        nargs="+",
+        default=["stats", "tables", "figures", "cost-figures", "notebooks"],
+        choices=["stats", "tables", "figures", "cost-figures", "notebooks"],
+    )
+    s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("figures", help="draw figures from a summary CSV")
     s.add_argument("summary")

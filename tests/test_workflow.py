@@ -93,6 +93,27 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     html = (tmp_path / "reports/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html
     assert "data:image/png;base64" in html  # the figure is drawn, not just its repr
+    # the report: tidy tables, per-cell statistics, paper tables, figures, claims, notebooks
+    for table in ("summary", "summary_stats", "training_log"):
+        assert len(pd.read_parquet(tmp_path / f"results/{table}.parquet")) > 0, table
+    for table in ("ablation", "small_data", "video", "cost_scaling", "claims"):
+        md = (tmp_path / f"reports/tables/{table}.md").read_text()
+        assert md and (tmp_path / f"reports/tables/{table}.tex").stat().st_size > 0
+    video = (tmp_path / "reports/tables/video.md").read_text()
+    assert video.strip() == "No video runs in this study."  # no video dataset in TINY
+    assert "**" in (tmp_path / "reports/tables/ablation.md").read_text()  # a best value
+    claims = pd.read_csv(tmp_path / "reports/tables/claims.csv")
+    assert (
+        claims["verdict"]
+        .isin(["supported", "contradicted", "inconclusive", "not measured in this study"])
+        .all()
+    )
+    for name in ("training_curves", "quality_cost_pareto", "probe_coherence", "attention_maps"):
+        assert (tmp_path / f"reports/figures/{name}.png").stat().st_size > 10_000, name
+    for name in ("overview", "ablation", "small_data", "cost", "video"):
+        html = (tmp_path / f"reports/{name}.html").read_text()
+        assert "Traceback" not in html, name
+        assert name == "video" or "data:image/png;base64" in html, name
     # cost: every variant profiled per dataset, the scaling sweep, its slopes and figures
     for dataset in TINY["datasets"]:
         profile = pd.read_csv(tmp_path / f"results/cost/tiny/profile_{dataset}.csv")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sagan.io import atomic_write_text
+from sagan.io import atomic_write_bytes, atomic_write_text
 from sagan.train.status import read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
@@ -35,12 +35,18 @@ def run_row(run_dir: Path) -> dict:
         "variant": cfg["variant"],
         "size": str(cfg["data"]["size"]),
         "seed": cfg["train"]["seed"],
+        "resolution": cfg["data"].get("resolution", math.nan),
+        # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
+        "g_attention": _sides(cfg.get("variant_options", {}).get("g_resolutions")),
+        "d_attention": _sides(cfg.get("variant_options", {}).get("d_resolutions")),
     }
     row |= {k: status.get(k, math.nan) for k in STATUS_COLUMNS}
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())["metrics"]
         row |= {name: m["value"] for name, m in metrics.items()}
+        for name, m in metrics.items():  # a probe's reference scores, for its figure
+            row |= {f"{name}_{k}": m[k] for k in ("real_heldout", "chance") if k in m}
         first = next(iter(metrics.values()), {})
         row |= {
             "num_samples": first.get("num_samples"),
@@ -50,6 +56,10 @@ def run_row(run_dir: Path) -> dict:
     row["diverged_at"] = status.get("iteration") if status["state"] == "diverged" else math.nan
     row["run_dir"] = str(run_dir)
     return row
+
+
+def _sides(resolutions: list[int] | None) -> str:
+    return ",".join(str(r) for r in resolutions or [])
 
 
 def aggregate(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
@@ -64,5 +74,37 @@ def _natural(col: pd.Series) -> pd.Series:
     return col
 
 
-def write_summary(df: pd.DataFrame, path: str | Path) -> None:
+def training_logs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """Every run's log.csv stacked, each row keyed by its run's ids (long, tidy)."""
+    frames = []
+    for d in map(Path, run_dirs):
+        log = d / "log.csv"
+        if not log.is_file() or log.stat().st_size == 0:
+            continue
+        rows = pd.read_csv(log)
+        if rows.empty:
+            continue
+        ids = {k: v for k, v in run_row(d).items() if k in ID_COLUMNS}
+        frames.append(rows.assign(**ids))
+    if not frames:
+        return pd.DataFrame(columns=[*ID_COLUMNS, "iteration"])
+    logs = pd.concat(frames, ignore_index=True)
+    return logs[ID_COLUMNS + [c for c in logs.columns if c not in ID_COLUMNS]]
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
+    """``path`` as CSV and the same table beside it as ``.parquet`` (typed, for pandas/arrow
+    users), both written atomically."""
+    import io
+
+    path = Path(path)
     atomic_write_text(path, df.to_csv(index=False))
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    parquet = path.with_suffix(".parquet")
+    atomic_write_bytes(parquet, buf.getvalue())
+    return [path, parquet]
+
+
+def write_summary(df: pd.DataFrame, path: str | Path) -> list[Path]:
+    return write_table(df, path)

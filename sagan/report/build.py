@@ -1,0 +1,215 @@
+"""Everything a paper needs from a results folder, without retraining: per-cell statistics,
+tables, figures, claim verdicts and executed notebooks (``sagan report RESULTS --out DIR``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sagan.report.aggregate import write_table
+from sagan.report.stats import cell_stats, numeric_metrics
+
+TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
+FIGURES = [
+    "quality_vs_size",
+    "sample_grids",
+    "training_curves",
+    "quality_cost_pareto",
+    "probe_coherence",
+    "attention_maps",
+]
+NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
+PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
+
+
+class Results:
+    """The aggregate tables of one results folder, read once (missing cost files -> None)."""
+
+    def __init__(self, results_dir: str | Path) -> None:
+        self.dir = Path(results_dir)
+        path = self.dir / "summary.csv"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} does not exist: aggregate the runs first "
+                "(snakemake results/summary.csv, or sagan aggregate RUN_DIR... --out it)"
+            )
+        self.summary = pd.read_csv(path, dtype={"size": str, "g_attention": str})
+        self.root = self.dir.resolve().parent  # run_dir and data paths are relative to it
+        stats = self.dir / "summary_stats.csv"
+        self.stats = pd.read_csv(stats, dtype={"size": str}) if stats.is_file() else None
+        logs = self.dir / "training_log.csv"
+        self.logs = pd.read_csv(logs, dtype={"size": str}) if logs.is_file() else None
+        self.profile = _concat(sorted(self.dir.glob("cost/*/profile_*.csv")))
+        self.scaling = _concat(sorted(self.dir.glob("cost/*/scaling.csv")))
+        self.slopes = _concat(sorted(self.dir.glob("cost/*/scaling_slopes.csv")))
+
+    def cell_stats(self) -> pd.DataFrame:
+        if self.stats is None:
+            self.stats = cell_stats(self.summary, numeric_metrics(self.summary))
+        return self.stats
+
+
+def _concat(paths: list[Path]) -> pd.DataFrame | None:
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else None
+
+
+def write_stats(results: Results) -> list[Path]:
+    results.stats = None  # recompute from the summary
+    return write_table(results.cell_stats(), results.dir / "summary_stats.csv")
+
+
+def write_tables(results: Results, out: Path) -> list[Path]:
+    from sagan.report import paper_tables as pt
+    from sagan.report.claims import claims_table, evaluate_claims
+    from sagan.report.tables import write_note, write_table
+
+    s, stats, profile = results.summary, results.cell_stats(), results.profile
+    out.mkdir(parents=True, exist_ok=True)
+    built = {
+        "ablation": (pt.ablation_table(s, stats, profile), "no image runs with an FD column"),
+        "small_data": (pt.small_data_table(s, stats), "no image runs with an FD column"),
+        "video": (pt.video_table(s, stats, profile), "No video runs in this study."),
+        "cost_scaling": (
+            pt.scaling_table(results.scaling, results.slopes)
+            if results.scaling is not None
+            else None,
+            "No scaling sweep in this results folder (rule scaling).",
+        ),
+    }
+    paths = []
+    for name, (table, missing) in built.items():
+        stem = out / name
+        paths += write_table(table, stem) if table is not None else write_note(missing, stem)
+    claims = evaluate_claims(s, profile)
+    paths += write_table(claims_table(claims), out / "claims")
+    from sagan.io import atomic_write_text
+
+    atomic_write_text(out / "claims.csv", claims.to_csv(index=False))
+    return [*paths, out / "claims.csv"]
+
+
+def _note_figure(text: str) -> plt.Figure:
+    """A figure whose data this study lacks says so, instead of being missing."""
+    from sagan.report.figures import TWO_COLUMN_WIDTH, paper_theme
+
+    paper_theme()
+    fig, ax = plt.subplots(figsize=(TWO_COLUMN_WIDTH / 2, 1.0))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, wrap=True)
+    return fig
+
+
+def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
+    from sagan.report import study_figures as sf
+    from sagan.report.figures import quality_vs_size, sample_grids
+
+    s = results.summary
+    absolute = s.assign(run_dir=[str(results.root / d) for d in s["run_dir"]])
+    return {
+        "quality_vs_size": lambda: quality_vs_size(s),
+        "sample_grids": lambda: sample_grids(absolute),
+        "training_curves": lambda: (
+            sf.training_curves(results.logs)
+            if results.logs is not None and len(results.logs)
+            else _note_figure("no training logs (results/training_log.csv)")
+        ),
+        "quality_cost_pareto": lambda: (
+            sf.quality_cost_pareto(results.cell_stats(), results.profile, s)
+            if results.profile is not None
+            else _note_figure("no cost profile in this results folder")
+        ),
+        "probe_coherence": lambda: (
+            sf.probe_coherence(s) or _note_figure("no pairs-probe runs in this study")
+        ),
+        "attention_maps": lambda: attention_maps(results),
+    }
+
+
+def attention_maps(results: Results, variant: str = "sagan") -> plt.Figure:
+    """G's attention maps of the reference variant's run at each dataset's largest size."""
+    from sagan.report.attention_figure import attention_maps_figure, generator_attention
+
+    done = results.summary[(results.summary["status"] == "done")]
+    runs = done[done["variant"] == variant].sort_values(
+        ["train_images", "seed"], ascending=[False, True]
+    )
+    picks = runs.groupby("dataset", sort=True).head(1)
+    if picks.empty:
+        return _note_figure(f"no finished '{variant}' run to draw attention maps from")
+    found = {
+        f"{r['dataset']} · {variant}": generator_attention(
+            results.root / r["run_dir"], results.root
+        )
+        for _, r in picks.iterrows()
+    }
+    return attention_maps_figure(found)
+
+
+def write_figures(results: Results, out: Path, names: Iterable[str] = FIGURES) -> list[Path]:
+    from sagan.report.figures import save_figure
+
+    makers = figure_makers(results)
+    paths = []
+    for name in names:
+        paths += save_figure(makers[name](), out / name)
+    return paths
+
+
+def write_cost_figures(results: Results, out: Path) -> list[Path]:
+    from sagan.report.cost_figures import cost_scaling, step_overhead
+    from sagan.report.figures import save_figure
+
+    paths = []
+    if results.profile is not None:
+        paths += save_figure(step_overhead(results.profile), out / "step_overhead")
+    if results.scaling is not None:
+        paths += save_figure(cost_scaling(results.scaling), out / "cost_scaling")
+    return paths
+
+
+def run_notebook(template: Path, results_dir: Path, out: Path, executed_dir: Path) -> Path:
+    """papermill with ``results_dir``, then nbconvert to HTML without the code cells."""
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    executed = executed_dir / template.name
+    py = sys.executable
+    subprocess.run(
+        [py, "-m", "papermill", str(template), str(executed), "-p", "results_dir",
+         str(results_dir.resolve()), "--no-progress-bar"],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [py, "-m", "nbconvert", "--to", "html", "--no-input", str(executed), "--output-dir",
+         str(out), "--output", template.stem],
+        check=True,
+    )  # fmt: skip
+    return out / f"{template.stem}.html"
+
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "reports" / "notebooks"
+
+
+def build_report(
+    results_dir: str | Path, out: str | Path, parts: Iterable[str] = PARTS
+) -> list[Path]:
+    """Regenerate ``parts`` of the report from ``results_dir`` into ``out`` (tables/,
+    figures/, *.html); the per-cell statistics go beside the summary."""
+    results, out, parts = Results(results_dir), Path(out), set(parts)
+    paths = []
+    if "stats" in parts:
+        paths += write_stats(results)
+    if "tables" in parts:
+        paths += write_tables(results, out / "tables")
+    if "figures" in parts:
+        paths += write_figures(results, out / "figures")
+    if "cost-figures" in parts:
+        paths += write_cost_figures(results, out / "figures")
+    if "notebooks" in parts:
+        for name in NOTEBOOKS:
+            template = NOTEBOOK_DIR / f"{name}.ipynb"
+            paths.append(run_notebook(template, results.dir, out, results.dir / "notebooks"))
+    return paths

@@ -1,0 +1,242 @@
+"""The paper's tables, built from the per-cell statistics (``sagan.report.stats.cell_stats``),
+the per-run summary and the cost profiles: ablation, small data, video, cost scaling."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+
+from sagan.report.tables import Table, direction, fmt, fmt_ci
+
+HEADLINE_FD = re.compile(r"^(fid|fd_[a-z0-9]+)$")  # fd_domain, fd_inception; not fd_frame_...
+VIDEO_COLUMNS = [
+    "fd_frame_domain",
+    "kid_frame_domain",
+    "fd_video_domain3d",
+    "kid_video_domain3d",
+    "fvd",
+    "temporal_consistency",
+    "motion_smoothness",
+]
+
+
+def headline(summary: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The headline FD/FID column and its KID partner (e.g. fd_domain, kid_domain)."""
+    fd = next((c for c in summary.columns if HEADLINE_FD.match(c)), None)
+    if fd is None:
+        return None, None
+    kid = "kid" if fd == "fid" else "k" + fd[1:].replace("d_", "id_", 1)
+    return fd, kid if kid in summary.columns else None
+
+
+def label(metric: str) -> str:
+    """fd_domain -> FD-domain, kid_video_domain3d -> KID-video-domain3d, fid -> FID."""
+    head, _, rest = metric.partition("_")
+    if head in ("fd", "kid", "fid", "fvd"):
+        return head.upper() + ("-" + rest.replace("_", "-") if rest else "")
+    return metric.replace("_", " ")
+
+
+def video_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Runs of video datasets: those with a 3D (video) FD."""
+    if "fd_video_domain3d" not in summary:
+        return summary.iloc[0:0]
+    return summary[summary["fd_video_domain3d"].notna()]
+
+
+def largest_size(stats: pd.DataFrame) -> pd.DataFrame:
+    """Each dataset's cells at its largest training set."""
+    top = stats.groupby("dataset")["train_images"].transform("max")
+    return stats[stats["train_images"] == top]
+
+
+def cost_rows(profile: pd.DataFrame | None, precision: str = "fp32") -> pd.DataFrame:
+    """One cost row per (dataset, variant): the given precision where profiled, else the first."""
+    if profile is None or profile.empty:
+        return pd.DataFrame(columns=["dataset", "variant"])
+    rows = profile.copy()
+    rows["_pick"] = rows["precision"] != precision
+    return rows.sort_values("_pick").groupby(["dataset", "variant"], sort=False).head(1)
+
+
+def _cells(stats: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Wide: one row per cell, columns (statistic, metric)."""
+    wide = stats.pivot_table(
+        index=keys,
+        columns="metric",
+        values=["mean", "ci_lo", "ci_hi", "n"],
+        aggfunc="first",
+        dropna=False,  # one seed: every CI is NaN, and its column must stay
+    )
+    return wide[wide["mean"].notna().any(axis=1)]  # dropna=False also crosses the keys
+
+
+def _ci_column(wide: pd.DataFrame, metric: str) -> tuple[list[str], list[float]]:
+    if ("mean", metric) not in wide:
+        return ["–"] * len(wide), [math.nan] * len(wide)
+    m, lo, hi, n = (wide[(s, metric)] for s in ("mean", "ci_lo", "ci_hi", "n"))
+    text = [fmt_ci(*v) for v in zip(m, lo, hi, n.fillna(0).astype(int), strict=True)]
+    return text, list(m)
+
+
+def _mean_column(wide: pd.DataFrame, metric: str) -> tuple[list[str], list[float]]:
+    if ("mean", metric) not in wide:
+        return ["–"] * len(wide), [math.nan] * len(wide)
+    return [fmt(v) for v in wide[("mean", metric)]], list(wide[("mean", metric)])
+
+
+def _build(keys: pd.DataFrame, columns: dict[str, tuple[list[str], list[float]]]) -> tuple:
+    text, values = keys.reset_index(drop=True).copy(), keys.reset_index(drop=True).copy()
+    for name, (t, v) in columns.items():
+        text[name], values[name] = t, v
+    return text, values
+
+
+def ablation_table(
+    summary: pd.DataFrame, stats: pd.DataFrame, profile: pd.DataFrame | None
+) -> Table:
+    """Variant x dataset at each dataset's largest training set: quality with CIs and cost."""
+    fd, kid = headline(summary)
+    cells = largest_size(stats[~stats["dataset"].isin(video_rows(summary)["dataset"])])
+    wide = _cells(cells, ["dataset", "variant"])
+    columns = {}
+    for metric in (fd, kid):
+        if metric:
+            columns[label(metric)] = _ci_column(wide, metric)
+    pr = sorted(c for c in summary.columns if c.startswith(("precision_", "recall_")))
+    pr = pr or [c for c in ("precision", "recall") if c in summary]
+    for metric in pr:
+        columns[label(metric)] = _mean_column(wide, metric)
+    columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
+    cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
+    if "macs_g" in cost:
+        giga = max(cost["macs_g"].max(), cost["macs_d"].max()) >= 1e8
+        scale, unit = (1e9, "GMACs") if giga else (1e6, "MMACs")
+        columns[f"{unit} G"] = _plain(cost["macs_g"] / scale)
+        columns[f"{unit} D"] = _plain(cost["macs_d"] / scale)
+        columns["params (M)"] = _plain((cost["params_g"] + cost["params_d"]) / 1e6)
+        columns["ms/step"] = _plain(cost["ms_per_step"])
+        columns["overhead %"] = _plain(100 * (cost["ratio_to_baseline"] - 1), signed=True)
+        columns["peak MiB"] = _plain(cost["peak_mem_mib"])
+    text, values = _build(wide.index.to_frame(), columns)
+    best = {c: direction(m) for c, m in [(label(fd), fd), (label(kid or ""), kid or "")] if m}
+    best |= {label(m): direction(m) for m in pr}
+    best |= {c: "min" for c in ("ms/step", "peak MiB") if c in text}
+    precision = next(iter(cost["precision"].dropna()), "–") if "precision" in cost else "–"
+    note = (
+        "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
+        f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
+        "overhead vs the baseline variant; MACs per image (FLOPs = 2 x MACs). "
+        "FD-domain/KID-domain are not FID."
+    )
+    caption = "Ablation: quality and cost per variant and dataset"
+    return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
+
+
+def _plain(series: pd.Series, signed: bool = False) -> tuple[list[str], list[float]]:
+    text = [("–" if pd.isna(v) else (f"{v:+.1f}" if signed else fmt(v))) for v in series]
+    return text, list(series)
+
+
+def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None:
+    """Size x variant: FD against held-out and training reals, their gap, r_t, memorisation."""
+    fd, _ = headline(summary)
+    if fd is None:
+        return None
+    cells = stats[~stats["dataset"].isin(video_rows(summary)["dataset"])]
+    wide = _cells(cells, ["dataset", "train_images", "variant"])
+    memo = next((c for c in summary.columns if c.startswith("memo_") and "near" in c), None)
+    columns = {
+        f"{label(fd)} held-out": _ci_column(wide, fd),
+        f"{label(fd)} train": _mean_column(wide, f"{fd}_train"),
+        "gap": _ci_column(wide, f"{fd}_gap"),
+        "r_t": _ci_column(wide, "r_t"),
+    }
+    if memo:
+        columns["near copies"] = _mean_column(wide, memo)
+    columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
+    keys = wide.index.to_frame().rename(columns={"train_images": "images"})
+    keys["images"] = keys["images"].astype(int)
+    text, values = _build(keys, columns)
+    best = {f"{label(fd)} held-out": "min", "gap": "min", "r_t": "min"}
+    best |= {"near copies": "min"} if memo else {}
+    note = (
+        "gap = FD(held-out) - FD(train): > 0 means G is closer to its training images. "
+        "r_t = E[sign(D(x_train))] (Karras et al. 2020): toward 1 as D overfits. "
+        "Mean ± half the 95% bootstrap CI over seeds."
+    )
+    caption = "Small data: generalisation gap and overfitting per training-set size"
+    return Table(
+        caption, text, values, ["dataset", "images", "variant"], best, ["dataset", "images"], note
+    )
+
+
+def video_table(
+    summary: pd.DataFrame, stats: pd.DataFrame, profile: pd.DataFrame | None
+) -> Table | None:
+    """Per-frame FD, video FD, temporal consistency and cost; None without video runs."""
+    video = video_rows(summary)
+    if video.empty:
+        return None
+    cells = largest_size(stats[stats["dataset"].isin(video["dataset"])])
+    wide = _cells(cells, ["dataset", "variant"])
+    metrics = [c for c in VIDEO_COLUMNS if c in summary and summary[c].notna().any()]
+    columns = {label(m): _ci_column(wide, m) for m in metrics}
+    columns["seeds"] = (
+        [str(int(v)) for v in wide[("n", "fd_video_domain3d")]],
+        [math.nan] * len(wide),
+    )
+    cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
+    if "ms_per_step" in cost:
+        columns["ms/step"] = _plain(cost["ms_per_step"])
+        columns["overhead %"] = _plain(100 * (cost["ratio_to_baseline"] - 1), signed=True)
+    text, values = _build(wide.index.to_frame(), columns)
+    best = {label(m): direction(m) for m in metrics if direction(m)}
+    best |= {"ms/step": "min"} if "ms/step" in text else {}
+    note = "Mean ± half the 95% bootstrap CI over seeds, at each dataset's largest training set."
+    caption = "Video: per-frame and video quality, temporal consistency, cost"
+    return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
+
+
+def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
+    """Attention cost over the baseline against tokens N, per placement, with fitted slopes."""
+    rows = scaling[scaling["tokens"] > 0].copy()
+    rows["placement"] = "image side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
+    text_rows = []
+    for placement, group in rows.groupby("placement", sort=True):
+        for _, r in group.sort_values("tokens").iterrows():
+            text_rows.append(
+                {
+                    "placement": placement,
+                    "image px": str(int(r["resolution"])),
+                    "tokens N": str(int(r["tokens"])),
+                    "ms over baseline": fmt(r["overhead_ms"]),
+                    "MiB over baseline": fmt(r["overhead_mem_mib"]),
+                    "attention MMACs": fmt(r["attention_macs"] / 1e6),
+                }
+            )
+        fit = slopes[slopes["placement"] == placement]
+        if len(fit):
+            f = fit.iloc[0]
+            text_rows.append(
+                {
+                    "placement": placement,
+                    "image px": "slope",
+                    "tokens N": "log-log",
+                    "ms over baseline": fmt(f["slope_overhead_ms"], 2),
+                    "MiB over baseline": fmt(f["slope_overhead_mem_mib"], 2),
+                    "attention MMACs": fmt(f["slope_attention_macs"], 2),
+                }
+            )
+    text = pd.DataFrame(text_rows)
+    device = scaling["device"].iloc[0] if "device" in scaling else "?"
+    note = (
+        f"Measured on {device}. 'slope' rows: least-squares slope of log cost on log N "
+        "(2 = quadratic in tokens); a time or memory overhead at the noise floor gives no slope."
+    )
+    caption = "Cost scaling of attention against tokens N (attention MACs per image, G + D)"
+    return Table(
+        caption, text, text.copy(), ["placement", "image px", "tokens N"], {}, ["placement"], note
+    )

@@ -1,0 +1,151 @@
+"""Statistics over seeds: mean, std, n, a reproducible 95% bootstrap CI and the IQM per cell,
+and paired tests across seeds. Pure functions over numbers and DataFrames.
+
+Conventions (rliable-style, Agarwal et al. 2021):
+- std is the sample standard deviation (ddof=1); NaN for n = 1.
+- The CI is scipy's BCa bootstrap of the mean with a fixed RNG seed, so a table regenerates
+  byte for byte; n = 1 gives NaN (no spread to resample), a constant sample gives [x, x].
+- IQM is the mean of the middle 50% of the sorted values (scipy.stats.trim_mean at 25%);
+  below 4 values no quartile can be trimmed, so it is NaN rather than a disguised mean.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CELL = ["study", "dataset", "variant", "size"]
+CONFIDENCE = 0.95
+BOOTSTRAP_SEED = 2019
+BOOTSTRAP_RESAMPLES = 2000
+IQM_MIN_N = 4
+
+
+def bootstrap_ci(values: Sequence[float], seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """95% bootstrap CI of the mean (BCa; percentile where BCa is undefined). NaN for n < 2."""
+    x = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if len(x) < 2:
+        return math.nan, math.nan
+    if np.ptp(x) == 0:  # no spread: every resample has the same mean
+        return float(x[0]), float(x[0])
+    for method in ("BCa", "percentile"):
+        with np.errstate(all="ignore"):
+            res = stats.bootstrap(
+                (x,),
+                np.mean,
+                confidence_level=CONFIDENCE,
+                n_resamples=BOOTSTRAP_RESAMPLES,
+                method=method,
+                rng=np.random.default_rng(seed),
+            )
+        lo, hi = res.confidence_interval
+        if np.isfinite(lo) and np.isfinite(hi):  # BCa is NaN for tiny degenerate samples
+            return float(lo), float(hi)
+    return math.nan, math.nan
+
+
+def iqm(values: Sequence[float]) -> float:
+    """Interquartile mean: the mean of the middle 50%; NaN below 4 finite values."""
+    x = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if len(x) < IQM_MIN_N:
+        return math.nan
+    return float(stats.trim_mean(x, 0.25))
+
+
+def describe(values: Sequence[float]) -> dict[str, float]:
+    """n, mean, std, ci_lo, ci_hi and iqm of the finite values."""
+    x = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    lo, hi = bootstrap_ci(x)
+    return {
+        "n": len(x),
+        "mean": float(x.mean()) if len(x) else math.nan,
+        "std": float(x.std(ddof=1)) if len(x) > 1 else math.nan,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "iqm": iqm(x),
+    }
+
+
+def cell_stats(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """One tidy row per (study, dataset, variant, size, metric) over the seeds of done runs."""
+    done = summary[summary["status"] == "done"] if "status" in summary else summary
+    keys = CELL + (["train_images"] if "train_images" in done else [])
+    rows = []
+    for cell, runs in done.groupby(keys, sort=False, dropna=False):
+        for metric in metrics:
+            values = pd.to_numeric(runs[metric], errors="coerce").dropna()
+            if len(values):
+                rows.append({**dict(zip(keys, cell, strict=True)), "metric": metric})
+                rows[-1] |= describe(values.to_numpy())
+    return pd.DataFrame(rows)
+
+
+def numeric_metrics(summary: pd.DataFrame) -> list[str]:
+    """Every numeric column that is a result, not an id or a bookkeeping field."""
+    skip = {"seed", "diverged_at", "num_samples"}
+    return [
+        c
+        for c in summary.columns
+        if c not in skip and c not in CELL and pd.api.types.is_numeric_dtype(summary[c])
+    ]
+
+
+def paired_differences(
+    summary: pd.DataFrame,
+    metric: str,
+    variant: str,
+    baseline: str,
+    *,
+    relative: bool = False,
+    lower_is_better: bool = True,
+) -> pd.DataFrame:
+    """variant minus baseline over runs that share (study, dataset, size, seed), oriented so
+    that a positive number means the variant is better (or, for ``relative``, better by that
+    percentage of the baseline). Columns: the keys, ``variant``, ``baseline``, ``effect``."""
+    keys = ["study", "dataset", "size", "seed"]
+    done = summary[summary["status"] == "done"] if "status" in summary else summary
+    a = done[done["variant"] == variant].set_index(keys)[metric].rename("variant")
+    b = done[done["variant"] == baseline].set_index(keys)[metric].rename("baseline")
+    pairs = pd.concat([a, b], axis=1, join="inner").dropna().reset_index()
+    diff = pairs["variant"] - pairs["baseline"]
+    if lower_is_better:
+        diff = -diff
+    pairs["effect"] = 100 * diff / pairs["baseline"].abs() if relative else diff
+    return pairs
+
+
+EXACT_MAX_N = 16  # 2^16 sign patterns: exact enumeration stays cheap
+
+
+def sign_flip_test(d: Sequence[float], seed: int = BOOTSTRAP_SEED) -> float:
+    """Two-sided permutation test of mean(d) = 0 by flipping signs (exact up to 16 pairs,
+    else 20,000 random flips with a fixed RNG). Makes no normality assumption."""
+    d = np.asarray(d, dtype=float)
+    observed = abs(d.mean())
+    if len(d) <= EXACT_MAX_N:
+        signs = np.array(list(itertools.product((1, -1), repeat=len(d))))
+    else:
+        signs = np.random.default_rng(seed).choice((1, -1), size=(20_000, len(d)))
+    means = np.abs((signs * d).mean(axis=1))
+    return float(np.mean(means >= observed - 1e-12))
+
+
+WILCOXON_MIN_N = 6  # below 6 pairs the exact signed-rank test cannot reach p < 0.05
+
+
+def paired_test(d: Sequence[float]) -> tuple[str, float]:
+    """(test name, two-sided p) for paired differences ``d`` against 0: Wilcoxon signed-rank
+    (exact) from 6 pairs, an exact sign-flip permutation test below, none below 2."""
+    d = np.asarray([v for v in d if np.isfinite(v)], dtype=float)
+    if len(d) < 2:
+        return "none (n < 2)", math.nan
+    if np.all(d == 0):
+        return "none (all differences 0)", 1.0
+    if len(d) >= WILCOXON_MIN_N:
+        return "Wilcoxon signed-rank", float(stats.wilcoxon(d).pvalue)
+    return "sign-flip permutation", sign_flip_test(d)

@@ -1,0 +1,157 @@
+"""Study figures beyond quality-vs-size: training curves over iterations, the quality-cost
+Pareto plot and the structure-probe coherence per variant. Drawn from the aggregate tables."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
+from sagan.report.paper_tables import cost_rows, headline
+
+CURVES = {
+    "r_t": "r_t ↑ = D overfits",
+    "d_gap": "D(train) − D(held-out)",
+    "loss_d": "D loss",
+    "loss_g": "G loss",
+}
+
+
+def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt.Figure:
+    """Per dataset (a row), each logged signal against iteration, a line per variant with the
+    seeds as a 95% CI band. FD is not in the log (it is scored once, at the end)."""
+    paper_theme()
+    columns = {c: name for c, name in columns.items() if c in logs and logs[c].notna().any()}
+    datasets = sorted(logs["dataset"].unique())
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(columns),
+        figsize=(TWO_COLUMN_WIDTH, 1.9 * len(datasets) + 0.5),
+        squeeze=False,
+        sharex="row",
+    )
+    sizes = logs.groupby("dataset")["size"].agg(lambda s: _largest(s.unique()))
+    for r, dataset in enumerate(datasets):
+        rows = logs[(logs["dataset"] == dataset) & (logs["size"] == sizes[dataset])]
+        for ax, (column, name) in zip(axes[r], columns.items(), strict=True):
+            sns.lineplot(
+                rows,
+                x="iteration",
+                y=column,
+                hue="variant",
+                hue_order=sorted(logs["variant"].unique()),
+                errorbar=("ci", 95),
+                ax=ax,
+                legend=r == 0 and column == next(iter(columns)),
+            )
+            ax.set(xlabel="iteration" if r == len(datasets) - 1 else "", ylabel="")
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+        axes[r][0].set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
+    _legend_on_top(fig, axes[0][0])
+    fig.suptitle("Training signals per iteration (mean over seeds, 95% CI)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def _largest(sizes) -> str:
+    return max(sizes, key=lambda s: np.inf if s == "full" else float(s))
+
+
+def _legend_on_top(fig: plt.Figure, ax: plt.Axes) -> None:
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles, labels = ax.get_legend_handles_labels()
+    legend.remove()
+    fig.legend(
+        handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
+        bbox_to_anchor=(0.5, 0.95),
+    )  # fmt: skip
+
+
+def pareto_front(cost: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point beats in both (lower cost, lower quality value),
+    ordered by cost."""
+    order = np.argsort(cost, kind="stable")
+    front, best = [], np.inf
+    for i in order:
+        if quality[i] < best:
+            front.append(i)
+            best = quality[i]
+    return np.array(front, dtype=int)
+
+
+def quality_cost_pareto(
+    stats: pd.DataFrame, profile: pd.DataFrame, summary: pd.DataFrame, cost: str = "ms_per_step"
+) -> plt.Figure:
+    """FD (mean, 95% CI) against the training-step cost per variant, one panel per dataset at
+    its largest training set; the dashed line joins the Pareto-optimal variants."""
+    paper_theme()
+    fd, _ = headline(summary)
+    cells = stats[stats["metric"] == fd]
+    cells = cells[
+        cells["train_images"] == cells.groupby("dataset")["train_images"].transform("max")
+    ]
+    costs = cost_rows(profile)[["dataset", "variant", cost]]
+    points = cells.merge(costs, on=["dataset", "variant"])
+    datasets = sorted(points["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(TWO_COLUMN_WIDTH, 2.6), squeeze=False)
+    palette = dict(zip(sorted(points["variant"].unique()), sns.color_palette(), strict=False))
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = points[points["dataset"] == dataset].reset_index(drop=True)
+        for _, p in rows.iterrows():
+            err = np.array([[p["mean"] - p["ci_lo"]], [p["ci_hi"] - p["mean"]]])
+            ax.errorbar(
+                p[cost], p["mean"], yerr=None if np.isnan(err).any() else err, fmt="o",
+                color=palette[p["variant"]], capsize=2, label=p["variant"],
+            )  # fmt: skip
+        front = rows.iloc[pareto_front(rows[cost].to_numpy(), rows["mean"].to_numpy())]
+        ax.plot(front[cost], front["mean"], "--", color="0.4", lw=1, zorder=0, label="Pareto front")
+        ax.set(xlabel=f"{'ms per training step' if cost == 'ms_per_step' else cost} ↓")
+        ax.set_ylabel(metric_label(fd))
+        ax.set_title(f"{dataset}, n={rows['size'].iloc[0]}", loc="left", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
+        bbox_to_anchor=(0.5, 1.02),
+    )  # fmt: skip
+    fig.suptitle(
+        "Quality vs cost (lower-left is better; bars: 95% CI over seeds)", y=1.1, fontsize=9
+    )
+    fig.tight_layout()
+    return fig
+
+
+def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> plt.Figure | None:
+    """The probe's coherence score per variant and size (mean, 95% CI, seeds as dots), with the
+    score of real held-out images and of chance as reference lines. None without probe runs."""
+    if probe not in summary or summary[probe].notna().sum() == 0:
+        return None
+    paper_theme()
+    rows = summary[summary[probe].notna() & (summary["status"] == "done")]
+    fig, ax = plt.subplots(figsize=(TWO_COLUMN_WIDTH / 2, 2.4))
+    order = sorted(rows["variant"].unique())
+    hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
+    common = {"x": "variant", "y": probe, "hue": "size", "order": order, "hue_order": hue_order}
+    sns.barplot(rows, **common, errorbar=("ci", 95), alpha=0.8, ax=ax)
+    sns.stripplot(
+        rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
+    )
+    for column, style, name in (
+        (f"{probe}_real_heldout", "-", "real held-out"),
+        (f"{probe}_chance", ":", "chance"),
+    ):
+        if column in rows and rows[column].notna().any():
+            ax.axhline(rows[column].median(), ls=style, color="0.3", lw=1, label=name)
+    ax.set(xlabel="", ylabel=metric_label(probe), ylim=(0, 1.05))
+    ax.tick_params(axis="x", rotation=30)
+    for tick in ax.get_xticklabels():
+        tick.set_ha("right")
+    ax.legend(title="training images", fontsize=6, title_fontsize=6, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), frameon=False)  # fmt: skip
+    ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe", fontsize=8)
+    fig.tight_layout()
+    return fig

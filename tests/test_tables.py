@@ -1,0 +1,76 @@
+"""Paper tables: bold follows the metric's direction; Markdown and LaTeX agree."""
+
+import pandas as pd
+
+from sagan.report.paper_tables import headline, label, video_table
+from sagan.report.tables import Table, bold_mask, direction, fmt_ci, to_latex, to_markdown
+
+
+def table() -> Table:
+    text = pd.DataFrame(
+        {
+            "dataset": ["d", "d", "e", "e"],
+            "variant": ["a", "b", "a", "b"],
+            "FD": ["1", "2", "5", "4"],
+            "precision": ["0.9", "0.1", "0.3", "0.8"],
+        }
+    )
+    values = text.assign(FD=[1.0, 2.0, 5.0, 4.0], precision=[0.9, 0.1, 0.3, 0.8])
+    best = {"FD": direction("fd_domain"), "precision": direction("precision_domain")}
+    return Table("t", text, values, ["dataset", "variant"], best, ["dataset"])
+
+
+def test_directions():
+    assert direction("fd_domain") == direction("kid_video_domain3d") == "min"
+    assert direction("fd_domain_gap") == direction("ms_per_step") == "min"
+    assert direction("precision_domain") == direction("temporal_consistency") == "max"
+
+
+def test_best_is_the_min_for_fd_and_the_max_for_precision_within_each_dataset():
+    mask = bold_mask(table())
+    assert mask["FD"].tolist() == [True, False, False, True]
+    assert mask["precision"].tolist() == [True, False, False, True]
+    assert not mask["variant"].any()
+
+
+def test_markdown_and_latex_bold_the_same_cells():
+    md, tex = to_markdown(table()), to_latex(table())
+    assert "| d | a | **1** | **0.9** |" in md and "FD ↓" in md and "precision ↑" in md
+    assert "d & a & \\textbf{1} & \\textbf{0.9} \\\\" in tex
+    assert "\\toprule" in tex and "\\bottomrule" in tex and tex.count("\\midrule") == 2
+
+
+def test_uncertainty_is_half_the_ci_width_and_one_seed_says_so():
+    assert fmt_ci(10.0, 9.0, 12.0, 3) == "10 ± 1.5"
+    assert fmt_ci(10.0, float("nan"), float("nan"), 1) == "10 (n=1)"
+
+
+def test_headline_and_labels():
+    df = pd.DataFrame(columns=["fd_domain", "kid_domain", "fd_domain_gap", "fd_frame_domain"])
+    assert headline(df) == ("fd_domain", "kid_domain")
+    assert label("fd_video_domain3d") == "FD-video-domain3d" and label("fid") == "FID"
+
+
+def test_no_video_runs_gives_no_video_table():
+    summary = pd.DataFrame({"dataset": ["d"], "variant": ["a"], "fd_domain": [1.0]})
+    assert video_table(summary, pd.DataFrame(), None) is None
+
+
+def test_one_seed_per_cell_gives_n1_cells_not_a_missing_column():
+    from sagan.report.paper_tables import ablation_table
+    from sagan.report.stats import cell_stats
+
+    summary = pd.DataFrame(
+        {
+            "study": "s",
+            "dataset": "d",
+            "variant": ["a", "b"],
+            "size": "full",
+            "train_images": 10,
+            "seed": 0,
+            "status": "done",
+            "fd_domain": [1.0, 2.0],
+        }
+    )
+    table = ablation_table(summary, cell_stats(summary, ["fd_domain"]), None)
+    assert table.text["FD-domain"].tolist() == ["1 (n=1)", "2 (n=1)"]
