@@ -170,9 +170,9 @@ def cmd_profile(args: argparse.Namespace) -> None:
     from sagan.cost.plan import profile_baseline, profile_settings, profile_specs
     from sagan.cost.profile import profile
     from sagan.data import load_prepared
-    from sagan.study import dataset_variants
+    from sagan.study import dataset_study, dataset_variants
 
-    study = _load_study(args.study)
+    study = dataset_study(_load_study(args.study), args.dataset)  # its model / batch keys
     meta = load_prepared(args.data).meta
     settings = profile_settings(study)
     variants = dataset_variants(study, args.dataset)
@@ -306,7 +306,12 @@ def parser() -> argparse.ArgumentParser:
     s = bench_sub.add_parser(
         "attention", help="naive vs sdpa vs top-k attention: forward+backward time and memory"
     )
-    s.add_argument("--tokens", type=int, nargs="+", default=[256, 1024, 4096])
+    s.add_argument(
+        "--tokens",
+        nargs="+",
+        default=["256", "1024", "4096"],
+        help="square token counts N, or video clips TxHxW (16x16x16 = 4,096 tokens)",
+    )
     s.add_argument("--batch", type=int, default=8)
     s.add_argument("--channels", type=int, default=64)
     s.add_argument("--top-k", type=float, default=0.125, help="fraction of keys kept")

@@ -166,8 +166,6 @@ def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
         raise ConfigError(f"{key}: set resolution beside heldout, not in options")
     DATASETS.check_options(name, options, supplied=("resolution",))
     _check_sizes(ds.get("sizes") or [], f"{key}.sizes")
-    model = _check_sections(dataset_study(study, name), f"{key}." if any(
-        ds.get(s) for s in SECTIONS) else "", check_files)  # fmt: skip
     data_kind = kind(DATASETS, name)
     extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
     if data_kind == "video" and extractor != "domain":
@@ -175,6 +173,8 @@ def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
             f"{key}.evaluation.extractor: video data are scored with the domain extractors "
             f"(per-frame and 3D), not {extractor!r}; remove it (FVD: set i3d_path)"
         )
+    where = f"{key}." if any(ds.get(section) for section in SECTIONS) else ""
+    model = _check_sections(dataset_study(study, name), where, check_files)
     for variant in ds.get("variants") or []:
         if variant not in study["variants"]:
             raise ConfigError(

@@ -221,3 +221,58 @@ def test_gpu_resources_route_training_through_the_gpu_pool(tmp_path):
     cpu_lines = [line for line in cpu.stdout.splitlines() if " train results/" in line]
     assert cpu_lines and not any("gpu_pool" in line for line in cpu_lines)
     assert all("--device cpu" in line for line in cpu_lines)
+
+
+VIDEO_TINY = {
+    "study": "tiny_video",
+    "datasets": {
+        "digits": {"resolution": 16, "heldout": 200},
+        "moving-digits": {
+            "resolution": 16,
+            "heldout": 20,
+            "options": {"count": 80, "frames": 4},
+            "sizes": ["full"],
+            "model": {"width": 4},
+            "train": {"batch_size": 8},
+            "evaluation": {"num_samples": 40},
+        },
+    },
+    "variants": {
+        "dcgan": {},
+        "sagan": {"g_resolutions": [8], "d_resolutions": [8]},
+        "video_baseline": {},
+        "video3d": {"g_resolutions": [8], "d_resolutions": [8]},
+        "video_factorized": {"g_resolutions": [8], "d_resolutions": [8]},
+    },
+    "sizes": [100],
+    "seeds": [0],
+    "model": {"width": 8, "z_dim": 32},
+    "train": {"iterations": 10, "batch_size": 16, "sample_every": 5},
+    "evaluation": {"num_samples": 200},
+    "extractor": {"epochs": 1},
+    "profile": {
+        "repeats": 1,
+        "warmup": 0,
+        "memory": False,
+        "scaling": {"resolutions": [16, 32], "batch": 2},
+    },
+}
+
+
+@pytest.mark.slow
+def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path):
+    done = snakemake(tmp_path, VIDEO_TINY)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
+    video = summary[summary["dataset"] == "moving-digits"]
+    assert set(video["variant"]) == set(VARIANTS.names("video")) and len(summary) == 5
+    for column in ("fd_frame_domain", "fd_video_domain3d", "temporal_consistency"):
+        assert video[column].notna().all(), column
+    assert summary.loc[summary["dataset"] == "digits", "fd_video_domain3d"].isna().all()
+    profile = pd.read_csv(tmp_path / "results/cost/tiny_video/profile_moving-digits.csv")
+    assert sorted(profile["variant"]) == sorted(VARIANTS.names("video"))
+    assert (profile["macs_g"] > 0).all() and set(profile["baseline"]) == {"video_baseline"}
+    assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
+    table = (tmp_path / "reports/tables/video.md").read_text()
+    assert "video3d" in table and "No video runs" not in table
+    assert "Traceback" not in (tmp_path / "reports/video.html").read_text()

@@ -34,6 +34,23 @@ def square_side(tokens: int) -> int:
     return side
 
 
+def token_map(spec: int | str) -> tuple[int, tuple[int, int], str]:
+    """A token count N (a square H x W map) or a clip "TxHxW" -> (N, the 2D map the block
+    sees, label). A video block attends over T*H*W tokens through the image block on a
+    (T*H, W) view (sagan.nn.video_attention), so its kernel cost is exactly this map's."""
+    text = str(spec)
+    if text.isdigit():
+        side = square_side(int(text))
+        return side * side, (side, side), f"{side}x{side}"
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(
+            f"tokens are a square count (4096) or a clip TxHxW (16x16x16), got {spec!r}"
+        )
+    t, h, w = map(int, parts)
+    return t * h * w, (t * h, w), f"{t}x{h}x{w} (3D)"
+
+
 def needed_bytes(impl: str, tokens: int, batch: int, chunk_size: int, itemsize: int = 4) -> int:
     """Rough peak of the N x M attention weights an impl holds during forward+backward.
 
@@ -68,11 +85,11 @@ def build_blocks(
     return {impl: block.to(device) for impl, block in blocks.items()}
 
 
-def make_input(batch: int, channels: int, tokens: int, device: str) -> torch.Tensor:
+def make_input(batch: int, channels: int, tokens: int | str, device: str) -> torch.Tensor:
     """(B, C, H, W) input that needs a gradient, as a feature map inside a network does."""
-    side = square_side(tokens)
+    _, (h, w), _ = token_map(tokens)
     gen = torch.Generator().manual_seed(SEED)
-    x = torch.randn(batch, channels, side, side, generator=gen)
+    x = torch.randn(batch, channels, h, w, generator=gen)
     return x.to(device).requires_grad_(True)
 
 
@@ -133,7 +150,7 @@ def device_name(device: str) -> str:
 
 
 def bench_tokens(
-    tokens: int,
+    spec: int | str,
     impls: Sequence[str],
     config: dict,
     repeats: int,
@@ -144,22 +161,23 @@ def bench_tokens(
 ) -> list[dict]:
     """Rows (one per impl) for one token count; impls over the memory cap are skipped."""
     batch, channels = config["batch"], config["channels"]
+    tokens, _, label = token_map(spec)
     need = {i: needed_bytes(i, tokens, batch, config["chunk_size"]) for i in impls}
     run = [i for i in impls if need[i] <= memory_cap_gib * GIB]
     blocks = build_blocks(run, channels, config["top_k"], config["chunk_size"], device)
-    x = make_input(batch, channels, tokens, device)
+    x = make_input(batch, channels, spec, device)
     steps = {impl: make_step(blocks[impl], x) for impl in run}
     ms = time_interleaved(steps, repeats, warmup, device)
     rows = []
     for impl in impls:
-        row = {"tokens": tokens, "side": square_side(tokens), "impl": impl, "ms": None}
+        row = {"tokens": tokens, "map": label, "impl": impl, "ms": None}
         row |= {"peak_mib": None, "skipped": None}
         if impl not in run:
             row["skipped"] = f"needs {_size(need[impl])}"
         else:
             row["ms"] = ms[impl]
             if measure_memory:
-                row["peak_mib"] = peak_memory(impl, tokens, steps, config, device) / MIB
+                row["peak_mib"] = peak_memory(impl, spec, steps, config, device) / MIB
         rows.append(row)
     return add_ratios(rows)
 
@@ -175,7 +193,7 @@ def add_ratios(rows: list[dict]) -> list[dict]:
 
 
 def run_attention_bench(
-    tokens: Sequence[int] = (256, 1024, 4096),
+    tokens: Sequence[int | str] = (256, 1024, 4096),
     batch: int = 8,
     channels: int = 64,
     impls: Sequence[str] = ("naive", "sdpa", "auto", "topk"),
@@ -187,7 +205,8 @@ def run_attention_bench(
     memory_cap_gib: float | None = None,
     warmup: int = 2,
 ) -> list[dict]:
-    """Median forward+backward ms and peak MiB of each impl at each token count.
+    """Median forward+backward ms and peak MiB of each impl at each token count (or clip
+    "TxHxW", see token_map).
 
     Returns one dict per (tokens, impl): tokens, side, impl, ms, peak_mib, time_ratio,
     mem_ratio (vs naive at the same tokens), skipped (None, or why it was not run), plus the
@@ -198,7 +217,7 @@ def run_attention_bench(
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} asked for, but torch sees no CUDA device")
     for n in tokens:
-        square_side(n)  # fail on a bad token count before minutes of work
+        token_map(n)  # fail on a bad token count before minutes of work
     cap = default_cap_gib(device) if memory_cap_gib is None else memory_cap_gib
     config = {"batch": batch, "channels": channels, "top_k": top_k, "chunk_size": chunk_size}
     settings = config | {"repeats": repeats, "device": device_name(device)}
@@ -218,7 +237,7 @@ def _cells(row: dict) -> list[str]:
     def num(value: float | None, fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
-    side = f"{row['side']}x{row['side']}"
+    side = row["map"]
     if row["skipped"]:
         return [str(row["tokens"]), side, row["impl"], f"skipped ({row['skipped']})"] + ["-"] * 3
     return [

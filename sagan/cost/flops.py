@@ -205,14 +205,16 @@ def model_costs(
     channels: int,
     classes: int = 0,
     batch: int = 1,
+    frames: int = 0,
 ) -> dict[str, int]:
-    """Per-image forward costs of G (from z, and y if ``classes``) and D (from an image).
+    """Per-image forward costs of G (from z, and y if ``classes``) and D (from an image, or
+    a clip of ``frames`` frames: then per clip).
 
     Columns: macs, flops (= 2 x macs), attention_macs, other_ops (element ops, not MACs) for
     _g and _d, and params_g, params_d.
     """
     z = torch.randn(batch, z_dim)
-    x = torch.randn(batch, channels, resolution, resolution)
+    x = torch.randn(batch, channels, *((frames,) if frames else ()), resolution, resolution)
     y = (torch.randint(classes, (batch,)),) if classes else ()
     row: dict[str, int] = {}
     for net, model, inputs in (("g", G, (z, *y)), ("d", D, (x, *y))):

@@ -80,9 +80,18 @@ def profile_specs(
 
 def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
     """The ratio denominator on a dataset: ``profile.baseline`` where it runs on the dataset,
-    else the dataset's first variant (a video dataset's baseline is its own)."""
+    else the dataset's variant without attention (a video dataset's baseline is its own),
+    else its first variant."""
+    from sagan.models import build_variant
+
     baseline = profile_settings(study)["baseline"]
-    return baseline if baseline in variants else variants[0]
+    if baseline in variants:
+        return baseline
+    for name in variants:
+        spec = build_variant(name, study["variants"][name])
+        if not spec.g_slots and not spec.d_slots:
+            return name
+    return variants[0]
 
 
 def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:

@@ -61,9 +61,10 @@ def profile(
         row = {
             "label": spec.label,
             "variant": spec.variant,
-            "backbone": spec.model.backbone,
+            "backbone": spec.backbone,
             "width": spec.model.width,
             "resolution": spec.resolution,
+            "frames": spec.frames,  # > 0: video, and images_per_s counts clips
             "batch": spec.batch,
             "precision": spec.precision,
             "device": device_name(device),
@@ -72,7 +73,9 @@ def profile(
             "ratio_to_baseline": round(ms[spec.label] / ms[baseline], 4),
             "baseline": baseline,
             "peak_mem_mib": _peak_mib(spec, step, device) if memory else math.nan,
-            **model_costs(m.G, m.D, spec.model.z_dim, spec.resolution, spec.channels, classes=0),
+            **model_costs(
+                m.G, m.D, spec.model.z_dim, spec.resolution, spec.channels, frames=spec.frames
+            ),
             "step_flops": flops,
             "achieved_gflops": round(flops / ms[spec.label] / 1e6, 2),
             "peak_gflops": round(peaks[spec.precision] / 1e9, 1),

@@ -46,6 +46,13 @@ class StepSpec:
             ),
         )
 
+    @property
+    def backbone(self) -> str:
+        """The backbone G and D are built on (a variant may pin its own, e.g. video)."""
+        from sagan.models import build_variant
+
+        return build_variant(self.variant, self.variant_options).backbone or self.model.backbone
+
     def meta(self) -> dict[str, int]:
         meta = {"resolution": self.resolution, "channels": self.channels, "num_classes": 0}
         return meta | ({"frames": self.frames} if self.frames else {})
