@@ -32,19 +32,29 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     return paths
 
 
-PROBE_METRICS = {"mirror_error": "mirror error ↓", "pairs_agreement": "pair agreement ↑"}
+PROBE_METRICS = {
+    "mirror_error": "mirror error ↓",
+    "pairs_agreement": "pair agreement ↑",
+    "temporal_consistency": "temporal consistency ↑",  # video
+}
+VIDEO_LABELS = {
+    "fd_frame_domain": "FD per frame (domain) ↓",
+    "fd_video_domain3d": "FD video (3D) ↓",
+}
 
 
 def metric_label(metric: str) -> str:
-    if metric in PROBE_METRICS:
-        return PROBE_METRICS[metric]
+    if metric in PROBE_METRICS or metric in VIDEO_LABELS:
+        return {**PROBE_METRICS, **VIDEO_LABELS}[metric]
     if metric in ("fid", "kid"):
         return f"{metric.upper()} ↓"
     name, extractor = metric.split("_", 1)
     return f"{name.upper()} ({extractor}) ↓"
 
 
-def _versus_size(ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool) -> None:
+def _versus_size(
+    ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool, palette: dict | None = None
+) -> None:
     """Mean over seeds with a 95% CI band, each seed as a dot, on a log size axis."""
     sns.lineplot(
         runs,
@@ -55,9 +65,18 @@ def _versus_size(ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool) ->
         errorbar=("ci", 95),
         ax=ax,
         legend=legend,
+        palette=palette,
     )
     sns.scatterplot(
-        runs, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax, legend=False
+        runs,
+        x="train_images",
+        y=metric,
+        hue="variant",
+        alpha=0.4,
+        s=12,
+        ax=ax,
+        legend=False,
+        palette=palette,
     )
     ax.set_xscale("log")
     sizes = sorted(runs["train_images"].unique())
@@ -78,27 +97,34 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     ncols = max(len(m) for m in per_row.values()) + 1
     size = (TWO_COLUMN_WIDTH, 2.2 * len(datasets))
     fig, axes = plt.subplots(len(datasets), ncols, figsize=size, squeeze=False)
+    palette = dict(zip(variants, sns.color_palette(n_colors=len(variants)), strict=True))
     for r, dataset in enumerate(datasets):
         runs = done[done["dataset"] == dataset]
         for i, metric in enumerate(per_row[dataset]):
-            _versus_size(axes[r][i], runs, metric, legend=r == 0 and i == 0)
+            _versus_size(axes[r][i], runs, metric, legend=i == 0, palette=palette)
         for ax in axes[r][len(per_row[dataset]) : -1]:
             ax.axis("off")
+        mine = [v for v in variants if v in set(runs["variant"])]
         sns.barplot(
             runs,
             y="variant",
             x="it_per_s",
             hue="variant",
-            order=variants,
-            hue_order=variants,
+            order=mine,
+            hue_order=mine,
+            palette=palette,
             errorbar=("ci", 95),
             ax=axes[r][-1],
         )
         axes[r][-1].set(xlabel="training it/s ↑", ylabel="")
         axes[r][0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    if axes[0][0].get_legend():
-        axes[0][0].get_legend().remove()
+    legend = {}  # every variant once, from whichever row draws it
+    for row in axes:
+        for handle, label in zip(*row[0].get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+        if row[0].get_legend():
+            row[0].get_legend().remove()
+    handles, labels = list(legend.values()), list(legend)
     fig.suptitle(
         f"{', '.join(done['study'].unique())}: quality vs data size, and speed", fontsize=9
     )
@@ -115,13 +141,14 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-HEADLINE = re.compile(r"^(fid|kid|fd_[a-z0-9]+|kid_[a-z0-9]+)$")  # not *_train, *_gap, *_std
+# not *_train, *_gap, *_std; video: FD per frame and per clip
+HEADLINE = re.compile(r"^(fid|kid|fd_[a-z0-9]+|kid_[a-z0-9]+|fd_frame_domain|fd_video_domain3d)$")
 
 
 def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
-    """The headline FD/FID and KID columns, and the probe scores this dataset has values for."""
+    """The headline FD/FID and KID columns, and the probe scores, this dataset has values for."""
     return [
-        c for c in df.columns if HEADLINE.match(c) or (c in PROBE_METRICS and runs[c].notna().any())
+        c for c in df.columns if (HEADLINE.match(c) or c in PROBE_METRICS) and runs[c].notna().any()
     ]
 
 
@@ -130,21 +157,22 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
     paper_theme()
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
     picks = done.groupby(["dataset", "variant"], sort=True).head(1)
-    datasets, variants = sorted(picks["dataset"].unique()), sorted(picks["variant"].unique())
+    datasets = sorted(picks["dataset"].unique())
+    columns = {d: sorted(picks.loc[picks["dataset"] == d, "variant"]) for d in datasets}
     fig, axes = plt.subplots(
         len(datasets),
-        len(variants),
+        max(len(v) for v in columns.values()),
         squeeze=False,
         figsize=(TWO_COLUMN_WIDTH, 1.6 * len(datasets) + 0.4),
     )
     for ax in axes.flat:
         ax.axis("off")
     for _, run in picks.iterrows():
-        ax = axes[datasets.index(run["dataset"])][variants.index(run["variant"])]
+        ax = axes[datasets.index(run["dataset"])][columns[run["dataset"]].index(run["variant"])]
         grid = plt.imread(Path(run["run_dir"]) / "samples.png")
         ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None)  # grey PNGs load as 2-D
         ax.set_title(
-            f"{run['dataset']} · {run['variant']}\nn={run['size']}, seed {run['seed']}", fontsize=7
+            f"{run['variant']}\n{run['dataset']}, n={run['size']}, seed {run['seed']}", fontsize=6
         )
     fig.tight_layout()
     return fig
