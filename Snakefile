@@ -4,7 +4,7 @@
 from pathlib import Path
 
 import yaml
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,9 +14,6 @@ DEFAULT_STUDY = Path(workflow.basedir, "config/default.yaml")
 # No --configfile given: the embedded default study, with any --config values on top.
 if "study" not in config:
     config.update(yaml.safe_load(DEFAULT_STUDY.read_text()) | dict(config))
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"

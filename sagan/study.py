@@ -75,16 +75,27 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunCon
 TRAINED_EXTRACTORS = ("domain",)  # extractors the workflow trains; others are files you supply
 
 
-def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
+def validate_study(
+    study: dict[str, Any], *, check_files: bool = False, device: str | None = None
+) -> None:
     """Every name known, every option accepted, every slot placeable; else one ConfigError.
 
     ``check_files``: also require a supplied extractor file (e.g. Inception's) to exist.
+    ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda.
     """
     load_plugins(study.get("plugins", []))
     model = from_dict(ModelConfig, study.get("model"), "model")
     check_g_spectral_norm(model.g_spectral_norm)
-    check_train(from_dict(TrainConfig, study.get("train"), "train"))
+    train = from_dict(TrainConfig, study.get("train"), "train")
+    check_train(train)
+    if device == "cpu" and train.precision == "fp16":
+        raise ConfigError(
+            "train.precision fp16 needs a GPU (autocast + GradScaler), but training runs on the "
+            "CPU here: give GPUs with --resources gpu=N, or use precision bf16 or fp32"
+        )
     evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
+    _check_positive(model, "model", ("width", "z_dim"))
+    _check_positive(evaluation, "evaluation", ("num_samples", "batch_size"))
     check_profile(study)
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS:
@@ -102,6 +113,12 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
         options = ds.get("options") or {}
         if "resolution" in options:
             raise ConfigError(f"datasets.{name}: set resolution beside heldout, not in options")
+        # generated datasets (probes) know their image count up front; others at prepare time
+        if isinstance(options.get("count"), int) and ds["heldout"] >= options["count"]:
+            raise ConfigError(
+                f"datasets.{name}.heldout {ds['heldout']} leaves no training images of "
+                f"options.count {options['count']}: make heldout smaller than count"
+            )
         DATASETS.check_options(name, options)
         backbone = build_backbone(model, image_size=ds["resolution"], channels=3)
         for variant, options in study["variants"].items():
@@ -110,3 +127,11 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
             except TypeError as err:  # a bad option value the builder rejected
                 raise ConfigError(f"variants.{variant}: {err}") from err
             check_slots(spec, backbone, variant, model.backbone)
+
+
+def _check_positive(section: Any, where: str, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if getattr(section, key) < 1:
+            raise ConfigError(
+                f"{where}.{key} must be a positive integer, got {getattr(section, key)}"
+            )

@@ -2,15 +2,10 @@
 import sys
 
 from sagan.errors import ConfigError, DataError
+from sagan.schema import check_schema
 from sagan.study import TRAINED_EXTRACTORS, Run, run_config, runs, validate_study
 
-try:
-    validate_study(config, check_files=True)
-except (ConfigError, DataError) as err:
-    raise WorkflowError(f"invalid study config: {err}") from None
-
-STUDY = config["study"]
-RUNS = runs(config)
+SCHEMA = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
 # The sagan CLI of this very interpreter (works without an activated environment).
 SAGAN = f'"{sys.executable}" -m sagan.cli'
 PYTHON = f'"{sys.executable}"'
@@ -33,6 +28,17 @@ GPU_POOL = (
 )
 TRAIN_DEVICE = "cuda" if GPUS else "cpu"
 
+# Before any job: the structure (schema), then names, options and values (one line each,
+# naming the key and the allowed values).
+try:
+    check_schema(config, SCHEMA)
+    validate_study(config, check_files=True, device=TRAIN_DEVICE)
+except (ConfigError, DataError) as err:
+    raise WorkflowError(f"invalid study config: {err}") from None
+
+STUDY = config["study"]
+RUNS = runs(config)
+
 DATA = "results/data/{dataset}/r{resolution}/images.pt"
 EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
 REFERENCE = "results/features/{dataset}/r{resolution}/{extractor}/{split}.pt"
@@ -41,7 +47,7 @@ SUMMARY = "results/summary.csv"
 
 
 wildcard_constraints:
-    study=r"[A-Za-z0-9_.-]+",
+    study=r"[A-Za-z0-9_-][A-Za-z0-9_.-]*",
     dataset=r"[A-Za-z0-9_-]+",
     variant=r"[A-Za-z0-9_-]+",
     resolution=r"\d+",
