@@ -21,9 +21,11 @@ def _gpus():
 
 
 GPUS = _gpus()
+# A cluster job (slurm, kubernetes) runs as `snakemake --mode remote` on a node that gave it
+# its own GPU: no local pool there (its locks would be shared by every node of the cluster).
 GPU_POOL = (
     f"{PYTHON} -m sagan.gpu_pool --slots {GPUS} --dir .snakemake/gpu_pool --"
-    if GPUS
+    if GPUS and not workflow.remote_exec
     else ""
 )
 TRAIN_DEVICE = "cuda" if GPUS else "cpu"
@@ -38,6 +40,14 @@ except (ConfigError, DataError) as err:
 
 STUDY = config["study"]
 RUNS = runs(config)
+
+
+# Seconds of work each: on a cluster they run in the submitting process, not as jobs.
+localrules:
+    all,
+    run_config,
+    cost_study,
+
 
 DATA = "results/data/{dataset}/r{resolution}/images.pt"
 EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
