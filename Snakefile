@@ -16,6 +16,10 @@ if "study" not in config:
     config.update(yaml.safe_load(DEFAULT_STUDY.read_text()) | dict(config))
 
 
+# The front page of `snakemake --report reports/report.html`.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

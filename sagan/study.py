@@ -98,14 +98,11 @@ def validate_study(
     _check_positive(evaluation, "evaluation", ("num_samples", "batch_size"))
     check_profile(study)
     EXTRACTORS.get(evaluation.extractor)
-    if evaluation.extractor not in TRAINED_EXTRACTORS:
-        if not evaluation.extractor_path:
-            raise ConfigError(
-                f"evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
-                "weights file (for inception: inception-2015-12-05.pt)"
-            )
-        if check_files:  # the extractor's own builder says what is missing and where to get it
-            EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
+    if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
+        raise ConfigError(
+            f"evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
+            "weights file (for inception: inception-2015-12-05.pt)"
+        )
     for size in study["sizes"]:
         if size != "full" and not (isinstance(size, int) and size > 0):
             raise ConfigError(f"sizes: {size!r} is not a positive integer or 'full'")
@@ -127,6 +124,17 @@ def validate_study(
             except TypeError as err:  # a bad option value the builder rejected
                 raise ConfigError(f"variants.{variant}: {err}") from err
             check_slots(spec, backbone, variant, model.backbone)
+    if check_files:
+        check_study_files(study)
+
+
+def check_study_files(study: dict[str, Any]) -> None:
+    """The files a study reads that no job makes (a supplied extractor's weights) are there
+    and load; else a DataError saying where to get them."""
+    evaluation = from_dict(EvalConfig, study.get("evaluation"), "evaluation")
+    if evaluation.extractor not in TRAINED_EXTRACTORS:
+        # the extractor's own builder says what is missing and where to get it
+        EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
 
 
 def _check_positive(section: Any, where: str, keys: tuple[str, ...]) -> None:
