@@ -218,3 +218,16 @@ def test_fp16_is_accepted_when_training_gets_gpus(tmp_path):
     study = edited(lambda s: s["train"].update(precision="fp16"))
     done = snakemake(tmp_path, study, "--dry-run", "--resources", "gpu=1")
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_sagan_validate_checks_the_schema_too(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(edited(lambda s: s.update(seeds=[0, 0]))))
+    cmd = [sys.executable, "-m", "sagan.cli", "validate", str(bad)]
+    failed = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert failed.returncode != 0 and "seeds lists a value twice" in failed.stderr

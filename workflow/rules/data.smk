@@ -3,6 +3,8 @@ rule prepare_dataset:
         DATA,
     log:
         "results/logs/prepare/{dataset}_r{resolution}.log",
+    # every run of the dataset waits on it: ahead of the queue of training jobs
+    priority: 100
     conda:
         ENV
     params:
