@@ -4,7 +4,7 @@
 from pathlib import Path
 
 import yaml
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -16,7 +16,8 @@ if "study" not in config:
     config.update(yaml.safe_load(DEFAULT_STUDY.read_text()) | dict(config))
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The front page of `snakemake --report reports/report.html`.
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

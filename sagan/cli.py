@@ -129,7 +129,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
     path = Path(args.study)
     if not path.is_file():
         raise ConfigError(f"study config {path} does not exist")
-    validate_study(yaml.safe_load(path.read_text()))
+    study = yaml.safe_load(path.read_text())
+    if Path(args.schema).is_file():  # the workflow's schema, as the workflow checks it first
+        from sagan.schema import check_schema
+
+        check_schema(study, args.schema)
+    validate_study(study)
     print(f"{path}: valid")
 
 
@@ -349,6 +354,11 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")
+    s.add_argument(
+        "--schema",
+        default=str(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"),
+        help="JSON schema of a study (default: the repository's, where there is one)",
+    )
     s.set_defaults(fn=cmd_validate)
     return p
 

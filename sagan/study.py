@@ -121,10 +121,13 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunCon
 TRAINED_EXTRACTORS = ("domain",)  # extractors the workflow trains; others are files you supply
 
 
-def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
+def validate_study(
+    study: dict[str, Any], *, check_files: bool = False, device: str | None = None
+) -> None:
     """Every name known, every option accepted, every slot placeable; else one ConfigError.
 
     ``check_files``: also require a supplied extractor file (e.g. Inception's) to exist.
+    ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda.
     """
     load_plugins(study.get("plugins", []))
     check_profile(study)
@@ -132,24 +135,50 @@ def validate_study(study: dict[str, Any], *, check_files: bool = False) -> None:
     for name in study["variants"]:
         VARIANTS.get(name)
     for name in study["datasets"]:
-        _check_dataset(study, name, check_files)
+        _check_dataset(study, name, device)
+    if check_files:
+        check_study_files(study)
 
 
-def _check_sections(study: dict[str, Any], where: str, check_files: bool) -> ModelConfig:
+def check_study_files(study: dict[str, Any]) -> None:
+    """The files a study reads that no job makes (a supplied extractor's weights) are there
+    and load; else a DataError saying where to get them."""
+    for name in study["datasets"]:
+        evaluation = from_dict(EvalConfig, dataset_study(study, name).get("evaluation"))
+        if evaluation.extractor not in TRAINED_EXTRACTORS:
+            # the extractor's own builder says what is missing and where to get it
+            EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
+
+
+def _check_sections(study: dict[str, Any], where: str, device: str | None) -> ModelConfig:
+    """The model, train and evaluation sections (one dataset's view of them)."""
     model = from_dict(ModelConfig, study.get("model"), f"{where}model")
     check_g_spectral_norm(model.g_spectral_norm)
-    check_train(from_dict(TrainConfig, study.get("train"), f"{where}train"))
+    train = from_dict(TrainConfig, study.get("train"), f"{where}train")
+    check_train(train)
+    if device == "cpu" and train.precision == "fp16":
+        raise ConfigError(
+            f"{where}train.precision fp16 needs a GPU (autocast + GradScaler), but training runs "
+            "on the CPU here: give GPUs with --resources gpu=N, or use precision bf16 or fp32"
+        )
     evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
+    _check_positive(model, f"{where}model", ("width", "z_dim"))
+    _check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
     EXTRACTORS.get(evaluation.extractor)
-    if evaluation.extractor not in TRAINED_EXTRACTORS:
-        if not evaluation.extractor_path:
-            raise ConfigError(
-                f"{where}evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
-                "weights file (for inception: inception-2015-12-05.pt)"
-            )
-        if check_files:  # the extractor's own builder says what is missing and where to get it
-            EXTRACTORS.build(evaluation.extractor, {"path": evaluation.extractor_path})
+    if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
+        raise ConfigError(
+            f"{where}evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "
+            "weights file (for inception: inception-2015-12-05.pt)"
+        )
     return model
+
+
+def _check_positive(section: Any, where: str, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if getattr(section, key) < 1:
+            raise ConfigError(
+                f"{where}.{key} must be a positive integer, got {getattr(section, key)}"
+            )
 
 
 def _check_sizes(sizes: list[Any], key: str) -> None:
@@ -158,12 +187,18 @@ def _check_sizes(sizes: list[Any], key: str) -> None:
             raise ConfigError(f"{key}: {size!r} is not a positive integer or 'full'")
 
 
-def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
+def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None:
     ds = study["datasets"][name]
     key = f"datasets.{name}"
     options = ds.get("options") or {}
     if "resolution" in options:
         raise ConfigError(f"{key}: set resolution beside heldout, not in options")
+    # generated datasets (probes, moving digits) know their count up front; others at prepare
+    if isinstance(options.get("count"), int) and ds["heldout"] >= options["count"]:
+        raise ConfigError(
+            f"{key}.heldout {ds['heldout']} leaves no training images of "
+            f"options.count {options['count']}: make heldout smaller than count"
+        )
     DATASETS.check_options(name, options, supplied=("resolution",))
     _check_sizes(ds.get("sizes") or [], f"{key}.sizes")
     data_kind = kind(DATASETS, name)
@@ -174,7 +209,7 @@ def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
             f"(per-frame and 3D), not {extractor!r}; remove it (FVD: set i3d_path)"
         )
     where = f"{key}." if any(ds.get(section) for section in SECTIONS) else ""
-    model = _check_sections(dataset_study(study, name), where, check_files)
+    model = _check_sections(dataset_study(study, name), where, device)
     for variant in ds.get("variants") or []:
         if variant not in study["variants"]:
             raise ConfigError(
@@ -195,9 +230,8 @@ def _check_dataset(study: dict[str, Any], name: str, check_files: bool) -> None:
         )
     frames = dataset_frames(name, options)
     for variant in variants:
-        options = study["variants"][variant] or {}
         try:
-            spec = build_variant(variant, options)
+            spec = build_variant(variant, study["variants"][variant] or {})
         except TypeError as err:  # a bad option value the builder rejected
             raise ConfigError(f"variants.{variant}: {err}") from err
         backbone_name = spec.backbone or model.backbone

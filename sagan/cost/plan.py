@@ -114,6 +114,11 @@ def check_profile(study: dict[str, Any]) -> None:
     from sagan.registry import VARIANTS
 
     settings = profile_settings(study)
+    if "fp16" in settings["precisions"] and not settings["device"].startswith("cuda"):
+        raise ConfigError(
+            f"profile.precisions has fp16, which needs a GPU, but profile.device is "
+            f"{settings['device']!r}: set device: cuda, or profile fp32 and bf16 only"
+        )
     if settings["baseline"] not in study["variants"]:
         raise ConfigError(
             f"profile.baseline {settings['baseline']!r} is not one of the study's variants "

@@ -172,7 +172,7 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
         grid = plt.imread(Path(run["run_dir"]) / "samples.png")
         ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None)  # grey PNGs load as 2-D
         ax.set_title(
-            f"{run['variant']}\n{run['dataset']}, n={run['size']}, seed {run['seed']}", fontsize=6
+            f"{run['dataset']} · {run['variant']}\nn={run['size']}, seed {run['seed']}", fontsize=6
         )
     fig.tight_layout()
     return fig

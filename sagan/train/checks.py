@@ -21,6 +21,14 @@ def check_train(t: TrainConfig) -> None:
             "train.compile does not support loss wgan-gp (the penalty's extra D forward "
             "before backward breaks a compiled backward); use hinge or ns, or compile: false"
         )
+    for key in ("lr_g", "lr_d"):
+        if not getattr(t, key) > 0:
+            raise ConfigError(f"train.{key} must be a positive number, got {getattr(t, key)}")
+    if len(t.betas) != 2 or not all(_number(b) and 0.0 <= b < 1.0 for b in t.betas):
+        raise ConfigError(
+            f"train.betas must be two numbers in [0, 1) (Adam's beta1, beta2), e.g. [0.0, 0.9]; "
+            f"got {list(t.betas)}"
+        )
     if not 0.0 <= t.ema_decay < 1.0:
         raise ConfigError(f"train.ema_decay must be in [0, 1) (0 = no EMA), got {t.ema_decay}")
     for key in (
@@ -34,3 +42,7 @@ def check_train(t: TrainConfig) -> None:
     ):
         if getattr(t, key) < 1:
             raise ConfigError(f"train.{key} must be at least 1, got {getattr(t, key)}")
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)

@@ -1,26 +1,72 @@
 # Shared by every stage: the checked study, its runs, and the paths of everything derived.
+import json
+import os
+import shlex
 import sys
 
+from snakemake.logging import logger
+from snakemake.settings.types import DeploymentMethod
+
 from sagan.errors import ConfigError, DataError
+from sagan.schema import check_schema
 from sagan.study import (
     TRAINED_EXTRACTORS,
     Run,
+    check_study_files,
     dataset_study,
     run_config,
     runs,
     validate_study,
 )
 
-try:
-    validate_study(config, check_files=True)
-except (ConfigError, DataError) as err:
-    raise WorkflowError(f"invalid study config: {err}") from None
+SCHEMA = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
+# Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
+ENV = "../envs/sagan.yaml"
 
-STUDY = config["study"]
-RUNS = runs(config)
-# The sagan CLI of this very interpreter (works without an activated environment).
-SAGAN = f'"{sys.executable}" -m sagan.cli'
-PYTHON = f'"{sys.executable}"'
+
+class Invocation:
+    """How a program is called on this machine (interpreter path, GPU pool, device): rules
+    take it as a param so the shell command names no global (snakemake --lint), but as a
+    non-builtin value Snakemake leaves it out of the params rerun trigger, so moving a study
+    from CPU to GPUs or to another interpreter retrains nothing.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# Under --use-conda the rule's environment provides python; else this very interpreter
+# (works without an activated environment).
+_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+PYTHON = Invocation("python" if _CONDA else f'"{sys.executable}"')
+SAGAN = Invocation(f"{PYTHON} -m sagan.cli")
+
+
+def _typed(value):
+    """--config reads values inside lists and mappings as text (sizes=[1000,full] gives
+    ['1000', 'full']): read each as YAML would in a config file."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, str):
+        loaded = yaml.safe_load(value)
+        return loaded if isinstance(loaded, int | float) else value
+    return value
+
+
+def _retype_overrides(target, overrides):
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _retype_overrides(target[key], value)
+        else:
+            target[key] = _typed(value)
+
+
+_retype_overrides(config, workflow.config_settings.overwrite_config or {})
 
 
 def _gpus():
@@ -33,12 +79,42 @@ def _gpus():
 
 
 GPUS = _gpus()
-GPU_POOL = (
+# A cluster job (slurm, kubernetes) runs as `snakemake --mode remote` on a node that gave it
+# its own GPU: no local pool there (its locks would be shared by every node of the cluster).
+GPU_POOL = Invocation(
     f"{PYTHON} -m sagan.gpu_pool --slots {GPUS} --dir .snakemake/gpu_pool --"
-    if GPUS
+    if GPUS and not workflow.remote_exec
     else ""
 )
-TRAIN_DEVICE = "cuda" if GPUS else "cpu"
+TRAIN_DEVICE = Invocation("cuda" if GPUS else "cpu")
+
+# A dry run reads no file, so it plans a study whose supplied files (Inception's weights) are
+# not there yet, with a warning; a real run stops here.
+DRY_RUN = workflow.output_settings.dryrun
+
+# Before any job: the structure (schema), then names, options and values (one line each,
+# naming the key and the allowed values), then the files no job makes.
+try:
+    check_schema(config, SCHEMA)
+    validate_study(config, device=str(TRAIN_DEVICE))
+    check_study_files(config)
+except DataError as err:
+    if not DRY_RUN:
+        raise WorkflowError(f"invalid study config: {err}") from None
+    logger.warning(f"dry run only, a real run stops here: {err}")
+except ConfigError as err:
+    raise WorkflowError(f"invalid study config: {err}") from None
+
+STUDY = config["study"]
+RUNS = runs(config)
+
+
+# Seconds of work each: on a cluster they run in the submitting process, not as jobs.
+localrules:
+    all,
+    run_config,
+    cost_study,
+
 
 DATA = "results/data/{dataset}/r{resolution}/images.pt"
 EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
@@ -48,7 +124,7 @@ SUMMARY = "results/summary.csv"
 
 
 wildcard_constraints:
-    study=r"[A-Za-z0-9_.-]+",
+    study=r"[A-Za-z0-9_-][A-Za-z0-9_.-]*",
     dataset=r"[A-Za-z0-9_-]+",
     variant=r"[A-Za-z0-9_-]+",
     resolution=r"\d+",
@@ -81,7 +157,8 @@ def extractor_file(dataset):
     """The domain extractor is a workflow output; others (Inception) are files you supply."""
     evaluation = evaluation_of(dataset)
     if evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS:
-        return evaluation["extractor_path"]
+        path = evaluation["extractor_path"]
+        return path if os.path.exists(path) or not DRY_RUN else []
     return EXTRACTOR.format(dataset=dataset, resolution=resolution(dataset))
 
 
@@ -93,6 +170,32 @@ def reference_file(dataset, split="heldout"):
         extractor=extractor,
         split=split,
     )
+
+
+def run_file(name):
+    """A file of the run directory, as a wildcard pattern."""
+    return os.path.join(RUN_DIR, name)
+
+
+def dataset_options(w):
+    """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
+    return shlex.quote(json.dumps(config["datasets"][w.dataset].get("options") or {}))
+
+
+def cost_study():
+    """The part of the study that decides cost (a param: a change re-runs the profile)."""
+    keys = ("study", "plugins", "datasets", "variants", "model", "profile")
+    part = {k: config[k] for k in keys if k in config}
+    part["train"] = {"batch_size": config.get("train", {}).get("batch_size", 64)}
+    return part
+
+
+def write_yaml(data, path, log):
+    """Atomically, for a run: block; the log says what was written."""
+    from sagan.io import atomic_write_text
+
+    atomic_write_text(Path(path), yaml.safe_dump(data, sort_keys=False))
+    Path(log).write_text(f"wrote {path}\n")
 
 
 def run_of(w):

@@ -11,27 +11,21 @@ COST_FIGURES = expand(
     name=["step_overhead", "cost_scaling"],
     ext=["png", "pdf"],
 )
-
-
-def cost_study():
-    """The part of the study that decides cost (a param: a change re-runs the profile)."""
-    keys = ("study", "plugins", "datasets", "variants", "model", "profile")
-    part = {k: config[k] for k in keys if k in config}
-    part["train"] = {"batch_size": config.get("train", {}).get("batch_size", 64)}
-    return part
+# One-line captions for `snakemake --report`, relative to this file.
+CAPTIONS = "../report"
+# Every core given (workflow.cores raises when none are, as under --report).
+ALL_CORES = workflow.resource_settings.cores or 1
 
 
 rule cost_study:
     output:
         COST_STUDY,
+    log:
+        "results/logs/{study}/cost_study.log",
     params:
         study=cost_study(),
     run:
-        from sagan.io import atomic_write_text
-
-        atomic_write_text(
-            Path(output[0]), yaml.safe_dump(params.study, sort_keys=False)
-        )
+        write_yaml(params.study, output[0], log[0])
 
 
 rule profile:
@@ -39,12 +33,24 @@ rule profile:
         study=COST_STUDY,
         data=lambda w: data_file(w.dataset),
     output:
-        PROFILE,
+        report(
+            PROFILE,
+            caption=f"{CAPTIONS}/profile.rst",
+            category="Cost",
+            subcategory="Training step",
+            labels={"dataset": "{dataset}"},
+        ),
     log:
         "results/logs/{study}/profile_{dataset}.log",
-    threads: workflow.cores
+    conda:
+        ENV
+    threads: ALL_CORES
+    params:
+        sagan=SAGAN,
+        device=PROFILE_DEVICE,
     shell:
-        "{SAGAN} --threads {threads} --device {PROFILE_DEVICE} profile {input.study} --data {input.data}"
+        "{params.sagan} --threads {threads} --device {params.device} profile {input.study}"
+        " --data {input.data}"
         " --dataset {wildcards.dataset} --out {output} > {log} 2>&1"
 
 
@@ -52,13 +58,29 @@ rule scaling:
     input:
         COST_STUDY,
     output:
-        rows=SCALING,
-        slopes=SLOPES,
+        rows=report(
+            SCALING,
+            caption=f"{CAPTIONS}/scaling.rst",
+            category="Cost",
+            subcategory="Scaling",
+        ),
+        slopes=report(
+            SLOPES,
+            caption=f"{CAPTIONS}/scaling_slopes.rst",
+            category="Cost",
+            subcategory="Scaling",
+        ),
     log:
         "results/logs/{study}/scaling.log",
-    threads: workflow.cores
+    conda:
+        ENV
+    threads: ALL_CORES
+    params:
+        sagan=SAGAN,
+        device=PROFILE_DEVICE,
     shell:
-        "{SAGAN} --threads {threads} --device {PROFILE_DEVICE} scaling {input} --out {output.rows}"
+        "{params.sagan} --threads {threads} --device {params.device} scaling {input}"
+        " --out {output.rows}"
         " --slopes {output.slopes} > {log} 2>&1"
 
 
@@ -67,9 +89,20 @@ rule cost_figures:
         profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         scaling=expand(SCALING, study=STUDY),
     output:
-        COST_FIGURES,
+        [
+            (
+                report(f, caption=f"{CAPTIONS}/{Path(f).stem}.rst", category="Cost")
+                if f.endswith(".png")
+                else f
+            )
+            for f in COST_FIGURES
+        ],
     log:
         "results/logs/cost_figures.log",
+    conda:
+        ENV
+    params:
+        sagan=SAGAN,
     shell:
-        "{SAGAN} cost-figures {input.profiles} --scaling {input.scaling}"
+        "{params.sagan} cost-figures {input.profiles} --scaling {input.scaling}"
         " --out-dir reports/figures > {log} 2>&1"

@@ -8,11 +8,14 @@ rule train_extractor:
     # every evaluation waits on it: run it before the queue of training jobs, on one core so
     # it does not wait for two to come free
     priority: 100
+    conda:
+        ENV
     threads: 1
     params:
         epochs=lambda w: extractor_epochs(w.dataset),
+        sagan=SAGAN,
     shell:
-        "{SAGAN} --threads {threads} train-extractor {input} --epochs {params.epochs}"
+        "{params.sagan} --threads {threads} train-extractor {input} --epochs {params.epochs}"
         " --out {output} > {log} 2>&1"
 
 
@@ -25,22 +28,30 @@ rule reference_features:
     log:
         "results/logs/reference/{dataset}_r{resolution}_{extractor}_{split}.log",
     priority: 100
+    conda:
+        ENV
+    params:
+        sagan=SAGAN,
     shell:
-        "{SAGAN} --threads 1 reference {input.data} --split {wildcards.split}"
+        "{params.sagan} --threads 1 reference {input.data} --split {wildcards.split}"
         " --extractor {wildcards.extractor} --extractor-path {input.extractor}"
         " --out {output} > {log} 2>&1"
 
 
 rule evaluate:
     input:
-        checkpoint=RUN_DIR + "/checkpoint.pt",
+        checkpoint=run_file("checkpoint.pt"),
         extractor=lambda w: extractor_file(w.dataset),
         reference=lambda w: reference_file(w.dataset),
         train_reference=lambda w: reference_file(w.dataset, "train"),
     output:
-        RUN_DIR + "/metrics.json",
+        run_file("metrics.json"),
     log:
-        RUN_DIR + "/evaluate.log",
+        run_file("evaluate.log"),
+    conda:
+        ENV
     threads: 1
+    params:
+        sagan=SAGAN,
     shell:
-        "{SAGAN} --threads {threads} evaluate $(dirname {output}) > {log} 2>&1"
+        "{params.sagan} --threads {threads} evaluate $(dirname {output}) > {log} 2>&1"

@@ -33,6 +33,8 @@ rule aggregate:
         parquet="results/summary.parquet",
         logs=TRAINING_LOG,
         logs_parquet="results/training_log.parquet",
+    conda:
+        ENV
     log:
         "results/logs/aggregate.log",
     params:
@@ -65,6 +67,8 @@ rule report_build:
             report(f, caption=f"{CAPTIONS}/{Path(f).stem}.rst", category="Figures")
             for f in FIGURES
         ],
+    conda:
+        ENV
     log:
         "results/logs/report_build.log",
     params:
@@ -79,7 +83,7 @@ rule notebook:
         SUMMARY_STATS,
         TRAINING_LOG,
         expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
-        template=Path(workflow.basedir, "reports/notebooks/{name}.ipynb"),
+        template=local(Path(workflow.basedir, "reports/notebooks/{name}.ipynb")),
     output:
         executed="results/notebooks/{name}.ipynb",
         html=report(
@@ -87,6 +91,8 @@ rule notebook:
             caption=f"{CAPTIONS}/notebook.rst",
             category="Notebooks",
         ),
+    conda:
+        ENV
     log:
         "results/logs/notebook_{name}.log",
     params:
