@@ -78,9 +78,10 @@ def test_claims_without_data_are_not_measured_and_say_how_to_measure():
 
 def test_video_consistency_gain_supports_claim_6():
     rows = runs(0.0)
+    rows["variant"] = rows["variant"].map({"sagan": "video3d", "dcgan": "video_baseline"})
     rows["fd_video_domain3d"] = 1.0
-    rows["temporal_consistency"] = np.where(rows["variant"] == "sagan", 0.9, 0.5) + np.tile(
+    rows["temporal_consistency"] = np.where(rows["variant"] == "video3d", 0.9, 0.5) + np.tile(
         np.linspace(0, 0.01, 8), 2
     )
     (c,) = claim_6(rows)
-    assert c.comparison.startswith("sagan vs dcgan") and c.verdict == "supported"
+    assert c.comparison.startswith("video3d vs video_baseline") and c.verdict == "supported"

@@ -231,9 +231,10 @@ def test_gpu_resources_route_training_through_the_gpu_pool(tmp_path):
 
 
 VIDEO_TINY = {
+    **TINY,  # its model, evaluation, extractor and profile settings
     "study": "tiny_video",
     "datasets": {
-        "digits": {"resolution": 16, "heldout": 200},
+        "digits": TINY["datasets"]["digits"],
         "moving-digits": {
             "resolution": 16,
             "heldout": 20,
@@ -246,23 +247,13 @@ VIDEO_TINY = {
     },
     "variants": {
         "dcgan": {},
-        "sagan": {"g_resolutions": [8], "d_resolutions": [8]},
+        "sagan": TINY["variants"]["sagan"],
         "video_baseline": {},
         "video3d": {"g_resolutions": [8], "d_resolutions": [8]},
         "video_factorized": {"g_resolutions": [8], "d_resolutions": [8]},
     },
     "sizes": [100],
-    "seeds": [0],
-    "model": {"width": 8, "z_dim": 32},
-    "train": {"iterations": 10, "batch_size": 16, "sample_every": 5},
-    "evaluation": {"num_samples": 200},
-    "extractor": {"epochs": 1},
-    "profile": {
-        "repeats": 1,
-        "warmup": 0,
-        "memory": False,
-        "scaling": {"resolutions": [16, 32], "batch": 2},
-    },
+    "train": {**TINY["train"], "iterations": 10, "sample_every": 5},
 }
 
 
