@@ -9,6 +9,7 @@ from collections import Counter
 
 import yaml
 
+from sagan.study import runs
 from tests.test_workflow import REPO, TINY, snakemake
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
@@ -37,10 +38,8 @@ def test_paper_study_dry_runs_without_its_data_or_weights(tmp_path):
     done = dry_run_paper(tmp_path)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
-    runs = len(PAPER["datasets"]) * len(PAPER["variants"]) * len(PAPER["sizes"])
-    runs *= len(PAPER["seeds"])
     jobs = planned(out)
-    assert jobs["train"] == jobs["evaluate"] == runs == 375
+    assert jobs["train"] == jobs["evaluate"] == len(runs(PAPER)) == 375 + 9  # images + video
     assert jobs["prepare_dataset"] == len(PAPER["datasets"])
     # a dry run reads no file: the missing Inception weights are a warning, named with the fix
     assert "dry run only, a real run stops here: Inception weights" in out
@@ -61,7 +60,8 @@ def test_paper_study_is_cut_down_from_the_command_line(tmp_path):
     done = dry_run_paper(tmp_path, "--config", "seeds=[0]", "sizes=[1000,full]")
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
-    assert planned(out)["train"] == len(PAPER["datasets"]) * len(PAPER["variants"]) * 2
+    cut = {**PAPER, "seeds": [0], "sizes": [1000, "full"]}
+    assert planned(out)["train"] == len(runs(cut)) == 5 * 5 * 2 + 3  # video: its own sizes
 
 
 def ancestors(edges: dict[str, set[str]], node: str) -> set[str]:
