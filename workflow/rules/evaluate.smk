@@ -41,6 +41,9 @@ rule reference_features:
 rule evaluate:
     input:
         checkpoint=run_file("checkpoint.pt"),
+        # read through the run's config: declared, so remote executors stage them
+        config=run_file("config.yaml"),
+        data=lambda w: data_file(w.dataset),
         extractor=lambda w: extractor_file(w.dataset),
         reference=lambda w: reference_file(w.dataset),
         train_reference=lambda w: reference_file(w.dataset, "train"),
