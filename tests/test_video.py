@@ -315,3 +315,27 @@ def test_fvd_comes_from_the_i3d_file_when_one_is_given(video_run, tmp_path):
             evaluate(root / "run")
     finally:
         save_run_config(cfg, root / "run" / "config.yaml")
+
+
+def _write_idx(path, array: np.ndarray) -> None:
+    """An uncompressed IDX file (MNIST's format): magic, big-endian dims, then the bytes."""
+    magic = bytes([0, 0, 0x08, array.ndim])
+    dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(magic + dims + array.astype(np.uint8).tobytes())
+
+
+def test_moving_mnist_reads_mnist_files_through_torchvision(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    digits, labels = rng.integers(0, 255, (30, 28, 28)), np.arange(30) % 10
+    for split in ("train", "t10k"):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", digits)
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+    clips = DATASETS.build(
+        "moving-mnist", {"root": str(tmp_path), "resolution": 32, "count": 6, "frames": 3}
+    )
+    assert clips.videos.shape == (6, 3, 32, 32, 1)
+    assert set(clips.extra["digits"].ravel()) <= set(range(10))
+    with pytest.raises(DataError, match="download: true"):
+        DATASETS.build("moving-mnist", {"root": str(tmp_path / "nowhere"), "resolution": 32})

@@ -22,6 +22,7 @@ FIGURES = [
     "quality_cost_pareto",
     "probe_coherence",
     "attention_maps",
+    "video_temporal",
 ]
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
@@ -127,6 +128,9 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
             sf.probe_coherence(s) or _note_figure("no pairs-probe runs in this study")
         ),
         "attention_maps": lambda: attention_maps(results),
+        "video_temporal": lambda: (
+            sf.video_temporal(s) or _note_figure("no video runs in this study")
+        ),
     }
 
 

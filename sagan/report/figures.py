@@ -36,6 +36,7 @@ PROBE_METRICS = {
     "mirror_error": "mirror error ↓",
     "pairs_agreement": "pair agreement ↑",
     "temporal_consistency": "temporal consistency ↑",  # video
+    "motion_smoothness": "motion smoothness ↑",
 }
 VIDEO_LABELS = {
     "fd_frame_domain": "FD per frame (domain) ↓",

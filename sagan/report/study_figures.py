@@ -125,6 +125,30 @@ def quality_cost_pareto(
     return fig
 
 
+def _score_panel(ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple) -> None:
+    """One score per variant and size (mean, 95% CI, seeds as dots), with the real held-out
+    score and chance (where the metrics carry them) as reference lines."""
+    order = sorted(rows["variant"].unique())
+    hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
+    common = {"x": "variant", "y": metric, "hue": "size", "order": order, "hue_order": hue_order}
+    sns.barplot(rows, **common, errorbar=("ci", 95), alpha=0.8, ax=ax)
+    sns.stripplot(
+        rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
+    )
+    for column, style, name in (
+        (f"{metric}_real_heldout", "-", "real held-out"),
+        (f"{metric}_chance", ":", "chance"),
+    ):
+        if column in rows and rows[column].notna().any():
+            ax.axhline(rows[column].median(), ls=style, color="0.3", lw=1, label=name)
+    ax.set(xlabel="", ylabel=metric_label(metric), ylim=ylim)
+    ax.tick_params(axis="x", rotation=30)
+    for tick in ax.get_xticklabels():
+        tick.set_ha("right")
+    ax.legend(title="training images", fontsize=6, title_fontsize=6, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), frameon=False)  # fmt: skip
+
+
 def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> plt.Figure | None:
     """The probe's coherence score per variant and size (mean, 95% CI, seeds as dots), with the
     score of real held-out images and of chance as reference lines. None without probe runs."""
@@ -133,25 +157,31 @@ def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> pl
     paper_theme()
     rows = summary[summary[probe].notna() & (summary["status"] == "done")]
     fig, ax = plt.subplots(figsize=(TWO_COLUMN_WIDTH / 2, 2.4))
-    order = sorted(rows["variant"].unique())
-    hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
-    common = {"x": "variant", "y": probe, "hue": "size", "order": order, "hue_order": hue_order}
-    sns.barplot(rows, **common, errorbar=("ci", 95), alpha=0.8, ax=ax)
-    sns.stripplot(
-        rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
-    )
-    for column, style, name in (
-        (f"{probe}_real_heldout", "-", "real held-out"),
-        (f"{probe}_chance", ":", "chance"),
-    ):
-        if column in rows and rows[column].notna().any():
-            ax.axhline(rows[column].median(), ls=style, color="0.3", lw=1, label=name)
-    ax.set(xlabel="", ylabel=metric_label(probe), ylim=(0, 1.05))
-    ax.tick_params(axis="x", rotation=30)
-    for tick in ax.get_xticklabels():
-        tick.set_ha("right")
-    ax.legend(title="training images", fontsize=6, title_fontsize=6, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), frameon=False)  # fmt: skip
+    _score_panel(ax, rows, probe, (0, 1.05))
     ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+TEMPORAL = ("temporal_consistency", "motion_smoothness")
+
+
+def video_temporal(summary: pd.DataFrame) -> plt.Figure | None:
+    """Temporal consistency and motion smoothness of each video variant (mean, 95% CI, seeds
+    as dots) against real held-out clips. None without video runs."""
+    if TEMPORAL[0] not in summary or summary[TEMPORAL[0]].notna().sum() == 0:
+        return None
+    paper_theme()
+    rows = summary[summary[TEMPORAL[0]].notna() & (summary["status"] == "done")]
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMN_WIDTH, 2.4))
+    for ax, metric in zip(axes, TEMPORAL, strict=True):
+        low = min(0.0, float(rows[metric].min()) - 0.05)  # smoothness can dip below 0
+        _score_panel(ax, rows, metric, (low, 1.05))
+    axes[0].get_legend().remove()
+    fig.suptitle(
+        f"Video ({', '.join(sorted(rows['dataset'].unique()))}): does the content stay, "
+        "and does it move smoothly?",
+        fontsize=8,
+    )
     fig.tight_layout()
     return fig

@@ -10,6 +10,7 @@ FIGURE_NAMES = [
     "quality_cost_pareto",
     "probe_coherence",
     "attention_maps",
+    "video_temporal",
 ]
 CAPTIONS = (
     "../report"  # one-line .rst captions for `snakemake --report`, beside this file
