@@ -273,4 +273,5 @@ def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path
     assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
     table = (tmp_path / "reports/tables/video.md").read_text()
     assert "video3d" in table and "No video runs" not in table
+    assert (tmp_path / "reports/figures/video_temporal.png").stat().st_size > 10_000
     assert "Traceback" not in (tmp_path / "reports/video.html").read_text()
