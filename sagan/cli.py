@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
 from sagan.errors import ConfigError, DataError
 
 
@@ -63,6 +61,13 @@ def cmd_reference(args: argparse.Namespace) -> None:
         device=args.device,
     )
     print(f"{args.out}: {meta['count']} {meta['split']} images, extractor {meta['extractor']}")
+
+
+def cmd_run_config(args: argparse.Namespace) -> None:
+    from sagan.config import RunConfig, from_dict, save_run_config
+
+    save_run_config(from_dict(RunConfig, json.loads(args.config), "run config"), args.out)
+    print(f"wrote {args.out}")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -225,6 +230,8 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
 
 
 def cmd_bench_step(args: argparse.Namespace) -> None:
+    from importlib.metadata import version
+
     from sagan.bench.step import format_step_table, run_step_bench
     from sagan.cost.profile import device_name
 
@@ -238,7 +245,7 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
     print(
         f"Training step (D + G update), sagan as the PyTorch port places it, "
         f"{args.resolution} px, batch {args.batch}, width {args.width}, "
-        f"{device_name(args.device)}, torch {torch.__version__}, median of {args.repeats}:\n"
+        f"{device_name(args.device)}, torch {version('torch')}, median of {args.repeats}:\n"
     )
     print(format_step_table(rows))
 
@@ -273,6 +280,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--extractor-path", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_reference)
+
+    s = sub.add_parser("run-config", help="write a run's resolved config (JSON) as its YAML")
+    s.add_argument("--config", required=True, help="the resolved run config as JSON")
+    s.add_argument("--out", required=True, help="config.yaml of the run")
+    s.set_defaults(fn=cmd_run_config)
 
     s = sub.add_parser("train", help="train one run")
     s.add_argument("config", help="run config YAML")
@@ -366,6 +378,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.threads:
+        import torch  # here, not above: small jobs (run configs) start without it
+
         torch.set_num_threads(args.threads)
     try:
         args.fn(args)

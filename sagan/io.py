@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -45,5 +43,7 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
     buf = io.BytesIO()
+    import torch  # here: a job that writes only text need not load torch (~1.5 s)
+
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())

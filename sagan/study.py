@@ -62,7 +62,7 @@ def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
     for section in SECTIONS:
         if ds.get(section):
             out[section] = {**(study.get(section) or {}), **ds[section]}
-    out["sizes"] = ds.get("sizes") or study["sizes"]
+    out["sizes"] = ds.get("sizes") or study.get("sizes", [])
     if kind(DATASETS, dataset) == "video":  # the study's extractor is for images; clips are
         # scored with the video domain extractors (FVD with evaluation.i3d_path)
         own = (ds.get("evaluation") or {}).get("extractor", "domain")

@@ -208,6 +208,15 @@ def test_each_dataset_trains_the_variants_of_its_kind_with_its_own_keys():
     }
 
 
+def test_the_cost_part_of_a_study_has_each_datasets_view_without_sizes():
+    from sagan.study import dataset_study
+
+    cost_part = {k: v for k, v in VIDEO_STUDY.items() if k not in ("sizes", "seeds")}
+    video = dataset_study(cost_part, "moving-digits")
+    assert video["model"] == {"width": 4, "z_dim": 16} and video["train"]["batch_size"] == 8
+    assert dataset_study(cost_part, "digits")["model"] == VIDEO_STUDY["model"]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

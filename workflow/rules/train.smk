@@ -3,13 +3,14 @@ rule run_config:
         run_file("config.yaml"),
     log:
         "results/logs/run_config/{study}/{dataset}_{variant}_n{size}_s{seed}.log",
+    conda:
+        ENV
     params:
-        cfg=resolved_config,
-    run:
-        from sagan.config import RunConfig, from_dict, save_run_config
-
-        save_run_config(from_dict(RunConfig, params.cfg), output[0])
-        Path(log[0]).write_text(f"wrote {output[0]}\n")
+        sagan=SAGAN,
+        # a shell job starts in a fraction of a second; a run: job re-reads the whole workflow
+        cfg=lambda w: shlex.quote(json.dumps(resolved_config(w))),
+    shell:
+        "{params.sagan} run-config --config {params.cfg} --out {output} > {log} 2>&1"
 
 
 rule train:
