@@ -34,10 +34,10 @@ rule aggregate:
         parquet="results/summary.parquet",
         logs=TRAINING_LOG,
         logs_parquet="results/training_log.parquet",
-    conda:
-        ENV
     log:
         "results/logs/aggregate.log",
+    conda:
+        ENV
     params:
         sagan=SAGAN,
         run_dirs=[run_dir(r) for r in RUNS],
@@ -68,10 +68,10 @@ rule report_build:
             report(f, caption=f"{CAPTIONS}/{Path(f).stem}.rst", category="Figures")
             for f in FIGURES
         ],
-    conda:
-        ENV
     log:
         "results/logs/report_build.log",
+    conda:
+        ENV
     params:
         sagan=SAGAN,
     shell:
@@ -92,10 +92,10 @@ rule notebook:
             caption=f"{CAPTIONS}/notebook.rst",
             category="Notebooks",
         ),
-    conda:
-        ENV
     log:
         "results/logs/notebook_{name}.log",
+    conda:
+        ENV
     params:
         python=PYTHON,
     shell:
