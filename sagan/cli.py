@@ -162,9 +162,13 @@ def cmd_bench_attention(args: argparse.Namespace) -> None:
 def _load_study(path: str) -> dict:
     import yaml
 
+    from sagan.registry import load_plugins
+
     if not Path(path).is_file():
         raise ConfigError(f"study config {path} does not exist")
-    return yaml.safe_load(Path(path).read_text())
+    study = yaml.safe_load(Path(path).read_text())
+    load_plugins(study.get("plugins", []))  # the variants it names may come from them
+    return study
 
 
 def _write_rows(rows: list[dict], out: str) -> None:
