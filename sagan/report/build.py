@@ -12,19 +12,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sagan.report.aggregate import write_table
+from sagan.report.outputs import FIGURES, NOTEBOOKS
 from sagan.report.stats import cell_stats, numeric_metrics
 
-TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
-FIGURES = [
-    "quality_vs_size",
-    "sample_grids",
-    "training_curves",
-    "quality_cost_pareto",
-    "probe_coherence",
-    "attention_maps",
-    "video_temporal",
-]
-NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
 
 

@@ -1,17 +1,8 @@
 # Aggregate every run into tidy tables, then regenerate the report from them without
 # retraining: per-cell statistics, tables (Markdown + LaTeX), figures, claim verdicts, and the
 # notebooks executed to HTML. `snakemake --cores all report` rebuilds all of it.
-NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
-TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
-FIGURE_NAMES = [
-    "quality_vs_size",
-    "sample_grids",
-    "training_curves",
-    "quality_cost_pareto",
-    "probe_coherence",
-    "attention_maps",
-    "video_temporal",
-]
+from sagan.report.outputs import FIGURES as FIGURE_NAMES, NOTEBOOKS, TABLES
+
 CAPTIONS = (
     "../report"  # one-line .rst captions for `snakemake --report`, beside this file
 )

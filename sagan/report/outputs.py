@@ -1,0 +1,14 @@
+"""The names of what a report makes: one list for the library and the workflow (which imports
+this light module, not the drawing code)."""
+
+TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
+FIGURES = [
+    "quality_vs_size",
+    "sample_grids",
+    "training_curves",
+    "quality_cost_pareto",
+    "probe_coherence",
+    "attention_maps",
+    "video_temporal",
+]
+NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
