@@ -19,6 +19,36 @@ def cmd_variants(args: argparse.Namespace) -> None:
         print(f"{e.name:<{width}}  {e.description}")
 
 
+def cmd_arms(args: argparse.Namespace) -> None:
+    import inspect
+
+    import yaml
+
+    from sagan.registry import VARIANTS, load_plugins
+    from sagan.study import study_arms
+
+    class Plain(yaml.SafeDumper):  # an option and its sweep point share a list: no &anchors
+        def ignore_aliases(self, data):
+            return True
+
+    study = _load_study(args.study)
+    load_plugins(study.get("plugins", []))
+    for arm in study_arms(study).values():
+        builder = inspect.signature(VARIANTS.get(arm.variant).builder).parameters.values()
+        defaults = {p.name: _plain(p.default) for p in builder if p.default is not p.empty}
+        fields = {"variant": arm.variant, "options": defaults | arm.options}
+        fields |= {k: v for k in ("model", "train", "point") if (v := getattr(arm, k))}
+        if arm.sweep:
+            fields["sweep"] = arm.sweep
+        entry = {arm.name: fields}
+        print(yaml.dump(entry, Dumper=Plain, sort_keys=False, default_flow_style=None), end="")
+
+
+def _plain(value):
+    """A builder default as YAML writes it (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def cmd_prepare(args: argparse.Namespace) -> None:
     from sagan.data import prepare
 
@@ -74,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from sagan.config import load_run_config
     from sagan.train.trainer import train
 
-    status = train(load_run_config(args.config), args.out, device=args.device)
+    status = train(load_run_config(args.config), args.out, state_dir=args.state, device=args.device)
     if status["state"] == "diverged":
         print(f"{args.out}: diverged at iteration {status['iteration']}: {status['reason']}")
     else:
@@ -262,6 +292,12 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("variants", help="list registered variants").set_defaults(fn=cmd_variants)
 
+    s = sub.add_parser(
+        "arms", help="a study's arms, sweeps expanded, with every option (defaults included)"
+    )
+    s.add_argument("study", help="study config YAML")
+    s.set_defaults(fn=cmd_arms)
+
     s = sub.add_parser("prepare", help="prepare a dataset into one uint8 file")
     s.add_argument("dataset")
     s.add_argument("--resolution", type=int, required=True)
@@ -292,7 +328,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train one run")
     s.add_argument("config", help="run config YAML")
-    s.add_argument("--out", required=True, help="run directory")
+    s.add_argument("--out", required=True, help="run directory (its outputs)")
+    s.add_argument(
+        "--state", help="the trainer's folder: checkpoints/, samples/, lock (default: --out)"
+    )
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("evaluate", help="score a trained run (writes metrics.json)")

@@ -18,7 +18,8 @@ C = TypeVar("C")
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "digits"
+    dataset: str = "digits"  # the study's name for it (tables, folders)
+    source: str = ""  # the registered dataset it is built from ("" = dataset)
     resolution: int = 32  # image side in pixels
     size: int | str = "full"  # training images: a count, or "full" for the whole pool
     path: str = ""  # the prepared data file (sagan prepare)
@@ -71,7 +72,11 @@ class EvalConfig:
 @dataclass(frozen=True)
 class RunConfig:
     study: str = "adhoc"
+    arm: str = ""  # the study's name of this configuration ("" = variant)
+    sweep: str = ""  # the swept study entry the arm was expanded from ("" = none)
+    sweep_point: dict[str, Any] = field(default_factory=dict)  # the arm's swept values
     variant: str = "dcgan"
+    variant_source: str = ""  # hash of the variant's source file: an edit makes new runs
     variant_options: dict[str, Any] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)  # extra modules that register things
     data: DataConfig = field(default_factory=DataConfig)

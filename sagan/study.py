@@ -1,4 +1,4 @@
-"""A study: datasets x variants x sizes x seeds, expanded into run configs, checked up front.
+"""A study: datasets x arms x sizes x seeds, expanded into run configs, checked up front.
 
 Pure functions over the study dict (as loaded from YAML), so the workflow, the CLI and the
 tests share one definition of what a study means and what is valid.
@@ -10,13 +10,22 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig, from_dict
+from sagan import layout
+from sagan.arms import Arm, expand_arms
+from sagan.config import (
+    DataConfig,
+    EvalConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    from_dict,
+    to_dict,
+)
 from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.metrics import EXTRACTORS
-from sagan.models import build_backbone, build_variant
-from sagan.models.backbone import check_slots
+from sagan.models.backbone import build_blocks
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.train.checks import check_train
@@ -25,13 +34,13 @@ from sagan.train.checks import check_train
 @dataclass(frozen=True)
 class Run:
     dataset: str
-    variant: str
+    variant: str  # the arm's name
     size: int | str
     seed: int
 
     @property
     def path(self) -> str:
-        """The run's folder below ``results/runs/<study>/``."""
+        """The run's id below ``results/runs/<study>/`` (without its configuration key)."""
         return f"{self.dataset}/{self.variant}/n{self.size}/s{self.seed}"
 
 
@@ -43,14 +52,29 @@ def kind(registry: Any, name: str) -> str:
     return "video" if "video" in registry.get(name).tags else "image"
 
 
+def study_arms(study: dict[str, Any]) -> dict[str, Arm]:
+    """The study's arms by name (sweeps expanded)."""
+    return expand_arms(study["variants"])
+
+
+def dataset_source(study: dict[str, Any], dataset: str) -> str:
+    """The registered dataset a study's dataset entry builds (``dataset:``, default its name)."""
+    return str(study["datasets"][dataset].get("dataset", dataset))
+
+
+def dataset_kind(study: dict[str, Any], dataset: str) -> str:
+    return kind(DATASETS, dataset_source(study, dataset))
+
+
 def dataset_variants(study: dict[str, Any], dataset: str) -> list[str]:
-    """The variants trained on ``dataset``: its own ``variants`` list, else every study
-    variant of the dataset's kind (image variants on image data, video on video)."""
+    """The arms trained on ``dataset``: its own ``variants`` list (arm names, or a swept
+    entry's name for all its points), else every arm of the dataset's kind."""
     ds = study["datasets"][dataset]
+    arms = study_arms(study)
     if ds.get("variants"):
-        return list(ds["variants"])
-    want = kind(DATASETS, dataset)
-    return [v for v in study["variants"] if kind(VARIANTS, v) == want]
+        return [a for name in ds["variants"] for a in arms if a == name or arms[a].sweep == name]
+    want = dataset_kind(study, dataset)
+    return [a for a, arm in arms.items() if kind(VARIANTS, arm.variant) == want]
 
 
 def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
@@ -63,8 +87,8 @@ def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
         if ds.get(section):
             out[section] = {**(study.get(section) or {}), **ds[section]}
     out["sizes"] = ds.get("sizes") or study.get("sizes", [])
-    if kind(DATASETS, dataset) == "video":  # the study's extractor is for images; clips are
-        # scored with the video domain extractors (FVD with evaluation.i3d_path)
+    if dataset_kind(study, dataset) == "video":  # the study's extractor is for images; clips
+        # are scored with the video domain extractors (FVD with evaluation.i3d_path)
         own = (ds.get("evaluation") or {}).get("extractor", "domain")
         out["evaluation"] = {**(out.get("evaluation") or {}), "extractor": own}
         out["evaluation"].pop("extractor_path", None)
@@ -72,11 +96,51 @@ def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
 
 
 def dataset_frames(dataset: str, options: dict[str, Any] | None) -> int:
-    """The clip length a video dataset makes (its ``frames`` option or default); 0 for images."""
+    """The clip length a registered video dataset makes (its ``frames`` option or default);
+    0 for images."""
     if kind(DATASETS, dataset) != "video":
         return 0
     default = inspect.signature(DATASETS.get(dataset).builder).parameters["frames"].default
     return int((options or {}).get("frames", default))
+
+
+def extractor_epochs(study: dict[str, Any], dataset: str) -> int:
+    """Training epochs of the dataset's domain extractor (its own, else the study's)."""
+    own = study["datasets"][dataset].get("extractor") or {}
+    return int(own.get("epochs", (study.get("extractor") or {}).get("epochs", 15)))
+
+
+def data_key(study: dict[str, Any], dataset: str) -> str:
+    ds = study["datasets"][dataset]
+    source = dataset_source(study, dataset)
+    options = ds.get("options") or {}
+    return layout.data_key(dataset, source, ds["resolution"], ds["heldout"], options)
+
+
+def extractor_key(study: dict[str, Any], dataset: str) -> str:
+    """A trained extractor by its settings (``domain-e15``); a supplied one by its file."""
+    evaluation = dataset_study(study, dataset).get("evaluation") or {}
+    name = evaluation.get("extractor", "domain")
+    if name in TRAINED_EXTRACTORS:
+        return f"{name}-e{extractor_epochs(study, dataset)}"
+    return f"{name}-{layout.short_hash(evaluation.get('extractor_path', ''))}"
+
+
+def derived_paths(study: dict[str, Any], dataset: str) -> dict[str, str]:
+    """The data, extractor and reference feature files a dataset's runs read."""
+    data, extractor = data_key(study, dataset), extractor_key(study, dataset)
+    evaluation = dataset_study(study, dataset).get("evaluation") or {}
+    supplied = evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS
+    return {
+        "data": layout.DATA.format(data=data),
+        "extractor": (
+            evaluation.get("extractor_path", "")
+            if supplied
+            else layout.EXTRACTOR.format(data=data, extractor=extractor)
+        ),
+        "reference": layout.REFERENCE.format(data=data, extractor=extractor, split="heldout"),
+        "train_reference": layout.REFERENCE.format(data=data, extractor=extractor, split="train"),
+    }
 
 
 def runs(study: dict[str, Any]) -> list[Run]:
@@ -89,21 +153,46 @@ def runs(study: dict[str, Any]) -> list[Run]:
     ]
 
 
-def run_config(study: dict[str, Any], run: Run, paths: dict[str, str]) -> RunConfig:
+def run_dir(study: dict[str, Any], run: Run) -> str:
+    """The run's output folder: arm and configuration key, size, seed and iterations."""
+    cfg = run_config(study, run)
+    return layout.RUN_DIR.format(
+        study=cfg.study,
+        dataset=run.dataset,
+        arm=f"{run.variant}-{layout.run_key(to_dict(cfg))}",
+        size=run.size,
+        seed=run.seed,
+        iterations=cfg.train.iterations,
+    )
+
+
+def run_config(study: dict[str, Any], run: Run, paths: dict[str, str] | None = None) -> RunConfig:
     """The resolved config of one run; ``paths`` holds the data, extractor and reference
-    (held-out) and train_reference (training pool) feature files."""
+    (held-out) and train_reference (training pool) feature files (default: where the
+    workflow makes them). The arm's model and train overrides go over the dataset's."""
+    paths = paths or derived_paths(study, run.dataset)
     ds = study["datasets"][run.dataset]
+    arm = study_arms(study)[run.variant]
+    source = dataset_source(study, run.dataset)
     study = dataset_study(study, run.dataset)
     base = RunConfig(
         study=study["study"],
-        variant=run.variant,
-        variant_options=dict(study["variants"][run.variant] or {}),
+        arm=arm.name,
+        sweep=arm.sweep,
+        sweep_point=dict(arm.point),
+        variant=arm.variant,
+        variant_source=arm.source or layout.source_hash(VARIANTS.get(arm.variant).builder),
+        variant_options=dict(arm.options),
         plugins=list(study.get("plugins", [])),
         data=DataConfig(
-            dataset=run.dataset, resolution=ds["resolution"], size=run.size, path=paths["data"]
+            dataset=run.dataset,
+            source=source,
+            resolution=ds["resolution"],
+            size=run.size,
+            path=paths["data"],
         ),
-        model=from_dict(ModelConfig, study.get("model"), "model"),
-        train=from_dict(TrainConfig, study.get("train"), "train"),
+        model=from_dict(ModelConfig, {**(study.get("model") or {}), **arm.model}, "model"),
+        train=from_dict(TrainConfig, {**(study.get("train") or {}), **arm.train}, "train"),
         eval=from_dict(EvalConfig, study.get("evaluation"), "evaluation"),
     )
     return replace(
@@ -130,10 +219,11 @@ def validate_study(
     ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda.
     """
     load_plugins(study.get("plugins", []))
+    arms = study_arms(study)
+    for arm in arms.values():
+        VARIANTS.get(arm.variant)
     check_profile(study)
     _check_sizes(study["sizes"], "sizes")
-    for name in study["variants"]:
-        VARIANTS.get(name)
     for name in study["datasets"]:
         _check_dataset(study, name, device)
     if check_files:
@@ -199,9 +289,11 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
             f"{key}.heldout {ds['heldout']} leaves no training images of "
             f"options.count {options['count']}: make heldout smaller than count"
         )
-    DATASETS.check_options(name, options, supplied=("resolution",))
+    source = dataset_source(study, name)
+    DATASETS.get(source)
+    DATASETS.check_options(source, options, supplied=("resolution",))
     _check_sizes(ds.get("sizes") or [], f"{key}.sizes")
-    data_kind = kind(DATASETS, name)
+    data_kind = kind(DATASETS, source)
     extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
     if data_kind == "video" and extractor != "domain":
         raise ConfigError(
@@ -209,33 +301,94 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
             f"(per-frame and 3D), not {extractor!r}; remove it (FVD: set i3d_path)"
         )
     where = f"{key}." if any(ds.get(section) for section in SECTIONS) else ""
-    model = _check_sections(dataset_study(study, name), where, device)
-    for variant in ds.get("variants") or []:
-        if variant not in study["variants"]:
+    _check_sections(dataset_study(study, name), where, device)
+    arms = study_arms(study)
+    sweeps = {a.sweep for a in arms.values()}
+    for listed in ds.get("variants") or []:
+        if listed not in arms and listed not in sweeps:
             raise ConfigError(
-                f"{key}.variants: {variant!r} is not under the study's variants "
+                f"{key}.variants: {listed!r} is not under the study's variants "
                 f"({', '.join(study['variants'])}); add it there with its options"
             )
-        if kind(VARIANTS, variant) != data_kind:
+    variants = dataset_variants(study, name)
+    for arm in variants:
+        arm_kind = kind(VARIANTS, arms[arm].variant)
+        if arm_kind != data_kind:
             raise ConfigError(
-                f"{key}.variants: {variant!r} is an {kind(VARIANTS, variant)} variant but "
+                f"{key}.variants: {arm!r} is an {arm_kind} variant but "
                 f"{name!r} is {data_kind} data; use {data_kind} variants: "
                 f"{', '.join(VARIANTS.names(data_kind))}"
             )
-    variants = dataset_variants(study, name)
     if not variants:
         raise ConfigError(
             f"{key}: no {data_kind} variant in the study's variants; add one of "
             f"{', '.join(VARIANTS.names(data_kind))}"
         )
-    frames = dataset_frames(name, options)
-    for variant in variants:
-        try:
-            spec = build_variant(variant, study["variants"][variant] or {})
-        except TypeError as err:  # a bad option value the builder rejected
-            raise ConfigError(f"variants.{variant}: {err}") from err
-        backbone_name = spec.backbone or model.backbone
-        backbone = build_backbone(
-            model, image_size=ds["resolution"], channels=3, frames=frames, name=backbone_name
-        )
-        check_slots(spec, backbone, variant, backbone_name)
+    for arm in variants:
+        _check_arm(study, name, arms[arm], device)
+
+
+def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None) -> None:
+    """The arm's overrides, then its attention blocks built at their slots' widths on the
+    meta device (no memory), so a bad option value fails here in one line naming the arm,
+    not in its train job."""
+    where = f"variants.{arm.name}"
+    view = dataset_study(study, dataset)
+    for section in ("model", "train"):
+        view[section] = {**(view.get(section) or {}), **getattr(arm, section)}
+    if arm.model or arm.train:
+        _check_sections(view, f"{where}.", device)
+    model = from_dict(ModelConfig, view.get("model"), f"{where}.model")
+    ds = study["datasets"][dataset]
+    source = dataset_source(study, dataset)
+    frames = dataset_frames(source, ds.get("options"))
+    import torch
+
+    try:
+        with torch.device("meta"):
+            build_blocks(
+                model,
+                arm.variant,
+                arm.options,
+                image_size=ds["resolution"],
+                channels=3,
+                num_classes=2 if model.conditional else 0,
+                frames=frames,
+            )
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    except (TypeError, ValueError, KeyError) as err:  # a value the builder or a block refused
+        raise ConfigError(f"{where} (variant {arm.variant!r}): {err}") from None
+
+
+def code_changes(study: dict[str, Any], run_dirs: dict[Run, str]) -> list[str]:
+    """One line per run whose variant's code changed since a finished sibling run of the
+    same arm, size and seed that differs in nothing else: it retrains into a new folder, and
+    the line says how to keep the old result instead."""
+    import glob
+    from pathlib import Path
+
+    import yaml
+
+    messages = []
+    for run, out in run_dirs.items():
+        if Path(out).exists():
+            continue
+        cfg = to_dict(run_config(study, run))
+        parts = Path(out).parts  # results/runs/<study>/<dataset>/<arm>-<key>/n/s/i
+        pattern = str(Path(*parts[:4], f"{run.variant}-*", *parts[5:], "config.yaml"))
+        for path in glob.glob(pattern):
+            old = yaml.safe_load(Path(path).read_text()) or {}
+            if old.get("variant_source") in (None, cfg["variant_source"]):
+                continue
+            if layout.run_key({**old, "variant_source": ""}) == layout.run_key(
+                {**cfg, "variant_source": ""}
+            ):
+                messages.append(
+                    f"variant {cfg['variant']!r} code changed since {Path(path).parent} "
+                    f"(source {old['variant_source']} -> {cfg['variant_source']}): arm "
+                    f"{run.variant!r} retrains into {out}; to keep the old result instead, "
+                    f'pin it with `source: "{old["variant_source"]}"` under variants.{run.variant}'
+                )
+                break
+    return messages

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sagan.report.claims import claim_1, claim_4, claim_6, claims_table, evaluate_claims, verdict
+from sagan.report.claims import claims_table, verdict
 from sagan.report.tables import to_markdown
+from tests.design_claims import claim_1, claim_4, claim_6, design_claims
 
 
 def runs(effect_pct: np.ndarray, *, seeds: int = 4, spread: float = 0.0) -> pd.DataFrame:
@@ -66,13 +67,13 @@ def test_too_few_pairs_cannot_support():
 
 
 def test_claims_without_data_are_not_measured_and_say_how_to_measure():
-    table = evaluate_claims(runs(15.0, spread=0.5)).set_index("claim")
+    table = design_claims(runs(15.0, spread=0.5)).set_index("claim")
     assert table.loc["2: attention works best at mid-level feature maps", "verdict"] == (
         "not measured in this study"
     )
     six = claim_6(runs(15.0))[0]
     assert six.verdict == "not measured in this study" and "video" in six.needs
-    md = to_markdown(claims_table(evaluate_claims(runs(15.0, spread=0.5))))
+    md = to_markdown(claims_table(design_claims(runs(15.0, spread=0.5))))
     assert "supported" in md and "not measured in this study" in md
 
 

@@ -172,3 +172,11 @@ def test_peak_kind_names_the_math_the_step_runs_in(monkeypatch):
     assert peak_kind("cuda", "fp32") == "tf32" and peak_kind("cuda", "fp16") == "fp16"
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     assert peak_kind("cuda", "fp32") == "fp32"
+
+
+def test_the_cpu_matmul_peak_shrinks_its_product_to_the_time_budget():
+    from sagan.cost.utilisation import _cpu_size
+
+    assert _cpu_size("fp32", budget_s=0.0) == 256  # not even the probe fits: the probe
+    assert _cpu_size("fp32", budget_s=1e9) == 2048  # anything fits: the largest
+    assert 256 <= _cpu_size("bf16", budget_s=0.25) <= _cpu_size("fp32", budget_s=0.25) * 2

@@ -94,8 +94,8 @@ def test_kubernetes_profile_dry_runs_without_a_cluster(tmp_path):
         "-n",
         # TODO(report.smk): the notebook rule's template is an absolute path, which storage
         # maps into the bucket; until it is wrapped in local(), plan all but the notebooks.
-        "results/summary.csv",
-        "reports/figures/cost_scaling.png",
+        "results/tiny/summary.csv",
+        "reports/tiny/figures/cost_scaling.png",
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]

@@ -170,7 +170,7 @@ MALFORMED = {
     ),
     "profile baseline not in the study": (
         lambda s: s["profile"].update(baseline="nope"),
-        r"profile.baseline 'nope' is not one of the study's variants \['dcgan', 'sagan'",
+        r"profile.baseline 'nope' is not one of the study's arms \['dcgan', 'sagan'",
     ),
     "plug-in that does not import": (
         lambda s: s.update(plugins=["no_such_plugin_module"]),

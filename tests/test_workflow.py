@@ -75,7 +75,7 @@ def snakemake(workdir: Path, study: dict, *args: str, **kw) -> subprocess.Comple
 def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     done = snakemake(tmp_path, TINY)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
+    summary = pd.read_csv(tmp_path / "results/tiny/summary.csv", dtype={"size": str})
     assert len(summary) == 2 * 2 * len(TINY["variants"]) and set(summary["status"]) == {"done"}
     pairs = summary[summary["dataset"] == "pairs"]
     assert pairs["pairs_agreement"].between(0, 1).all()
@@ -89,40 +89,40 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     for column in ("precision_domain", "recall_domain", "fd_domain_gap", "r_t", "d_gap"):
         assert summary[column].notna().all(), column
     assert summary["r_t"].between(-1, 1).all()
-    assert (tmp_path / "reports/figures/quality_vs_size.png").stat().st_size > 10_000
-    html = (tmp_path / "reports/overview.html").read_text()
+    assert (tmp_path / "reports/tiny/figures/quality_vs_size.png").stat().st_size > 10_000
+    html = (tmp_path / "reports/tiny/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html
     assert "data:image/png;base64" in html  # the figure is drawn, not just its repr
     # the report: tidy tables, per-cell statistics, paper tables, figures, claims, notebooks
     for table in ("summary", "summary_stats", "training_log"):
-        assert len(pd.read_parquet(tmp_path / f"results/{table}.parquet")) > 0, table
+        assert len(pd.read_parquet(tmp_path / f"results/tiny/{table}.parquet")) > 0, table
     for table in ("ablation", "small_data", "video", "cost_scaling", "claims"):
-        md = (tmp_path / f"reports/tables/{table}.md").read_text()
-        assert md and (tmp_path / f"reports/tables/{table}.tex").stat().st_size > 0
-    video = (tmp_path / "reports/tables/video.md").read_text()
+        md = (tmp_path / f"reports/tiny/tables/{table}.md").read_text()
+        assert md and (tmp_path / f"reports/tiny/tables/{table}.tex").stat().st_size > 0
+    video = (tmp_path / "reports/tiny/tables/video.md").read_text()
     assert video.strip() == "No video runs in this study."  # no video dataset in TINY
-    assert "**" in (tmp_path / "reports/tables/ablation.md").read_text()  # a best value
-    claims = pd.read_csv(tmp_path / "reports/tables/claims.csv")
+    assert "**" in (tmp_path / "reports/tiny/tables/ablation.md").read_text()  # a best value
+    claims = pd.read_csv(tmp_path / "reports/tiny/tables/claims.csv")
     assert (
         claims["verdict"]
         .isin(["supported", "contradicted", "inconclusive", "not measured in this study"])
         .all()
     )
     for name in ("training_curves", "quality_cost_pareto", "probe_coherence", "attention_maps"):
-        assert (tmp_path / f"reports/figures/{name}.png").stat().st_size > 10_000, name
+        assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000, name
     for name in ("overview", "ablation", "small_data", "cost", "video"):
-        html = (tmp_path / f"reports/{name}.html").read_text()
+        html = (tmp_path / f"reports/tiny/{name}.html").read_text()
         assert "Traceback" not in html, name
         assert name == "video" or "data:image/png;base64" in html, name
     # cost: every variant profiled per dataset, the scaling sweep, its slopes and figures
     for dataset in TINY["datasets"]:
-        profile = pd.read_csv(tmp_path / f"results/cost/tiny/profile_{dataset}.csv")
+        profile = pd.read_csv(tmp_path / f"results/tiny/cost/profile_{dataset}.csv")
         assert sorted(profile["variant"]) == sorted(TINY["variants"])
         assert (profile["ms_per_step"] > 0).all() and (profile["macs_g"] > 0).all()
-    slopes = pd.read_csv(tmp_path / "results/cost/tiny/scaling_slopes.csv")
+    slopes = pd.read_csv(tmp_path / "results/tiny/cost/scaling_slopes.csv")
     assert len(slopes) == 2 and slopes["slope_attention_macs"].between(1, 2.5).all()
     for name in ("step_overhead", "cost_scaling"):
-        assert (tmp_path / f"reports/figures/{name}.png").stat().st_size > 10_000
+        assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000
     again = snakemake(tmp_path, TINY, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     # the HTML report: the workflow's description and each output's one-line caption
@@ -138,9 +138,9 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
 def test_every_variant_trains_on_the_resnet_backbone(tmp_path):
     study = {**TINY, "study": "tiny_resnet", "sizes": [100]}
     study["model"] = {**TINY["model"], "backbone": "resnet", "width": 4}
-    done = snakemake(tmp_path, study, "results/summary.csv")
+    done = snakemake(tmp_path, study, "results/tiny_resnet/summary.csv")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/summary.csv")
+    summary = pd.read_csv(tmp_path / "results/tiny_resnet/summary.csv")
     assert set(summary["variant"]) == set(TINY["variants"])
     assert set(summary["status"]) == {"done"} and summary["fd_domain"].notna().all()
 
@@ -181,7 +181,7 @@ def test_a_diverged_run_is_a_result_and_the_study_completes(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     done = snakemake(tmp_path, study, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/summary.csv")
+    summary = pd.read_csv(tmp_path / "results/tiny/summary.csv")
     bomb = summary[summary["variant"] == "nan_bomb"]
     assert set(bomb["status"]) == {"diverged"} and bomb["fd_domain"].isna().all()
     assert bomb["diverged_at"].between(2, 10).all()
@@ -202,13 +202,14 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    runs = [tmp_path / f"results/runs/tiny/digits/sagan/nfull/s{s}" for s in (0, 1)]
     deadline = time.monotonic() + 300
-    while not all(list((r / "checkpoints").glob("iter_*.pt")) for r in runs):
+    states = "results/runs/tiny/digits/sagan-*/nfull/s{}"
+    while not all(list(tmp_path.glob(states.format(s) + "/checkpoints/iter_*.pt")) for s in (0, 1)):
         assert proc.poll() is None and time.monotonic() < deadline, "finished before the kill"
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole job tree, as a lost machine would
     proc.wait()
+    runs = [next(tmp_path.glob(states.format(s) + "/i2000")) for s in (0, 1)]
     assert not any((r / "checkpoint.pt").exists() for r in runs)
     assert snakemake(tmp_path, study, "--unlock").returncode == 0
     done = snakemake(tmp_path, study, "--rerun-incomplete")
@@ -261,17 +262,17 @@ VIDEO_TINY = {
 def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path):
     done = snakemake(tmp_path, VIDEO_TINY)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/summary.csv", dtype={"size": str})
+    summary = pd.read_csv(tmp_path / "results/tiny_video/summary.csv", dtype={"size": str})
     video = summary[summary["dataset"] == "moving-digits"]
     assert set(video["variant"]) == set(VARIANTS.names("video")) and len(summary) == 5
     for column in ("fd_frame_domain", "fd_video_domain3d", "temporal_consistency"):
         assert video[column].notna().all(), column
     assert summary.loc[summary["dataset"] == "digits", "fd_video_domain3d"].isna().all()
-    profile = pd.read_csv(tmp_path / "results/cost/tiny_video/profile_moving-digits.csv")
+    profile = pd.read_csv(tmp_path / "results/tiny_video/cost/profile_moving-digits.csv")
     assert sorted(profile["variant"]) == sorted(VARIANTS.names("video"))
     assert (profile["macs_g"] > 0).all() and set(profile["baseline"]) == {"video_baseline"}
     assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
-    table = (tmp_path / "reports/tables/video.md").read_text()
+    table = (tmp_path / "reports/tiny_video/tables/video.md").read_text()
     assert "video3d" in table and "No video runs" not in table
-    assert (tmp_path / "reports/figures/video_temporal.png").stat().st_size > 10_000
-    assert "Traceback" not in (tmp_path / "reports/video.html").read_text()
+    assert (tmp_path / "reports/tiny_video/figures/video_temporal.png").stat().st_size > 10_000
+    assert "Traceback" not in (tmp_path / "reports/tiny_video/video.html").read_text()

@@ -3,7 +3,7 @@
 from functools import partial
 
 from sagan.models import VariantSpec
-from sagan.nn.attention import SelfAttention2d
+from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.registry import register_variant
 from variants._slots import at_resolutions
 
@@ -14,13 +14,16 @@ def sagan(
     d_resolutions: list[int] = (16,),  # type: ignore[assignment]
     impl: str = "auto",
     form: str = "paper",
+    key_ratio: int = KEY_RATIO,
 ) -> VariantSpec:
     """Self-attention block (Zhang et al. 2019, eq. 1-3) at chosen G and D feature maps.
 
     form="paper" is the block as the paper writes it; form="official" is the authors' code
     (value C/2 + output 1x1 conv, keys and values 2x2 max-pooled). The paper's best FID came
     from attention at mid-to-high feature maps (32x32 and 64x64 of a 128 px model); at 32 px
-    images the comparable map is 16x16, our default.
+    images the comparable map is 16x16, our default. key_ratio: query/key channels are
+    C // key_ratio (the paper's C/8).
     """
-    block = partial(SelfAttention2d, impl=impl, form=form)
+    check_attention(impl=impl, form=form, key_ratio=key_ratio)
+    block = partial(SelfAttention2d, impl=impl, form=form, key_ratio=key_ratio)
     return at_resolutions(block, g_resolutions, d_resolutions)

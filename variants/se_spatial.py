@@ -4,10 +4,10 @@ from functools import partial
 
 from torch import nn
 
-from sagan.errors import ConfigError
 from sagan.models import VariantSpec
-from sagan.nn.attention import SelfAttention2d
+from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.nn.channel import CBAM, SqueezeExcitation
+from sagan.nn.options import check_choice, check_positive_int
 from sagan.registry import register_variant
 from variants._slots import at_resolutions
 
@@ -15,10 +15,12 @@ CHANNEL_BLOCKS = {"se": SqueezeExcitation, "cbam": CBAM}
 ORDERS = ("channel_first", "spatial_first")
 
 
-def mixed_block(channels: int, *, channel: str, order: str, reduction: int, impl: str) -> nn.Module:
+def mixed_block(
+    channels: int, *, channel: str, order: str, reduction: int, impl: str, key_ratio: int
+) -> nn.Module:
     parts = [
         CHANNEL_BLOCKS[channel](channels, reduction=reduction),
-        SelfAttention2d(channels, impl=impl),
+        SelfAttention2d(channels, impl=impl, key_ratio=key_ratio),
     ]
     return nn.Sequential(*(parts if order == "channel_first" else parts[::-1]))
 
@@ -31,15 +33,19 @@ def se_spatial(
     order: str = "channel_first",
     reduction: int = 8,
     impl: str = "auto",
+    key_ratio: int = KEY_RATIO,
 ) -> VariantSpec:
     """Squeeze-and-excitation (Hu et al. 2018) or CBAM (Woo et al. 2018) plus SAGAN attention.
 
     channel: "se" (channel gate) or "cbam" (channel gate + 7x7 spatial map); order:
     "channel_first" or "spatial_first". Each part is a gated residual starting at identity.
+    reduction: the channel MLP's hidden width is C // reduction; key_ratio: the spatial
+    attention's query/key channels are C // key_ratio (the paper's C/8).
     """
-    if channel not in CHANNEL_BLOCKS:
-        raise ConfigError(f"se_spatial: channel must be one of {sorted(CHANNEL_BLOCKS)}")
-    if order not in ORDERS:
-        raise ConfigError(f"se_spatial: order must be one of {ORDERS}, got {order!r}")
-    block = partial(mixed_block, channel=channel, order=order, reduction=reduction, impl=impl)
+    check_choice("channel", channel, CHANNEL_BLOCKS)
+    check_choice("order", order, ORDERS)
+    check_positive_int("reduction", reduction, "the channel MLP's hidden width is C // reduction")
+    check_attention(impl=impl, key_ratio=key_ratio)
+    options = {"reduction": reduction, "impl": impl, "key_ratio": key_ratio}
+    block = partial(mixed_block, channel=channel, order=order, **options)
     return at_resolutions(block, g_resolutions, d_resolutions)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagan.arms import expand_arms
 from sagan.config import ModelConfig, from_dict
 from sagan.cost.step import StepSpec
 
@@ -40,7 +41,7 @@ SCALING_DEFAULTS: dict[str, Any] = {
 
 def profile_settings(study: dict[str, Any]) -> dict[str, Any]:
     settings = DEFAULTS | (study.get("profile") or {})
-    settings.setdefault("baseline", next(iter(study["variants"])))
+    settings.setdefault("baseline", next(iter(expand_arms(study["variants"]))))
     settings["scaling"] = SCALING_DEFAULTS | (settings.get("scaling") or {})
     return settings
 
@@ -56,15 +57,16 @@ def profile_specs(
     """Every variant of the study (or ``variants``, those that run on the dataset), in every
     profiled precision, at one dataset's image size (and clip length ``frames``)."""
     settings = profile_settings(study)
-    names = variants if variants is not None else list(study["variants"])
-    model = from_dict(ModelConfig, study.get("model"), "model")
+    arms = expand_arms(study["variants"])
+    names = variants if variants is not None else list(arms)
+    model = study.get("model") or {}
     batch = (study.get("train") or {}).get("batch_size", 64)
     return [
         StepSpec(
-            label=variant if precision == "fp32" else f"{variant}@{precision}",
-            variant=variant,
-            variant_options=dict(options or {}),
-            model=model,
+            label=name if precision == "fp32" else f"{name}@{precision}",
+            variant=arms[name].variant,
+            variant_options=dict(arms[name].options),
+            model=from_dict(ModelConfig, {**model, **arms[name].model}, "model"),
             resolution=resolution,
             channels=channels,
             batch=batch,
@@ -73,8 +75,7 @@ def profile_specs(
             frames=frames,
         )
         for precision in settings["precisions"]
-        for variant in names
-        for options in [study["variants"][variant]]
+        for name in names
     ]
 
 
@@ -87,8 +88,9 @@ def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
     baseline = profile_settings(study)["baseline"]
     if baseline in variants:
         return baseline
+    arms = expand_arms(study["variants"])
     for name in variants:
-        spec = build_variant(name, study["variants"][name])
+        spec = build_variant(arms[name].variant, arms[name].options)
         if not spec.g_slots and not spec.d_slots:
             return name
     return variants[0]
@@ -119,10 +121,10 @@ def check_profile(study: dict[str, Any]) -> None:
             f"profile.precisions has fp16, which needs a GPU, but profile.device is "
             f"{settings['device']!r}: set device: cuda, or profile fp32 and bf16 only"
         )
-    if settings["baseline"] not in study["variants"]:
+    arms = expand_arms(study["variants"])
+    if settings["baseline"] not in arms:
         raise ConfigError(
-            f"profile.baseline {settings['baseline']!r} is not one of the study's variants "
-            f"{list(study['variants'])}"
+            f"profile.baseline {settings['baseline']!r} is not one of the study's arms {list(arms)}"
         )
     for key in ("variant", "baseline"):
         name = settings["scaling"][key]

@@ -71,7 +71,7 @@ def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict)
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
     """The probe's exact coherence score of the generated images, beside real and chance."""
-    probe = PROBE_SCORES.build(cfg.data.dataset)
+    probe = PROBE_SCORES.build(cfg.data.source or cfg.data.dataset)
     real = data.images[data.heldout].float()
     entry = {
         "value": probe.score(pixels),
@@ -141,7 +141,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
     if e.fid_infinity:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
-    if cfg.data.dataset in PROBE_SCORES:
+    if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels, data)
     return _write_metrics(run_dir, metrics)
 

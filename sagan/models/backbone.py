@@ -85,6 +85,36 @@ def check_slots(spec: VariantSpec, backbone: Backbone, variant: str, backbone_na
             )
 
 
+def build_blocks(
+    model: ModelConfig,
+    variant: str,
+    variant_options: dict[str, Any] | None,
+    *,
+    image_size: int,
+    channels: int,
+    num_classes: int = 0,
+    frames: int = 0,
+) -> tuple[Backbone, dict[int, nn.Module], dict[int, nn.Module]]:
+    """The backbone of ``variant`` and its attention blocks for G and D by resolution, each
+    built at its slot's width: everything ``build_models`` checks, without G and D (study
+    validation builds these for every arm, on the meta device)."""
+    spec = build_variant(variant, variant_options)
+    name = spec.backbone or model.backbone
+    backbone = build_backbone(
+        model,
+        image_size=image_size,
+        channels=channels,
+        num_classes=num_classes,
+        frames=frames,
+        name=name,
+    )
+    check_slots(spec, backbone, variant, name)
+    width = backbone.slot_channels()
+    g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
+    d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
+    return backbone, g_blocks, d_blocks
+
+
 def build_models(
     model: ModelConfig,
     variant: str,
@@ -101,20 +131,15 @@ def build_models(
     D as ``D(x, y=None) -> (B,)`` logits. ``y`` (B,) class ids, for conditional models only.
     With ``frames`` (video data) G makes (B, C, T, H, W) clips and D scores them.
     """
-    spec = build_variant(variant, variant_options)
-    name = spec.backbone or model.backbone
-    backbone = build_backbone(
+    backbone, g_blocks, d_blocks = build_blocks(
         model,
+        variant,
+        variant_options,
         image_size=image_size,
         channels=channels,
         num_classes=num_classes,
         frames=frames,
-        name=name,
     )
-    check_slots(spec, backbone, variant, name)
-    width = backbone.slot_channels()
-    g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
-    d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
     G = backbone.generator(g_blocks)
     check_g_spectral_norm(model.g_spectral_norm)
     if model.g_spectral_norm != "backbone":

@@ -1,9 +1,10 @@
 """The SAGAN self-attention block (Zhang et al. 2019, eq. 1-3) and its kernels.
 
-From a feature map x (B, C, H, W): 1x1 convs give query and key with C/8 channels and
-value with C channels; A = softmax(Q^T K) over the N = H*W positions; o = V A^T;
-y = gamma * o + x, with gamma a learned scalar that starts at 0 (so the block starts as
-the identity). SAGAN does not scale the logits by 1/sqrt(d); neither do we.
+From a feature map x (B, C, H, W): 1x1 convs give query and key with C/8 channels (C //
+key_ratio; key_ratio = 8 by default) and value with C channels; A = softmax(Q^T K) over the
+N = H*W positions; o = V A^T; y = gamma * o + x, with gamma a learned scalar that starts at 0
+(so the block starts as the identity). SAGAN does not scale the logits by 1/sqrt(d);
+neither do we.
 
 form="official" is the authors' TensorFlow code (copied by BigGAN and StudioGAN): value with
 C/2 channels and an output 1x1 conv back to C, keys and values 2x2 max-pooled (N/4 keys).
@@ -16,11 +17,51 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from sagan.errors import ConfigError
+from sagan.nn.options import check_choice, check_positive_int, is_int
+
 IMPLS = ("auto", "naive", "sdpa", "topk")
 # auto on CPU: weights up to this size are materialised, in pieces of CHUNK_BYTES
 MATERIALISE_BYTES = 256 * 2**20
 CHUNK_BYTES = 8 * 2**20
 FORMS = ("paper", "official")
+KEY_RATIO = 8  # query/key channels C // 8, as in the paper
+
+
+def check_top_k(top_k: int | float) -> int | float:
+    """Keys kept per query: an int >= 1, or a fraction of the keys in (0, 1]."""
+    fraction = isinstance(top_k, float) and 0 < top_k <= 1
+    if not (fraction or (is_int(top_k) and top_k >= 1)):
+        raise ConfigError(f"top_k must be an int >= 1 or a fraction in (0, 1]; got {top_k!r}")
+    return top_k
+
+
+def check_attention(
+    *,
+    impl: str = "auto",
+    form: str = "paper",
+    key_ratio: int = KEY_RATIO,
+    top_k: int | float | None = None,
+    chunk_size: int = 512,
+) -> None:
+    """Raise a ConfigError naming the first bad option of a ``SelfAttention2d``.
+
+    Variant builders call it with their options, so a bad value fails when the variant is
+    built, not later when its blocks are placed into a model.
+    """
+    check_choice("impl", impl, IMPLS)
+    check_choice("form", form, FORMS)
+    check_positive_int("key_ratio", key_ratio, "query/key channels are C // key_ratio")
+    if (impl == "topk") != (top_k is not None):
+        raise ConfigError("top_k is required with impl='topk' and only allowed with it")
+    if top_k is not None:
+        check_top_k(top_k)
+    check_positive_int("chunk_size", chunk_size, "queries per top-k chunk")
+
+
+def key_channels_of(channels: int, key_ratio: int = KEY_RATIO) -> int:
+    """Query/key width of a block on ``channels``: C // key_ratio, at least 1."""
+    return max(1, channels // key_ratio)
 
 
 def naive_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
@@ -138,6 +179,9 @@ class SelfAttention2d(nn.Module):
     naive is faster (see auto_attention); "topk" keeps the ``top_k`` largest logits per query
     (an int, or a float in (0, 1] as a fraction of the keys), in chunks of ``chunk_size``
     queries. All impls share the parameters query, key, value (and out), gamma.
+
+    Query and key have ``key_channels`` channels, by default C // ``key_ratio`` (at least 1;
+    key_ratio 8 is the paper's C/8).
     """
 
     def __init__(
@@ -147,20 +191,16 @@ class SelfAttention2d(nn.Module):
         impl: str = "auto",
         form: str = "paper",
         key_channels: int | None = None,
+        key_ratio: int = KEY_RATIO,
         top_k: int | float | None = None,
         chunk_size: int = 512,
     ) -> None:
         super().__init__()
-        if impl not in IMPLS:
-            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
-        if form not in FORMS:
-            raise ValueError(f"form must be one of {FORMS}, got {form!r}")
-        if (impl == "topk") != (top_k is not None):
-            raise ValueError("top_k is required with impl='topk' and only allowed with it")
-        if top_k is not None and not (top_k >= 1 if isinstance(top_k, int) else 0 < top_k <= 1):
-            raise ValueError(f"top_k must be an int >= 1 or a fraction in (0, 1], got {top_k}")
+        check_attention(
+            impl=impl, form=form, key_ratio=key_ratio, top_k=top_k, chunk_size=chunk_size
+        )
         self.impl, self.form, self.top_k, self.chunk_size = impl, form, top_k, chunk_size
-        key_channels = key_channels or max(1, channels // 8)
+        key_channels = key_channels or key_channels_of(channels, key_ratio)
         value_channels = channels if form == "paper" else max(1, channels // 2)
         self.query = nn.Conv2d(channels, key_channels, 1)
         self.key = nn.Conv2d(channels, key_channels, 1)

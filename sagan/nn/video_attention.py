@@ -7,23 +7,26 @@ same parameters, kernels (naive, sdpa, auto, topk) and attention-map read-out, e
 ``FactorizedAttention3d`` is the separable form (DVD-GAN, Clark et al. 2019; also TimeSformer's
 divided attention): each position attends over time at its own pixel, then over space in its
 own frame, each with its own gamma. Cost O(N (T + HW)) instead of O(N^2), N = T*H*W.
+
+Both take ``key_ratio`` (query/key channels C // key_ratio, the paper's C/8 by default) and
+the other keyword options of ``SelfAttention2d``.
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-from sagan.nn.attention import SelfAttention2d
+from sagan.nn.attention import KEY_RATIO, SelfAttention2d
 
 
 class SelfAttention3d(nn.Module):
     """Full self-attention over the T*H*W positions; output = gamma * O + x."""
 
-    def __init__(self, channels: int, **kwargs) -> None:
+    def __init__(self, channels: int, *, key_ratio: int = KEY_RATIO, **kwargs) -> None:
         super().__init__()
         if kwargs.get("form", "paper") != "paper":
             raise ValueError("3D attention uses the paper form (the official form pools 2x2)")
-        self.attention = SelfAttention2d(channels, **kwargs)
+        self.attention = SelfAttention2d(channels, key_ratio=key_ratio, **kwargs)
 
     @property
     def gamma(self) -> nn.Parameter:
@@ -43,12 +46,12 @@ class SelfAttention3d(nn.Module):
 class FactorizedAttention3d(nn.Module):
     """Temporal attention (over T, per pixel), then spatial attention (over H*W, per frame)."""
 
-    def __init__(self, channels: int, **kwargs) -> None:
+    def __init__(self, channels: int, *, key_ratio: int = KEY_RATIO, **kwargs) -> None:
         super().__init__()
         if kwargs.get("form", "paper") != "paper":
             raise ValueError("factorized attention uses the paper form")
-        self.temporal = SelfAttention2d(channels, **kwargs)
-        self.spatial = SelfAttention2d(channels, **kwargs)
+        self.temporal = SelfAttention2d(channels, key_ratio=key_ratio, **kwargs)
+        self.spatial = SelfAttention2d(channels, key_ratio=key_ratio, **kwargs)
 
     def forward(self, x: Tensor) -> Tensor:
         b, c, t, h, w = x.shape

@@ -32,14 +32,16 @@ def run_row(run_dir: Path) -> dict:
     row = {
         "study": cfg["study"],
         "dataset": cfg["data"]["dataset"],
-        "variant": cfg["variant"],
+        "variant": cfg.get("arm") or cfg["variant"],  # the arm: what tables compare
+        "registered_variant": cfg["variant"],
+        "sweep": cfg.get("sweep", ""),
+        "sweep_point": json.dumps(cfg.get("sweep_point") or {}, sort_keys=True),
         "size": str(cfg["data"]["size"]),
         "seed": cfg["train"]["seed"],
         "resolution": cfg["data"].get("resolution", math.nan),
-        # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
-        "g_attention": _sides(cfg.get("variant_options", {}).get("g_resolutions")),
-        "d_attention": _sides(cfg.get("variant_options", {}).get("d_resolutions")),
     }
+    # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
+    row |= placements(cfg)
     row |= {k: status.get(k, math.nan) for k in STATUS_COLUMNS}
     metrics_file = run_dir / "metrics.json"
     if metrics_file.is_file():
@@ -58,8 +60,23 @@ def run_row(run_dir: Path) -> dict:
     return row
 
 
-def _sides(resolutions: list[int] | None) -> str:
-    return ",".join(str(r) for r in resolutions or [])
+def placements(cfg: dict) -> dict[str, str]:
+    """The feature-map sides of the arm's attention slots in G and D, read from the
+    variant's own spec, so plug-in variants report theirs too."""
+    from sagan.models import build_variant
+    from sagan.registry import load_plugins
+
+    try:
+        load_plugins(cfg.get("plugins") or [])
+        spec = build_variant(cfg["variant"], cfg.get("variant_options") or {})
+    except Exception:  # a variant no longer importable: the options are the best record
+        options = cfg.get("variant_options") or {}
+        return {f"{n}_attention": _sides(options.get(f"{n}_resolutions")) for n in "gd"}
+    return {"g_attention": _sides(spec.g_slots), "d_attention": _sides(spec.d_slots)}
+
+
+def _sides(resolutions) -> str:
+    return ",".join(str(r) for r in sorted(resolutions or []))
 
 
 def aggregate(run_dirs: Iterable[str | Path]) -> pd.DataFrame:

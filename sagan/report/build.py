@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sagan.report.aggregate import write_table
+from sagan.report.claim_specs import load_claims
 from sagan.report.outputs import FIGURES, NOTEBOOKS
 from sagan.report.stats import cell_stats, numeric_metrics
 
@@ -27,17 +28,21 @@ class Results:
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path} does not exist: aggregate the runs first "
-                "(snakemake results/summary.csv, or sagan aggregate RUN_DIR... --out it)"
+                "(snakemake results/<study>/summary.csv, or sagan aggregate RUN_DIR... --out it)"
             )
         self.summary = pd.read_csv(path, dtype={"size": str, "g_attention": str})
-        self.root = self.dir.resolve().parent  # run_dir and data paths are relative to it
+        # run_dir and data paths are relative to the folder that holds results/
+        here = self.dir.resolve()
+        self.root = next((p.parent for p in (here, *here.parents) if p.name == "results"), here)
         stats = self.dir / "summary_stats.csv"
         self.stats = pd.read_csv(stats, dtype={"size": str}) if stats.is_file() else None
         logs = self.dir / "training_log.csv"
         self.logs = pd.read_csv(logs, dtype={"size": str}) if logs.is_file() else None
-        self.profile = _concat(sorted(self.dir.glob("cost/*/profile_*.csv")))
-        self.scaling = _concat(sorted(self.dir.glob("cost/*/scaling.csv")))
-        self.slopes = _concat(sorted(self.dir.glob("cost/*/scaling_slopes.csv")))
+        self.profile = _concat(sorted(self.dir.glob("cost/**/profile_*.csv")))
+        self.scaling = _concat(sorted(self.dir.glob("cost/**/scaling.csv")))
+        self.slopes = _concat(sorted(self.dir.glob("cost/**/scaling_slopes.csv")))
+        claims = self.dir / "claims.yaml"  # the study's claims (rule study_claims)
+        self.claims = load_claims(claims) if claims.is_file() else []
 
     def cell_stats(self) -> pd.DataFrame:
         if self.stats is None:
@@ -76,7 +81,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
     for name, (table, missing) in built.items():
         stem = out / name
         paths += write_table(table, stem) if table is not None else write_note(missing, stem)
-    claims = evaluate_claims(s, profile)
+    claims = evaluate_claims(s, profile, results.claims)
     paths += write_table(claims_table(claims), out / "claims")
     from sagan.io import atomic_write_text
 

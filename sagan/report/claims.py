@@ -8,26 +8,32 @@ seeds pair up, plus a claimed range for it. The verdict rule (``verdict``):
   rejects the nearest claimed bound (at least 3 pairs);
 - inconclusive: anything else — at this scale the data cannot tell;
 - not measured in this study: no runs to compare; the row says what config would measure it.
-Pure functions over DataFrames; no file is read here.
+The claims themselves are data (``sagan.report.claim_specs``: the design's in
+config/claims.yaml, a study's ``claims:`` over them via ``claims_from_study``). Pure
+functions over DataFrames; no file is read here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
+from sagan.report.claim_specs import (
+    EVERY_OTHER_ARM,
+    HEADLINE,
+    ClaimSpec,
+    claims_from_study,
+    load_claims,
+)
 from sagan.report.paper_tables import headline, video_rows
 from sagan.report.stats import bootstrap_ci, paired_differences, paired_test
 from sagan.report.tables import Table
 
 ALPHA = 0.05
-SMALL_DATA = 100_000  # claim 4's threshold in training images
-BASELINE = "dcgan"
-REFERENCE = "sagan"  # the SAGAN block every other attention variant is compared with
-VIDEO_BASELINE = "video_baseline"  # the video backbone without attention
 
 
 @dataclass
@@ -112,234 +118,223 @@ def scale(runs: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def _metric(summary: pd.DataFrame, spec: ClaimSpec) -> tuple[pd.DataFrame, str | None]:
+    """The summary with the spec's metric column resolved (headline FD, its gap, s_per_it)."""
+    fd, _ = headline(summary)
+    if spec.metric == HEADLINE:
+        return summary, fd
+    if spec.metric == f"{HEADLINE}_gap":
+        return summary, f"{fd}_gap" if fd else None
+    if spec.metric == "s_per_it" and "s_per_it" not in summary and "it_per_s" in summary:
+        return summary.assign(s_per_it=1 / summary["it_per_s"]), "s_per_it"
+    return summary, spec.metric
+
+
+def _rows(summary: pd.DataFrame, spec: ClaimSpec) -> pd.DataFrame:
+    """The runs a claim is measured on: its datasets, video or all runs, below a size."""
+    rows = video_rows(summary) if spec.rows == "video" else summary
+    if spec.datasets is not None:
+        rows = rows[rows["dataset"].isin(spec.datasets)]
+    if spec.max_train_images is not None and "train_images" in rows:
+        rows = rows[rows["train_images"] < spec.max_train_images]
+    return rows
+
+
+def _base(spec: ClaimSpec, metric: str | None = None, arm: str | None = None) -> Verdict:
+    named = spec if arm is None else replace(spec, arm=arm)
+    return Verdict(
+        spec.label,
+        named.text(spec.comparison, metric),
+        named.text(spec.effect, metric),
+        spec.claimed,
+        note=spec.note,
+        needs=named.text(spec.needs, metric),
+    )
+
+
 def _paired(
-    summary: pd.DataFrame,
-    base: Verdict,
-    metric: str | None,
-    variant: str,
-    baseline: str,
-    *,
-    relative: bool,
-    lower_is_better: bool,
-    rows: pd.DataFrame | None = None,
+    rows: pd.DataFrame, base: Verdict, metric: str | None, spec: ClaimSpec, arm: str
 ) -> Verdict:
-    rows = summary if rows is None else rows
     if metric is None or metric not in rows:
         return base
     pairs = paired_differences(
-        rows, metric, variant, baseline, relative=relative, lower_is_better=lower_is_better
+        rows,
+        metric,
+        arm,
+        spec.baseline,
+        relative=spec.relative,
+        lower_is_better=spec.lower_is_better,
     )
     if pairs.empty:
         return base
     out = Verdict(**{**asdict(base), **verdict(pairs["effect"].to_numpy(), base.claimed)})
+    out.note = "; ".join(x for x in (base.note, out.note) if x)
     out.seeds = pairs["seed"].nunique()
     keys = ["study", "dataset", "size", "seed"]
     used = rows.merge(pairs[keys], on=keys)
-    out.scale = scale(used[used["variant"].isin([variant, baseline])])
+    out.scale = scale(used[used["variant"].isin([arm, spec.baseline])])
     return out
 
 
-def claim_1(summary: pd.DataFrame) -> Verdict:
-    fd, _ = headline(summary)
-    base = Verdict(
-        "1: attention improves FD by 12-18%",
-        f"{REFERENCE} vs {BASELINE}, paired by (dataset, size, seed)",
-        f"FD improvement, % of the baseline ({fd or 'FD'}; > 0: better)",
-        (12.0, 18.0),
-        needs="add the dcgan and sagan variants to the study",
-    )
-    out = _paired(summary, base, fd, REFERENCE, BASELINE, relative=True, lower_is_better=True)
-    return out
-
-
-def claim_2(summary: pd.DataFrame) -> Verdict:
-    """Best at mid-level maps: needs the SAGAN block at >= 3 single placements."""
-    fd, _ = headline(summary)
-    base = Verdict(
-        "2: attention works best at mid-level feature maps",
-        f"{REFERENCE} at each G placement vs {BASELINE}",
-        "FD improvement (%) at the best placement minus at the best end placement",
-        (0.0, math.inf),
-        needs=(
-            "needs the sagan block at >= 3 feature-map sides (e.g. studies with "
-            "g_resolutions [8], [16], [32] of a 64 px model, same seeds, aggregated together)"
-        ),
-    )
-    if fd is None or "g_attention" not in summary:
-        return base
-    placed = summary[(summary["variant"] == REFERENCE)]["g_attention"].astype(str)
-    sides = sorted({int(s) for s in placed if s.isdigit()})
-    if len(sides) < 3:
-        base.needs = f"only G placement(s) {sides or 'none'} in this study; " + base.needs
-        return base
-    gains = {}
-    for side in sides:
-        keep = summary[
-            (summary["variant"] != REFERENCE) | (summary["g_attention"].astype(str) == str(side))
-        ]
-        pairs = paired_differences(keep, fd, REFERENCE, BASELINE, relative=True)
-        gains[side] = pairs.set_index(["dataset", "size", "seed"])["effect"]
-    ends = pd.concat([gains[sides[0]], gains[sides[-1]]], axis=1).max(axis=1)
-    best_mid = pd.concat([gains[s] for s in sides[1:-1]], axis=1).max(axis=1)
-    effect = (best_mid - ends).dropna()
-    out = Verdict(**{**asdict(base), **verdict(effect.to_numpy(), base.claimed)})
-    out.seeds = effect.index.get_level_values("seed").nunique()
-    out.scale = scale(summary[summary["variant"] == REFERENCE]) + f"; G sides {sides}"
-    return out
-
-
-def claim_3(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict]:
-    base = Verdict(
-        "3: attention adds about 40% training time",
-        f"{REFERENCE} vs {BASELINE}, side-by-side step profile",
-        "training-step time over the baseline, %",
-        (30.0, 50.0),
-        needs="profile the study (rule profile) with dcgan and sagan",
-    )
-    out = [base]
-    if profile is not None and not profile.empty:
-        fp32 = profile[profile["precision"] == profile["precision"].iloc[0]]
-        rows = fp32[fp32["variant"] == REFERENCE]
-        if len(rows) and (fp32["baseline"] == BASELINE).all():
-            overhead = list(100 * (rows["ratio_to_baseline"] - 1))
-            out[0] = Verdict(**{**asdict(base), **measured_verdict(overhead, base.claimed)})
-            precision, device = rows["precision"].iloc[0], rows["device"].iloc[0]
-            res = "/".join(f"{int(r)} px" for r in sorted(rows["resolution"].unique()))
-            out[0].scale = f"{', '.join(rows['dataset'])}; {res}; {precision} on {device}"
-    runs = Verdict(
-        base.claim,
-        f"{REFERENCE} vs {BASELINE}, each run's training throughput, paired",
-        "wall-clock per iteration over the baseline, % (runs may share the machine)",
-        base.claimed,
-    )
-    if "it_per_s" in summary:
-        speed = summary.assign(s_per_it=1 / summary["it_per_s"])
-        runs = _paired(
-            speed, runs, "s_per_it", REFERENCE, BASELINE, relative=True, lower_is_better=False
-        )
-    out.append(runs)
-    return out
-
-
-def claim_4(summary: pd.DataFrame) -> Verdict:
-    fd, _ = headline(summary)
-    base = Verdict(
-        "4: below ~100k images attention amplifies overfitting",
-        f"{REFERENCE} vs {BASELINE} below {SMALL_DATA:,} images, paired",
-        "generalisation gap FD(held-out) - FD(train), attention minus baseline (> 0: amplified)",
-        (0.0, math.inf),
-    )
-    gap = f"{fd}_gap" if fd else None
-    small = summary[summary["train_images"] < SMALL_DATA] if "train_images" in summary else summary
-    out = _paired(
-        summary, base, gap, REFERENCE, BASELINE, relative=False, lower_is_better=False, rows=small
-    )
-    if not (summary.get("train_images", pd.Series(dtype=float)) >= SMALL_DATA).any():
-        out.note = "no run has >= 100k images, so the contrast above the threshold is not measured"
-    return out
-
-
-def claim_5(summary: pd.DataFrame, profile: pd.DataFrame | None) -> list[Verdict]:
-    fd, _ = headline(summary)
-    out = []
-    cost = Verdict(
-        "5a: top-k sparse attention cuts cost",
-        f"topk vs {REFERENCE}, side-by-side step profile",
-        "training-step time saved vs sagan, %",
-        (0.0, math.inf),
-        needs="profile a study with the topk and sagan variants",
-    )
-    if profile is not None and not profile.empty:
-        fp32 = profile[profile["precision"] == profile["precision"].iloc[0]]
-        ms = fp32.pivot_table(index="dataset", columns="variant", values="ms_per_step")
-        if {"topk", REFERENCE} <= set(ms.columns):
-            saved = list(100 * (1 - ms["topk"] / ms[REFERENCE]))
-            cost = Verdict(**{**asdict(cost), **measured_verdict(saved, cost.claimed)})
-            cost.scale = f"{', '.join(ms.index)}; {fp32['device'].iloc[0]}"
-    out.append(cost)
-    loss = Verdict(
-        "5a: ... with little loss in quality",
-        f"topk vs {REFERENCE}, paired",
-        "FD change vs sagan, % (> 0: better; 'little loss' read as no worse than -5%)",
-        (-5.0, math.inf),
-        needs="add the topk and sagan variants",
-    )
-    out.append(_paired(summary, loss, fd, "topk", REFERENCE, relative=True, lower_is_better=True))
-    for name, claim, variant in (
-        ("5b", "multi-scale attention captures local to global structure", "multiscale"),
-        ("5c", "channel (SE) plus spatial attention strengthens features", "se_spatial"),
-    ):
-        v = Verdict(
-            f"{name}: {claim}",
-            f"{variant} vs {REFERENCE} (single scale), paired",
-            "FD improvement vs sagan, % (> 0: better)",
-            (0.0, math.inf),
-            needs=f"add the {variant} and sagan variants",
-        )
-        out.append(_paired(summary, v, fd, variant, REFERENCE, relative=True, lower_is_better=True))
-    if "pairs_agreement" in summary and summary["pairs_agreement"].notna().any():
-        v = Verdict(
-            "5b: multi-scale attention captures ... global structure (pairs probe)",
-            f"multiscale vs {REFERENCE} on the pairs probe, paired",
-            "pairs_agreement difference (> 0: more long-range coherence)",
-            (0.0, math.inf),
-        )
-        probe = summary[summary["pairs_agreement"].notna()]
-        out.append(
-            _paired(
-                probe,
-                v,
-                "pairs_agreement",
-                "multiscale",
-                REFERENCE,
-                relative=False,
-                lower_is_better=False,
-            )
-        )
-    return out
-
-
-def claim_6(summary: pd.DataFrame, baseline: str = VIDEO_BASELINE) -> list[Verdict]:
-    base = Verdict(
-        "6: 3D attention improves frame-to-frame consistency",
-        f"3D-attention video variant vs {baseline}, paired",
-        "temporal_consistency difference (> 0: more consistent)",
-        (0.0, math.inf),
-        needs="add a video dataset and a 3D-attention video variant beside the baseline",
-    )
-    video = video_rows(summary)
-    if video.empty or "temporal_consistency" not in video:
-        return [base]
-    others = [v for v in sorted(video["variant"].unique()) if v != baseline]
-    out = []
-    for variant in others:
-        v = Verdict(**{**asdict(base), "comparison": f"{variant} vs {baseline} (video), paired"})
-        out.append(
-            _paired(
-                video,
-                v,
-                "temporal_consistency",
-                variant,
-                baseline,
-                relative=False,
-                lower_is_better=False,
-            )
-        )
-    return out or [base]
-
-
-def evaluate_claims(summary: pd.DataFrame, profile: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per claim (some claims have several measurements)."""
-    done = summary[summary["status"] == "done"] if "status" in summary else summary
-    verdicts = [
-        claim_1(done),
-        claim_2(done),
-        *claim_3(done, profile),
-        claim_4(done),
-        *claim_5(done, profile),
-        *claim_6(done),
+def paired_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
+    """A seed-paired claim: one row, or one per arm for ``arm: "*"`` (none: [] if
+    ``when_present`` and the metric has no data)."""
+    summary, metric = _metric(summary, spec)
+    if spec.when_present and (metric not in summary or summary[metric].isna().all()):
+        return []
+    rows = _rows(summary, spec)
+    if spec.arm != EVERY_OTHER_ARM:
+        return [_paired(rows, _base(spec, metric), metric, spec, spec.arm)]
+    if metric not in rows or rows.empty:
+        return [_base(spec, metric)]
+    arms = [a for a in sorted(rows["variant"].unique()) if a != spec.baseline]
+    return [_paired(rows, _base(spec, metric, a), metric, spec, a) for a in arms] or [
+        _base(spec, metric)
     ]
-    return pd.DataFrame([asdict(v) for v in verdicts])
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A text column of the summary as str, NaN (an empty CSV cell) as ""."""
+    return column.fillna("").astype(str).str.strip()
+
+
+def placement_sweeps(summary: pd.DataFrame, variant: str | None = None) -> dict[str, list[int]]:
+    """Sweeps whose arms (of ``variant``, the registered variant, where given) put G's
+    attention at >= 3 distinct single feature-map sides: sweep -> its sides, ascending."""
+    if not {"sweep", "g_attention"} <= set(summary.columns):
+        return {}
+    rows = summary[_text(summary["sweep"]) != ""]
+    if variant is not None and "registered_variant" in rows:
+        rows = rows[_text(rows["registered_variant"]) == variant]
+    found = {}
+    for sweep, arms in rows.groupby(_text(rows["sweep"]), sort=True):
+        sides = sorted({int(s) for s in _text(arms["g_attention"]) if s.isdigit()})
+        if len(sides) >= 3:
+            found[sweep] = sides
+    return found
+
+
+def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
+    """Claim 2 from one sweep over placement: per (dataset, size, seed), the FD improvement
+    over the baseline arm at the best mid placement minus that at the best end placement
+    (the smallest and largest side); one row per placement sweep."""
+    summary, fd = _metric(summary, spec)
+    base = _base(spec, fd)
+    rows = _rows(summary, spec)
+    sweeps = placement_sweeps(rows, spec.arm) if fd in rows else {}
+    if not sweeps:
+        return [base]
+    out = []
+    for sweep, sides in sweeps.items():
+        arms = rows[_text(rows["sweep"]) == sweep]
+        side = _text(arms["g_attention"])
+        gains = {}
+        for s in sides:
+            per_arm = []
+            for arm in sorted(arms.loc[side == str(s), "variant"].unique()):
+                keep = rows[rows["variant"].isin([arm, spec.baseline])]
+                pairs = paired_differences(
+                    keep,
+                    fd,
+                    arm,
+                    spec.baseline,
+                    relative=spec.relative,
+                    lower_is_better=spec.lower_is_better,
+                )
+                per_arm.append(pairs.set_index(["study", "dataset", "size", "seed"])["effect"])
+            gains[s] = pd.concat(per_arm, axis=1).max(axis=1)  # the best arm at that side
+        ends = pd.concat([gains[sides[0]], gains[sides[-1]]], axis=1).max(axis=1)
+        best_mid = pd.concat([gains[s] for s in sides[1:-1]], axis=1).max(axis=1)
+        effect = (best_mid - ends).dropna()
+        v = replace(base, comparison=f"{base.comparison} (sweep {sweep}, G sides {sides})")
+        if effect.empty:
+            out.append(v)
+            continue
+        v = Verdict(**{**asdict(v), **verdict(effect.to_numpy(), spec.claimed)})
+        v.seeds = effect.index.get_level_values("seed").nunique()
+        used = rows[(_text(rows["sweep"]) == sweep) | (rows["variant"] == spec.baseline)]
+        keys = effect.index.to_frame(index=False)
+        v.scale = scale(used.merge(keys, on=list(keys.columns))) + f"; G sides {sides}"
+        out.append(v)
+    return out
+
+
+def _profile_ratios(profile: pd.DataFrame | None, arm: str, baseline: str) -> pd.DataFrame:
+    """Per dataset: ms/step of ``arm`` over ``baseline`` in the same profile (fp32 where
+    profiled, else the first precision). The ratio is taken from the two arms' own times, so
+    profiles of other datasets (another baseline, e.g. a video one) cannot spoil it."""
+    if profile is None or profile.empty:
+        return pd.DataFrame(columns=["dataset", "precision", "device", "resolution", "ratio"])
+    rows = []
+    for (dataset, precision), g in profile.groupby(["dataset", "precision"], sort=False):
+        ms = g.drop_duplicates("variant").set_index("variant")
+        if arm in ms.index and baseline in ms.index:
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "precision": precision,
+                    "device": ms.loc[arm, "device"],
+                    "resolution": ms.loc[arm, "resolution"],
+                    "ratio": ms.loc[arm, "ms_per_step"] / ms.loc[baseline, "ms_per_step"],
+                }
+            )
+    out = pd.DataFrame(rows, columns=["dataset", "precision", "device", "resolution", "ratio"])
+    out["_pick"] = out["precision"] != "fp32"
+    return out.sort_values("_pick", kind="stable").groupby("dataset").head(1).drop(columns="_pick")
+
+
+def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
+    """A side-by-side cost claim: overhead of ``arm`` over ``baseline`` (%) or the step time
+    it saves (%), one value per profiled dataset."""
+    base = _base(spec)
+    ratios = _profile_ratios(profile, spec.arm, spec.baseline)
+    if spec.datasets is not None:
+        ratios = ratios[ratios["dataset"].isin(spec.datasets)]
+    if ratios.empty:
+        return base
+    r = ratios["ratio"]
+    values = 100 * (r - 1) if spec.kind == "profile_overhead" else 100 * (1 - r)
+    out = Verdict(**{**asdict(base), **measured_verdict(list(values), spec.claimed)})
+    res = "/".join(f"{int(x)} px" for x in sorted(ratios["resolution"].unique()))
+    precisions = "/".join(sorted(ratios["precision"].unique()))
+    devices = ", ".join(sorted(ratios["device"].unique()))
+    out.scale = f"{', '.join(ratios['dataset'])}; {res}; {precisions} on {devices}"
+    return out
+
+
+def evaluate_claim(
+    summary: pd.DataFrame, spec: ClaimSpec, profile: pd.DataFrame | None = None
+) -> list[Verdict]:
+    """The verdict rows of one claim (done runs of ``summary``; the cost ``profile``)."""
+    done = summary[summary["status"] == "done"] if "status" in summary else summary
+    if spec.kind == "placement":
+        return placement_claim(done, spec)
+    if spec.kind in ("profile_overhead", "profile_saving"):
+        return [profile_claim(profile, spec)]
+    out = paired_claim(done, spec)
+    if spec.max_train_images is not None and out:
+        has = done.get("train_images", pd.Series(dtype=float))
+        if not (has >= spec.max_train_images).any():
+            for v in out:
+                v.note = "; ".join(
+                    x
+                    for x in (
+                        v.note,
+                        f"no run has >= {spec.max_train_images // 1000}k images, so the "
+                        "contrast above the threshold is not measured",
+                    )
+                    if x
+                )
+    return out
+
+
+def evaluate_claims(
+    summary: pd.DataFrame, profile: pd.DataFrame | None, claims: Sequence[ClaimSpec]
+) -> pd.DataFrame:
+    """One row per claim measurement (some claims have several), ``claims`` in order (a
+    study's: ``claims_from_study``)."""
+    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile)]
+    return pd.DataFrame([asdict(v) for v in verdicts], columns=[f.name for f in fields(Verdict)])
 
 
 def _interval(lo: float, hi: float) -> str:
@@ -384,3 +379,15 @@ def claims_table(claims: pd.DataFrame) -> Table:
     return Table(
         "Claims: measured effects and verdicts", text, text.copy(), ["claim"], {}, [], note
     )
+
+
+__all__ = [
+    "ClaimSpec",
+    "Verdict",
+    "claims_from_study",
+    "claims_table",
+    "evaluate_claim",
+    "evaluate_claims",
+    "load_claims",
+    "verdict",
+]

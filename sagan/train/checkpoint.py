@@ -18,12 +18,22 @@ import numpy as np
 import torch
 
 from sagan.errors import ConfigError
-from sagan.io import atomic_torch_save
+from sagan.io import atomic_torch_save, atomic_write_text
 
 CHECKPOINTS = "checkpoints"
 NAME = re.compile(r"^iter_(\d+)\.pt$")
 # config sections that do not change what training computes: a resume may differ in them
-RESUME_FREE = {"eval", "train.iterations", "train.log_every", "train.sample_every"}
+RESUME_FREE = {
+    "eval",
+    "study",
+    "arm",
+    "sweep",
+    "sweep_point",
+    "train.iterations",
+    "train.log_every",
+    "train.sample_every",
+}
+FINALS = "finals.txt"  # iterations a run ended at: kept through pruning, served again
 
 
 def rng_state() -> dict[str, Any]:
@@ -67,20 +77,42 @@ def checkpoint_paths(run_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def save_checkpoint(run_dir: Path, iteration: int, state: dict[str, Any], keep: int = 2) -> Path:
-    """Write iter_<n>.pt atomically (temp file, fsync, rename); keep the newest ``keep``."""
+def _iteration(path: Path) -> int:
+    return int(NAME.match(path.name).group(1))  # type: ignore[union-attr]
+
+
+def final_iterations(run_dir: Path) -> set[int]:
+    path = run_dir / CHECKPOINTS / FINALS
+    return {int(x) for x in path.read_text().split()} if path.is_file() else set()
+
+
+def save_checkpoint(
+    run_dir: Path, iteration: int, state: dict[str, Any], keep: int = 2, *, final: bool = False
+) -> Path:
+    """Write iter_<n>.pt atomically (temp file, fsync, rename); keep the newest ``keep`` and
+    every final one (the end of a run, so a shorter or reverted run is served its weights)."""
     path = run_dir / CHECKPOINTS / f"iter_{iteration:07d}.pt"
     atomic_torch_save(path, state)
+    finals = final_iterations(run_dir) | ({iteration} if final else set())
+    if final:
+        atomic_write_text(run_dir / CHECKPOINTS / FINALS, "".join(f"{i}\n" for i in sorted(finals)))
     for old in checkpoint_paths(run_dir)[:-keep]:
-        old.unlink(missing_ok=True)
+        if _iteration(old) not in finals:
+            old.unlink(missing_ok=True)
     return path
 
 
-def load_latest(run_dir: Path, device: torch.device | str = "cpu") -> dict[str, Any] | None:
-    """The newest checkpoint that loads; a truncated or corrupt one is skipped with a warning.
+def load_latest(
+    run_dir: Path, device: torch.device | str = "cpu", *, at_most: int | None = None
+) -> dict[str, Any] | None:
+    """The newest checkpoint that loads (at iteration ``at_most`` or before); a truncated or
+    corrupt one is skipped with a warning.
 
     weights_only=True: a checkpoint that holds a pickled object is refused, never run."""
-    for path in reversed(checkpoint_paths(run_dir)):
+    paths = checkpoint_paths(run_dir)
+    if at_most is not None:
+        paths = [p for p in paths if _iteration(p) <= at_most]
+    for path in reversed(paths):
         try:
             return torch.load(path, weights_only=True, map_location=device)
         except Exception as err:  # truncated, corrupt, or holding code: try the one before

@@ -33,6 +33,7 @@ from sagan.train.checkpoint import (
 )
 from sagan.train.checks import check_train
 from sagan.train.ema import EMA
+from sagan.train.lock import run_lock
 from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
 from sagan.train.precision import Precision
@@ -170,27 +171,45 @@ def write_log(rows: list[dict], path: Path) -> None:
 
 
 def train(
-    cfg: RunConfig, run_dir: str | Path, *, device: str = "cpu", progress: bool = True
+    cfg: RunConfig,
+    run_dir: str | Path,
+    *,
+    state_dir: str | Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
 ) -> dict:
-    """Train one run into ``run_dir`` (resuming from its newest valid checkpoint, if any);
-    returns the final status. Failures are recorded; a checkpoint of another config is
-    refused before anything in the folder is touched."""
+    """Train one run: its outputs (config, checkpoint.pt, log.csv, samples.png, status) go to
+    ``run_dir``, its resumable state (checkpoints/, samples/) to ``state_dir`` (default
+    ``run_dir``). Returns the final status.
+
+    It goes on from the newest valid checkpoint at or before ``train.iterations``: a killed
+    run resumes, a longer run continues, and a finished one re-emits its outputs from its
+    final checkpoint without training. A second trainer on the same state is refused; a
+    checkpoint of another config is refused before anything in the folder is touched."""
     run_dir = Path(run_dir)
-    resume = load_latest(run_dir)  # on the CPU: RNG states must stay there
-    if resume is not None:
-        check_resumable(resume["config"], to_dict(cfg), run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_run_config(cfg, run_dir / "config.yaml")
-    write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
-    try:
-        return _train(cfg, run_dir, torch.device(device), progress, resume)
-    except Exception as err:
-        write_status(run_dir, "failed", reason=f"{type(err).__name__}: {err}")
-        raise
+    state = Path(state_dir) if state_dir is not None else run_dir
+    with run_lock(state):
+        # on the CPU: RNG states must stay there
+        resume = load_latest(state, at_most=cfg.train.iterations)
+        if resume is not None:
+            check_resumable(resume["config"], to_dict(cfg), state)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_run_config(cfg, run_dir / "config.yaml")
+        write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
+        try:
+            return _train(cfg, run_dir, state, torch.device(device), progress, resume)
+        except Exception as err:
+            write_status(run_dir, "failed", reason=f"{type(err).__name__}: {err}")
+            raise
 
 
 def _train(
-    cfg: RunConfig, run_dir: Path, device: torch.device, progress: bool, resume: dict | None
+    cfg: RunConfig,
+    run_dir: Path,
+    state_dir: Path,
+    device: torch.device,
+    progress: bool,
+    resume: dict | None,
 ) -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)
@@ -236,20 +255,23 @@ def _train(
         checkpoint_due = it % t.checkpoint_every == 0 or it == t.iterations
         if it % t.log_every == 0 or checkpoint_due:
             if nonfinite.item() or not _weights_finite(m):
-                return _diverged(m, rows, run_dir, it, time.perf_counter() - start)
+                return _diverged(m, rows, run_dir, state_dir, it, time.perf_counter() - start)
             row = _log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row())
             rows.append(row)
             bar.set_postfix(
                 loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", refresh=False
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
-            _snapshot(m, grid, rows, run_dir, it)
+            _snapshot(m, grid, rows, run_dir, state_dir, it)
         if checkpoint_due:
             state = _state(cfg, m, real_batches, monitor, rows, it, time.perf_counter() - start)
-            save_checkpoint(run_dir, it, state, keep=t.keep_checkpoints)
+            final = it == t.iterations
+            save_checkpoint(state_dir, it, state, keep=t.keep_checkpoints, final=final)
+    if first > t.iterations:  # resumed at its end: re-emit the outputs, train nothing
+        _snapshot(m, grid, rows, run_dir, state_dir, t.iterations)
     seconds = time.perf_counter() - start
     resumed_from = resume["iteration"] if resume is not None else None
-    return _finish(cfg, m, run_dir, seconds, len(images), rows[-1], resumed_from)
+    return _finish(cfg, m, run_dir, state_dir, seconds, len(images), rows[-1], resumed_from)
 
 
 def _state(cfg, m: Models, batches: RealBatches, monitor, rows, it: int, seconds: float) -> dict:
@@ -295,10 +317,13 @@ def _weights_finite(m: Models) -> bool:
     return bool(torch.stack(checks).all())
 
 
-def _diverged(m: Models, rows: list[dict], run_dir: Path, it: int, seconds: float) -> dict:
+def _diverged(
+    m: Models, rows: list[dict], run_dir: Path, state_dir: Path, it: int, seconds: float
+) -> dict:
     """NaN/Inf: stop cleanly. The last good checkpoint stays; the workflow's outputs are
     written (the last sample grid, a checkpoint.pt that says so) so the study goes on."""
-    grids = sorted((run_dir / "samples").glob("iter_*.png"))
+    grids = sorted((state_dir / "samples").glob("iter_*.png"))
+    grids = [g for g in grids if int(g.stem.split("_")[1]) <= it]
     if grids:
         atomic_write_bytes(run_dir / "samples.png", grids[-1].read_bytes())
     else:
@@ -307,7 +332,7 @@ def _diverged(m: Models, rows: list[dict], run_dir: Path, it: int, seconds: floa
         write_log(rows, run_dir / "log.csv")
     else:
         atomic_write_text(run_dir / "log.csv", "iteration\n")
-    good = checkpoint_paths(run_dir)
+    good = checkpoint_paths(state_dir)
     atomic_torch_save(run_dir / "checkpoint.pt", {"diverged": True, "iteration": it})
     return write_status(
         run_dir,
@@ -347,13 +372,16 @@ def _log_row(m: Models, it: int, seconds: float, rows: list[dict], stats: dict) 
     }
 
 
-def _snapshot(m: Models, latents: tuple, rows: list[dict], run_dir: Path, it: int) -> None:
-    """Sample grid from the fixed latents (and classes), and the log so far (both atomic)."""
+def _snapshot(
+    m: Models, latents: tuple, rows: list[dict], run_dir: Path, state_dir: Path, it: int
+) -> None:
+    """Sample grid from the fixed latents (and classes) into the state's samples/, and the
+    log so far into the outputs (both atomic)."""
     G = m.sampler_G
     was_training = G.training
     G.eval()
     with torch.no_grad():
-        save_grid(G(*latents), run_dir / "samples" / f"iter_{it:06d}.png")
+        save_grid(G(*latents), state_dir / "samples" / f"iter_{it:06d}.png")
     G.train(was_training)
     if rows:
         write_log(rows, run_dir / "log.csv")
@@ -363,6 +391,7 @@ def _finish(
     cfg: RunConfig,
     m: Models,
     run_dir: Path,
+    state_dir: Path,
     seconds: float,
     train_images: int,
     last: dict,
@@ -371,7 +400,7 @@ def _finish(
     """The final grid under a fixed name, the checkpoint, and status 'done' (with the last
     logging interval's overfitting signals)."""
     t = cfg.train
-    final_grid = run_dir / "samples" / f"iter_{t.iterations:06d}.png"
+    final_grid = state_dir / "samples" / f"iter_{t.iterations:06d}.png"
     atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
     state = {
         "G": m.G.state_dict(),

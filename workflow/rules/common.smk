@@ -8,18 +8,27 @@ from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 
 from sagan.errors import ConfigError, DataError
+from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
+from sagan import layout
 from sagan.study import (
     TRAINED_EXTRACTORS,
-    Run,
     check_study_files,
+    code_changes,
+    data_key,
+    dataset_source,
     dataset_study,
+    derived_paths,
+    extractor_epochs,
+    extractor_key,
     run_config,
+    run_dir,
     runs,
     validate_study,
 )
 
 SCHEMA = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
+DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
 # Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
 ENV = "../envs/sagan.yaml"
 
@@ -105,6 +114,11 @@ except DataError as err:
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
 
+try:  # the design's claims with the study's own over them: what the report judges
+    CLAIMS = claims_to_dict(claims_from_study(config, load_claims(DESIGN_CLAIMS)))
+except ConfigError as err:
+    raise WorkflowError(f"invalid study config: {err}") from None
+
 STUDY = config["study"]
 RUNS = runs(config)
 
@@ -114,32 +128,65 @@ localrules:
     all,
     run_config,
     cost_study,
+    study_claims,
 
 
-DATA = "results/data/{dataset}/r{resolution}/images.pt"
-EXTRACTOR = "results/extractors/{dataset}/r{resolution}/domain.pt"
-REFERENCE = "results/features/{dataset}/r{resolution}/{extractor}/{split}.pt"
-RUN_DIR = "results/runs/{study}/{dataset}/{variant}/n{size}/s{seed}"
-SUMMARY = "results/summary.csv"
+# Every derived file is keyed by what defines it (sagan.layout): data by source, options,
+# resolution and held-out size; runs by arm and a hash of their configuration.
+DATA = layout.DATA
+EXTRACTOR = layout.EXTRACTOR
+REFERENCE = layout.REFERENCE
+RUN_DIR = layout.RUN_DIR
+STUDY_RESULTS = layout.STUDY_RESULTS.format(study=STUDY)
+STUDY_REPORTS = layout.STUDY_REPORTS.format(study=STUDY)
+SUMMARY = f"{STUDY_RESULTS}/summary.csv"
+
+# Each run by its output folder, and the settings behind each data and extractor key.
+RUN_DIRS = {run: run_dir(config, run) for run in RUNS}
+RUN_CONFIGS = {d: run_config(config, run) for run, d in RUN_DIRS.items()}
+DATASETS = {data_key(config, d): d for d in config["datasets"]}
+EXTRACTORS = {
+    (data_key(config, d), extractor_key(config, d)): d for d in config["datasets"]
+}
+for message in code_changes(config, RUN_DIRS):
+    logger.warning(message)
 
 
 wildcard_constraints:
     study=r"[A-Za-z0-9_-][A-Za-z0-9_.-]*",
     dataset=r"[A-Za-z0-9_-]+",
-    variant=r"[A-Za-z0-9_-]+",
-    resolution=r"\d+",
+    arm=r"[A-Za-z0-9_.-]+-[0-9a-f]{8}",
+    data=r"[A-Za-z0-9_-]+-r\d+-[0-9a-f]{8}",
     size=r"\d+|full",
     seed=r"\d+",
+    iterations=r"\d+",
     extractor=r"[A-Za-z0-9_-]+",
     split=r"heldout|train",
 
 
-def resolution(dataset):
-    return config["datasets"][dataset]["resolution"]
+def paths_of(dataset):
+    return derived_paths(config, dataset)
 
 
 def data_file(dataset):
-    return DATA.format(dataset=dataset, resolution=resolution(dataset))
+    return paths_of(dataset)["data"]
+
+
+def data_entry(w):
+    """The study's dataset entry behind a data key."""
+    return config["datasets"][DATASETS[w.data]]
+
+
+def extractor_file(dataset):
+    """The domain extractor is a workflow output; others (Inception) are files you supply."""
+    path = paths_of(dataset)["extractor"]
+    if evaluation_of(dataset).get("extractor", "domain") not in TRAINED_EXTRACTORS:
+        return path if os.path.exists(path) or not DRY_RUN else []
+    return path
+
+
+def reference_file(dataset, split="heldout"):
+    return paths_of(dataset)["reference" if split == "heldout" else "train_reference"]
 
 
 def evaluation_of(dataset):
@@ -147,39 +194,19 @@ def evaluation_of(dataset):
     return dataset_study(config, dataset).get("evaluation") or {}
 
 
-def extractor_epochs(dataset):
-    """Training epochs of the dataset's domain extractor (its own, else the study's)."""
-    own = config["datasets"][dataset].get("extractor") or {}
-    return own.get("epochs", config.get("extractor", {}).get("epochs", 15))
-
-
-def extractor_file(dataset):
-    """The domain extractor is a workflow output; others (Inception) are files you supply."""
-    evaluation = evaluation_of(dataset)
-    if evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS:
-        path = evaluation["extractor_path"]
-        return path if os.path.exists(path) or not DRY_RUN else []
-    return EXTRACTOR.format(dataset=dataset, resolution=resolution(dataset))
-
-
-def reference_file(dataset, split="heldout"):
-    extractor = evaluation_of(dataset).get("extractor", "domain")
-    return REFERENCE.format(
-        dataset=dataset,
-        resolution=resolution(dataset),
-        extractor=extractor,
-        split=split,
-    )
-
-
 def run_file(name):
-    """A file of the run directory, as a wildcard pattern."""
+    """A file of the run's output folder, as a wildcard pattern."""
     return os.path.join(RUN_DIR, name)
+
+
+def this_run(w):
+    """The resolved config of the run a job's wildcards name."""
+    return RUN_CONFIGS[RUN_DIR.format(**w)]
 
 
 def dataset_options(w):
     """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
-    return shlex.quote(json.dumps(config["datasets"][w.dataset].get("options") or {}))
+    return shlex.quote(json.dumps(data_entry(w).get("options") or {}))
 
 
 def cost_study():
@@ -198,23 +225,8 @@ def write_yaml(data, path, log):
     Path(log).write_text(f"wrote {path}\n")
 
 
-def run_of(w):
-    size = w.size if w.size == "full" else int(w.size)
-    return Run(w.dataset, w.variant, size, int(w.seed))
-
-
-def run_dir(run):
-    return f"results/runs/{STUDY}/{run.path}"
-
-
 def resolved_config(w):
     """The run's full config as a plain dict (a param: a change re-runs the run)."""
     from sagan.config import to_dict
 
-    paths = {
-        "data": data_file(w.dataset),
-        "extractor": extractor_file(w.dataset),
-        "reference": reference_file(w.dataset),
-        "train_reference": reference_file(w.dataset, "train"),
-    }
-    return to_dict(run_config(config, run_of(w), paths))
+    return to_dict(this_run(w))

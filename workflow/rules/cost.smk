@@ -2,12 +2,12 @@
 # sweep of attention cost against tokens N. Each takes every core, so nothing else running
 # beside it skews the timings.
 PROFILE_DEVICE = config.get("profile", {}).get("device", "cpu")
-PROFILE = "results/cost/{study}/profile_{dataset}.csv"
-SCALING = "results/cost/{study}/scaling.csv"
-SLOPES = "results/cost/{study}/scaling_slopes.csv"
-COST_STUDY = "results/cost/{study}/study.yaml"
+PROFILE = "results/{study}/cost/profile_{dataset}.csv"
+SCALING = "results/{study}/cost/scaling.csv"
+SLOPES = "results/{study}/cost/scaling_slopes.csv"
+COST_STUDY = "results/{study}/cost/study.yaml"
 COST_FIGURES = expand(
-    "reports/figures/{name}.{ext}",
+    f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}",
     name=["step_overhead", "cost_scaling"],
     ext=["png", "pdf"],
 )
@@ -98,11 +98,12 @@ rule cost_figures:
             for f in COST_FIGURES
         ],
     log:
-        "results/logs/cost_figures.log",
+        f"results/logs/{STUDY}/cost_figures.log",
     conda:
         ENV
     params:
         sagan=SAGAN,
+        figures=lambda w, output: os.path.dirname(output[0]),
     shell:
         "{params.sagan} cost-figures {input.profiles} --scaling {input.scaling}"
-        " --out-dir reports/figures > {log} 2>&1"
+        " --out-dir {params.figures} > {log} 2>&1"

@@ -2,15 +2,17 @@ rule prepare_dataset:
     output:
         DATA,
     log:
-        "results/logs/prepare/{dataset}_r{resolution}.log",
+        "results/logs/prepare/{data}.log",
     # every run of the dataset waits on it: ahead of the queue of training jobs
     priority: 100
     conda:
         ENV
     params:
-        heldout=lambda w: config["datasets"][w.dataset]["heldout"],
+        source=lambda w: dataset_source(config, DATASETS[w.data]),
+        resolution=lambda w: data_entry(w)["resolution"],
+        heldout=lambda w: data_entry(w)["heldout"],
         options=dataset_options,
         sagan=SAGAN,
     shell:
-        "{params.sagan} prepare {wildcards.dataset} --resolution {wildcards.resolution}"
+        "{params.sagan} prepare {params.source} --resolution {params.resolution}"
         " --heldout {params.heldout} --options {params.options} --out {output} > {log} 2>&1"

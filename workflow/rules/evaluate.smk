@@ -4,7 +4,7 @@ rule train_extractor:
     output:
         EXTRACTOR,
     log:
-        "results/logs/extractor/{dataset}_r{resolution}.log",
+        "results/logs/extractor/{data}/{extractor}.log",
     # every evaluation waits on it: run it before the queue of training jobs, on one core so
     # it does not wait for two to come free
     priority: 100
@@ -12,7 +12,7 @@ rule train_extractor:
         ENV
     threads: 1
     params:
-        epochs=lambda w: extractor_epochs(w.dataset),
+        epochs=lambda w: extractor_epochs(config, EXTRACTORS[(w.data, w.extractor)]),
         sagan=SAGAN,
     shell:
         "{params.sagan} --threads {threads} train-extractor {input} --epochs {params.epochs}"
@@ -22,19 +22,22 @@ rule train_extractor:
 rule reference_features:
     input:
         data=DATA,
-        extractor=lambda w: extractor_file(w.dataset),
+        extractor=lambda w: extractor_file(EXTRACTORS[(w.data, w.extractor)]),
     output:
         REFERENCE,
     log:
-        "results/logs/reference/{dataset}_r{resolution}_{extractor}_{split}.log",
+        "results/logs/reference/{data}/{extractor}_{split}.log",
     priority: 100
     conda:
         ENV
     params:
+        extractor=lambda w: evaluation_of(EXTRACTORS[(w.data, w.extractor)]).get(
+            "extractor", "domain"
+        ),
         sagan=SAGAN,
     shell:
         "{params.sagan} --threads 1 reference {input.data} --split {wildcards.split}"
-        " --extractor {wildcards.extractor} --extractor-path {input.extractor}"
+        " --extractor {params.extractor} --extractor-path {input.extractor}"
         " --out {output} > {log} 2>&1"
 
 
@@ -43,10 +46,10 @@ rule evaluate:
         checkpoint=run_file("checkpoint.pt"),
         # read through the run's config: declared, so remote executors stage them
         config=run_file("config.yaml"),
-        data=lambda w: data_file(w.dataset),
+        data=lambda w: this_run(w).data.path,
         extractor=lambda w: extractor_file(w.dataset),
-        reference=lambda w: reference_file(w.dataset),
-        train_reference=lambda w: reference_file(w.dataset, "train"),
+        reference=lambda w: this_run(w).eval.reference_path,
+        train_reference=lambda w: this_run(w).eval.train_reference_path,
     output:
         run_file("metrics.json"),
     log:

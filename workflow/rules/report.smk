@@ -6,52 +6,69 @@ from sagan.report.outputs import FIGURES as FIGURE_NAMES, NOTEBOOKS, TABLES
 CAPTIONS = (
     "../report"  # one-line .rst captions for `snakemake --report`, beside this file
 )
-TRAINING_LOG = "results/training_log.csv"
-SUMMARY_STATS = "results/summary_stats.csv"
-FIGURES = expand("reports/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"])
-TABLE_FILES = expand("reports/tables/{name}.{ext}", name=TABLES, ext=["md", "tex"])
-REPORTS = expand("reports/{name}.html", name=NOTEBOOKS)
+TRAINING_LOG = f"{STUDY_RESULTS}/training_log.csv"
+STUDY_CLAIMS = f"{STUDY_RESULTS}/claims.yaml"
+SUMMARY_STATS = f"{STUDY_RESULTS}/summary_stats.csv"
+FIGURES = expand(
+    f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "pdf"]
+)
+TABLE_FILES = expand(
+    f"{STUDY_REPORTS}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex"]
+)
+REPORTS = expand(f"{STUDY_REPORTS}/{{name}}.html", name=NOTEBOOKS)
 
 
 rule aggregate:
     input:
-        [f"{run_dir(r)}/metrics.json" for r in RUNS],
+        [f"{d}/metrics.json" for d in RUN_DIRS.values()],
     output:
         summary=report(
             SUMMARY,
             caption=f"{CAPTIONS}/summary.rst",
             category="Tables",
         ),
-        parquet="results/summary.parquet",
+        parquet=f"{STUDY_RESULTS}/summary.parquet",
         logs=TRAINING_LOG,
-        logs_parquet="results/training_log.parquet",
+        logs_parquet=f"{STUDY_RESULTS}/training_log.parquet",
     log:
-        "results/logs/aggregate.log",
+        f"results/logs/{STUDY}/aggregate.log",
     conda:
         ENV
     params:
         sagan=SAGAN,
-        run_dirs=[run_dir(r) for r in RUNS],
+        run_dirs=list(RUN_DIRS.values()),
     shell:
         "{params.sagan} aggregate {params.run_dirs} --out {output.summary} > {log} 2>&1"
+
+
+rule study_claims:
+    output:
+        STUDY_CLAIMS,
+    log:
+        f"results/logs/{STUDY}/study_claims.log",
+    params:
+        claims=CLAIMS,
+    run:
+        write_yaml(params.claims, output[0], log[0])
 
 
 rule report_build:
     input:
         summary=SUMMARY,
+        claims=STUDY_CLAIMS,
         logs=TRAINING_LOG,
-        samples=[f"{run_dir(r)}/samples.png" for r in RUNS],
+        samples=[f"{d}/samples.png" for d in RUN_DIRS.values()],
         profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         scaling=expand(SCALING, study=STUDY),
     output:
         stats=SUMMARY_STATS,
-        stats_parquet="results/summary_stats.parquet",
+        stats_parquet=f"{STUDY_RESULTS}/summary_stats.parquet",
         tables=[
             report(f, caption=f"{CAPTIONS}/tables.rst", category="Tables")
             for f in TABLE_FILES
         ],
         claims=report(
-            "reports/tables/claims.csv",
+            f"{STUDY_REPORTS}/tables/claims.csv",
             caption=f"{CAPTIONS}/claims.rst",
             category="Claims",
         ),
@@ -60,40 +77,46 @@ rule report_build:
             for f in FIGURES
         ],
     log:
-        "results/logs/report_build.log",
+        f"results/logs/{STUDY}/report_build.log",
     conda:
         ENV
     params:
         sagan=SAGAN,
+        results=lambda w, input: os.path.dirname(input.summary),
+        reports=lambda w, output: os.path.dirname(os.path.dirname(output.claims)),
     shell:
-        "{params.sagan} report results --out reports --parts stats tables figures > {log} 2>&1"
+        "{params.sagan} report {params.results} --out {params.reports}"
+        " --parts stats tables figures > {log} 2>&1"
 
 
 rule notebook:
     input:
         SUMMARY,
+        STUDY_CLAIMS,
         SUMMARY_STATS,
         TRAINING_LOG,
         expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         template=local(Path(workflow.basedir, "reports/notebooks/{name}.ipynb")),
     output:
-        executed="results/notebooks/{name}.ipynb",
+        executed=f"{STUDY_RESULTS}/notebooks/{{name}}.ipynb",
         html=report(
-            "reports/{name}.html",
+            f"{STUDY_REPORTS}/{{name}}.html",
             caption=f"{CAPTIONS}/notebook.rst",
             category="Notebooks",
         ),
     log:
-        "results/logs/notebook_{name}.log",
+        f"results/logs/{STUDY}/notebook_{{name}}.log",
     conda:
         ENV
     params:
         python=PYTHON,
+        results=lambda w, input: os.path.dirname(input[0]),
+        reports=lambda w, output: os.path.dirname(output.html),
     shell:
         "({params.python} -m papermill {input.template} {output.executed}"
-        " -p results_dir results --cwd . --no-progress-bar"
+        " -p results_dir {params.results} --cwd . --no-progress-bar"
         " && {params.python} -m nbconvert --to html --no-input {output.executed}"
-        " --output-dir reports --output {wildcards.name}) > {log} 2>&1"
+        " --output-dir {params.reports} --output {wildcards.name}) > {log} 2>&1"
 
 
 rule report:

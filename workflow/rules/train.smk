@@ -2,7 +2,7 @@ rule run_config:
     output:
         run_file("config.yaml"),
     log:
-        "results/logs/run_config/{study}/{dataset}_{variant}_n{size}_s{seed}.log",
+        run_file("run_config.log"),
     conda:
         ENV
     params:
@@ -16,7 +16,7 @@ rule run_config:
 rule train:
     input:
         config=run_file("config.yaml"),
-        data=lambda w: data_file(w.dataset),
+        data=lambda w: this_run(w).data.path,
     output:
         checkpoint=run_file("checkpoint.pt"),
         log_csv=run_file("log.csv"),
@@ -32,7 +32,10 @@ rule train:
         pool=GPU_POOL,
         sagan=SAGAN,
         device=TRAIN_DEVICE,
+        # the trainer's checkpoints and lock live above the outputs: Snakemake deletes a
+        # job's outputs before it reruns it, never this folder
+        state=lambda w: RUN_DIR.format(**w).rsplit("/", 1)[0],
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
-        " train {input.config}"
-        " --out $(dirname {output.checkpoint}) > {log} 2>&1"
+        " train {input.config} --out $(dirname {output.checkpoint})"
+        " --state {params.state} > {log} 2>&1"

@@ -1,0 +1,79 @@
+"""Where everything derived lives, keyed by what defines it.
+
+Each folder carries a readable name plus a short hash of its settings (stylegan2-ada keys its
+dataset statistics the same way), so two studies never collide and reverting a change finds
+the old result:
+- prepared data: results/data/<name>-r<res>-<hash of source, options, resolution, heldout>/
+- a domain extractor: results/extractors/<data key>/domain-e<epochs>.pt
+- reference features: results/features/<data key>/<extractor key>/<split>.pt
+- a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/ holds the trainer's
+  state (checkpoints/, samples/, its lock); its outputs for one iteration count lie in
+  i<iterations>/ below it, so asking for another count never touches them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DATA = "results/data/{data}/images.pt"
+EXTRACTOR = "results/extractors/{data}/{extractor}.pt"
+REFERENCE = "results/features/{data}/{extractor}/{split}.pt"
+RUN_STATE = "results/runs/{study}/{dataset}/{arm}/n{size}/s{seed}"
+RUN_DIR = RUN_STATE + "/i{iterations}"
+STUDY_RESULTS = "results/{study}"  # a study's summary, statistics and cost outputs
+STUDY_REPORTS = "reports/{study}"  # its tables, figures and executed notebooks
+
+# Run-config keys that do not change what a run's weights are at a given iteration: a run
+# folder is not keyed by them, so lengthening a run continues it and eval changes rescore it.
+UNKEYED = (
+    "study",
+    "arm",
+    "sweep",
+    "sweep_point",
+    "eval",
+    "train.iterations",
+    "train.log_every",
+    "train.sample_every",
+)
+
+
+def short_hash(settings: Any) -> str:
+    """8 hex digits of the SHA-256 of the settings as canonical JSON."""
+    text = json.dumps(settings, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def data_key(name: str, source: str, resolution: int, heldout: int, options: dict) -> str:
+    settings = {"source": source, "resolution": resolution, "heldout": heldout, "options": options}
+    return f"{name}-r{resolution}-{short_hash(settings)}"
+
+
+def run_key(config: dict[str, Any]) -> str:
+    """The hash of everything in a resolved run config (a plain dict) that changes what is
+    trained, except the size and seed, which the folder names itself."""
+    keyed = _without(config, (*UNKEYED, "data.size", "train.seed"))
+    return short_hash(keyed)
+
+
+def _without(config: dict[str, Any], dotted: tuple[str, ...]) -> dict[str, Any]:
+    out = json.loads(json.dumps(config, default=str))
+    for key in dotted:
+        *parents, last = key.split(".")
+        node = out
+        for p in parents:
+            node = node.get(p, {})
+        node.pop(last, None)
+    return out
+
+
+@cache
+def source_hash(builder: Any) -> str:
+    """The hash of the file that defines a builder (a variant's code): an edit makes new
+    runs, unless the arm pins the old hash with ``source:``."""
+    path = inspect.getsourcefile(builder)
+    return short_hash(Path(path).read_text()) if path else ""

@@ -1,0 +1,185 @@
+"""Claims as data: a study's claims: mapping, claim 2 from a placement sweep, claim 3 from
+concatenated cost profiles."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sagan.errors import ConfigError
+from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
+from sagan.report.claims import evaluate_claims
+from tests.design_claims import DESIGN, claim_2, claim_3, design_claims
+
+CLAIM_2 = "2: attention works best at mid-level feature maps"
+
+
+def test_no_claims_mapping_gives_the_defaults():
+    assert claims_from_study({}, DESIGN) == DESIGN
+    assert claims_from_study({"claims": None}, DESIGN) == DESIGN
+
+
+def test_the_design_claims_round_trip_through_the_file_the_workflow_writes(tmp_path):
+    import yaml
+
+    assert len(DESIGN) >= 10 and {"1", "2", "3", "4", "6"} <= {c.id for c in DESIGN}
+    (tmp_path / "claims.yaml").write_text(yaml.safe_dump(claims_to_dict(DESIGN), sort_keys=False))
+    assert load_claims(tmp_path / "claims.yaml") == DESIGN
+
+
+def test_an_existing_id_overrides_only_the_given_fields():
+    specs = {
+        c.id: c for c in claims_from_study({"claims": {"1": {"claimed": [5, ".inf"]}}}, DESIGN)
+    }
+    one = specs["1"]
+    assert one.claimed == (5.0, math.inf)
+    default = next(c for c in DESIGN if c.id == "1")
+    assert (one.arm, one.baseline, one.title) == (default.arm, default.baseline, default.title)
+    assert [c.id for c in specs.values()] == [c.id for c in DESIGN]
+
+
+def test_a_new_id_adds_a_claim_measured_like_the_others():
+    study = {
+        "claims": {
+            "wide": {
+                "title": "wider attention helps",
+                "arm": "sagan-wide",
+                "baseline": "sagan",
+                "claimed": [0, float("inf")],
+                "datasets": ["a"],
+            }
+        }
+    }
+    specs = claims_from_study(study, DESIGN)
+    assert specs[-1].id == "wide" and specs[-1].datasets == ("a",)
+    rows = []
+    for dataset in ("a", "b"):
+        for seed in range(6):
+            for arm, fd in (("sagan", 100.0), ("sagan-wide", 90.0 - seed * 0.1)):
+                rows.append(
+                    {"study": "s", "dataset": dataset, "size": "full", "seed": seed}
+                    | {"variant": arm, "status": "done", "fd_domain": fd}
+                )
+    table = evaluate_claims(pd.DataFrame(rows), None, specs).set_index("claim")
+    row = table.loc["wide: wider attention helps"]
+    assert row["verdict"] == "supported" and row["n"] == 6  # dataset b left out
+    assert row["comparison"] == "sagan-wide vs sagan, paired"
+
+
+def test_an_unknown_field_names_itself_and_the_allowed_ones():
+    with pytest.raises(ConfigError, match=r"'clamed'.*allowed: .*claimed"):
+        claims_from_study({"claims": {"1": {"clamed": [1, 2]}}}, DESIGN)
+
+
+def test_a_new_claim_without_arms_is_an_error():
+    with pytest.raises(ConfigError, match="needs arm, baseline"):
+        claims_from_study({"claims": {"new": {"claimed": [0, 1]}}}, DESIGN)
+
+
+def test_a_bad_claimed_range_is_an_error():
+    with pytest.raises(ConfigError, match="claimed"):
+        claims_from_study({"claims": {"1": {"claimed": "big"}}}, DESIGN)
+
+
+def placement_sweep(gains: dict[int, float], *, seeds: int = 6, sweep: str = "sagan-place"):
+    """dcgan at FD 100 and one sagan arm per G side at gains[side] % better, per seed."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(seeds):
+        base = 100 + rng.normal()
+        common = {"study": "s", "dataset": "a", "size": "full", "seed": seed, "status": "done"}
+        common |= {"resolution": 32, "train_images": 1000, "iterations": 100}
+        rows.append(
+            common
+            | {"variant": "dcgan", "registered_variant": "dcgan", "sweep": "", "sweep_point": ""}
+            | {"g_attention": "", "fd_domain": base}
+        )
+        for side, gain in gains.items():
+            rows.append(
+                common
+                | {"variant": f"{sweep}.g{side}", "registered_variant": "sagan", "sweep": sweep}
+                | {"sweep_point": json.dumps({"g_resolutions": [side]}), "g_attention": str(side)}
+                | {"fd_domain": base * (1 - (gain + 0.5 * rng.normal()) / 100)}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_a_clearly_better_mid_placement_supports_claim_2():
+    (c,) = claim_2(placement_sweep({4: 5.0, 8: 20.0, 16: 7.0}))
+    assert c.verdict == "supported" and c.n == 6 and c.seeds == 6
+    assert c.mean == pytest.approx(13.0, abs=1.0)
+    assert "sagan-place" in c.comparison and "G sides [4, 8, 16]" in c.scale
+
+
+def test_a_worse_mid_placement_does_not_support_claim_2():
+    (c,) = claim_2(placement_sweep({4: 5.0, 8: -10.0, 16: 7.0}))
+    assert c.verdict == "contradicted" and c.mean < 0
+
+
+def test_claim_2_reads_empty_csv_cells_as_no_sweep():
+    runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
+    runs.loc[runs["variant"] == "dcgan", ["sweep", "sweep_point", "g_attention"]] = np.nan
+    assert claim_2(runs)[0].verdict == "supported"
+
+
+def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
+    runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
+    for frame in (runs.drop(columns=["sweep"]), runs.assign(sweep="")):
+        (c,) = claim_2(frame)
+        assert c.verdict == "not measured in this study" and "placement sweep" in c.needs
+    two = placement_sweep({4: 5.0, 8: 20.0})  # two sides cannot tell mid from end
+    assert claim_2(two)[0].verdict == "not measured in this study"
+    table = design_claims(runs.drop(columns=["sweep"])).set_index("claim")
+    assert table.loc[CLAIM_2, "verdict"] == "not measured in this study"
+
+
+def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32"):
+    return {
+        "dataset": dataset,
+        "variant": variant,
+        "label": variant,
+        "precision": precision,
+        "device": "cpu",
+        "resolution": 32,
+        "ms_per_step": ms,
+        "ratio_to_baseline": ms / base_ms,
+        "baseline": baseline,
+    }
+
+
+def test_claim_3_reads_image_profiles_beside_a_video_profile():
+    """The default study's profiles: image datasets (baseline dcgan) concatenated with a
+    video one (baseline video_baseline, first in the file order, in bf16 first)."""
+    profile = pd.DataFrame(
+        [
+            profile_row("clips", "video_baseline", "video_baseline", 20.0, 20.0, "bf16"),
+            profile_row("clips", "video3d", "video_baseline", 30.0, 20.0, "bf16"),
+            profile_row("clips", "video_baseline", "video_baseline", 40.0, 40.0),
+            profile_row("clips", "video3d", "video_baseline", 60.0, 40.0),
+            profile_row("a", "dcgan", "dcgan", 10.0, 10.0),
+            profile_row("a", "sagan", "dcgan", 12.95, 10.0),
+            profile_row("b", "dcgan", "dcgan", 10.0, 10.0),
+            profile_row("b", "sagan", "dcgan", 14.0, 10.0),
+        ]
+    )
+    summary = pd.DataFrame(columns=["study", "dataset", "size", "seed", "variant", "status"])
+    side_by_side = claim_3(summary, profile)[0]
+    assert side_by_side.verdict != "not measured in this study"
+    assert side_by_side.n == 2 and side_by_side.mean == pytest.approx((29.5 + 40) / 2)
+    assert (side_by_side.ci_lo, side_by_side.ci_hi) == pytest.approx((29.5, 40.0))
+    assert side_by_side.scale.startswith("a, b; 32 px; fp32")
+
+
+def test_claim_3_prefers_fp32_per_dataset():
+    profile = pd.DataFrame(
+        [
+            profile_row("a", "dcgan", "dcgan", 10.0, 10.0, "bf16"),
+            profile_row("a", "sagan", "dcgan", 20.0, 10.0, "bf16"),
+            profile_row("a", "dcgan", "dcgan", 10.0, 10.0),
+            profile_row("a", "sagan", "dcgan", 14.0, 10.0),
+        ]
+    )
+    c = claim_3(pd.DataFrame(columns=["variant", "status"]), profile)[0]
+    assert c.mean == pytest.approx(40.0) and c.verdict == "supported"
