@@ -180,3 +180,26 @@ def test_the_cpu_matmul_peak_shrinks_its_product_to_the_time_budget():
     assert _cpu_size("fp32", budget_s=0.0) == 256  # not even the probe fits: the probe
     assert _cpu_size("fp32", budget_s=1e9) == 2048  # anything fits: the largest
     assert 256 <= _cpu_size("bf16", budget_s=0.25) <= _cpu_size("fp32", budget_s=0.25) * 2
+
+
+def test_two_arms_of_one_variant_are_profiled_and_drawn_apart():
+    from sagan.report.cost_figures import step_overhead
+
+    study = {
+        **STUDY,
+        "variants": {
+            "dcgan": {},
+            "sagan-place": {
+                "variant": "sagan",
+                "d_resolutions": [8],
+                "sweep": {"g_resolutions": [[4], [8]]},
+            },
+        },
+        "profile": {**STUDY["profile"], "precisions": ["fp32"], "repeats": 1},
+    }
+    specs = profile_specs(study, 16, 3)
+    rows = pd.DataFrame(profile(specs, repeats=1, warmup=0, memory=False))
+    assert list(rows["variant"]) == ["dcgan", "sagan-place.g4", "sagan-place.g8"]
+    assert list(rows["registered_variant"]) == ["dcgan", "sagan", "sagan"]
+    figure = step_overhead(rows.assign(dataset="digits"))
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == list(rows["variant"])

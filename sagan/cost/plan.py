@@ -65,6 +65,7 @@ def profile_specs(
         StepSpec(
             label=name if precision == "fp32" else f"{name}@{precision}",
             variant=arms[name].variant,
+            arm=name,
             variant_options=dict(arms[name].options),
             model=from_dict(ModelConfig, {**model, **arms[name].model}, "model"),
             resolution=resolution,

@@ -60,7 +60,8 @@ def profile(
         flops = step_flops(step)
         row = {
             "label": spec.label,
-            "variant": spec.variant,
+            "variant": spec.arm or spec.variant,  # the arm: what figures and claims compare
+            "registered_variant": spec.variant,
             "backbone": spec.backbone,
             "width": spec.model.width,
             "resolution": spec.resolution,

@@ -24,7 +24,7 @@ class StepSpec:
     """What one profiled row is: a variant's G and D at one image size, batch and precision."""
 
     label: str
-    variant: str
+    variant: str  # the registered variant
     variant_options: dict[str, Any] = field(default_factory=dict)
     model: ModelConfig = field(default_factory=ModelConfig)
     resolution: int = 32
@@ -34,6 +34,7 @@ class StepSpec:
     plugins: tuple[str, ...] = ()
     channels_last: bool = TrainConfig.channels_last
     frames: int = 0  # > 0: video clips of this length
+    arm: str = ""  # the study's name of this configuration ("" = the variant)
 
     def run_config(self) -> RunConfig:
         return RunConfig(
