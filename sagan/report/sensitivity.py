@@ -210,6 +210,9 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
                 for t in ax.get_xticklabels():
                     t.set_ha("right")
             ax.set_xlim(-0.5, len(labels) - 0.5)
+            values = mine[metric].dropna()
+            if len(values) and values.min() > 0 and values.max() > 20 * values.min():
+                ax.set_yscale("log")  # one collapsed seed would flatten every other point
             ax.set_xlabel(option if r == len(datasets) - 1 else "")
             ylabel = "ms / training step ↓" if metric == MS_PER_STEP else metric_label(metric)
             ax.set_ylabel(ylabel)
