@@ -75,7 +75,7 @@ class RunConfig:
     arm: str = ""  # the study's name of this configuration ("" = variant)
     sweep: str = ""  # the swept study entry the arm was expanded from ("" = none)
     sweep_point: dict[str, Any] = field(default_factory=dict)  # the arm's swept values
-    variant: str = "dcgan"
+    variant: str = ""  # the registered variant it builds (required)
     variant_source: str = ""  # hash of the variant's source file: an edit makes new runs
     variant_options: dict[str, Any] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)  # extra modules that register things

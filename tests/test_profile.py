@@ -203,3 +203,25 @@ def test_two_arms_of_one_variant_are_profiled_and_drawn_apart():
     assert list(rows["registered_variant"]) == ["dcgan", "sagan", "sagan"]
     figure = step_overhead(rows.assign(dataset="digits"))
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == list(rows["variant"])
+
+
+def test_the_scaling_sweep_takes_its_variants_from_the_studys_arms():
+    from sagan.cost.plan import profile_settings
+    from sagan.models import build_variant
+
+    study = {
+        **STUDY,
+        "variants": {
+            "multi": {"variant": "multiscale"},
+            "sparse": {"variant": "topk"},
+            "base": {"variant": "dcgan"},
+        },
+    }
+    scaling = profile_settings(study)["scaling"]
+    assert (scaling["variant"], scaling["baseline"]) == ("topk", "dcgan")  # multiscale needs 2
+    only_attention = {**STUDY, "variants": {"sparse": {"variant": "topk"}}}
+    baseline = profile_settings(only_attention)["scaling"]["baseline"]
+    spec = build_variant(baseline)
+    assert not spec.g_slots and not spec.d_slots  # a registered variant with no attention
+    named = {**STUDY, "profile": {"scaling": {"variant": "se_spatial"}}}
+    assert profile_settings(named)["scaling"]["variant"] == "se_spatial"

@@ -30,9 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "warmup": 2,
     "memory": True,
 }
-SCALING_DEFAULTS: dict[str, Any] = {
-    "variant": "sagan",
-    "baseline": "dcgan",
+SCALING_DEFAULTS: dict[str, Any] = {  # variant / baseline default to the study's arms
     "resolutions": [32, 64, 128],
     "divisors": [2, 4],
     "batch": 8,
@@ -43,7 +41,36 @@ def profile_settings(study: dict[str, Any]) -> dict[str, Any]:
     settings = DEFAULTS | (study.get("profile") or {})
     settings.setdefault("baseline", next(iter(expand_arms(study["variants"]))))
     settings["scaling"] = SCALING_DEFAULTS | (settings.get("scaling") or {})
+    for key, value in _scaling_variants(study).items():
+        settings["scaling"].setdefault(key, value)
     return settings
+
+
+def _scaling_variants(study: dict[str, Any]) -> dict[str, str]:
+    """The registered variants of the study's first image arm with no attention (baseline)
+    and of its first image arm that builds with one block at a single side in G and D; where
+    the study has none, the first registered image variant that does."""
+    from sagan.models import build_variant
+    from sagan.registry import VARIANTS, load_plugins
+
+    load_plugins(study.get("plugins", []))
+    found: dict[str, str] = {}
+    arms = [(a.variant, a.options) for a in expand_arms(study["variants"]).values()]
+    registered = [(name, {}) for name in VARIANTS.names("image")]
+    for variant, options in arms + registered:
+        if len(found) == 2:
+            break
+        if variant not in VARIANTS or "video" in VARIANTS.get(variant).tags:
+            continue
+        try:
+            spec = build_variant(variant, options)
+        except Exception:  # a bad option: validation names it
+            continue
+        if not spec.g_slots and not spec.d_slots:
+            found.setdefault("baseline", variant)
+        elif "variant" not in found and _single_block(variant):
+            found["variant"] = variant
+    return found
 
 
 def profile_specs(
@@ -111,6 +138,17 @@ def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> 
     return specs
 
 
+def _single_block(variant: str) -> bool:
+    """Whether the variant builds with one block at one side in G and D (the sweep's form)."""
+    from sagan.models import build_variant
+
+    try:
+        build_variant(variant, {"g_resolutions": [8], "d_resolutions": [8]})
+    except Exception:
+        return False
+    return True
+
+
 def check_profile(study: dict[str, Any]) -> None:
     """The profile section names variants that exist; else a ConfigError naming them."""
     from sagan.errors import ConfigError
@@ -128,7 +166,12 @@ def check_profile(study: dict[str, Any]) -> None:
             f"profile.baseline {settings['baseline']!r} is not one of the study's arms {list(arms)}"
         )
     for key in ("variant", "baseline"):
-        name = settings["scaling"][key]
+        name = settings["scaling"].get(key)
+        if name is None:
+            raise ConfigError(
+                f"profile.scaling.{key} is not set and no image arm of the study serves as "
+                f"one: name a registered variant ({', '.join(VARIANTS.names('image'))})"
+            )
         if name not in VARIANTS:
             raise ConfigError(
                 f"profile.scaling.{key} {name!r} is not a registered variant; "

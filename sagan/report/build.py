@@ -129,23 +129,29 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
     }
 
 
-def attention_maps(results: Results, variant: str = "sagan") -> plt.Figure:
-    """G's attention maps of the reference variant's run at each dataset's largest size."""
+def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
+    """G's attention maps, per dataset, of the run at its largest size (first seed) of
+    ``arm``, or of the first arm in the summary whose G has a block that gives its maps."""
     from sagan.report.attention_figure import attention_maps_figure, generator_attention
 
-    done = results.summary[(results.summary["status"] == "done")]
-    runs = done[done["variant"] == variant].sort_values(
-        ["train_images", "seed"], ascending=[False, True]
-    )
-    picks = runs.groupby("dataset", sort=True).head(1)
-    if picks.empty:
-        return _note_figure(f"no finished '{variant}' run to draw attention maps from")
-    found = {
-        f"{r['dataset']} · {variant}": generator_attention(
-            results.root / r["run_dir"], results.root
-        )
-        for _, r in picks.iterrows()
-    }
+    s = results.summary
+    done = s[(s["status"] == "done") & (s["variant"] == arm if arm else s["status"] == "done")]
+    if "g_attention" in done and arm is None:  # arms with a block in G
+        done = done[done["g_attention"].fillna("").astype(str).str.strip() != ""]
+    arms = list(dict.fromkeys(done["variant"]))
+    runs = done.sort_values(["train_images", "seed"], ascending=[False, True])
+    found = {}
+    for dataset, rows in runs.groupby("dataset", sort=True):
+        for name in sorted(rows["variant"].unique(), key=arms.index):
+            run = rows[rows["variant"] == name].iloc[0]
+            try:
+                maps = generator_attention(results.root / run["run_dir"], results.root)
+            except ValueError:  # its blocks give no maps (e.g. channel attention only)
+                continue
+            found[f"{dataset} · {name}"] = maps
+            break
+    if not found:
+        return _note_figure(f"no finished run of {arm or 'an arm with attention in G'} to draw")
     return attention_maps_figure(found)
 
 
