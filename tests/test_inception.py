@@ -227,6 +227,7 @@ def test_a_run_scored_with_inception_reports_fid_kid_and_is(weights, no_network,
     for split, out in refs.items():
         compute_reference(data, split, "inception", weights, out)
     cfg = RunConfig(
+        variant="dcgan",
         data=DataConfig(path=str(data_path), size=40, resolution=16),
         model=ModelConfig(width=4, z_dim=8),
         train=TrainConfig(iterations=2, batch_size=8),

@@ -46,6 +46,8 @@ def generator_attention(
     hook = blocks[0].register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
     x = generate(G, images, seed=seed, batch_size=images, num_classes=classes)
     hook.remove()
+    if x.dim() != 4 or inputs[0].dim() != 4:  # video: maps over (t, h, w) are not drawn here
+        raise ValueError(f"{run_dir}: G makes video; attention maps are drawn for images only")
     feature = inputs[0]  # (B, C, h, w): what the block attended over
     h, w = feature.shape[-2:]
     cells = [(h // 4, w // 4), (h // 2, w // 2), (3 * h // 4, w - 1 - w // 4)]
