@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from sagan.data.probes import PALETTE, SHAPES, object_size
+from sagan.data.probes import BACKGROUND, PALETTE, SHAPES, object_size
 from sagan.registry import Registry
 
 
@@ -43,11 +43,11 @@ def mirror() -> ProbeScore:
 def _decode_object(region: np.ndarray, size: int) -> tuple[int, int] | None:
     """(shape, colour) of the single object in an (H, W, 3) region, or None if there is none.
 
-    An object is the set of bright pixels: there must be about one object's worth of them,
+    An object is the set of pixels far from the grey field: there must be about one object's worth of them,
     in a box about the object's size, close to one palette colour; its fill ratio of the
     box tells the shape (square ~1, circle ~0.8, triangle ~0.5).
     """
-    mask = region.max(axis=-1) > 96
+    mask = np.abs(region.astype(np.int32) - BACKGROUND).max(axis=-1) > 64
     count = int(mask.sum())
     if not 0.3 * size * size <= count <= 1.3 * size * size:
         return None
