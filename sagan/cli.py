@@ -19,6 +19,35 @@ def cmd_variants(args: argparse.Namespace) -> None:
         print(f"{e.name:<{width}}  {e.description}")
 
 
+def cmd_datasets(args: argparse.Namespace) -> None:
+    from sagan.data import DATASETS
+    from sagan.study import kind
+
+    entries = DATASETS.entries()
+    width = max(len(e.name) for e in entries)
+    for e in entries:
+        print(f"{e.name:<{width}}  {kind(DATASETS, e.name):<5}  {e.description}")
+        options = ", ".join(dataset_options(e.builder)) or "(none)"
+        print(f"{'':<{width}}  options: {options}")
+
+
+def dataset_options(builder) -> list[str]:
+    """The options a study sets under ``datasets.<name>.options``: ``name: default`` (the
+    default as JSON, which YAML reads) or ``name (required)``. ``resolution`` is left out: a
+    builder that takes it gets the entry's own ``resolution``."""
+    import inspect
+
+    options = []
+    for p in inspect.signature(builder).parameters.values():
+        if p.name == "resolution":
+            continue
+        if p.default is p.empty:
+            options.append(f"{p.name} (required)")
+        else:
+            options.append(f"{p.name}: {json.dumps(_plain(p.default))}")
+    return options
+
+
 def cmd_arms(args: argparse.Namespace) -> None:
     import inspect
 
@@ -291,6 +320,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("variants", help="list registered variants").set_defaults(fn=cmd_variants)
+    sub.add_parser(
+        "datasets", help="list registered datasets: kind, options with defaults"
+    ).set_defaults(fn=cmd_datasets)
 
     s = sub.add_parser(
         "arms", help="a study's arms, sweeps expanded, with every option (defaults included)"

@@ -20,9 +20,10 @@ def sagan(
 
     form="paper" is the block as the paper writes it; form="official" is the authors' code
     (value C/2 + output 1x1 conv, keys and values 2x2 max-pooled). The paper's best FID came
-    from attention at mid-to-high feature maps (32x32 and 64x64 of a 128 px model); at 32 px
-    images the comparable map is 16x16, our default. key_ratio: query/key channels are
-    C // key_ratio (the paper's C/8).
+    from attention at mid-to-high feature maps (32x32 and 64x64 of a 128 px model). Left
+    unset, g_resolutions and d_resolutions place the block at 16x16; the default study
+    (config/default.yaml) sets 8x8, a quarter of its 32 px images and cheap on a laptop CPU.
+    key_ratio: query/key channels are C // key_ratio (the paper's C/8).
     """
     check_attention(impl=impl, form=form, key_ratio=key_ratio)
     block = partial(SelfAttention2d, impl=impl, form=form, key_ratio=key_ratio)
