@@ -10,8 +10,8 @@ import pytest
 
 from sagan.errors import ConfigError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
-from sagan.report.claims import evaluate_claims
-from tests.design_claims import DESIGN, claim_2, claim_3, design_claims
+from sagan.report.claims import evaluate_claim, evaluate_claims
+from tests.design_claims import DESIGN, claim_2, claim_3, design_claims, spec
 
 CLAIM_2 = "2: attention works best at mid-level feature maps"
 
@@ -135,7 +135,9 @@ def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
     assert table.loc[CLAIM_2, "verdict"] == "not measured in this study"
 
 
-def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32"):
+def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5):
+    """A profile row; ``rounds``: its ms/step in each interleaved round (default 5 x ``ms``)."""
+    rounds = rounds or [ms] * 5
     return {
         "dataset": dataset,
         "variant": variant,
@@ -144,9 +146,87 @@ def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32"):
         "device": "cpu",
         "resolution": 32,
         "ms_per_step": ms,
+        "ms_repeats": " ".join(f"{t:.3f}" for t in rounds),
         "ratio_to_baseline": ms / base_ms,
         "baseline": baseline,
+        "load_before": load,
+        "load_after": load,
+        "cores": 2,
+        "loaded": load > 2,
     }
+
+
+def claim_3_on(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5):
+    """Claim 3 (sagan over dcgan, claimed 30-50%) on one profile per dataset: sagan's ms/step
+    in each round, the baseline's in ``base``."""
+    rows = []
+    for i, rounds in enumerate(datasets):
+        rows.append(
+            profile_row(f"d{i}", "dcgan", "dcgan", 10.0, 10.0, rounds=list(base), load=load)
+        )
+        rows.append(profile_row(f"d{i}", "sagan", "dcgan", 14.0, 10.0, rounds=rounds, load=load))
+    return claim_3(pd.DataFrame(columns=["variant", "status"]), pd.DataFrame(rows))[0]
+
+
+NOISY = [12.0, 14.0, 16.0, 13.0, 15.0]  # +20 .. +60%: the median +40% but it straddles 30-50
+STEADY = [13.5, 14.0, 14.5, 13.8, 14.2]  # +35 .. +45%
+CHEAP = [10.5, 11.0, 11.5, 10.8, 11.2]  # +5 .. +15%
+
+
+def test_a_profile_claim_is_decided_only_by_its_interval_over_the_repeats():
+    noisy = claim_3_on(NOISY)
+    assert noisy.verdict == "inconclusive" and noisy.mean == pytest.approx(40.0)
+    assert (noisy.ci_lo, noisy.ci_hi) == pytest.approx((20.0, 60.0))
+    assert "5 interleaved repeats" in noisy.test
+    steady = claim_3_on(STEADY)
+    assert steady.verdict == "supported" and (steady.ci_lo, steady.ci_hi) == pytest.approx((35, 45))
+    assert claim_3_on(CHEAP).verdict == "contradicted"
+
+
+def test_a_profile_claims_ratio_is_taken_round_by_round():
+    # the machine is twice as slow in rounds 2 and 4, for both arms alike: +40% in every round
+    c = claim_3_on([14.0, 28.0, 14.0, 28.0, 14.0], base=(10.0, 20.0, 10.0, 20.0, 10.0))
+    assert c.verdict == "supported" and (c.ci_lo, c.ci_hi) == pytest.approx((40.0, 40.0))
+
+
+def test_a_profile_claim_holds_only_where_every_dataset_decides_alike():
+    assert claim_3_on(STEADY, STEADY).verdict == "supported"
+    assert claim_3_on(STEADY, NOISY).verdict == "inconclusive"
+    assert claim_3_on(STEADY, CHEAP).verdict == "inconclusive"
+    assert claim_3_on(CHEAP, CHEAP).verdict == "contradicted"
+
+
+def test_a_loaded_machine_is_named_in_the_note():
+    noisy = claim_3_on(NOISY, load=3.5)
+    assert noisy.verdict == "inconclusive" and "loaded while profiling d0" in noisy.note
+    assert "on 2 cores" in noisy.note
+    steady = claim_3_on(STEADY, load=3.5)
+    assert steady.verdict == "supported" and "decides even so" in steady.note
+    assert "loaded" not in claim_3_on(STEADY).note
+
+
+def test_a_profile_without_its_repeats_is_read_but_decides_nothing():
+    old = pd.DataFrame(
+        [
+            profile_row("a", "dcgan", "dcgan", 10.0, 10.0),
+            profile_row("a", "sagan", "dcgan", 14.0, 10.0),
+        ]
+    ).drop(columns=["ms_repeats", "load_before", "load_after", "cores", "loaded"])
+    c = claim_3(pd.DataFrame(columns=["variant", "status"]), old)[0]
+    assert c.verdict == "inconclusive" and "older profile" in c.note
+
+
+def test_the_saving_claim_divides_by_its_own_baseline_round_by_round():
+    """5a-cost: topk against sagan, in a profile whose baseline row is dcgan."""
+    rows = [
+        profile_row("a", "dcgan", "dcgan", 10.0, 10.0, rounds=[10.0, 20.0, 10.0, 20.0, 10.0]),
+        profile_row("a", "sagan", "dcgan", 20.0, 10.0, rounds=[20.0, 40.0, 20.0, 40.0, 20.0]),
+        profile_row("a", "topk", "dcgan", 15.0, 10.0, rounds=[15.0, 30.0, 15.0, 30.0, 15.0]),
+    ]
+    (c,) = evaluate_claim(
+        pd.DataFrame(columns=["variant", "status"]), spec("5a-cost"), pd.DataFrame(rows)
+    )
+    assert c.verdict == "supported" and (c.ci_lo, c.ci_hi) == pytest.approx((25.0, 25.0))
 
 
 def test_claim_3_reads_image_profiles_beside_a_video_profile():

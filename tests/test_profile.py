@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from sagan.bench.step import build_port_step, port_d_step, port_specs
+from sagan.bench.timing import machine_load, median_interval
 from sagan.cli import main
 from sagan.config import ModelConfig
 from sagan.cost.plan import profile_specs, scaling_specs
-from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes
+from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes, spread
 from sagan.cost.step import StepSpec, build_step
 from sagan.train.trainer import d_step, g_step
 
@@ -50,19 +51,50 @@ def test_spec_survives_the_trip_to_a_child_process():
     assert StepSpec.from_json(s.to_json()) == s
 
 
-def test_profile_rows_carry_time_ratio_cost_and_utilisation():
-    rows = profile([spec("dcgan", "dcgan"), spec("sagan")], repeats=2, warmup=1, memory=False)
+def test_profile_rows_carry_time_ratio_cost_and_utilisation(monkeypatch):
+    monkeypatch.setattr("sagan.cost.profile.os.getloadavg", lambda: (3.5, 3.0, 3.0))
+    monkeypatch.setattr("sagan.cost.profile.cores", lambda: 2)
+    rows = profile([spec("dcgan", "dcgan"), spec("sagan")], repeats=3, warmup=1, memory=False)
     base, attn = rows
     assert base["ratio_to_baseline"] == 1.0 and base["baseline"] == "dcgan"
-    assert attn["ratio_to_baseline"] == pytest.approx(
-        attn["ms_per_step"] / base["ms_per_step"], 1e-3
+    assert base["ratio_lo"] == base["ratio_hi"] == 1.0  # itself in every round
+    # the ratio is the median over rounds of the arm's time over the baseline's in that round
+    times = [[float(t) for t in r["ms_repeats"].split()] for r in rows]
+    per_round = sorted(a / b for a, b in zip(times[1], times[0], strict=True))
+    assert attn["ratio_to_baseline"] == pytest.approx(per_round[1], 1e-3)
+    assert (attn["ratio_lo"], attn["ratio_hi"]) == pytest.approx(
+        (per_round[0], per_round[-1]), 1e-3
     )
+    assert attn["ms_min"] <= attn["ms_q25"] <= attn["ms_per_step"] <= attn["ms_q75"]
+    assert attn["ms_q75"] <= attn["ms_max"] and attn["repeats"] == 3
+    assert attn["loaded"] and (attn["load_before"], attn["cores"]) == (3.5, 2)
     assert attn["images_per_s"] == pytest.approx(4 / attn["ms_per_step"] * 1e3, rel=1e-3)
     assert attn["params_g"] > base["params_g"] and attn["attention_macs_g"] > 0
     assert base["attention_macs_g"] == 0 and attn["flops_g"] == 2 * attn["macs_g"]
     # the step's FLOPs: forward and backward of G and D, so well above one forward
     assert attn["step_flops"] > 3 * 4 * (attn["flops_g"] + attn["flops_d"])
     assert 0 < attn["utilisation_pct"] < 100 and math.isnan(attn["peak_mem_mib"])
+
+
+def test_the_ratio_to_the_baseline_is_taken_round_by_round():
+    # the machine slows down in round 2 and speeds up in round 3: each round's ratio is 2
+    row = spread([10.0, 40.0, 5.0, 12.0, 30.0], [5.0, 20.0, 2.5, 6.0, 15.0])
+    assert row["ratio_to_baseline"] == 2.0 and row["ratio_lo"] == row["ratio_hi"] == 2.0
+    assert (row["ms_min"], row["ms_max"], row["ms_q25"], row["ms_q75"]) == (5, 40, 10, 30)
+    assert row["ms_repeats"].split()[:2] == ["10.000", "40.000"]  # round order kept
+
+
+def test_the_median_interval_widens_to_min_max_below_six_repeats():
+    assert median_interval([3.0, 1.0, 5.0, 2.0, 4.0]) == (1.0, 5.0, 0.9375)
+    lo, hi, coverage = median_interval(list(range(10)))
+    assert (lo, hi) == (1, 8) and coverage == pytest.approx(1 - 2 * 11 / 1024)
+    assert median_interval(list(range(20)))[:2] == (5, 14)
+
+
+def test_the_machine_is_loaded_when_the_load_average_exceeds_the_cores():
+    assert machine_load(1.0, 2.5, 2)["loaded"]
+    assert machine_load(2.5, 1.0, 2)["loaded"]
+    assert not machine_load(1.9, 2.0, 2)["loaded"]
 
 
 def test_profile_measures_cpu_peak_memory_in_a_child():

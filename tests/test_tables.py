@@ -74,3 +74,40 @@ def test_one_seed_per_cell_gives_n1_cells_not_a_missing_column():
     )
     table = ablation_table(summary, cell_stats(summary, ["fd_domain"]), None)
     assert table.text["FD-domain"].tolist() == ["1 (n=1)", "2 (n=1)"]
+
+
+def test_the_cost_columns_show_the_overhead_interval_and_a_loaded_machine():
+    from sagan.report.paper_tables import ablation_table
+    from sagan.report.stats import cell_stats
+
+    summary = pd.DataFrame(
+        {
+            "study": "s",
+            "dataset": "d",
+            "variant": ["dcgan", "sagan"],
+            "size": "full",
+            "train_images": 10,
+            "seed": 0,
+            "status": "done",
+            "fd_domain": [1.0, 2.0],
+        }
+    )
+    profile = pd.DataFrame(
+        {
+            "dataset": "d",
+            "variant": ["dcgan", "sagan"],
+            "precision": "fp32",
+            **{c: 1e6 for c in ("macs_g", "macs_d", "params_g", "params_d", "peak_mem_mib")},
+            "ms_per_step": [10.0, 14.0],
+            "ratio_to_baseline": [1.0, 1.4],
+            "ratio_lo": [1.0, 1.35],
+            "ratio_hi": [1.0, 1.45],
+            "loaded": [True, True],
+        }
+    )
+    stats = cell_stats(summary, ["fd_domain"])
+    table = ablation_table(summary, stats, profile)
+    assert table.text["overhead %"].tolist() == ["+0.0†", "+40.0 [+35.0, +45.0]†"]
+    assert "loaded" in table.note
+    old = profile.drop(columns=["ratio_lo", "ratio_hi", "loaded"])  # an older profile
+    assert ablation_table(summary, stats, old).text["overhead %"].tolist() == ["+0.0", "+40.0"]

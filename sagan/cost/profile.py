@@ -2,15 +2,21 @@
 
 Each configuration's step is built once; after warm-up the steps run interleaved
 (A B C A B C ...) in this process on one device, so clock drift and background load hit every
-row alike, and the median is reported. Beside time: images/s, the ratio to a baseline row,
-peak memory (CUDA: max allocated during a step; CPU: peak RSS delta of one step in a fresh
-child process), parameters, counted MACs/FLOPs per image (fvcore, sagan.cost.flops), the
-step's FLOPs (torch's FlopCounterMode) and their rate against this device's matmul peak.
+row alike. A row gives the median ms/step with its spread over the repeats (quartiles, min,
+max, and the times themselves), and the ratio to a baseline row taken per round (over the
+baseline's time in the same round): its median and the order-statistic interval of that median
+(``median_interval``: min-max below 6 repeats). The 1-minute load average before and after the
+timing and the cores available say whether other work shared the machine (``loaded``: the load
+exceeded the cores). Beside time: images/s, peak memory (CUDA: max allocated during a step;
+CPU: peak RSS delta of one step in a fresh child process), parameters, counted MACs/FLOPs per
+image (fvcore, sagan.cost.flops), the step's FLOPs (torch's FlopCounterMode) and their rate
+against this device's matmul peak.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import platform
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +25,7 @@ import numpy as np
 import torch
 
 from sagan.bench.memory import peak_memory_delta
-from sagan.bench.timing import cuda_peak_bytes, time_interleaved
+from sagan.bench.timing import cores, cuda_peak_bytes, machine_load, median_interval, time_rounds
 from sagan.cost.flops import model_costs
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
@@ -50,9 +56,12 @@ def profile(
     if baseline not in labels:
         raise ValueError(f"baseline {baseline!r} is not one of the labels {labels}")
     built = {s.label: build_step(s, device) for s in specs}
-    ms = time_interleaved(
+    load_before = os.getloadavg()[0]
+    rounds = time_rounds(
         {label: step for label, (step, _) in built.items()}, repeats, warmup, device
     )
+    load = machine_load(load_before, os.getloadavg()[0], cores())
+    ms = {label: float(np.median(t)) for label, t in rounds.items()}
     peaks = {p: matmul_peak_flops(device, p) for p in {s.precision for s in specs}}
     rows = []
     for spec in specs:
@@ -69,10 +78,12 @@ def profile(
             "batch": spec.batch,
             "precision": spec.precision,
             "device": device_name(device),
+            "threads": torch.get_num_threads(),
             "ms_per_step": round(ms[spec.label], 3),
+            **spread(rounds[spec.label], rounds[baseline]),
             "images_per_s": round(spec.batch / ms[spec.label] * 1e3, 2),
-            "ratio_to_baseline": round(ms[spec.label] / ms[baseline], 4),
             "baseline": baseline,
+            **load,
             "peak_mem_mib": _peak_mib(spec, step, device) if memory else math.nan,
             **model_costs(
                 m.G, m.D, spec.model.z_dim, spec.resolution, spec.channels, frames=spec.frames
@@ -85,6 +96,26 @@ def profile(
         row["utilisation_pct"] = round(100 * row["achieved_gflops"] / row["peak_gflops"], 2)
         rows.append(row)
     return rows
+
+
+def spread(times: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
+    """The spread of one row's times over the repeats, and its ratio to the baseline's time in
+    each round: the ratios' median and the interval of that median."""
+    q25, q75 = np.percentile(times, [25, 75])
+    ratios = [t / b for t, b in zip(times, baseline, strict=True)]
+    lo, hi, coverage = median_interval(ratios)
+    return {
+        "repeats": len(times),
+        "ms_q25": round(float(q25), 3),
+        "ms_q75": round(float(q75), 3),
+        "ms_min": round(min(times), 3),
+        "ms_max": round(max(times), 3),
+        "ms_repeats": " ".join(f"{t:.3f}" for t in times),  # in round order
+        "ratio_to_baseline": round(float(np.median(ratios)), 4),
+        "ratio_lo": round(lo, 4),
+        "ratio_hi": round(hi, 4),
+        "ratio_coverage": round(coverage, 4),
+    }
 
 
 def _peak_mib(spec: StepSpec, step, device: str) -> float:

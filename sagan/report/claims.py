@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
+from sagan.bench.timing import median_interval
 from sagan.report.claim_specs import (
     EVERY_OTHER_ARM,
     HEADLINE,
@@ -83,21 +84,41 @@ def _nearest(claimed: tuple[float, float], mean: float) -> float:
     return claimed[0] if mean < claimed[0] or claimed[1] == math.inf else claimed[1]
 
 
-def measured_verdict(values: list[float], claimed: tuple[float, float]) -> dict:
-    """For deterministic side-by-side measurements (one profile per dataset, no seeds):
-    supported if every value lies in the claimed range, contradicted if none does."""
-    v = [x for x in values if np.isfinite(x)]
-    if not v:
+def measured_verdict(rounds: dict[str, list[float]], claimed: tuple[float, float]) -> dict:
+    """For side-by-side measurements (one profile per dataset, no seeds), from each dataset's
+    effect in every interleaved round: the interval of its median (``median_interval``: order
+    statistics covering it >= 95%, min-max below 6 rounds) decides a dataset — supported wholly
+    inside the claimed range, contradicted wholly outside, inconclusive when it straddles a
+    bound or is missing. Supported only if every dataset is, contradicted only if every one is."""
+    if not rounds:
         return {"n": 0, "verdict": "not measured in this study"}
-    inside = [claimed[0] <= x <= claimed[1] for x in v]
-    word = "supported" if all(inside) else "contradicted" if not any(inside) else "inconclusive"
+    words, parts, medians, los, his, repeats = [], [], [], [], [], set()
+    for dataset, values in rounds.items():
+        v = [x for x in values if np.isfinite(x)]
+        lo, hi, _ = median_interval(v)
+        if not v:
+            words.append("inconclusive")
+            parts.append(f"{dataset}: no per-repeat times (an older profile)")
+            continue
+        inside = claimed[0] <= lo and hi <= claimed[1]
+        outside = hi < claimed[0] or lo > claimed[1]
+        words.append("supported" if inside else "contradicted" if outside else "inconclusive")
+        medians.append(float(np.median(v)))
+        los.append(lo)
+        his.append(hi)
+        repeats.add(len(v))
+        parts.append(f"{dataset}: {medians[-1]:+.3g} [{lo:+.3g}, {hi:+.3g}] over {len(v)}")
+    word = words[0] if len(set(words)) == 1 else "inconclusive"
     return {
-        "n": len(v),
-        "mean": float(np.mean(v)),
-        "ci_lo": min(v),
-        "ci_hi": max(v),
-        "test": "none: one side-by-side profile per dataset (range over datasets shown)",
+        "n": len(rounds),
+        "mean": float(np.mean(medians)) if medians else math.nan,
+        "ci_lo": min(los, default=math.nan),
+        "ci_hi": max(his, default=math.nan),
+        "test": f"median over {'/'.join(map(str, sorted(repeats))) or 'no'} interleaved "
+        "repeats per dataset; interval: order statistics covering that median >= 95% (min-max "
+        "below 6 repeats, 94% at 5); range over datasets",
         "verdict": word,
+        "note": "; ".join(parts),
     }
 
 
@@ -259,12 +280,17 @@ def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
     return out
 
 
+PROFILE_COLUMNS = ["dataset", "precision", "device", "resolution", "rounds", "load"]
+
+
 def _profile_ratios(profile: pd.DataFrame | None, arm: str, baseline: str) -> pd.DataFrame:
-    """Per dataset: ms/step of ``arm`` over ``baseline`` in the same profile (fp32 where
-    profiled, else the first precision). The ratio is taken from the two arms' own times, so
-    profiles of other datasets (another baseline, e.g. a video one) cannot spoil it."""
+    """Per dataset: ``arm``'s ms/step over ``baseline``'s in each interleaved round of the same
+    profile (fp32 where profiled, else the first precision; [] for a profile without its
+    per-repeat times), and the machine's load ("" when not loaded or not recorded). Taken from
+    the two arms' own times, so profiles of other datasets (another baseline, e.g. a video
+    one) cannot spoil it."""
     if profile is None or profile.empty:
-        return pd.DataFrame(columns=["dataset", "precision", "device", "resolution", "ratio"])
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
     rows = []
     for (dataset, precision), g in profile.groupby(["dataset", "precision"], sort=False):
         ms = g.drop_duplicates("variant").set_index("variant")
@@ -275,26 +301,55 @@ def _profile_ratios(profile: pd.DataFrame | None, arm: str, baseline: str) -> pd
                     "precision": precision,
                     "device": ms.loc[arm, "device"],
                     "resolution": ms.loc[arm, "resolution"],
-                    "ratio": ms.loc[arm, "ms_per_step"] / ms.loc[baseline, "ms_per_step"],
+                    "rounds": _round_ratios(ms.loc[arm], ms.loc[baseline]),
+                    "load": _load(ms.loc[arm]),
                 }
             )
-    out = pd.DataFrame(rows, columns=["dataset", "precision", "device", "resolution", "ratio"])
+    out = pd.DataFrame(rows, columns=PROFILE_COLUMNS)
     out["_pick"] = out["precision"] != "fp32"
     return out.sort_values("_pick", kind="stable").groupby("dataset").head(1).drop(columns="_pick")
 
 
+def _round_ratios(arm: pd.Series, baseline: pd.Series) -> list[float]:
+    times = [str(r.get("ms_repeats", "")).split() for r in (arm, baseline)]
+    if any(not t or "nan" in t for t in times) or len(times[0]) != len(times[1]):
+        return []  # a profile written before the repeats were kept
+    return [float(a) / float(b) for a, b in zip(*times, strict=True)]
+
+
+def _load(row: pd.Series) -> str:
+    """The load when the machine was loaded ("load 3.5 before / 4 after on 2 cores"), else
+    "" (also for a profile that did not record it)."""
+    if str(row.get("loaded")) != "True":
+        return ""
+    return (
+        f"load {row['load_before']:g} before / {row['load_after']:g} after on {row['cores']} cores"
+    )
+
+
 def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     """A side-by-side cost claim: overhead of ``arm`` over ``baseline`` (%) or the step time
-    it saves (%), one value per profiled dataset."""
+    it saves (%), per profiled dataset from its interleaved rounds (``measured_verdict``). A
+    loaded machine is named in the note; its verdict stands only where the interval decides
+    anyway (the per-round ratio cancels load that lasts a round, the interval shows the rest)."""
     base = _base(spec)
     ratios = _profile_ratios(profile, spec.arm, spec.baseline)
     if spec.datasets is not None:
         ratios = ratios[ratios["dataset"].isin(spec.datasets)]
     if ratios.empty:
         return base
-    r = ratios["ratio"]
-    values = 100 * (r - 1) if spec.kind == "profile_overhead" else 100 * (1 - r)
-    out = Verdict(**{**asdict(base), **measured_verdict(list(values), spec.claimed)})
+    sign = 1 if spec.kind == "profile_overhead" else -1
+    effects = {
+        d: [100 * sign * (r - 1) for r in rounds]
+        for d, rounds in zip(ratios["dataset"], ratios["rounds"], strict=True)
+    }
+    out = Verdict(**{**asdict(base), **measured_verdict(effects, spec.claimed)})
+    notes = [base.note, out.note]
+    loads = zip(ratios["dataset"], ratios["load"], strict=True)
+    if loaded := [f"{d} ({load})" for d, load in loads if load]:
+        decided = ": the interval decides even so" if out.verdict != "inconclusive" else ""
+        notes.append(f"the machine was loaded while profiling {', '.join(loaded)}{decided}")
+    out.note = "; ".join(x for x in notes if x)
     res = "/".join(f"{int(x)} px" for x in sorted(ratios["resolution"].unique()))
     precisions = "/".join(sorted(ratios["precision"].unique()))
     devices = ", ".join(sorted(ratios["device"].unique()))

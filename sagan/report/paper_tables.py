@@ -118,7 +118,7 @@ def ablation_table(
         columns[f"{unit} D"] = _plain(cost["macs_d"] / scale)
         columns["params (M)"] = _plain((cost["params_g"] + cost["params_d"]) / 1e6)
         columns["ms/step"] = _plain(cost["ms_per_step"])
-        columns["overhead %"] = _plain(100 * (cost["ratio_to_baseline"] - 1), signed=True)
+        columns["overhead %"] = _overhead(cost)
         columns["peak MiB"] = _plain(cost["peak_mem_mib"])
     text, values = _build(wide.index.to_frame(), columns)
     best = {c: direction(m) for c, m in [(label(fd), fd), (label(kid or ""), kid or "")] if m}
@@ -128,11 +128,35 @@ def ablation_table(
     note = (
         "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
         f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
-        "overhead vs the baseline variant; MACs per image (FLOPs = 2 x MACs). "
+        f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). "
         "FD-domain/KID-domain are not FID."
     )
     caption = "Ablation: quality and cost per variant and dataset"
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
+
+
+OVERHEAD_NOTE = (
+    "overhead vs the baseline variant, its median over the profile's interleaved rounds "
+    "[the interval of that median over the rounds]; † the machine was loaded while profiling "
+    "(1-minute load average above its cores)."
+)
+
+
+def _overhead(cost: pd.DataFrame) -> tuple[list[str], list[float]]:
+    """Overhead % over the baseline, with its interval over the rounds where the profile has
+    one (older profiles do not) and † where the machine was loaded."""
+    pct = 100 * (cost["ratio_to_baseline"] - 1)
+    nan = pd.Series(math.nan, index=cost.index)
+    lo = 100 * (cost.get("ratio_lo", nan) - 1)
+    hi = 100 * (cost.get("ratio_hi", nan) - 1)
+    loaded = cost.get("loaded", nan).astype(str) == "True"
+    text = []
+    for v, a, b, busy in zip(pct, lo, hi, loaded, strict=True):
+        cell = "–" if pd.isna(v) else f"{v:+.1f}"
+        if pd.notna(v) and pd.notna(a) and a != b:
+            cell += f" [{a:+.1f}, {b:+.1f}]"
+        text.append(cell + ("†" if busy else ""))
+    return text, list(pct)
 
 
 def _plain(series: pd.Series, signed: bool = False) -> tuple[list[str], list[float]]:
@@ -191,11 +215,14 @@ def video_table(
     cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
     if "ms_per_step" in cost:
         columns["ms/step"] = _plain(cost["ms_per_step"])
-        columns["overhead %"] = _plain(100 * (cost["ratio_to_baseline"] - 1), signed=True)
+        columns["overhead %"] = _overhead(cost)
     text, values = _build(wide.index.to_frame(), columns)
     best = {label(m): direction(m) for m in metrics if direction(m)}
     best |= {"ms/step": "min"} if "ms/step" in text else {}
-    note = "Mean ± half the 95% bootstrap CI over seeds, at each dataset's largest training set."
+    note = (
+        "Mean ± half the 95% bootstrap CI over seeds, at each dataset's largest training set. "
+        f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE}"
+    )
     caption = "Video: per-frame and video quality, temporal consistency, cost"
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
 
