@@ -263,3 +263,20 @@ def test_claim_3_prefers_fp32_per_dataset():
     )
     c = claim_3(pd.DataFrame(columns=["variant", "status"]), profile)[0]
     assert c.mean == pytest.approx(40.0) and c.verdict == "supported"
+
+
+def test_every_design_claim_states_a_positive_sesoi_that_a_study_can_change():
+    assert all(c.sesoi is not None and c.sesoi > 0 for c in DESIGN)
+    one = claims_from_study({"claims": {"1": {"sesoi": "2.5"}}}, DESIGN)[0]
+    assert one.sesoi == 2.5 and claims_to_dict([one])["1"]["sesoi"] == 2.5
+
+
+@pytest.mark.parametrize("bad", [0, -1, ".inf", "big", True])
+def test_a_sesoi_that_is_not_a_positive_number_is_an_error(bad):
+    with pytest.raises(ConfigError, match="sesoi"):
+        claims_from_study({"claims": {"1": {"sesoi": bad}}}, DESIGN)
+
+
+def test_a_claimed_range_open_at_both_ends_is_an_error():
+    with pytest.raises(ConfigError, match="claims nothing"):
+        claims_from_study({"claims": {"1": {"claimed": ["-.inf", ".inf"]}}}, DESIGN)

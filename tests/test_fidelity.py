@@ -106,6 +106,13 @@ def test_fd_infinity_removes_most_of_the_small_sample_bias():
         fid_infinity(fake, real, counts=(1000, 5000))
 
 
+def test_fd_infinity_draws_subsets_without_replacement():
+    fake, real = gaussian(0, 200, 4), gaussian(1, 300, 4, shift=0.3)
+    result = fid_infinity(fake, real, counts=(100, 200), seed=0)
+    # all 200 without replacement is the full set (reordered); with replacement it has repeats
+    assert result["points"][1] == (200, pytest.approx(frechet_distance(fake, real), rel=1e-9))
+
+
 # --- precision, recall, density, coverage ----------------------------------------------------
 
 CENTRES = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 100.0], [100.0, 100.0]])
@@ -187,3 +194,14 @@ def test_fresh_draws_look_like_held_out_reals(train_heldout):
     assert abs(result["mann_whitney_z"]) < 3
     assert result["median_ratio"] == pytest.approx(1.0, abs=0.05)
     assert result["num_fake"] == 1000 and result["num_train"] == result["num_heldout"] == 2000
+
+
+def test_mann_whitney_z_corrects_the_variance_for_ties():
+    x = np.array([1, 1, 1, 2, 2, 3])
+    y = np.array([1, 2, 2, 2, 3, 3, 3, 4])
+    n1, n2, n = 6, 8, 14
+    u = sum((a > b) + 0.5 * (a == b) for a in x for b in y)  # 1.5 + 5 + 5.5 = 12
+    ties = np.array([4, 5, 4, 1])  # values 1, 2, 3, 4 in both samples together
+    var = n1 * n2 / 12 * ((n + 1) - (ties**3 - ties).sum() / (n * (n - 1)))  # 4 * (15 - 240/182)
+    assert u == 12 and mann_whitney_z(x, y) == pytest.approx((u - n1 * n2 / 2) / np.sqrt(var))
+    assert mann_whitney_z(x, y) == pytest.approx(-1.622136, abs=1e-6)  # untied var 60: -1.549

@@ -5,12 +5,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sagan.report.stats import (
     bootstrap_ci,
     cell_stats,
     describe,
     iqm,
+    minimum_detectable_effect,
     paired_differences,
     paired_test,
     sign_flip_test,
@@ -86,3 +88,55 @@ def test_paired_test_picks_wilcoxon_from_six_pairs_and_sign_flips_below():
     assert name == "Wilcoxon signed-rank" and p == pytest.approx(2 / 2**7)
     assert sign_flip_test([1.0, 1.0, 1.0, 1.0]) == 2 / 16  # all + or all -
     assert math.isnan(paired_test([1.0])[1])
+
+
+def test_bootstrap_ci_is_scipys_95_percent_bca_with_seed_2019():
+    skewed = np.array([0.1, 0.2, 0.2, 0.3, 0.5, 0.8, 1.3, 2.1, 3.4, 5.5, 8.9, 14.4])
+    res = stats.bootstrap(
+        (skewed,),
+        np.mean,
+        confidence_level=0.95,
+        n_resamples=2000,
+        method="BCa",
+        rng=np.random.default_rng(2019),
+    )
+    lo, hi = res.confidence_interval
+    assert bootstrap_ci(skewed) == (
+        float(lo),
+        float(hi),
+    )  # exactly: a level, seed or method off fails
+
+
+def test_iqm_trims_a_quarter_from_each_end_not_a_fifth():
+    # 8 values: 25% trims 2 per end (mean of 2, 3, 4, 5); 20% would trim 1 (mean of 1..5, 20)
+    assert iqm([0, 1, 2, 3, 4, 5, 20, 100]) == 3.5
+
+
+def test_six_pairs_get_the_exact_wilcoxon_p():
+    name, p = paired_test([0.1, 0.2, 0.3, 0.4, 0.5, -10.0])
+    # the negative difference has rank 6, so W- = 6; 14 of the 64 sign patterns give W <= 6
+    assert name == "Wilcoxon signed-rank" and p == pytest.approx(2 * 14 / 64, abs=1e-12)
+    assert sign_flip_test([0.1, 0.2, 0.3, 0.4, 0.5, -10.0]) == 1.0  # the test it must not be
+
+
+def test_one_sided_paired_tests_are_exact_and_point_the_right_way():
+    assert paired_test([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "greater") == (
+        "Wilcoxon signed-rank",
+        pytest.approx(1 / 64),
+    )
+    assert paired_test([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "less")[1] == pytest.approx(1.0)
+    assert paired_test([1.0, 2.0, 3.0, 4.0], "greater") == ("sign-flip permutation", 1 / 16)
+    # sums of +-1 +-2 +-0.5: only 2.5 (observed) and 3.5 are >= 2.5
+    assert sign_flip_test([1.0, 2.0, -0.5], alternative="greater") == 2 / 8
+    assert sign_flip_test([1.0, 2.0, -0.5], alternative="less") == 7 / 8
+    assert sign_flip_test([-1.0, -2.0, 0.5], alternative="less") == 2 / 8  # the mirror image
+    with pytest.raises(ValueError, match="alternative"):
+        sign_flip_test([1.0, 2.0], alternative="bigger")
+
+
+def test_minimum_detectable_effect_is_the_paired_t_approximation():
+    # n = 4, sd = sqrt(5/3); t_{0.975, 3} = 3.182446, t_{0.80, 3} = 0.978472 (t tables)
+    expected = (3.182446 + 0.978472) * math.sqrt(5 / 3) / math.sqrt(4)
+    assert minimum_detectable_effect([1.0, 2.0, 3.0, 4.0]) == pytest.approx(expected, rel=1e-6)
+    assert minimum_detectable_effect([5.0, 5.0, np.nan, 5.0]) == 0.0
+    assert math.isnan(minimum_detectable_effect([1.0]))

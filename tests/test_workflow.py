@@ -105,7 +105,15 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     claims = pd.read_csv(tmp_path / "reports/tiny/tables/claims.csv")
     assert (
         claims["verdict"]
-        .isin(["supported", "contradicted", "inconclusive", "not measured in this study"])
+        .isin(
+            [
+                "supported",
+                "contradicted",
+                "equivalent",
+                "inconclusive",
+                "not measured in this study",
+            ]
+        )
         .all()
     )
     for name in ("training_curves", "quality_cost_pareto", "probe_coherence", "attention_maps"):

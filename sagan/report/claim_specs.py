@@ -13,11 +13,13 @@ their fields through an optional ``claims:`` mapping (``claims_from_study``):
         arm: sagan-wide
         baseline: sagan
         claimed: [0, .inf]
+        sesoi: 2                            # smallest effect of interest, effect's unit
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,8 @@ class ClaimSpec:
     - ``metric``: a summary column, ``"headline"`` (the headline FD column),
       ``"headline_gap"`` (its generalisation gap) or ``"s_per_it"`` (1 / it_per_s);
     - ``claimed``: the claimed range (lo, hi) of the effect, ``math.inf`` for open;
+    - ``sesoi``: the smallest effect of interest, > 0 in the effect's unit: a verdict of
+      "equivalent" says the effect lies within +-sesoi (None: no equivalence test);
     - ``relative``: the effect in % of the baseline; ``lower_is_better``: the metric's
       direction (the effect is oriented so that > 0 means the arm is better);
     - ``datasets``: only these datasets (None: all); ``rows``: "all" or "video" runs only;
@@ -57,6 +61,7 @@ class ClaimSpec:
     arm: str
     baseline: str
     claimed: tuple[float, float]
+    sesoi: float | None = None
     metric: str = HEADLINE
     relative: bool = True
     lower_is_better: bool = True
@@ -79,6 +84,13 @@ class ClaimSpec:
         lo, hi = self.claimed
         if not lo <= hi:
             raise ConfigError(f"claim {self.id!r}: claimed range {self.claimed} has lo > hi")
+        if math.isinf(lo) and math.isinf(hi):
+            raise ConfigError(f"claim {self.id!r}: claimed range {self.claimed} claims nothing")
+        if self.sesoi is not None and not 0 < self.sesoi < math.inf:
+            raise ConfigError(
+                f"claim {self.id!r}: sesoi (smallest effect of interest) must be a finite "
+                f"number > 0 in the effect's unit, got {self.sesoi}"
+            )
 
     @property
     def label(self) -> str:
@@ -121,6 +133,11 @@ def _coerce(cid: str, key: str, value: Any) -> Any:
                 f"got {value!r}"
             ) from e
         return (lo, hi)
+    if key == "sesoi":
+        try:
+            return None if value is None else _number(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"claim {cid!r}: sesoi must be a number, got {value!r}") from e
     if key == "datasets":
         if value is None:
             return None

@@ -1,13 +1,27 @@
 """A verdict on each claim of DESIGN.md ("What it must answer"), from the summary table.
 
 Every claim becomes an effect measured on runs that share (study, dataset, size, seed), so
-seeds pair up, plus a claimed range for it. The verdict rule (``verdict``):
-- supported: the paired test rejects "no effect" (p < 0.05) with the mean on the claimed side
-  of 0, and the 95% CI overlaps the claimed range;
-- contradicted: the 95% CI lies wholly outside the claimed range and the same paired test
-  rejects the nearest claimed bound (at least 3 pairs);
+seeds pair up, plus a claimed range for it and a smallest effect of interest (sesoi). The
+verdict rule (``verdict``), the first that holds, with the nonparametric paired tests of
+``sagan.report.stats.paired_test`` (exact Wilcoxon signed-rank from 6 pairs, exact sign flips
+below):
+- supported, for a range that excludes 0 (a claimed direction, e.g. 12-18% better): the paired
+  test rejects "no effect" (two-sided p < 0.05) with the mean on the claimed side of 0, and the
+  95% CI overlaps the claimed range;
+- supported, for a range that holds 0 or is bounded by it (a bounded or non-inferiority claim,
+  e.g. [-5, inf]: "no worse than -5%", or [0, inf]): for each finite bound b, the one-sided
+  paired test of d - b rejects "the effect lies beyond b" at p < 0.025 (so [0, inf] asks
+  exactly what the two-sided test at 0.05 asks: the same evidence as a claimed direction),
+  with the mean inside the range;
+- contradicted: the 95% CI lies wholly outside the claimed range and the two-sided paired test
+  of d - b rejects (p < 0.05) for the bound b nearest the mean (at least 3 pairs);
+- equivalent: a TOST (two one-sided tests) at 0.05 each shows the effect within +-sesoi: the
+  one-sided tests of d + sesoi ("mean > -sesoi") and of d - sesoi ("mean < +sesoi") both
+  reject; the note reads "no effect larger than +-sesoi at this scale";
 - inconclusive: anything else — at this scale the data cannot tell;
 - not measured in this study: no runs to compare; the row says what config would measure it.
+Each seed-paired row also carries the minimum detectable effect (``mde``: 80% power, two-sided
+0.05, paired-t approximation), in the effect's unit; side-by-side profile rows leave it NaN.
 The claims themselves are data (``sagan.report.claim_specs``: the design's in
 config/claims.yaml, a study's ``claims:`` over them via ``claims_from_study``). Pure
 functions over DataFrames; no file is read here.
@@ -31,7 +45,12 @@ from sagan.report.claim_specs import (
     load_claims,
 )
 from sagan.report.paper_tables import headline, video_rows
-from sagan.report.stats import bootstrap_ci, paired_differences, paired_test
+from sagan.report.stats import (
+    bootstrap_ci,
+    minimum_detectable_effect,
+    paired_differences,
+    paired_test,
+)
 from sagan.report.tables import Table
 
 ALPHA = 0.05
@@ -43,6 +62,7 @@ class Verdict:
     comparison: str
     effect: str  # what the number measures, with its unit
     claimed: tuple[float, float]
+    sesoi: float = math.nan  # smallest effect of interest, the effect's unit (NaN: none)
     n: int = 0  # pairs (or datasets for a profile measurement)
     seeds: int = 0
     mean: float = math.nan
@@ -50,14 +70,16 @@ class Verdict:
     ci_hi: float = math.nan
     test: str = ""
     p: float = math.nan
+    mde: float = math.nan  # minimum detectable effect (80% power), the effect's unit
     verdict: str = "not measured in this study"
     scale: str = ""
     note: str = ""  # a caveat of the measurement
     needs: str = ""  # what would measure it, shown while it is not measured
 
 
-def verdict(effects: np.ndarray, claimed: tuple[float, float]) -> dict:
-    """n, mean, CI, test, p and the verdict for paired effects against a claimed range."""
+def verdict(effects: np.ndarray, claimed: tuple[float, float], sesoi: float | None = None) -> dict:
+    """n, mean, CI, test, p, MDE and the verdict for paired effects against a claimed range
+    (the rule: the module docstring); ``sesoi`` (> 0) enables "equivalent"."""
     d = np.asarray([e for e in effects if np.isfinite(e)], dtype=float)
     if len(d) == 0:
         return {"n": 0, "verdict": "not measured in this study"}
@@ -65,23 +87,48 @@ def verdict(effects: np.ndarray, claimed: tuple[float, float]) -> dict:
     test, p = paired_test(d)
     mean = float(d.mean())
     out = {"n": len(d), "mean": mean, "ci_lo": lo, "ci_hi": hi, "test": test, "p": p}
-    claimed_sign = np.sign(claimed[0] if claimed[0] != 0 else claimed[1])
-    overlaps = not (math.isnan(lo) or hi < claimed[0] or lo > claimed[1])
+    out["mde"] = minimum_detectable_effect(d, ALPHA)
     outside = not math.isnan(lo) and (hi < claimed[0] or lo > claimed[1])
-    if p < ALPHA and np.sign(mean) == claimed_sign and overlaps:
+    if _supported(d, claimed, p, (lo, hi)):
         out["verdict"] = "supported"
         if not claimed[0] <= mean <= claimed[1]:
             out["note"] = "the mean lies outside the claimed range; only its CI overlaps it"
     elif outside and len(d) >= 3 and paired_test(d - _nearest(claimed, mean))[1] < ALPHA:
         out["verdict"] = "contradicted"
+    elif sesoi is not None and np.isfinite(sesoi) and _equivalent(d, sesoi):
+        out["verdict"] = "equivalent"
+        out["note"] = f"equivalent: no effect larger than ±{sesoi:g} at this scale"
     else:
         out["verdict"] = "inconclusive"
     return out
 
 
+def _supported(
+    d: np.ndarray, claimed: tuple[float, float], p: float, ci: tuple[float, float]
+) -> bool:
+    """The "supported" rule: a claimed direction for a range that excludes 0, else every
+    finite bound rejected by a one-sided test at ALPHA / 2 (and the mean in the range, as a
+    rank test can reject with an outlier pulling the mean the other way)."""
+    lo, hi = claimed
+    if lo > 0 or hi < 0:
+        side = 1.0 if lo > 0 else -1.0
+        overlaps = not (math.isnan(ci[0]) or ci[1] < lo or ci[0] > hi)
+        return p < ALPHA and np.sign(d.mean()) == side and overlaps
+    bounds = [(b, alt) for b, alt in ((lo, "greater"), (hi, "less")) if math.isfinite(b)]
+    rejected = all(paired_test(d - b, alt)[1] < ALPHA / 2 for b, alt in bounds)
+    return bool(bounds) and rejected and lo <= d.mean() <= hi
+
+
+def _equivalent(d: np.ndarray, sesoi: float) -> bool:
+    """TOST: the effect is shown above -sesoi and below +sesoi, one-sided ALPHA each."""
+    above = paired_test(d + sesoi, "greater")[1] < ALPHA
+    return above and paired_test(d - sesoi, "less")[1] < ALPHA
+
+
 def _nearest(claimed: tuple[float, float], mean: float) -> float:
-    """The claimed range's bound nearest the measured mean (a finite one)."""
-    return claimed[0] if mean < claimed[0] or claimed[1] == math.inf else claimed[1]
+    """The point of the claimed range nearest the measured mean: for a mean outside it, the
+    bound it lies beyond (always finite)."""
+    return min(max(mean, claimed[0]), claimed[1])
 
 
 def measured_verdict(rounds: dict[str, list[float]], claimed: tuple[float, float]) -> dict:
@@ -168,6 +215,7 @@ def _base(spec: ClaimSpec, metric: str | None = None, arm: str | None = None) ->
         named.text(spec.comparison, metric),
         named.text(spec.effect, metric),
         spec.claimed,
+        sesoi=math.nan if spec.sesoi is None else spec.sesoi,
         note=spec.note,
         needs=named.text(spec.needs, metric),
     )
@@ -188,7 +236,9 @@ def _paired(
     )
     if pairs.empty:
         return base
-    out = Verdict(**{**asdict(base), **verdict(pairs["effect"].to_numpy(), base.claimed)})
+    out = Verdict(
+        **{**asdict(base), **verdict(pairs["effect"].to_numpy(), base.claimed, base.sesoi)}
+    )
     out.note = "; ".join(x for x in (base.note, out.note) if x)
     out.seeds = pairs["seed"].nunique()
     keys = ["study", "dataset", "size", "seed"]
@@ -271,7 +321,9 @@ def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
         if effect.empty:
             out.append(v)
             continue
-        v = Verdict(**{**asdict(v), **verdict(effect.to_numpy(), spec.claimed)})
+        found = verdict(effect.to_numpy(), spec.claimed, base.sesoi)
+        v = Verdict(**{**asdict(v), **found})
+        v.note = "; ".join(x for x in (base.note, found.get("note", "")) if x)
         v.seeds = effect.index.get_level_values("seed").nunique()
         used = rows[(_text(rows["sweep"]) == sweep) | (rows["variant"] == spec.baseline)]
         keys = effect.index.to_frame(index=False)
@@ -399,6 +451,10 @@ def _interval(lo: float, hi: float) -> str:
     return f"[{one(lo)}, {one(hi)}]"
 
 
+def _number(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.3g}"
+
+
 def _count(c: pd.Series) -> str:
     if not c["n"]:
         return "–"
@@ -418,6 +474,7 @@ def claims_table(claims: pd.DataFrame) -> Table:
                 "effect": c["effect"],
                 "claimed": _interval(*c["claimed"]),
                 "measured [95% CI]": measured,
+                "MDE (effect's unit)": _number(c["mde"]),
                 "pairs / seeds": _count(c),
                 "test": f"{c['test']}{p}" if c["n"] else "–",
                 "verdict": c["verdict"] + (f" ({c['scale']})" if c["scale"] else ""),
@@ -426,10 +483,16 @@ def claims_table(claims: pd.DataFrame) -> Table:
         )
     text = pd.DataFrame(rows)
     note = (
-        "supported: paired test p < 0.05 on the claimed side and the 95% bootstrap CI overlaps "
-        "the claimed range; contradicted: the CI lies wholly outside it and the test rejects "
+        "supported: for a range excluding 0, paired test p < 0.05 on the claimed side and the "
+        "95% bootstrap CI overlaps the claimed range; for a range holding 0, one-sided paired "
+        "tests (p < 0.025) reject an effect beyond each finite bound; contradicted: the CI "
+        "lies wholly outside it and the test rejects "
         "the nearest claimed bound (>= 3 pairs); "
-        "inconclusive otherwise. Verdicts hold at the scale in brackets only."
+        "equivalent: two one-sided paired tests (p < 0.05 each) put the effect within "
+        "+-sesoi, the smallest effect of interest; inconclusive otherwise. MDE: the smallest "
+        "true effect detected with 80% power at two-sided 0.05 (paired-t approximation) for "
+        "the pairs and spread measured, in the effect's unit. "
+        "Verdicts hold at the scale in brackets only."
     )
     return Table(
         "Claims: measured effects and verdicts", text, text.copy(), ["claim"], {}, [], note
