@@ -43,9 +43,9 @@ def mirror() -> ProbeScore:
 def _decode_object(region: np.ndarray, size: int) -> tuple[int, int] | None:
     """(shape, colour) of the single object in an (H, W, 3) region, or None if there is none.
 
-    An object is the set of pixels far from the grey field: there must be about one object's worth of them,
-    in a box about the object's size, close to one palette colour; its fill ratio of the
-    box tells the shape (square ~1, circle ~0.8, triangle ~0.5).
+    An object is the set of pixels far from the grey field: there must be about one
+    object's worth of them, in a box about the object's size, close to one palette colour;
+    its fill ratio of the box tells the shape (square ~1, circle ~0.8, triangle ~0.5).
     """
     mask = np.abs(region.astype(np.int32) - BACKGROUND).max(axis=-1) > 64
     count = int(mask.sum())
