@@ -69,6 +69,21 @@ def test_pairs_tolerates_dimmer_colours_but_not_a_recoloured_partner():
     assert probe.score(recoloured) == 0.0
 
 
+def test_pairs_ignores_specks_on_the_field_but_not_a_second_object():
+    probe = PROBE_SCORES.build("pairs")
+    real = probe_images("pairs", 32, count=50)
+    specks = real.clone()
+    specks[:, :, 0, 0] = specks[:, :, 31, 31] = 255.0
+    specks[:, :, 31, 0] = 0.0  # corners: 1 px each
+    assert probe.score(specks) == 1.0  # the object is the largest blob, not the bounding box
+    doubled = torch.full((1, 3, 32, 32), 128.0)  # grey field, a red square on the right
+    doubled[0, :, 11:21, 22:32] = torch.tensor([255.0, 0.0, 0.0])[:, None, None]
+    assert probe.score(doubled) == 0.0  # nothing on the left
+    for top in (2, 20):  # two red 8 px squares on the left: each alone would match
+        doubled[0, :, top : top + 8, 1:9] = torch.tensor([255.0, 0.0, 0.0])[:, None, None]
+    assert probe.score(doubled) == 0.0
+
+
 def test_bad_probe_resolution_is_a_config_error():
     with pytest.raises(ConfigError, match="even resolution >= 16"):
         DATASETS.build("mirror", {"resolution": 15})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import ndimage
 from torch import Tensor
 
 from sagan.data.probes import BACKGROUND, PALETTE, SHAPES, object_size
@@ -43,13 +44,20 @@ def mirror() -> ProbeScore:
 def _decode_object(region: np.ndarray, size: int) -> tuple[int, int] | None:
     """(shape, colour) of the single object in an (H, W, 3) region, or None if there is none.
 
-    An object is the set of pixels far from the grey field: there must be about one
-    object's worth of them, in a box about the object's size, close to one palette colour;
-    its fill ratio of the box tells the shape (square ~1, circle ~0.8, triangle ~0.5).
+    The object is the largest 4-connected blob of pixels far from the grey field (specks
+    elsewhere are ignored, up to half the blob's area: a second object is not). It must be
+    about one object's worth of pixels, in a box about the object's size, close to one
+    palette colour; its fill ratio of the box tells the shape (square ~1, circle ~0.8,
+    triangle ~0.5).
     """
-    mask = np.abs(region.astype(np.int32) - BACKGROUND).max(axis=-1) > 64
+    away = np.abs(region.astype(np.int32) - BACKGROUND).max(axis=-1) > 64
+    blobs, n = ndimage.label(away)
+    if n == 0:
+        return None
+    areas = np.bincount(blobs.ravel())[1:]
+    mask = blobs == int(areas.argmax()) + 1
     count = int(mask.sum())
-    if not 0.3 * size * size <= count <= 1.3 * size * size:
+    if not 0.3 * size * size <= count <= 1.3 * size * size or away.sum() - count > count / 2:
         return None
     ys, xs = np.nonzero(mask)
     h, w = np.ptp(ys) + 1, np.ptp(xs) + 1
