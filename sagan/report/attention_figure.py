@@ -78,11 +78,17 @@ def attention_maps_figure(found: dict[str, dict]) -> plt.Figure:
         image = f["images"][i]
         grey = image.shape[-1] == 1
         shown = image[..., 0] if grey else image
-        axes[r][0].imshow(shown, cmap="gray" if grey else None, vmin=0, vmax=1)
+        pixels = {
+            "cmap": "gray" if grey else None,
+            "vmin": 0,
+            "vmax": 1,
+            "interpolation": "nearest",
+        }
+        axes[r][0].imshow(shown, **pixels)
         for q, (y, x) in enumerate(f["points"]):
             for ax in (axes[r][0], axes[r][q + 1]):
                 ax.plot(x, y, QUERY_MARKERS[q % 3], ms=5, mfc="none", mec="red", mew=1.2)
-            axes[r][q + 1].imshow(shown, cmap="gray" if grey else None, vmin=0, vmax=1)
+            axes[r][q + 1].imshow(shown, **pixels)
             axes[r][q + 1].imshow(f["maps"][i, q], cmap="magma", alpha=0.6)
         axes[r][0].set_ylabel(f"{title}\nimage {i + 1}", fontsize=6)
         for ax in axes[r]:

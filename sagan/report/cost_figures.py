@@ -3,13 +3,16 @@ on log-log axes with fitted slopes (2 = quadratic in N)."""
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter, NullLocator
 
 from sagan.cost.profile import loglog_slope
-from sagan.report.figures import TWO_COLUMN_WIDTH, paper_theme
+from sagan.report.figures import paper_theme
+from sagan.report.panels import panel_grid
 
 
 def step_overhead(profile: pd.DataFrame) -> plt.Figure:
@@ -17,31 +20,43 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
     the label on a bar is its ratio to the baseline variant in the same precision."""
     paper_theme()
     datasets = list(dict.fromkeys(profile["dataset"]))
-    fig, axes = plt.subplots(
-        1, len(datasets), figsize=(TWO_COLUMN_WIDTH, 2.6), squeeze=False, sharey=True
-    )
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    # no shared y axis: one dataset's step can cost 10x another's
+    fig, (axes,) = panel_grid([len(datasets)], row_height=2.6, top=0.4)
+    for ax, dataset in zip(axes, datasets, strict=True):
         rows = profile[profile["dataset"] == dataset].copy()
         base = rows[rows["variant"] == rows["baseline"].iloc[0]].set_index("precision")
         rows["overhead"] = rows["ms_per_step"] / rows["precision"].map(base["ms_per_step"])
         sns.barplot(
-            rows, x="variant", y="ms_per_step", hue="precision", ax=ax, legend=ax is axes[0][0]
+            rows, x="variant", y="ms_per_step", hue="precision", ax=ax, legend=ax is axes[0]
         )
         for container, (_, group) in zip(
             ax.containers, rows.groupby("precision", sort=False), strict=False
         ):
             ratios = [f"{v:.2f}x" for v in group["overhead"]]
             ax.bar_label(container, labels=ratios, fontsize=6, rotation=90, padding=2)
-        ax.set_title(f"{dataset} ({rows['resolution'].iloc[0]} px, batch {rows['batch'].iloc[0]})")
-        ax.set_xlabel("")
-        ax.set_ylabel("ms per training step (D + G)")
+        ax.set_title(
+            f"{dataset} ({rows['resolution'].iloc[0]} px, batch {rows['batch'].iloc[0]})",
+            fontsize=8,
+        )
+        first = ax.get_subplotspec().is_first_col()
+        ax.set(xlabel="", ylabel="ms per training step (D + G)" if first else "")
         ax.tick_params(axis="x", rotation=30)
         ax.set_ylim(0, ax.get_ylim()[1] * 1.2)  # headroom for the ratio labels
-    legend = axes[0][0].get_legend()
-    if legend is not None:
-        sns.move_legend(axes[0][0], "upper left", bbox_to_anchor=(0, -0.32), ncol=3, title=None)
-    device = profile["device"].iloc[0]
-    fig.suptitle(f"Training-step cost on {device} (labels: x the baseline, same precision)", y=1.02)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if axes[0].get_legend() is not None:
+        axes[0].get_legend().remove()
+    height = fig.get_figheight()
+    title = fig.suptitle(
+        f"Training-step cost on {profile['device'].iloc[0]} (labels: x the baseline, same "
+        "precision)", fontsize=9, y=1 - 0.04 / height,
+    )  # fmt: skip
+    fig.legend(
+        handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
+        bbox_to_anchor=(0.5, 1 - 0.2 / height),
+    )  # fmt: skip
+    title.set_in_layout(False)  # the rect keeps its room; the saved crop keeps it
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))
+    title.set_in_layout(True)
     return fig
 
 
@@ -53,43 +68,50 @@ SCALING_PANELS = {
 PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
 
 
+def slope_label(placement: str, slope: float, sizes: int) -> str:
+    """The legend entry of one fitted line; no 'slope nan' where there is nothing to fit."""
+    if math.isfinite(slope):
+        return f"{placement}: slope {slope:.2f}"
+    return f"{placement}: one size, no slope" if sizes == 1 else placement
+
+
 def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     """Attention cost against tokens N, one line per placement, fitted log-log slope in the
-    legend; points at or below zero (noise in a small overhead) cannot sit on a log axis."""
+    legend; points at or below zero (noise in a small overhead) cannot sit on a log axis, and
+    a cost with none above zero gets no panel, only a word in the title."""
     paper_theme()
     rows = scaling[scaling["tokens"] > 0].copy()
     rows["placement"] = "side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
-    fig, axes = plt.subplots(1, len(SCALING_PANELS), figsize=(TWO_COLUMN_WIDTH, 2.6))
-    for ax, (column, label) in zip(axes, SCALING_PANELS.items(), strict=True):
+    panels = {c: name for c, name in SCALING_PANELS.items() if (rows[c] > 0).any()}
+    noise = [name for c, name in SCALING_PANELS.items() if c not in panels]
+    fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6)
+    for ax, (column, label) in zip(axes, panels.items(), strict=False):
         for placement, group in rows.groupby("placement"):
             slope = loglog_slope(group["tokens"].tolist(), group[column].tolist())
             positive = group[group[column] > 0]
+            if positive.empty:
+                continue
             ax.plot(
                 positive["tokens"],
                 positive[column],
                 marker="o",
-                label=f"{placement}: slope {slope:.2f}",
+                label=slope_label(placement, slope, positive["tokens"].nunique()),
             )
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(PLAIN)
-        if (rows[column] > 0).any():
-            ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(PLAIN if column != "attention_macs" else LogFormatter())
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        else:
-            ax.text(
-                0.5,
-                0.5,
-                "no overhead above\nmeasurement noise",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-                fontsize=7,
-            )
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(PLAIN if column != "attention_macs" else LogFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("attention tokens N")
         ax.set_ylabel(label)
         ax.legend(fontsize=6)
+    if not panels:
+        axes[0].axis("off")
     device = scaling["device"].iloc[0]
-    fig.suptitle(f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²))")
+    title = f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²))"
+    if noise:
+        title += f"\nno overhead above measurement noise: {', '.join(noise)}"
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

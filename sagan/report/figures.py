@@ -7,12 +7,24 @@ import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from sagan.io import atomic_write_bytes
-
-TWO_COLUMN_WIDTH = 7.0  # inches: a full-width figure in a two-column paper
+from sagan.report.panels import (
+    SAVE_DPI,
+    errorbar,
+    panel_grid,
+    panel_width,
+    reference_lines,
+    seed_note,
+    size_axis,
+    untangle_ticks,
+)
+from sagan.report.panels import (
+    TWO_COLUMN_WIDTH as TWO_COLUMN_WIDTH,  # figures' one page width, shared
+)
 
 
 def paper_theme() -> None:
@@ -20,11 +32,13 @@ def paper_theme() -> None:
 
 
 def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
-    """``stem``.png (200 dpi) and ``stem``.pdf, each written atomically."""
+    """``stem``.png (200 dpi) and ``stem``.pdf, each written atomically, with any overlapping
+    tick labels rotated or thinned first."""
+    untangle_ticks(fig)
     paths = []
     for ext in ("png", "pdf"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=200, bbox_inches="tight")
+        fig.savefig(buf, format=ext, dpi=SAVE_DPI, bbox_inches="tight")
         path = Path(f"{stem}.{ext}")
         atomic_write_bytes(path, buf.getvalue())
         paths.append(path)
@@ -53,17 +67,21 @@ def metric_label(metric: str) -> str:
     return f"{name.upper()} ({extractor}) ↓"
 
 
+SEED_CELL = ["dataset", "variant", "train_images"]
+
+
 def _versus_size(
     ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool, palette: dict | None = None
 ) -> None:
-    """Mean over seeds with a 95% CI band, each seed as a dot, on a log size axis."""
+    """Mean over seeds (95% CI band when there are seeds to bootstrap), each seed as a dot,
+    on a log size axis ticked at the sizes; a probe score with its real and chance lines."""
     sns.lineplot(
         runs,
         x="train_images",
         y=metric,
         hue="variant",
         marker="o",
-        errorbar=("ci", 95),
+        errorbar=errorbar(runs, SEED_CELL),
         ax=ax,
         legend=legend,
         palette=palette,
@@ -79,32 +97,27 @@ def _versus_size(
         legend=False,
         palette=palette,
     )
-    ax.set_xscale("log")
-    sizes = sorted(runs["train_images"].unique())
-    ax.set_xticks(sizes, [str(int(n)) for n in sizes])
-    ax.minorticks_off()
+    if metric in PROBE_METRICS:
+        reference_lines(ax, runs, metric)
+    size_axis(ax, runs["train_images"].unique())
     ax.set_xlabel("training images")
     ax.set_ylabel(metric_label(metric))
 
 
 def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
-    """Per dataset (a row): FD, KID and any probe score against training-set size per
-    variant, then training throughput per variant."""
+    """Per dataset (a block of rows, at most three panels wide): FD, KID and any probe score
+    against training-set size per variant, then training throughput per variant."""
     paper_theme()
     done = df[df["status"] == "done"]
     datasets = sorted(done["dataset"].unique())
     variants = sorted(done["variant"].unique())
     per_row = {d: _row_metrics(df, done[done["dataset"] == d]) for d in datasets}
-    ncols = max(len(m) for m in per_row.values()) + 1
-    size = (TWO_COLUMN_WIDTH, 2.2 * len(datasets))
-    fig, axes = plt.subplots(len(datasets), ncols, figsize=size, squeeze=False)
+    fig, blocks = panel_grid([len(per_row[d]) + 1 for d in datasets], row_height=2.3, top=0.4)
     palette = dict(zip(variants, sns.color_palette(n_colors=len(variants)), strict=True))
-    for r, dataset in enumerate(datasets):
+    for axes, dataset in zip(blocks, datasets, strict=True):
         runs = done[done["dataset"] == dataset]
         for i, metric in enumerate(per_row[dataset]):
-            _versus_size(axes[r][i], runs, metric, legend=i == 0, palette=palette)
-        for ax in axes[r][len(per_row[dataset]) : -1]:
-            ax.axis("off")
+            _versus_size(axes[i], runs, metric, legend=i == 0, palette=palette)
         mine = [v for v in variants if v in set(runs["variant"])]
         sns.barplot(
             runs,
@@ -114,29 +127,36 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
             order=mine,
             hue_order=mine,
             palette=palette,
-            errorbar=("ci", 95),
-            ax=axes[r][-1],
+            errorbar=errorbar(runs, ["variant"]),
+            ax=axes[-1],
         )
-        axes[r][-1].set(xlabel="training it/s ↑", ylabel="")
-        axes[r][0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
-    legend = {}  # every variant once, from whichever row draws it
-    for row in axes:
-        for handle, label in zip(*row[0].get_legend_handles_labels(), strict=True):
-            legend.setdefault(label, handle)
-        if row[0].get_legend():
-            row[0].get_legend().remove()
+        axes[-1].set(xlabel="training it/s ↑", ylabel="")
+        axes[0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
+    legend = {}  # every variant once, from whichever block draws it
+    for axes in blocks:
+        for handle, label in zip(*axes[0].get_legend_handles_labels(), strict=True):
+            if label in variants:
+                legend.setdefault(label, handle)
+        if axes[0].get_legend():
+            axes[0].get_legend().remove()
     handles, labels = list(legend.values()), list(legend)
-    fig.suptitle(
-        f"{', '.join(done['study'].unique())}: quality vs data size, and speed", fontsize=9
+    note = seed_note(done, SEED_CELL, "95% CI band")
+    title = fig.suptitle(
+        f"{', '.join(done['study'].unique())}: quality vs data size, and speed ({note})",
+        fontsize=9,
+        y=1 - 0.04 / fig.get_figheight(),
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    top = 1 - 0.4 / fig.get_figheight()  # inches: the title, then the legend under it
+    title.set_in_layout(False)  # the rect keeps its room; the saved crop keeps it
+    fig.tight_layout(rect=(0, 0, 1, top))
+    title.set_in_layout(True)
     fig.legend(
         handles,
         labels,
         loc="upper center",
         ncol=len(labels),
         frameon=False,
-        bbox_to_anchor=(0.5, 0.96),
+        bbox_to_anchor=(0.5, 1 - 0.2 / fig.get_figheight()),
         fontsize=7,
     )
     return fig
@@ -154,26 +174,40 @@ def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
 
 
 def sample_grids(df: pd.DataFrame) -> plt.Figure:
-    """Final sample grids: a row per dataset, a column per variant (largest size, first seed)."""
+    """Final sample grids: a block of rows per dataset, a panel per variant (largest size,
+    first seed), each grid upscaled by an integer factor, nearest neighbour, so a 32 px
+    sample shows its own pixels instead of a blur."""
     paper_theme()
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
     picks = done.groupby(["dataset", "variant"], sort=True).head(1)
     datasets = sorted(picks["dataset"].unique())
     columns = {d: sorted(picks.loc[picks["dataset"] == d, "variant"]) for d in datasets}
-    fig, axes = plt.subplots(
-        len(datasets),
-        max(len(v) for v in columns.values()),
-        squeeze=False,
-        figsize=(TWO_COLUMN_WIDTH, 1.6 * len(datasets) + 0.4),
-    )
-    for ax in axes.flat:
-        ax.axis("off")
-    for _, run in picks.iterrows():
-        ax = axes[datasets.index(run["dataset"])][columns[run["dataset"]].index(run["variant"])]
-        grid = plt.imread(Path(run["run_dir"]) / "samples.png")
-        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None)  # grey PNGs load as 2-D
-        ax.set_title(
-            f"{run['dataset']} · {run['variant']}\nn={run['size']}, seed {run['seed']}", fontsize=6
-        )
+    grids = {
+        (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / "samples.png")
+        for _, run in picks.iterrows()
+    }
+    counts = [len(columns[d]) for d in datasets]
+    width = panel_width(counts)
+    aspect = max(g.shape[0] / g.shape[1] for g in grids.values())
+    fig, blocks = panel_grid(counts, row_height=width * aspect + 0.4)
+    for axes, dataset in zip(blocks, datasets, strict=True):
+        for ax, variant in zip(axes, columns[dataset], strict=True):
+            run = picks[(picks["dataset"] == dataset) & (picks["variant"] == variant)].iloc[0]
+            grid = grids[(dataset, variant)]
+            factor = max(1, int(width * SAVE_DPI // grid.shape[1]))
+            ax.imshow(
+                upscale(grid, factor),
+                cmap="gray" if grid.ndim == 2 else None,  # grey PNGs load as 2-D
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
+            ax.axis("off")
+            ax.set_title(f"{dataset} · {variant}\nn={run['size']}, seed {run['seed']}", fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Each pixel as a ``factor`` x ``factor`` block: (H, W[, C]) -> (H*f, W*f[, C])."""
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)

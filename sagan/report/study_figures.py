@@ -9,6 +9,7 @@ import pandas as pd
 import seaborn as sns
 
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
+from sagan.report.panels import errorbar, panel_grid, reference_lines, seed_note
 from sagan.report.paper_tables import cost_rows, headline
 
 CURVES = {
@@ -20,39 +21,38 @@ CURVES = {
 
 
 def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt.Figure:
-    """Per dataset (a row), each logged signal against iteration, a line per variant with the
-    seeds as a 95% CI band. FD is not in the log (it is scored once, at the end)."""
+    """Per dataset (a block of rows, at most three panels wide), each signal it logged against
+    iteration, a line per variant with the seeds as a 95% CI band (none for one seed). FD is
+    not in the log (it is scored once, at the end)."""
     paper_theme()
-    columns = {c: name for c, name in columns.items() if c in logs and logs[c].notna().any()}
     datasets = sorted(logs["dataset"].unique())
-    fig, axes = plt.subplots(
-        len(datasets),
-        len(columns),
-        figsize=(TWO_COLUMN_WIDTH, 1.9 * len(datasets) + 0.5),
-        squeeze=False,
-        sharex="row",
-    )
     sizes = logs.groupby("dataset")["size"].agg(lambda s: _largest(s.unique()))
-    for r, dataset in enumerate(datasets):
-        rows = logs[(logs["dataset"] == dataset) & (logs["size"] == sizes[dataset])]
-        for ax, (column, name) in zip(axes[r], columns.items(), strict=True):
+    rows = {d: logs[(logs["dataset"] == d) & (logs["size"] == sizes[d])] for d in datasets}
+    logged = {d: [c for c in columns if c in logs and rows[d][c].notna().any()] for d in datasets}
+    datasets = [d for d in datasets if logged[d]]  # a dataset with no signal: no empty row
+    fig, blocks = panel_grid([len(logged[d]) for d in datasets], row_height=1.9, top=0.4)
+    hue_order = sorted(logs["variant"].unique())
+    cell = ["dataset", "variant", "iteration"]
+    for r, (axes, dataset) in enumerate(zip(blocks, datasets, strict=True)):
+        for ax, column in zip(axes, logged[dataset], strict=True):
             sns.lineplot(
-                rows,
-                x="iteration",
-                y=column,
-                hue="variant",
-                hue_order=sorted(logs["variant"].unique()),
-                errorbar=("ci", 95),
-                ax=ax,
-                legend=r == 0 and column == next(iter(columns)),
-            )
-            ax.set(xlabel="iteration" if r == len(datasets) - 1 else "", ylabel="")
-            if r == 0:
-                ax.set_title(name, fontsize=8)
-        axes[r][0].set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
-    _legend_on_top(fig, axes[0][0])
-    fig.suptitle("Training signals per iteration (mean over seeds, 95% CI)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+                rows[dataset], x="iteration", y=column, hue="variant", hue_order=hue_order,
+                errorbar=errorbar(rows[dataset], cell), ax=ax, legend=r == 0 and ax is axes[0],
+            )  # fmt: skip
+            ax.set(xlabel="iteration", ylabel="")
+            ax.set_title(columns[column], fontsize=8)
+        for ax in axes:  # the first panel of each of the block's rows names the dataset
+            if ax.get_subplotspec().is_first_col():
+                ax.set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
+    _legend_on_top(fig, blocks[0][0])
+    used = pd.concat(rows[d] for d in datasets)
+    note = seed_note(used, cell, "95% CI")
+    title = fig.suptitle(
+        f"Training signals per iteration ({note})", fontsize=9, y=1 - 0.04 / fig.get_figheight()
+    )
+    title.set_in_layout(False)  # the rect keeps its room; the saved crop keeps it
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
+    title.set_in_layout(True)
     return fig
 
 
@@ -68,7 +68,7 @@ def _legend_on_top(fig: plt.Figure, ax: plt.Axes) -> None:
     legend.remove()
     fig.legend(
         handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
-        bbox_to_anchor=(0.5, 0.95),
+        bbox_to_anchor=(0.5, 1 - 0.2 / fig.get_figheight()),
     )  # fmt: skip
 
 
@@ -98,9 +98,9 @@ def quality_cost_pareto(
     costs = cost_rows(profile)[["dataset", "variant", cost]]
     points = cells.merge(costs, on=["dataset", "variant"])
     datasets = sorted(points["dataset"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(TWO_COLUMN_WIDTH, 2.6), squeeze=False)
+    fig, (axes,) = panel_grid([len(datasets)], row_height=2.6)
     palette = dict(zip(sorted(points["variant"].unique()), sns.color_palette(), strict=False))
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    for ax, dataset in zip(axes, datasets, strict=True):
         rows = points[points["dataset"] == dataset].reset_index(drop=True)
         for _, p in rows.iterrows():
             err = np.array([[p["mean"] - p["ci_lo"]], [p["ci_hi"] - p["mean"]]])
@@ -113,34 +113,29 @@ def quality_cost_pareto(
         ax.set(xlabel=f"{'ms per training step' if cost == 'ms_per_step' else cost} ↓")
         ax.set_ylabel(metric_label(fd))
         ax.set_title(f"{dataset}, n={rows['size'].iloc[0]}", loc="left", fontsize=8)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
         handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
         bbox_to_anchor=(0.5, 1.02),
     )  # fmt: skip
-    fig.suptitle(
-        "Quality vs cost (lower-left is better; bars: 95% CI over seeds)", y=1.1, fontsize=9
-    )
+    seeds = "one seed" if points["n"].max() <= 1 else "bars: 95% CI over seeds"
+    fig.suptitle(f"Quality vs cost (lower-left is better; {seeds})", y=1.1, fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def _score_panel(ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple) -> None:
-    """One score per variant and size (mean, 95% CI, seeds as dots), with the real held-out
-    score and chance (where the metrics carry them) as reference lines."""
+    """One score per variant and size (mean, 95% CI when seeds allow, seeds as dots), with the
+    real held-out score and chance (where the metrics carry them) as reference lines."""
     order = sorted(rows["variant"].unique())
     hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
     common = {"x": "variant", "y": metric, "hue": "size", "order": order, "hue_order": hue_order}
-    sns.barplot(rows, **common, errorbar=("ci", 95), alpha=0.8, ax=ax)
+    cell = ["dataset", "variant", "size"]
+    sns.barplot(rows, **common, errorbar=errorbar(rows, cell), alpha=0.8, ax=ax)
     sns.stripplot(
         rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
     )
-    for column, style, name in (
-        (f"{metric}_real_heldout", "-", "real held-out"),
-        (f"{metric}_chance", ":", "chance"),
-    ):
-        if column in rows and rows[column].notna().any():
-            ax.axhline(rows[column].median(), ls=style, color="0.3", lw=1, label=name)
+    reference_lines(ax, rows, metric)
     ax.set(xlabel="", ylabel=metric_label(metric), ylim=ylim)
     ax.tick_params(axis="x", rotation=30)
     for tick in ax.get_xticklabels():
@@ -158,7 +153,8 @@ def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> pl
     rows = summary[summary[probe].notna() & (summary["status"] == "done")]
     fig, ax = plt.subplots(figsize=(TWO_COLUMN_WIDTH / 2, 2.4))
     _score_panel(ax, rows, probe, (0, 1.05))
-    ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe", fontsize=8)
+    note = seed_note(rows, ["dataset", "variant", "size"], "95% CI")
+    ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe\n({note})", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -180,7 +176,7 @@ def video_temporal(summary: pd.DataFrame) -> plt.Figure | None:
     axes[0].get_legend().remove()
     fig.suptitle(
         f"Video ({', '.join(sorted(rows['dataset'].unique()))}): does the content stay, "
-        "and does it move smoothly?",
+        f"and does it move smoothly? ({seed_note(rows, ['dataset', 'variant', 'size'])})",
         fontsize=8,
     )
     fig.tight_layout()

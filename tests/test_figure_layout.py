@@ -1,0 +1,152 @@
+"""What a reader of the report figures needs: readable size axes, panels at most three to a
+row, pixel-true sample grids, reference lines on probe panels, and no CI claimed from one
+seed. Each figure is drawn from a hand-made table."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.ticker import NullLocator
+
+from sagan.images import save_grid
+from sagan.report.cost_figures import cost_scaling
+from sagan.report.figures import quality_vs_size, sample_grids, save_figure, upscale
+from sagan.report.panels import crowded_ticks
+from sagan.report.study_figures import probe_coherence, training_curves
+
+REAL, CHANCE = 0.97, 1 / 18
+
+
+def summary(tmp_path, seeds=(0, 1), sizes=(("500", 500), ("full", 1397))) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset, channels in (("digits", 1), ("pairs", 3)):
+        for variant in ("dcgan", "sagan"):
+            for size, n in sizes:
+                for seed in seeds:
+                    run = tmp_path / dataset / variant / size / str(seed)
+                    save_grid(torch.rand(4, channels, 8, 8) * 2 - 1, run / "samples.png")
+                    probe = dataset == "pairs"
+                    rows.append(
+                        {"study": "t", "dataset": dataset, "variant": variant, "size": size}
+                        | {"seed": seed, "train_images": n, "status": "done", "it_per_s": 9.0}
+                        | {"fd_domain": rng.random(), "kid_domain": rng.random()}
+                        | {"pairs_agreement": 0.0 if probe else np.nan}
+                        | {"pairs_agreement_real_heldout": REAL if probe else np.nan}
+                        | {"pairs_agreement_chance": CHANCE if probe else np.nan}
+                        | {"run_dir": str(run)}
+                    )
+    return pd.DataFrame(rows)
+
+
+def size_panels(fig):
+    return [ax for ax in fig.axes if ax.get_xlabel() == "training images"]
+
+
+def test_size_axes_are_log_ticked_at_the_sizes_without_minor_ticks(tmp_path):
+    fig = quality_vs_size(summary(tmp_path))
+    panels = size_panels(fig)
+    assert len(panels) == 5  # FD and KID per dataset, the probe on pairs
+    for ax in panels:
+        assert ax.get_xscale() == "log"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["500", "1,397"]
+        assert isinstance(ax.xaxis.get_minor_locator(), NullLocator)
+
+
+def test_no_panel_of_the_quality_figure_has_overlapping_tick_labels(tmp_path):
+    fig = quality_vs_size(summary(tmp_path))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert not [ax.get_ylabel() for ax in fig.axes if crowded_ticks(ax, renderer)]
+
+
+def test_saved_figures_have_crowded_tick_labels_rotated_then_thinned(tmp_path):
+    fig, ax = plt.subplots(figsize=(1.5, 1.5))
+    ax.set_xticks(range(12), [f"{1000 * i:,}" for i in range(12)])
+    fig.tight_layout()
+    fig.canvas.draw()
+    assert crowded_ticks(ax, fig.canvas.get_renderer())
+    save_figure(fig, tmp_path / "crowded")  # closes the figure: draw it on a new canvas
+    FigureCanvasAgg(fig).draw()
+    assert not crowded_ticks(ax, fig.canvas.get_renderer())
+    assert ax.get_xticklabels()[0].get_rotation() == 40
+
+
+@pytest.mark.parametrize("draw", ["quality", "curves", "grids"])
+def test_panels_wrap_at_most_three_to_a_row_and_none_is_empty(tmp_path, draw):
+    table = summary(tmp_path)
+    logs = table.assign(iteration=10, r_t=0.1, d_gap=0.2, loss_d=1.0, loss_g=2.0)
+    logs = pd.concat([logs, logs.assign(iteration=20)])
+    fig = {
+        "quality": lambda: quality_vs_size(table),  # pairs: FD, KID, probe, speed
+        "curves": lambda: training_curves(logs),  # four signals per dataset
+        "grids": lambda: sample_grids(table),
+    }[draw]()
+    for ax in fig.axes:
+        assert ax.get_subplotspec().get_gridspec().ncols <= 3
+        assert ax.get_position().width * fig.get_figwidth() > 1.6  # inches
+        assert ax.lines or ax.patches or ax.images or ax.collections  # nothing blank
+
+
+def test_sample_grids_show_an_exact_nearest_neighbour_upscale(tmp_path):
+    table = summary(tmp_path)
+    fig = sample_grids(table)
+    shown = next(ax for ax in fig.axes if ax.get_title().startswith("digits · dcgan"))
+    image = shown.images[0]
+    grid = plt.imread(tmp_path / "digits/dcgan/full/0/samples.png")  # 2-D, grey
+    factor = image.get_array().shape[0] // grid.shape[0]
+    assert factor >= 2
+    assert np.array_equal(np.asarray(image.get_array()), np.kron(grid, np.ones((factor, factor))))
+    assert image.get_interpolation() == "nearest"
+    assert image.get_clim() == (0, 1)  # no contrast stretch of a dim grid
+
+
+def test_upscale_repeats_each_pixel_as_a_block():
+    rgb = np.arange(12).reshape(2, 2, 3)
+    big = upscale(rgb, 3)
+    assert big.shape == (6, 6, 3)
+    assert (big[:3, 3:] == rgb[0, 1]).all()
+
+
+def reference_values(ax):
+    return {line.get_label(): line.get_ydata()[0] for line in ax.lines if len(line.get_ydata())}
+
+
+def test_probe_panels_draw_the_real_and_chance_scores_as_labelled_lines(tmp_path):
+    table = summary(tmp_path)
+    probe = next(ax for ax in quality_vs_size(table).axes if "pair" in ax.get_ylabel())
+    coherence = probe_coherence(table).axes[0]
+    for ax in (probe, coherence):
+        lines = reference_values(ax)
+        assert lines["real held-out"] == pytest.approx(REAL)
+        assert lines["chance"] == pytest.approx(CHANCE)
+        texts = [t.get_text() for t in ax.texts]
+        assert "real held-out 0.97" in texts and "chance 0.06" in texts
+
+
+def titles(fig):
+    return " ".join([fig.get_suptitle(), *(ax.get_title() for ax in fig.axes)])
+
+
+def test_one_seed_figures_say_so_and_claim_no_ci(tmp_path):
+    one = summary(tmp_path, seeds=(0,))
+    logs = one.assign(iteration=10, r_t=0.1)
+    for fig in (quality_vs_size(one), training_curves(logs), probe_coherence(one)):
+        assert "one seed" in titles(fig) and "CI" not in titles(fig)
+    two = summary(tmp_path / "two")
+    for fig in (quality_vs_size(two), probe_coherence(two)):
+        assert "mean of 2 seeds, 95% CI" in titles(fig)
+
+
+def test_cost_scaling_prints_no_nan_slope():
+    rows = pd.DataFrame(
+        {"tokens": [16, 64], "resolution": [32, 32], "attention_side": [4, 8]}
+        | {"overhead_ms": [0.5, -0.1], "attention_macs": [1e3, 1e4]}
+        | {"overhead_mem_mib": [np.nan, np.nan], "device": ["cpu", "cpu"]}
+    )
+    fig = cost_scaling(rows)  # every placement has one token count: nothing to fit
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    assert labels and not any("nan" in label for label in labels)
+    assert "side / 8: one size, no slope" in labels
