@@ -491,7 +491,9 @@ def claims_table(claims: pd.DataFrame) -> Table:
         "equivalent: two one-sided paired tests (p < 0.05 each) put the effect within "
         "+-sesoi, the smallest effect of interest; inconclusive otherwise. MDE: the smallest "
         "true effect detected with 80% power at two-sided 0.05 (paired-t approximation) for "
-        "the pairs and spread measured, in the effect's unit. "
+        "the pairs and spread measured, in the effect's unit. Profile rows (no seeds): "
+        "supported or contradicted only when the interval of the median over the interleaved "
+        "repeats lies wholly inside or wholly outside the claimed range on every dataset. "
         "Verdicts hold at the scale in brackets only."
     )
     return Table(
