@@ -51,20 +51,30 @@ def test_default_study_is_valid_and_expands_to_every_run():
     assert "digits" in DEFAULT["datasets"] and len(DEFAULT["sizes"]) >= 2
     assert any(name in PROBE_SCORES for name in DEFAULT["datasets"])
     expanded = runs(DEFAULT)
-    image = [r for r in expanded if r.dataset != "moving-digits"]
-    video = [r for r in expanded if r.dataset == "moving-digits"]
-    # every image variant on both image datasets, 2 sizes x 2 seeds; video variants on video
-    assert len(image) == 2 * 5 * 2 * 2 and {r.variant for r in image} == set(
-        VARIANTS.names("image")
-    )
-    assert {r.variant for r in video} == set(VARIANTS.names("video"))
-    assert len(video) == 3 * 1 * 2  # the video dataset's own sizes: [full]
+    count = {d: sum(r.dataset == d for r in expanded) for d in DEFAULT["datasets"]}
+    # each dataset's own arms x its sizes x 3 seeds; the placement sweep expands to 3 arms
+    assert count == {"digits": 3 * 2 * 3, "digits-place": 4 * 1 * 3, "pairs": 2 * 1 * 3}
+    assert {r.variant for r in expanded if r.dataset == "digits-place"} == {
+        "dcgan",
+        "place.g4",
+        "place.g8",
+        "place.g16",
+    }
     paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt", "train_reference": "t.pt"}
-    cfg = run_config(DEFAULT, image[-1], paths)
-    assert cfg.train.seed == image[-1].seed and cfg.eval.reference_path == "r.pt"
+    digits = [r for r in expanded if r.dataset == "digits"]
+    cfg = run_config(DEFAULT, digits[-1], paths)
+    assert cfg.train.seed == digits[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]
-    clip = run_config(DEFAULT, video[-1], paths)  # the dataset's own keys over the study's
-    assert clip.model.width == 8 and clip.train.iterations == 400 and clip.model.z_dim == 128
+    probe = run_config(DEFAULT, [r for r in expanded if r.dataset == "pairs"][-1], paths)
+    assert probe.train.iterations == 1200 and probe.model.width == cfg.model.width  # own keys
+
+
+def test_video_study_is_valid_and_trains_every_video_variant():
+    study = yaml.safe_load((Path(__file__).parents[1] / "config/video.yaml").read_text())
+    validate_study(study)
+    expanded = runs(study)
+    assert {r.variant for r in expanded} == set(VARIANTS.names("video"))
+    assert len(expanded) == 3 * 1 * 3
 
 
 @pytest.mark.parametrize(
@@ -77,7 +87,7 @@ def test_default_study_is_valid_and_expands_to_every_run():
         ),
         (
             lambda s: s["variants"].update(sagan={"g_resolutions": [64]}),
-            r"G at feature-map resolution\(s\) \[64\].*\[4, 8, 16, 32\]",
+            r"G at feature-map resolution\(s\) \[64\].*\[4, 8, 16",
         ),
         (lambda s: s["variants"].update(sagan={"heads": 2}), r"no option\(s\) 'heads'"),
         (lambda s: s["train"].update(lr=1), r"'lr' in train"),
