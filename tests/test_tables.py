@@ -56,22 +56,27 @@ def test_no_video_runs_gives_no_video_table():
     assert video_table(summary, pd.DataFrame(), None) is None
 
 
-def test_one_seed_per_cell_gives_n1_cells_not_a_missing_column():
-    from sagan.report.paper_tables import ablation_table
-    from sagan.report.stats import cell_stats
-
-    summary = pd.DataFrame(
+def one_seed_summary(variants: list[str]) -> pd.DataFrame:
+    """One done run (seed 0, full size) per variant, FD-domain 1, 2, ..."""
+    return pd.DataFrame(
         {
             "study": "s",
             "dataset": "d",
-            "variant": ["a", "b"],
+            "variant": variants,
             "size": "full",
             "train_images": 10,
             "seed": 0,
             "status": "done",
-            "fd_domain": [1.0, 2.0],
+            "fd_domain": [float(i + 1) for i in range(len(variants))],
         }
     )
+
+
+def test_one_seed_per_cell_gives_n1_cells_not_a_missing_column():
+    from sagan.report.paper_tables import ablation_table
+    from sagan.report.stats import cell_stats
+
+    summary = one_seed_summary(["a", "b"])
     table = ablation_table(summary, cell_stats(summary, ["fd_domain"]), None)
     assert table.text["FD-domain"].tolist() == ["1 (n=1)", "2 (n=1)"]
 
@@ -80,18 +85,7 @@ def test_the_cost_columns_show_the_overhead_interval_and_a_loaded_machine():
     from sagan.report.paper_tables import ablation_table
     from sagan.report.stats import cell_stats
 
-    summary = pd.DataFrame(
-        {
-            "study": "s",
-            "dataset": "d",
-            "variant": ["dcgan", "sagan"],
-            "size": "full",
-            "train_images": 10,
-            "seed": 0,
-            "status": "done",
-            "fd_domain": [1.0, 2.0],
-        }
-    )
+    summary = one_seed_summary(["dcgan", "sagan"])
     profile = pd.DataFrame(
         {
             "dataset": "d",
