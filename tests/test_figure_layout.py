@@ -9,11 +9,12 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.ticker import NullLocator
+from scipy import stats
 
 from sagan.images import save_grid
 from sagan.report.cost_figures import cost_scaling
 from sagan.report.figures import quality_vs_size, sample_grids, save_figure, upscale
-from sagan.report.panels import crowded_ticks
+from sagan.report.panels import crowded_ticks, t_interval
 from sagan.report.study_figures import probe_coherence, training_curves
 
 REAL, CHANCE = 0.97, 1 / 18
@@ -86,7 +87,7 @@ def test_panels_wrap_at_most_three_to_a_row_and_none_is_empty(tmp_path, draw):
     }[draw]()
     for ax in fig.axes:
         assert ax.get_subplotspec().get_gridspec().ncols <= 3
-        assert ax.get_position().width * fig.get_figwidth() > 1.6  # inches
+        assert ax.get_position().width * fig.get_figwidth() > 1.5  # inches: no narrow strips
         assert ax.lines or ax.patches or ax.images or ax.collections  # nothing blank
 
 
@@ -150,3 +151,12 @@ def test_cost_scaling_prints_no_nan_slope():
     labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
     assert labels and not any("nan" in label for label in labels)
     assert "side / 8: one size, no slope" in labels
+
+
+def test_seed_bands_are_the_student_t_interval_of_the_mean():
+    values = [1.0, 2.0, 4.0]
+    lo, hi = t_interval(values)
+    expected = stats.t.interval(0.95, 2, loc=np.mean(values), scale=stats.sem(values))
+    assert (lo, hi) == pytest.approx(expected)
+    assert t_interval([3.0]) == (3.0, 3.0)  # one seed: a point, not an interval
+    assert t_interval([1.0, np.nan, 3.0]) == pytest.approx(stats.t.interval(0.95, 1, 2.0, 1.0))
