@@ -3,7 +3,7 @@
 Each folder carries a readable name plus a short hash of its settings (stylegan2-ada keys its
 dataset statistics the same way), so two studies never collide and reverting a change finds
 the old result:
-- prepared data: results/data/<name>-r<res>-<hash of source, options, resolution, heldout>/
+- prepared data: results/data/<source>-r<res>-<hash of source, options, resolution, heldout>/
 - a domain extractor: results/extractors/<data key>/domain-e<epochs>.pt
 - reference features: results/features/<data key>/<extractor key>/<split>.pt
 - a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/ holds the trainer's
@@ -48,9 +48,9 @@ def short_hash(settings: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def data_key(name: str, source: str, resolution: int, heldout: int, options: dict) -> str:
+def data_key(source: str, resolution: int, heldout: int, options: dict) -> str:
     settings = {"source": source, "resolution": resolution, "heldout": heldout, "options": options}
-    return f"{name}-r{resolution}-{short_hash(settings)}"
+    return f"{source}-r{resolution}-{short_hash(settings)}"
 
 
 def run_key(config: dict[str, Any]) -> str:

@@ -111,10 +111,12 @@ def extractor_epochs(study: dict[str, Any], dataset: str) -> int:
 
 
 def data_key(study: dict[str, Any], dataset: str) -> str:
+    """The prepared data's key, by source and settings, not the entry's name: entries that
+    prepare the same data (a placement sweep's own entry) share it, its extractor and its
+    reference features."""
     ds = study["datasets"][dataset]
-    source = dataset_source(study, dataset)
     options = ds.get("options") or {}
-    return layout.data_key(dataset, source, ds["resolution"], ds["heldout"], options)
+    return layout.data_key(dataset_source(study, dataset), ds["resolution"], ds["heldout"], options)
 
 
 def extractor_key(study: dict[str, Any], dataset: str) -> str:

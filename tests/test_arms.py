@@ -12,7 +12,15 @@ from sagan.config import to_dict
 from sagan.errors import ConfigError
 from sagan.layout import run_key
 from sagan.registry import VARIANTS
-from sagan.study import Run, data_key, run_config, run_dir, runs, validate_study
+from sagan.study import (
+    Run,
+    data_key,
+    derived_paths,
+    run_config,
+    run_dir,
+    runs,
+    validate_study,
+)
 from tests.test_workflow import TINY
 
 EXAMPLE = {  # the ablation issue's example, as a study would write it
@@ -128,15 +136,18 @@ def test_top_k_below_one_fails_validation_naming_the_arm():
         validate_study(study)
 
 
-def test_named_dataset_entries_of_one_source_are_prepared_apart():
+def test_named_entries_share_prepared_data_only_where_their_settings_agree():
     study = study_with({"dcgan": {}})
     study["datasets"] = {
         "digits-a": {"dataset": "digits", "resolution": 16, "heldout": 200},
         "digits-b": {"dataset": "digits", "resolution": 16, "heldout": 300},
+        "digits-c": {"dataset": "digits", "resolution": 16, "heldout": 300},
     }
     validate_study(study)
-    a, b = data_key(study, "digits-a"), data_key(study, "digits-b")
-    assert a != b and a.startswith("digits-a-r16-")
+    a, b, c = (data_key(study, d) for d in ("digits-a", "digits-b", "digits-c"))
+    assert a != b and b == c and a.startswith("digits-r16-")
+    paths = derived_paths(study, "digits-b")
+    assert paths == derived_paths(study, "digits-c")  # one extractor and reference, too
     cfg = run_config(study, Run("digits-b", "dcgan", 100, 0))
     assert (cfg.data.dataset, cfg.data.source) == ("digits-b", "digits")
 
