@@ -52,17 +52,37 @@ rule study_claims:
         write_yaml(params.claims, output[0], log[0])
 
 
+# The per-cell statistics first, on their own: the notebooks need only them, so they run
+# beside the tables and figures instead of after them.
+rule report_stats:
+    input:
+        summary=SUMMARY,
+    output:
+        stats=SUMMARY_STATS,
+        stats_parquet=f"{STUDY_RESULTS}/summary_stats.parquet",
+    log:
+        f"results/logs/{STUDY}/report_stats.log",
+    conda:
+        ENV
+    params:
+        sagan=SAGAN,
+        results=lambda w, input: os.path.dirname(input.summary),
+        reports=STUDY_REPORTS,
+    shell:
+        "{params.sagan} report {params.results} --out {params.reports}"
+        " --parts stats > {log} 2>&1"
+
+
 rule report_build:
     input:
         summary=SUMMARY,
+        stats=SUMMARY_STATS,
         claims=STUDY_CLAIMS,
         logs=TRAINING_LOG,
         samples=[f"{d}/samples.png" for d in RUN_DIRS.values()],
         profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         scaling=expand(SCALING, study=STUDY),
     output:
-        stats=SUMMARY_STATS,
-        stats_parquet=f"{STUDY_RESULTS}/summary_stats.parquet",
         tables=[
             report(f, caption=f"{CAPTIONS}/tables.rst", category="Tables")
             for f in TABLE_FILES
@@ -86,7 +106,7 @@ rule report_build:
         reports=lambda w, output: os.path.dirname(os.path.dirname(output.claims)),
     shell:
         "{params.sagan} report {params.results} --out {params.reports}"
-        " --parts stats tables figures > {log} 2>&1"
+        " --parts tables figures > {log} 2>&1"
 
 
 rule notebook:
