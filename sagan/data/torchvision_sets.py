@@ -209,8 +209,8 @@ def _drop_unreadable(data: Any, folder: Path) -> None:
         try:
             read_image(path)
             readable.append((path, target))
-        except DataError as err:
-            unreadable.append(err)
+        except DataError:
+            unreadable.append(path)
     if not readable:
         raise DataError(f"no readable image under {folder}; check the files")
     if unreadable:
