@@ -473,8 +473,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; an error the user can fix is one line on stderr and exit 2
-    (``--debug``: its traceback instead)."""
-    args = parser().parse_args(argv)
+    (``--debug``: its traceback instead). Returns the exit code, argparse's refusals too."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:  # a bad argument (2) or --help (0): usage already printed
+        return int(exit_.code or 0)
     if args.threads:
         import torch  # here, not above: small jobs (run configs) start without it
 

@@ -67,11 +67,7 @@ CLI_CASES = [
 
 def run(argv: list[str], capsys) -> tuple[int, str]:
     """Exit code and stderr of ``sagan ARGV`` run in this process."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse refuses an argument by exiting
-        code = exit_.code
-    return code, capsys.readouterr().err
+    return main(argv), capsys.readouterr().err
 
 
 def assert_one_line(code: int, err: str, fragment: str) -> None:
