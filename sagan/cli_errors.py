@@ -6,6 +6,7 @@ becomes one line on stderr and exit code 2, anything else is a bug and keeps its
 
 from __future__ import annotations
 
+import errno
 import json
 import pickle
 
@@ -34,6 +35,8 @@ def user_error(err: BaseException) -> str | None:
 
 def _os_error(err: OSError) -> str:
     name, reason = err.filename, err.strerror or first_line(err)
+    if err.errno == errno.ENOSPC:
+        return f"no space left on the disk ({name or 'writing'}); free some space and re-run"
     if isinstance(err, FileNotFoundError):
         return f"{name} does not exist; check the path, or create it with the step that makes it"
     if isinstance(err, PermissionError):

@@ -47,6 +47,9 @@ CLI_CASES = [
     ([*PREPARE[:3], "0", *PREPARE[4:]], "argument --resolution: 0 must be at least 1"),
     ([*PREPARE[:5], "-1", *PREPARE[6:]], "argument --heldout: -1 must be at least 1"),
     ([*PREPARE, "--seed", "-1"], "argument --seed: -1 must be 0 or more"),
+    ([*PREPARE, "--options", '{"nope": 1}'], "dataset 'digits' has no option(s) 'nope'"),
+    (["prepare", "imagefolder", *PREPARE[2:]], "dataset 'imagefolder' needs option(s) 'root'"),
+    ([*PREPARE[:5], "5000", *PREPARE[6:]], "heldout=5000 for 'digits' must be between 1 and"),
     (["aggregate", "{tmp}/nope", "--out", "{tmp}/s.csv"], "folder {tmp}/nope does not exist"),
     (["figures", "{tmp}/nope.csv", "--out-dir", "{tmp}"], "{tmp}/nope.csv does not exist"),
     (["figures", "{tmp}", "--out-dir", "{tmp}"], "is a folder, expected a file"),
@@ -106,6 +109,15 @@ def test_debug_shows_the_traceback(tmp_path):
     bad.write_bytes(b"not a torch file")
     with pytest.raises(DataError, match="is unreadable"):
         main(["--debug", "train-extractor", str(bad), "--out", str(tmp_path / "e.pt")])
+
+
+def test_a_full_disk_is_one_line():
+    import errno
+
+    from sagan.cli_errors import user_error
+
+    assert "no space left" in user_error(OSError(errno.ENOSPC, "No space left on device"))
+    assert user_error(OSError(errno.EIO, "I/O error")) is None  # no file to name: a traceback
 
 
 def test_a_bug_keeps_its_traceback(monkeypatch):
