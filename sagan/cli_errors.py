@@ -19,7 +19,7 @@ def user_error(err: BaseException) -> str | None:
     """One line for an error the user can act on; None for anything else (a bug)."""
     if isinstance(err, ConfigError | DataError):
         return _one_line(str(err))
-    if isinstance(err, OSError) and err.filename is not None:
+    if isinstance(err, OSError) and (err.filename is not None or err.errno == errno.ENOSPC):
         return _one_line(_os_error(err))
     if isinstance(err, yaml.YAMLError):
         mark = getattr(err, "problem_mark", None)
