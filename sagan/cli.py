@@ -7,6 +7,18 @@ import json
 import sys
 from pathlib import Path
 
+from sagan.cli_errors import user_error
+from sagan.cli_types import (
+    device,
+    existing_dir,
+    existing_file,
+    fraction,
+    json_object,
+    known_dataset,
+    nonneg_int,
+    positive_int,
+    token_spec,
+)
 from sagan.errors import ConfigError, DataError
 
 
@@ -81,14 +93,13 @@ def _plain(value):
 def cmd_prepare(args: argparse.Namespace) -> None:
     from sagan.data import prepare
 
-    options = json.loads(args.options)
     data = prepare(
         args.dataset,
         args.resolution,
         args.out,
         heldout=args.heldout,
         seed=args.seed,
-        options=options,
+        options=args.options,
     )
     print(
         f"{args.out}: {len(data.images)} images, {len(data.train_order)} in the training "
@@ -125,7 +136,7 @@ def cmd_reference(args: argparse.Namespace) -> None:
 def cmd_run_config(args: argparse.Namespace) -> None:
     from sagan.config import RunConfig, from_dict, save_run_config
 
-    save_run_config(from_dict(RunConfig, json.loads(args.config), "run config"), args.out)
+    save_run_config(from_dict(RunConfig, args.config, "run config"), args.out)
     print(f"wrote {args.out}")
 
 
@@ -186,14 +197,13 @@ def cmd_figures(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    import yaml
-
+    from sagan.io import read_yaml
     from sagan.study import validate_study
 
     path = Path(args.study)
     if not path.is_file():
         raise ConfigError(f"study config {path} does not exist")
-    study = yaml.safe_load(path.read_text())
+    study = read_yaml(path)
     if Path(args.schema).is_file():  # the workflow's schema, as the workflow checks it first
         from sagan.schema import check_schema
 
@@ -219,13 +229,14 @@ def cmd_bench_attention(args: argparse.Namespace) -> None:
 
 
 def _load_study(path: str) -> dict:
-    import yaml
-
+    from sagan.io import read_yaml
     from sagan.registry import load_plugins
 
     if not Path(path).is_file():
         raise ConfigError(f"study config {path} does not exist")
-    study = yaml.safe_load(Path(path).read_text())
+    study = read_yaml(path)
+    if not isinstance(study, dict):
+        raise ConfigError(f"study config {path} is not a mapping of keys; see config/*.yaml")
     load_plugins(study.get("plugins", []))  # the variants it names may come from them
     return study
 
@@ -245,7 +256,13 @@ def cmd_profile(args: argparse.Namespace) -> None:
     from sagan.data import load_prepared
     from sagan.study import dataset_study, dataset_variants
 
-    study = dataset_study(_load_study(args.study), args.dataset)  # its model / batch keys
+    whole = _load_study(args.study)
+    known = list(whole.get("datasets") or {})
+    if args.dataset not in known:
+        raise ConfigError(
+            f"--dataset {args.dataset!r} is not in {args.study}; use one of {', '.join(known)}"
+        )
+    study = dataset_study(whole, args.dataset)  # its model / batch keys
     meta = load_prepared(args.data).meta
     settings = profile_settings(study)
     variants = dataset_variants(study, args.dataset)
@@ -315,8 +332,9 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sagan", description=__doc__)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
+    p.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N or mps")
+    p.add_argument("--debug", action="store_true", help="show the traceback of any error")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("variants", help="list registered variants").set_defaults(fn=cmd_variants)
@@ -327,26 +345,26 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "arms", help="a study's arms, sweeps expanded, with every option (defaults included)"
     )
-    s.add_argument("study", help="study config YAML")
+    s.add_argument("study", type=existing_file, help="study config YAML")
     s.set_defaults(fn=cmd_arms)
 
     s = sub.add_parser("prepare", help="prepare a dataset into one uint8 file")
-    s.add_argument("dataset")
-    s.add_argument("--resolution", type=int, required=True)
-    s.add_argument("--heldout", type=int, required=True, help="held-out images")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--options", default="{}", help="the dataset's options as JSON")
+    s.add_argument("dataset", type=known_dataset, help="a dataset name (sagan datasets)")
+    s.add_argument("--resolution", type=positive_int, required=True)
+    s.add_argument("--heldout", type=positive_int, required=True, help="held-out images")
+    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.add_argument("--options", type=json_object, default={}, help="dataset options, JSON")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_prepare)
 
     s = sub.add_parser("train-extractor", help="train the domain feature extractor")
-    s.add_argument("data", help="prepared data file")
-    s.add_argument("--epochs", type=int, default=15)
+    s.add_argument("data", type=existing_file, help="prepared data file")
+    s.add_argument("--epochs", type=positive_int, default=15)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_train_extractor)
 
     s = sub.add_parser("reference", help="reference features of a real split")
-    s.add_argument("data", help="prepared data file")
+    s.add_argument("data", type=existing_file, help="prepared data file")
     s.add_argument("--split", default="heldout", choices=["heldout", "train"])
     s.add_argument("--extractor", default="domain")
     s.add_argument("--extractor-path", required=True)
@@ -354,12 +372,12 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_reference)
 
     s = sub.add_parser("run-config", help="write a run's resolved config (JSON) as its YAML")
-    s.add_argument("--config", required=True, help="the resolved run config as JSON")
+    s.add_argument("--config", type=json_object, required=True, help="resolved config, JSON")
     s.add_argument("--out", required=True, help="config.yaml of the run")
     s.set_defaults(fn=cmd_run_config)
 
     s = sub.add_parser("train", help="train one run")
-    s.add_argument("config", help="run config YAML")
+    s.add_argument("config", type=existing_file, help="run config YAML")
     s.add_argument("--out", required=True, help="run directory (its outputs)")
     s.add_argument(
         "--state", help="the trainer's folder: checkpoints/, samples/, lock (default: --out)"
@@ -367,18 +385,20 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser("evaluate", help="score a trained run (writes metrics.json)")
-    s.add_argument("run_dir")
+    s.add_argument("run_dir", type=existing_dir)
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser("aggregate", help="run folders -> one tidy CSV")
-    s.add_argument("run_dirs", nargs="+")
+    s.add_argument("run_dirs", type=existing_dir, nargs="+")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_aggregate)
 
     s = sub.add_parser(
         "report", help="statistics, tables, figures, claims and notebooks from a results folder"
     )
-    s.add_argument("results_dir", help="a results folder with summary.csv (and cost/)")
+    s.add_argument(
+        "results_dir", type=existing_dir, help="a results folder with summary.csv (and cost/)"
+    )
     s.add_argument("--out", default="reports", help="folder for tables/, figures/, *.html")
     s.add_argument(
         "--parts",
@@ -389,7 +409,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("figures", help="draw figures from a summary CSV")
-    s.add_argument("summary")
+    s.add_argument("summary", type=existing_file)
     s.add_argument("--out-dir", required=True)
     s.set_defaults(fn=cmd_figures)
 
@@ -401,41 +421,42 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--tokens",
         nargs="+",
+        type=token_spec,
         default=["256", "1024", "4096"],
         help="square token counts N, or video clips TxHxW (16x16x16 = 4,096 tokens)",
     )
-    s.add_argument("--batch", type=int, default=8)
-    s.add_argument("--channels", type=int, default=64)
-    s.add_argument("--top-k", type=float, default=0.125, help="fraction of keys kept")
-    s.add_argument("--chunk-size", type=int, default=256, help="top-k queries per chunk")
-    s.add_argument("--repeats", type=int, default=10)
+    s.add_argument("--batch", type=positive_int, default=8)
+    s.add_argument("--channels", type=positive_int, default=64)
+    s.add_argument("--top-k", type=fraction, default=0.125, help="fraction of keys kept")
+    s.add_argument("--chunk-size", type=positive_int, default=256, help="queries per chunk")
+    s.add_argument("--repeats", type=positive_int, default=10)
     s.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
     s.set_defaults(fn=cmd_bench_attention)
 
     s = bench_sub.add_parser("step", help="training step: the PyTorch port's SAGAN vs ours")
-    s.add_argument("--resolution", type=int, default=64)
-    s.add_argument("--batch", type=int, default=64)
-    s.add_argument("--width", type=int, default=32)
-    s.add_argument("--repeats", type=int, default=5)
+    s.add_argument("--resolution", type=positive_int, default=64)
+    s.add_argument("--batch", type=positive_int, default=64)
+    s.add_argument("--width", type=positive_int, default=32)
+    s.add_argument("--repeats", type=positive_int, default=5)
     s.set_defaults(fn=cmd_bench_step)
 
     s = sub.add_parser("profile", help="training-step cost of a study's variants, side by side")
-    s.add_argument("study", help="study config YAML")
-    s.add_argument("--data", required=True, help="prepared data file (gives size, channels)")
+    s.add_argument("study", type=existing_file, help="study config YAML")
+    s.add_argument("--data", type=existing_file, required=True, help="prepared data file")
     s.add_argument("--dataset", required=True, help="dataset name for the rows")
     s.add_argument("--out", required=True, help="CSV")
     s.set_defaults(fn=cmd_profile)
 
     s = sub.add_parser("scaling", help="attention cost against image size and tokens N")
-    s.add_argument("study", help="study config YAML")
-    s.add_argument("--resolutions", type=int, nargs="+", help="default: the study's")
+    s.add_argument("study", type=existing_file, help="study config YAML")
+    s.add_argument("--resolutions", type=positive_int, nargs="+", help="default: the study's")
     s.add_argument("--out", required=True, help="CSV of rows")
     s.add_argument("--slopes", required=True, help="CSV of fitted log-log slopes")
     s.set_defaults(fn=cmd_scaling)
 
     s = sub.add_parser("cost-figures", help="draw the cost figures from profile CSVs")
-    s.add_argument("profiles", nargs="+", help="profile CSVs (sagan profile)")
-    s.add_argument("--scaling", help="scaling CSV (sagan scaling)")
+    s.add_argument("profiles", type=existing_file, nargs="+", help="profile CSVs")
+    s.add_argument("--scaling", type=existing_file, help="scaling CSV (sagan scaling)")
     s.add_argument("--out-dir", required=True)
     s.set_defaults(fn=cmd_cost_figures)
 
@@ -451,15 +472,25 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one subcommand; an error the user can fix is one line on stderr and exit 2
+    (``--debug``: its traceback instead). Returns the exit code, argparse's refusals too."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:  # a bad argument (2) or --help (0): usage already printed
+        return int(exit_.code or 0)
     if args.threads:
         import torch  # here, not above: small jobs (run configs) start without it
 
         torch.set_num_threads(args.threads)
     try:
         args.fn(args)
-    except (ConfigError, DataError) as err:
-        print(f"sagan {args.command}: error: {err}", file=sys.stderr)
+    except Exception as err:
+        message = user_error(err)
+        if message is None or args.debug:
+            raise
+        print(
+            f"sagan {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr
+        )
         return 2
     return 0
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import yaml
 
 from sagan.errors import ConfigError
-from sagan.io import atomic_write_text
+from sagan.io import atomic_write_text, read_yaml
 
 C = TypeVar("C")
 
@@ -142,7 +142,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"run config {path} does not exist; write one or run the workflow")
-    return from_dict(RunConfig, yaml.safe_load(path.read_text()), where=str(path))
+    return from_dict(RunConfig, read_yaml(path), where=str(path))
 
 
 def save_run_config(cfg: RunConfig, path: str | Path) -> None:

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from sagan.data.pil_modes import to_rgb8
 from sagan.data.registry import DATASETS, RawVideos
 from sagan.errors import ConfigError, DataError
 from sagan.io import atomic_torch_save
@@ -67,7 +68,7 @@ def resize(images: Sequence[np.ndarray | Image.Image] | np.ndarray, size: int) -
 
     Items are (H, W, C) uint8 arrays or PIL images, possibly decoded lazily on indexing; only
     the output is held in memory. The first image fixes C: grey ("L") gives 1 channel, anything
-    else is converted to RGB.
+    else is converted to 8-bit RGB (sagan.data.pil_modes).
     """
     n = len(images)
     if n == 0:
@@ -76,7 +77,7 @@ def resize(images: Sequence[np.ndarray | Image.Image] | np.ndarray, size: int) -
     out = np.empty((n, size, size, 1 if mode == "L" else 3), dtype=np.uint8)
     for i in tqdm(range(n), desc="resize", unit="img", disable=n <= PROGRESS_ABOVE):
         pil = _as_pil(images[i])
-        pil = pil if pil.mode == mode else pil.convert(mode)
+        pil = pil if pil.mode == mode else to_rgb8(pil) if mode == "RGB" else pil.convert(mode)
         arr = np.asarray(pil.resize((size, size), Image.Resampling.BICUBIC))
         out[i] = arr.reshape(size, size, -1)
     return out

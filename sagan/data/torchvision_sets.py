@@ -8,6 +8,7 @@ a dataset decodes no image. Nothing downloads unless a study sets ``download: tr
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -17,8 +18,9 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import ConcatDataset, Dataset
 
+from sagan.data.pil_modes import to_rgb8
 from sagan.data.registry import DATASETS, RawImages
-from sagan.errors import ConfigError, DataError
+from sagan.errors import ConfigError, DataError, first_line
 
 if TYPE_CHECKING:
     from torchvision import datasets as tv_datasets
@@ -175,12 +177,50 @@ def lsun(root: str, category: str = "church_outdoor") -> RawImages:
 
 
 @DATASETS.register("imagefolder")
-def imagefolder(root: str) -> RawImages:
-    """Any folder tree ROOT/<class>/<image> (torchvision ImageFolder); labels = the subfolders."""
+def imagefolder(root: str, skip_unreadable: bool = False) -> RawImages:
+    """Any folder tree ROOT/<class>/<image> (torchvision ImageFolder); labels = the subfolders.
+    Every PIL mode becomes 8-bit RGB (16-bit greys scaled); ``skip_unreadable`` leaves out the
+    files that do not decode (each file is decoded once more up front to find them)."""
     folder = Path(root).expanduser()
     how = "put the images in one subfolder per class (ROOT/<class>/*.png, .jpg, ...)"
-    data = _open(partial(datasets().ImageFolder, str(folder)), folder, how)
+    data = _open(partial(datasets().ImageFolder, str(folder), loader=read_image), folder, how)
+    if skip_unreadable:
+        _drop_unreadable(data, folder)
     return _labelled([data], [data.targets])
+
+
+def read_image(path: str) -> Image.Image:
+    """One image file as 8-bit RGB; a corrupt or truncated file is a DataError naming it."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return to_rgb8(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        raise DataError(
+            f"cannot read image {path} ({first_line(err)}); replace or delete it, or set "
+            "skip_unreadable: true in the dataset's options"
+        ) from err
+
+
+def _drop_unreadable(data: Any, folder: Path) -> None:
+    """Remove the files that do not decode from an ImageFolder; say how many, once."""
+    readable, unreadable = [], []
+    for path, target in data.samples:
+        try:
+            read_image(path)
+            readable.append((path, target))
+        except DataError:
+            unreadable.append(path)
+    if not readable:
+        raise DataError(f"no readable image under {folder}; check the files")
+    if unreadable:
+        print(
+            f"imagefolder {folder}: skipped {len(unreadable)} unreadable of "
+            f"{len(data.samples)} images (first: {unreadable[0]})",
+            file=sys.stderr,
+        )
+    data.samples = data.imgs = readable
+    data.targets = [target for _, target in readable]
 
 
 def mnist_arrays(root: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import numpy as np
 from cleanfid import fid as cleanfid
 
+from sagan.errors import DataError
+
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of (N, D) features."""
@@ -16,6 +18,12 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2), clean-fid's implementation."""
+    fewest = min(len(feats_a), len(feats_b))
+    if fewest < 2:  # one sample has no covariance: sqrtm would fail with a LinAlgError
+        raise DataError(
+            f"Fréchet distance needs at least 2 samples in each set, got {len(feats_a)} and "
+            f"{len(feats_b)}; use a data size and a sample count of at least 2"
+        )
     return float(cleanfid.frechet_distance(*gaussian_stats(feats_a), *gaussian_stats(feats_b)))
 
 

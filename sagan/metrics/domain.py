@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_model_range
-from sagan.io import atomic_torch_save
+from sagan.io import atomic_torch_save, load_torch_file
 from sagan.metrics.extractors import EXTRACTORS
 
 
@@ -149,7 +149,10 @@ def domain(path: str) -> nn.Module:
             f"domain extractor {path} does not exist; train it with "
             f"'sagan train-extractor DATA --out {path}' or run the workflow"
         )
-    saved = torch.load(path, weights_only=True)
+    fix = f"delete it and retrain it with 'sagan train-extractor DATA --out {path}'"
+    saved = load_torch_file(path, "domain extractor", fix)
+    if not isinstance(saved, dict):
+        raise DataError(f"domain extractor {path} holds no extractor; {fix}")
     if saved.get("kind") == "video":  # trained on clips: frame and 3D-CNN features
         from sagan.metrics.video_domain import load_video_domain
 

@@ -12,7 +12,7 @@ from sagan.config import RunConfig, load_run_config
 from sagan.data import PreparedData, load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
-from sagan.io import atomic_write_json
+from sagan.io import atomic_write_json, load_torch_file
 from sagan.metrics.distances import fid_infinity
 from sagan.metrics.domain import class_statistics
 from sagan.metrics.extractors import extract, load_extractor
@@ -34,8 +34,12 @@ def load_generator(
     path = run_dir / "checkpoint.pt"
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
-    state = torch.load(path, weights_only=True, map_location=device)
-    G.load_state_dict(state.get("G_ema", state["G"]))  # the EMA of G when training kept one
+    fix = "delete it and re-run the run's training (sagan train) to write it again"
+    state = load_torch_file(path, "checkpoint", fix, map_location=device)
+    try:
+        G.load_state_dict(state.get("G_ema", state["G"]))  # the EMA of G when training kept one
+    except (AttributeError, KeyError, RuntimeError) as err:  # not a G of this run's config
+        raise DataError(f"checkpoint {path} does not hold this run's G ({err}); {fix}") from err
     return G.to(device).eval(), run_classes(cfg, meta)
 
 

@@ -9,7 +9,7 @@ import torch
 
 from sagan.data import PreparedData
 from sagan.errors import DataError
-from sagan.io import atomic_torch_save
+from sagan.io import atomic_torch_save, load_torch_file
 from sagan.metrics.extractors import extract, load_extractor
 
 SPLITS = ("heldout", "train")
@@ -78,5 +78,8 @@ def load_reference(path: str | Path) -> tuple[np.ndarray, dict]:
             f"reference features {path} do not exist; create them with "
             "'sagan reference ...' or run the workflow"
         )
-    saved = torch.load(path, weights_only=True)
+    fix = "delete it and recreate it with 'sagan reference ...' or the workflow"
+    saved = load_torch_file(path, "reference features", fix)
+    if not isinstance(saved, dict) or not {"features", "meta"} <= saved.keys():
+        raise DataError(f"reference features {path} hold no features and meta; {fix}")
     return saved["features"].numpy(), saved["meta"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sagan.errors import DataError
 from sagan.report.aggregate import write_table
 from sagan.report.claim_specs import load_claims
 from sagan.report.outputs import FIGURES, NOTEBOOKS
@@ -195,6 +196,18 @@ def run_notebook(template: Path, results_dir: Path, out: Path, executed_dir: Pat
     return out / f"{template.stem}.html"
 
 
+def require_finished_runs(results: Results) -> None:
+    """Refuse, in one line, a results folder where no run finished: it has nothing to report."""
+    states = results.summary.get("status", pd.Series(["done"] * len(results.summary)))
+    if (states == "done").any():
+        return
+    counts = ", ".join(f"{n} {state}" for state, n in states.value_counts().items()) or "no runs"
+    raise DataError(
+        f"no run in {results.dir / 'summary.csv'} finished ({counts}), so there is nothing to "
+        "report; see each run's status.json and train.log, fix the config and re-run"
+    )
+
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "reports" / "notebooks"
 
 
@@ -204,6 +217,7 @@ def build_report(
     """Regenerate ``parts`` of the report from ``results_dir`` into ``out`` (tables/,
     figures/, *.html); the per-cell statistics go beside the summary."""
     results, out, parts = Results(results_dir), Path(out), set(parts)
+    require_finished_runs(results)
     paths = []
     if "stats" in parts:
         paths += write_stats(results)

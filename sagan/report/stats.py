@@ -59,6 +59,9 @@ def iqm(values: Sequence[float]) -> float:
     return float(stats.trim_mean(x, 0.25))
 
 
+STAT_COLUMNS = ["n", "mean", "std", "ci_lo", "ci_hi", "iqm"]  # what describe() returns
+
+
 def describe(values: Sequence[float]) -> dict[str, float]:
     """n, mean, std, ci_lo, ci_hi and iqm of the finite values."""
     x = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
@@ -84,7 +87,8 @@ def cell_stats(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
             if len(values):
                 rows.append({**dict(zip(keys, cell, strict=True)), "metric": metric})
                 rows[-1] |= describe(values.to_numpy())
-    return pd.DataFrame(rows)
+    # no finished run (all diverged): an empty table that still has its columns
+    return pd.DataFrame(rows, columns=[*keys, "metric", *STAT_COLUMNS])
 
 
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:

@@ -20,7 +20,16 @@ def write_status(run_dir: str | Path, state: str, **fields: Any) -> dict[str, An
 
 
 def read_status(run_dir: str | Path) -> dict[str, Any]:
+    """The run's status; ``missing`` without a file, ``unknown`` (and why) for a corrupt one,
+    so that one damaged file costs its run's status, never the whole study's summary."""
     path = Path(run_dir) / "status.json"
     if not path.is_file():
         return {"state": "missing"}
-    return json.loads(path.read_text())
+    try:
+        status = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        status = None  # JSONDecodeError is a ValueError
+    if not isinstance(status, dict) or not isinstance(status.get("state"), str):
+        reason = f"{path} is unreadable or has no state; delete it and re-run the run's training"
+        return {"state": "unknown", "reason": reason}
+    return status
