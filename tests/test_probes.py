@@ -52,12 +52,12 @@ def test_pairs_agreement_is_one_on_real_about_chance_when_broken_zero_on_noise(r
     assert probe.score(real) == 1.0
     assert probe.score(swap_right_halves(real)) == pytest.approx(probe.chance, abs=0.04)
     assert probe.score(torch.rand_like(real) * 255) == 0.0
-    assert probe.chance == pytest.approx(1 / 18)
+    assert probe.chance == pytest.approx(1 / 9)
 
 
 def test_pairs_labels_name_the_shared_shape_and_colour():
     raw = DATASETS.build("pairs", {"count": 300})
-    assert set(raw.labels.tolist()) <= set(range(18)) and len(set(raw.labels.tolist())) > 12
+    assert set(raw.labels.tolist()) == set(range(9))  # 3 shapes x 3 colours, all drawn
 
 
 def test_pairs_tolerates_dimmer_colours_but_not_a_recoloured_partner():
@@ -93,7 +93,7 @@ def test_prepare_draws_probes_at_the_target_resolution(tmp_path):
     from sagan.data import prepare
 
     data = prepare("pairs", 16, tmp_path / "pairs.pt", heldout=36, options={"count": 180})
-    assert data.images.shape == (180, 3, 16, 16) and data.meta["num_classes"] == 18
+    assert data.images.shape == (180, 3, 16, 16) and data.meta["num_classes"] == 9
     drawn = probe_images("pairs", 16, count=180, seed=0)
     assert torch.equal(data.images.float(), drawn)  # drawn at 16 px, not resized into blur
     assert PROBE_SCORES.build("pairs").score(data.images[data.heldout].float()) == 1.0

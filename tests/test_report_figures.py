@@ -30,7 +30,7 @@ def test_training_curves_draw_a_panel_per_logged_signal_and_dataset():
 def test_probe_coherence_needs_probe_runs():
     summary = pd.DataFrame({"variant": ["a"], "size": ["100"], "status": ["done"]})
     assert probe_coherence(summary) is None
-    summary = summary.assign(pairs_agreement=[0.5], pairs_agreement_chance=[1 / 18])
+    summary = summary.assign(pairs_agreement=[0.5], pairs_agreement_chance=[1 / 9])
     fig = probe_coherence(summary)
     assert any(line.get_linestyle() == ":" for line in fig.axes[0].lines)  # the chance line
 

@@ -77,7 +77,7 @@ def _decode_object(region: np.ndarray, size: int) -> tuple[int, int] | None:
 def pairs_agreement(pixels: Tensor) -> float:
     """Fraction of images whose left-third and right-third objects share shape and colour.
 
-    1 for real pairs; 1/18 for two independent objects; an image without two clean objects
+    1 for real pairs; 1/9 for two independent objects; an image without two clean objects
     (noise, blur) counts as disagreeing.
     """
     images = pixels.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
