@@ -193,7 +193,15 @@ def cmd_validate(args: argparse.Namespace) -> None:
     path = Path(args.study)
     if not path.is_file():
         raise ConfigError(f"study config {path} does not exist")
-    study = yaml.safe_load(path.read_text())
+    try:
+        study = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:  # its own message spans lines: the problem and where
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"study config {path} is not valid YAML: {problem}{at}") from None
+    if not isinstance(study, dict):
+        raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
     if Path(args.schema).is_file():  # the workflow's schema, as the workflow checks it first
         from sagan.schema import check_schema
 
