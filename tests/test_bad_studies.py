@@ -87,3 +87,14 @@ def test_validate_study_refuses_negative_sizes_without_the_schema(capsys):
         validate_study(study)
     code = main(["validate", str(HERE / "bad_studies/size_negative.yaml"), "--schema", "/none"])
     assert code == 2 and "sizes: -5 is not a positive integer" in capsys.readouterr().err
+
+
+def test_heldout_may_leave_a_single_training_image():
+    """The boundary of the count check: heldout count - 1 is accepted, count is not."""
+    from sagan.data import DATASETS
+    from sagan.study_checks import check_counts
+
+    digits = DATASETS.get("digits")
+    check_counts("digits", "digits", digits, {}, heldout=1796, sizes=[1, "full"])
+    with pytest.raises(ConfigError, match="heldout 1797 is equal to the 1797 images"):
+        check_counts("digits", "digits", digits, {}, heldout=1797, sizes=["full"])
