@@ -204,11 +204,16 @@ def cmd_validate(args: argparse.Namespace) -> None:
     if not path.is_file():
         raise ConfigError(f"study config {path} does not exist")
     study = read_yaml(path)
+    if not isinstance(study, dict):
+        raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
     if Path(args.schema).is_file():  # the workflow's schema, as the workflow checks it first
         from sagan.schema import check_schema
 
         check_schema(study, args.schema)
-    validate_study(study)
+    from sagan.fit import local_device
+
+    device = args.device or local_device()  # fp16 and the memory check depend on it
+    validate_study(study, check_files=True, device=device, force=args.force)
     print(f"{path}: valid")
 
 
@@ -467,6 +472,12 @@ def parser() -> argparse.ArgumentParser:
         default=str(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"),
         help="JSON schema of a study (default: the repository's, where there is one)",
     )
+    s.add_argument(
+        "--device",
+        choices=["cpu", "cuda"],
+        help="where training will run (default: this machine's GPU if any, else its CPU)",
+    )
+    s.add_argument("--force", action="store_true", help="skip the memory-fit check only")
     s.set_defaults(fn=cmd_validate)
     return p
 

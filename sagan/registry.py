@@ -52,6 +52,7 @@ class Entry(Generic[T]):
     builder: T
     description: str
     tags: frozenset[str]
+    count: int | None = None  # items the source always has (None: known only once built)
 
 
 class Registry(Generic[T]):
@@ -61,7 +62,9 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
 
-    def register(self, name: str, *, tags: Iterable[str] = ()) -> Callable[[T], T]:
+    def register(
+        self, name: str, *, tags: Iterable[str] = (), count: int | None = None
+    ) -> Callable[[T], T]:
         def decorator(builder: T) -> T:
             if name in self._entries:
                 other = self._entries[name].builder
@@ -70,7 +73,7 @@ class Registry(Generic[T]):
                     f"{other.__module__}.{other.__qualname__}; pick another name"
                 )
             doc = inspect.getdoc(builder) or ""
-            self._entries[name] = Entry(name, builder, doc.split("\n")[0], frozenset(tags))
+            self._entries[name] = Entry(name, builder, doc.split("\n")[0], frozenset(tags), count)
             return builder
 
         return decorator

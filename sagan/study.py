@@ -24,10 +24,23 @@ from sagan.config import (
 from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
 from sagan.errors import ConfigError
+from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
 from sagan.models.backbone import build_blocks
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
+from sagan.study_checks import (
+    check_batch_size,
+    check_counts,
+    check_heldout,
+    check_positive,
+    check_resolution,
+    check_seeds,
+    check_sizes,
+    check_study_name,
+    known_count,
+    smallest_training_set,
+)
 from sagan.train.checks import check_train
 
 
@@ -213,21 +226,32 @@ TRAINED_EXTRACTORS = ("domain",)  # extractors the workflow trains; others are f
 
 
 def validate_study(
-    study: dict[str, Any], *, check_files: bool = False, device: str | None = None
+    study: dict[str, Any],
+    *,
+    check_files: bool = False,
+    device: str | None = None,
+    force: bool = False,
 ) -> None:
-    """Every name known, every option accepted, every slot placeable; else one ConfigError.
+    """Every name known, every option accepted, every slot placeable, every run able to
+    fit its device; else one ConfigError.
 
     ``check_files``: also require a supplied extractor file (e.g. Inception's) to exist.
-    ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda.
+    ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda, and each run's
+    estimated memory must fit it (None: unknown, memory not checked).
+    ``force``: skip the memory check (the estimate is an upper bound).
     """
+    check_study_name(study.get("study"))
+    check_seeds(study.get("seeds"))
     load_plugins(study.get("plugins", []))
     arms = study_arms(study)
     for arm in arms.values():
         VARIANTS.get(arm.variant)
     check_profile(study)
-    _check_sizes(study["sizes"], "sizes")
+    check_sizes(study["sizes"], "sizes")
     for name in study["datasets"]:
         _check_dataset(study, name, device)
+    if not force:
+        check_study_fits(study, device)
     if check_files:
         check_study_files(study)
 
@@ -254,8 +278,8 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
             "on the CPU here: give GPUs with --resources gpu=N, or use precision bf16 or fp32"
         )
     evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
-    _check_positive(model, f"{where}model", ("width", "z_dim"))
-    _check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
+    check_positive(model, f"{where}model", ("width", "z_dim"))
+    check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
         raise ConfigError(
@@ -265,36 +289,50 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
     return model
 
 
-def _check_positive(section: Any, where: str, keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if getattr(section, key) < 1:
-            raise ConfigError(
-                f"{where}.{key} must be a positive integer, got {getattr(section, key)}"
+def check_study_fits(study: dict[str, Any], device: str | None) -> None:
+    """Each dataset's arms, their training step's memory estimated on the meta device
+    (sagan.fit), against the device's; else a ConfigError with the numbers. Needs a study
+    ``validate_study`` accepted. ``device`` None: unknown, nothing is checked."""
+    if device is None:
+        return
+    arms = study_arms(study)
+    for name, ds in study["datasets"].items():
+        for arm_name in dataset_variants(study, name):
+            arm = arms[arm_name]
+            view = _arm_view(study, name, arm)
+            model = from_dict(ModelConfig, view.get("model"))
+            train = from_dict(TrainConfig, view.get("train"))
+            estimate = estimate_memory(
+                model,
+                arm.variant,
+                arm.options,
+                resolution=ds["resolution"],
+                batch=train.batch_size,
+                num_classes=2 if model.conditional else 0,
+                frames=dataset_frames(dataset_source(study, name), ds.get("options")),
+                ema=train.ema_decay > 0,
             )
-
-
-def _check_sizes(sizes: list[Any], key: str) -> None:
-    for size in sizes:
-        if size != "full" and not (isinstance(size, int) and size > 0):
-            raise ConfigError(f"{key}: {size!r} is not a positive integer or 'full'")
+            check_fits(estimate, device, f"datasets.{name} / variants.{arm.name}: a training step")
 
 
 def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None:
     ds = study["datasets"][name]
     key = f"datasets.{name}"
+    check_resolution(ds.get("resolution"), key)
+    check_heldout(ds.get("heldout"), key)
     options = ds.get("options") or {}
     if "resolution" in options:
         raise ConfigError(f"{key}: set resolution beside heldout, not in options")
-    # generated datasets (probes, moving digits) know their count up front; others at prepare
-    if isinstance(options.get("count"), int) and ds["heldout"] >= options["count"]:
-        raise ConfigError(
-            f"{key}.heldout {ds['heldout']} leaves no training images of "
-            f"options.count {options['count']}: make heldout smaller than count"
-        )
     source = dataset_source(study, name)
-    DATASETS.get(source)
-    DATASETS.check_options(source, options, supplied=("resolution",))
-    _check_sizes(ds.get("sizes") or [], f"{key}.sizes")
+    entry = DATASETS.get(source)
+    try:
+        DATASETS.check_options(source, options, supplied=("resolution",))
+    except ConfigError as err:
+        raise ConfigError(f"{key}.options: {err}") from None
+    check_sizes(ds.get("sizes") or [], f"{key}.sizes")
+    # generated datasets (probes, moving digits) and fixed ones (digits) know their count
+    # up front; the others are counted when prepared
+    check_counts(name, source, entry, options, ds["heldout"], dataset_study(study, name)["sizes"])
     data_kind = kind(DATASETS, source)
     extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
     if data_kind == "video" and extractor != "domain":
@@ -330,24 +368,29 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
         _check_arm(study, name, arms[arm], device)
 
 
-def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None) -> None:
-    """The arm's overrides, then its attention blocks built at their slots' widths on the
-    meta device (no memory), so a bad option value fails here in one line naming the arm,
-    not in its train job."""
-    where = f"variants.{arm.name}"
+def _arm_view(study: dict[str, Any], dataset: str, arm: Arm) -> dict[str, Any]:
+    """The study as one arm on one dataset sees it: the arm's model and train keys over
+    the dataset's view."""
     view = dataset_study(study, dataset)
     for section in ("model", "train"):
         view[section] = {**(view.get(section) or {}), **getattr(arm, section)}
+    return view
+
+
+def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None) -> None:
+    """The arm's overrides, then its attention blocks built at their slots' widths on the
+    meta device (no memory), so a bad option value fails here in one line naming the arm,
+    not in its train job; then its batch against the data."""
+    where = f"variants.{arm.name}"
+    view = _arm_view(study, dataset, arm)
     if arm.model or arm.train:
         _check_sections(view, f"{where}.", device)
     model = from_dict(ModelConfig, view.get("model"), f"{where}.model")
     ds = study["datasets"][dataset]
     source = dataset_source(study, dataset)
     frames = dataset_frames(source, ds.get("options"))
-    import torch
-
     try:
-        with torch.device("meta"):
+        with meta_device():
             build_blocks(
                 model,
                 arm.variant,
@@ -361,6 +404,10 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
         raise ConfigError(f"{where}: {err}") from None
     except (TypeError, ValueError, KeyError) as err:  # a value the builder or a block refused
         raise ConfigError(f"{where} (variant {arm.variant!r}): {err}") from None
+    train = from_dict(TrainConfig, view.get("train"), f"{where}.train")
+    count = known_count(DATASETS.get(source), ds.get("options") or {})
+    smallest = smallest_training_set(view["sizes"], count and count[0], ds["heldout"])
+    check_batch_size(train.batch_size, smallest, f"datasets.{dataset} / {where}: ")
 
 
 def code_changes(study: dict[str, Any], run_dirs: dict[Run, str]) -> list[str]:

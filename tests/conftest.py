@@ -37,3 +37,9 @@ def install_plugin(tmp_path, monkeypatch):
         if variant in VARIANTS.names():
             VARIANTS.unregister(variant)
         sys.modules.pop(module, None)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many bad-input cases the corpus holds (one YAML each under tests/bad_studies/)."""
+    cases = len(list((Path(__file__).parent / "bad_studies").glob("*.yaml")))
+    terminalreporter.write_line(f"bad-input corpus: {cases} cases (tests/bad_studies/)")

@@ -126,7 +126,7 @@ MALFORMED = {
     ),
     "held-out split as big as the dataset": (
         lambda s: s["datasets"]["pairs"].update(heldout=300),
-        r"datasets.pairs.heldout 300 leaves no training images of options.count 300",
+        r"datasets.pairs.heldout 300 is equal to the 300 images .*options.count 300.*at most 299",
     ),
     "study name with a slash": (
         lambda s: s.update(study="a/b"),

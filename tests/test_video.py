@@ -192,6 +192,7 @@ VIDEO_STUDY = {
     "sizes": [50],
     "seeds": [0],
     "model": {"width": 8, "z_dim": 16},
+    "train": {"batch_size": 16},  # at most the 50 images of the smallest size
 }
 
 

@@ -177,3 +177,10 @@ def check_profile(study: dict[str, Any]) -> None:
                 f"profile.scaling.{key} {name!r} is not a registered variant; "
                 f"registered: {VARIANTS.names()}"
             )
+    scaling = settings["scaling"]
+    if scaling["variant"] == scaling["baseline"]:
+        raise ConfigError(
+            f"profile.scaling.variant and profile.scaling.baseline are both "
+            f"{scaling['variant']!r}: the sweep compares an attention variant with a baseline "
+            "without it; set variant to one that places attention blocks"
+        )

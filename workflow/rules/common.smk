@@ -14,6 +14,7 @@ from sagan import layout
 from sagan.study import (
     TRAINED_EXTRACTORS,
     check_study_files,
+    check_study_fits,
     code_changes,
     data_key,
     dataset_source,
@@ -102,17 +103,24 @@ TRAIN_DEVICE = Invocation("cuda" if GPUS else "cpu")
 DRY_RUN = workflow.output_settings.dryrun
 
 # Before any job: the structure (schema), then names, options and values (one line each,
-# naming the key and the allowed values), then the files no job makes.
+# naming the key and the allowed values): the checks of `sagan validate`.
 try:
     check_schema(config, SCHEMA)
-    validate_study(config, device=str(TRAIN_DEVICE))
-    check_study_files(config)
-except DataError as err:
-    if not DRY_RUN:
-        raise WorkflowError(f"invalid study config: {err}") from None
-    logger.warning(f"dry run only, a real run stops here: {err}")
+    validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
+
+# Then what this machine must hold: each run's memory, and the files no job makes.
+for check in (
+    lambda: check_study_fits(config, str(TRAIN_DEVICE)),
+    lambda: check_study_files(config),
+):
+    try:
+        check()
+    except (ConfigError, DataError) as err:
+        if not DRY_RUN:
+            raise WorkflowError(f"invalid study config: {err}") from None
+        logger.warning(f"dry run only, a real run stops here: {err}")
 
 try:  # the design's claims with the study's own over them: what the report judges
     CLAIMS = claims_to_dict(claims_from_study(config, load_claims(DESIGN_CLAIMS)))
