@@ -77,7 +77,8 @@ def test_official_form_pools_keys_and_matches_between_kernels():
     torch.testing.assert_close(maps.sum(dim=(2, 3)), torch.ones(2, 2))
 
 
-@pytest.mark.parametrize(("top_k", "kept"), [(5, 5), (0.25, 16), (1, 1)])
+# 0.2 x 64 = 12.8 keeps 13 (not 12, rounded down); 0.3 x 64 = 19.2 keeps 19 (not 20)
+@pytest.mark.parametrize(("top_k", "kept"), [(5, 5), (0.25, 16), (1, 1), (0.2, 13), (0.3, 19)])
 def test_topk_keeps_exactly_k_weights_per_row(top_k, kept):
     m, x = block("topk", top_k=top_k), torch.randn(2, 16, 8, 8)
     maps = m.attention_maps(x, torch.arange(64)).flatten(2)  # (B, N, N)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from sagan.data import load_prepared
+from sagan.data import load_prepared, prepare
 from sagan.data.prepared import balanced_order, resize
 from sagan.errors import ConfigError, DataError
 
@@ -39,6 +39,19 @@ def test_balanced_order_is_deterministic_and_a_permutation():
     b = balanced_order(labels, np.random.default_rng(3))
     assert a.tolist() == b.tolist() and sorted(a.tolist()) == list(range(6))
     assert sorted(labels[a[:3]].tolist()) == [0, 1, 2]  # first round: one of each class
+
+
+def test_the_prepare_seed_shuffles_within_each_class(tmp_path):
+    def prepared(seed: int):
+        return prepare("digits", 8, tmp_path / f"{seed}.pt", heldout=10, seed=seed)
+
+    def zeros(data) -> list[int]:  # class 0's training images, in the stored order
+        return [i for i in data.train_order.tolist() if data.labels[i] == 0]
+
+    a, b, c = prepared(0), prepared(0), prepared(1)
+    assert a.train_order.tolist() == b.train_order.tolist()  # one seed: one order
+    assert zeros(a) != zeros(c)  # another seed: another order within a class
+    assert zeros(a) != sorted(zeros(a))  # shuffled, not in the source's order
 
 
 def test_resize_is_deterministic_and_antialiased():

@@ -33,6 +33,13 @@ def test_best_is_the_min_for_fd_and_the_max_for_precision_within_each_dataset():
     assert not mask["variant"].any()
 
 
+def test_tied_best_values_are_all_bold():
+    text = pd.DataFrame({"variant": ["a", "b", "c"], "FD": ["1", "1", "2"]})
+    t = Table("t", text, text.assign(FD=[1.0, 1.0, 2.0]), ["variant"], {"FD": "min"})
+    assert bold_mask(t)["FD"].tolist() == [True, True, False]
+    assert "| a | **1** |" in to_markdown(t) and "| b | **1** |" in to_markdown(t)
+
+
 def test_markdown_and_latex_bold_the_same_cells():
     md, tex = to_markdown(table()), to_latex(table())
     assert "| d | a | **1** | **0.9** |" in md and "FD ↓" in md and "precision ↑" in md

@@ -54,10 +54,21 @@ def run_row(run_dir: Path) -> dict:
             "num_samples": first.get("num_samples"),
             "reference_split": first.get("reference_split"),
         }
-    row["status"] = status["state"]
+    row["status"], row["reason"] = run_state(status, metrics_file.is_file())
     row["diverged_at"] = status.get("iteration") if status["state"] == "diverged" else math.nan
     row["run_dir"] = str(run_dir)
     return row
+
+
+def run_state(status: dict, evaluated: bool) -> tuple[str, str]:
+    """The row's status and, when known, why it is not ``done``: a failed run is a row with
+    its one-line reason, so a study with failed runs still gets its summary and report."""
+    state, reason = status["state"], str(status.get("reason") or "").strip()
+    if state == "done" and not evaluated:  # trained, but its evaluate job failed or never ran
+        state, reason = "unevaluated", "no metrics.json: see the run's evaluate.log"
+    elif state == "running":
+        reason = reason or "not finished: still running, or killed (rerun to resume it)"
+    return state, (reason.splitlines() or [""])[0][:300]
 
 
 def placements(cfg: dict) -> dict[str, str]:

@@ -34,6 +34,7 @@ RESUME_FREE = {
     "train.sample_every",
 }
 FINALS = "finals.txt"  # iterations a run ended at: kept through pruning, served again
+UNREADABLE = ".unreadable"  # suffix of a checkpoint that failed to load, moved aside
 
 
 def rng_state() -> dict[str, Any]:
@@ -96,17 +97,68 @@ def save_checkpoint(
     finals = final_iterations(run_dir) | ({iteration} if final else set())
     if final:
         atomic_write_text(run_dir / CHECKPOINTS / FINALS, "".join(f"{i}\n" for i in sorted(finals)))
-    for old in checkpoint_paths(run_dir)[:-keep]:
+    _prune(run_dir, iteration, keep, finals)
+    return path
+
+
+def _prune(run_dir: Path, newest: int, keep: int, finals: set[int]) -> None:
+    """Delete all but the newest ``keep`` checkpoints at or before ``newest``, and never a
+    final one. Only files that load are counted or deleted: a name alone (a stray
+    iter_9999999.pt) must not push valid checkpoints out. One that does not load is moved
+    aside; a later one that loads belongs to a longer run of this config and is left alone."""
+    loadable = [p for p in checkpoint_paths(run_dir) if _loads(p, "not counted")]
+    ours = [p for p in loadable if _iteration(p) <= newest]
+    for old in ours[:-keep]:
         if _iteration(old) not in finals:
             old.unlink(missing_ok=True)
-    return path
+
+
+def _loads(path: Path, then: str) -> bool:
+    """Whether ``path`` loads as a checkpoint; if not, it is moved aside (see move_aside).
+    mmap reads the archive's structure and not its tensors, so checking is cheap."""
+    try:
+        torch.load(path, weights_only=True, map_location="cpu", mmap=True)
+    except Exception:
+        try:  # mmap needs the zip format; a file in another one may still load
+            torch.load(path, weights_only=True, map_location="cpu")
+        except Exception as err:
+            move_aside(path, err, then)
+            return False
+    return True
+
+
+def move_aside(path: Path, err: BaseException, then: str) -> Path | None:
+    """Rename an unloadable checkpoint to <name>.unreadable (never deleted: it may be the
+    only copy of something), with one warning that names it. Returns the new path."""
+    aside = path.with_name(f"{path.name}{UNREADABLE}")
+    n = 0
+    while aside.exists():  # an earlier file of that name was moved aside: keep it too
+        n += 1
+        aside = path.with_name(f"{path.name}{UNREADABLE}.{n}")
+    try:
+        path.rename(aside)
+        where = f"moved aside to {aside.name}"
+    except OSError as move_err:
+        aside, where = None, f"left in place ({_first_line(move_err)})"
+    warnings.warn(
+        f"checkpoint {path} cannot be loaded ({_first_line(err)}); {where}; {then}",
+        stacklevel=3,
+    )
+    return aside
+
+
+def _first_line(err: BaseException) -> str:
+    """``Type: first line of the message``; an empty message (EOFError of a 0-byte file)
+    gives the type alone."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0][:200]}" if lines else type(err).__name__
 
 
 def load_latest(
     run_dir: Path, device: torch.device | str = "cpu", *, at_most: int | None = None
 ) -> dict[str, Any] | None:
-    """The newest checkpoint that loads (at iteration ``at_most`` or before); a truncated or
-    corrupt one is skipped with a warning.
+    """The newest checkpoint that loads (at iteration ``at_most`` or before); a truncated,
+    empty or corrupt one is moved aside with a warning and the one before it is tried.
 
     weights_only=True: a checkpoint that holds a pickled object is refused, never run."""
     paths = checkpoint_paths(run_dir)
@@ -116,11 +168,7 @@ def load_latest(
         try:
             return torch.load(path, weights_only=True, map_location=device)
         except Exception as err:  # truncated, corrupt, or holding code: try the one before
-            warnings.warn(
-                f"checkpoint {path} cannot be loaded ({type(err).__name__}: "
-                f"{str(err).splitlines()[0][:200]}); falling back to the previous one",
-                stacklevel=2,
-            )
+            move_aside(path, err, "falling back to the previous one")
     return None
 
 

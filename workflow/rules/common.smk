@@ -2,6 +2,7 @@
 import json
 import os
 import shlex
+import subprocess
 import sys
 
 from snakemake.logging import logger
@@ -238,3 +239,36 @@ def resolved_config(w):
     from sagan.config import to_dict
 
     return to_dict(this_run(w))
+
+
+# Partial failure. Under --keep-going a failed train or evaluate job skips only its own
+# dependents, but aggregate needs every run's metrics.json, so one failed run would leave
+# the study with no summary or report. The failed jobs stay failed (Snakemake exits
+# non-zero and reruns them next time); once the workflow has ended, this hook aggregates
+# every run folder as it stands (a failed run is a row with status "failed" and its
+# reason) and builds the tables and figures from that summary. They are not Snakemake's
+# outputs: the next run after a fix sees newer metrics.json and rebuilds them in full.
+def partial_report():
+    if not workflow.execution_settings.keep_going:
+        return  # without --keep-going most runs never started: nothing to summarise yet
+    run_dirs = [d for d in RUN_DIRS.values() if Path(d, "config.yaml").is_file()]
+    if all(Path(d, "metrics.json").is_file() for d in run_dirs):
+        return  # every run has its result: the failure was elsewhere, the rules build it
+    log = Path(f"results/logs/{STUDY}/partial_report.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sagan = [sys.executable, "-m", "sagan.cli"]  # this process imports sagan already
+    steps = [
+        [*sagan, "aggregate", *run_dirs, "--out", SUMMARY],
+        [*sagan, "report", os.path.dirname(SUMMARY), "--out", STUDY_REPORTS]
+        + ["--parts", "stats", "tables", "figures"],
+    ]
+    with log.open("w") as out:
+        for cmd in steps:
+            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode:
+                logger.error(f"No partial report ({log}); by hand: {shlex.join(cmd)}")
+                return
+    logger.warning(
+        f"Some runs failed: {SUMMARY} has them as rows with their reason, and the tables"
+        f" and figures in {STUDY_REPORTS} show the runs that finished. Fix the cause and"
+        " rerun the same command: finished runs are kept, failed ones rerun."
+    )

@@ -145,3 +145,9 @@ rule report:
         FIGURES,
         COST_FIGURES,
         REPORTS,
+
+
+# Some runs failed under --keep-going: a summary and report of what finished
+# (partial_report in common.smk).
+onerror:
+    partial_report()
