@@ -160,3 +160,26 @@ def test_seed_bands_are_the_student_t_interval_of_the_mean():
     assert (lo, hi) == pytest.approx(expected)
     assert t_interval([3.0]) == (3.0, 3.0)  # one seed: a point, not an interval
     assert t_interval([1.0, np.nan, 3.0]) == pytest.approx(stats.t.interval(0.95, 1, 2.0, 1.0))
+
+
+def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
+    from matplotlib.collections import LineCollection
+
+    from sagan.report.cost_figures import step_overhead
+
+    profile = pd.DataFrame(
+        {
+            "dataset": "digits", "variant": ["dcgan", "sagan"], "baseline": "dcgan",
+            "precision": "fp32", "ms_per_step": [10.0, 14.0], "ms_q25": [9.0, 12.0],
+            "ms_q75": [12.0, 15.0], "resolution": 16, "batch": 32, "device": "cpu",
+            "loaded": [False, True],
+        }
+    )  # fmt: skip
+    fig = step_overhead(profile)
+    ax = fig.axes[0]
+    whiskers = [c for c in ax.collections if isinstance(c, LineCollection)]
+    spans = sorted((seg[:, 1].min(), seg[:, 1].max()) for c in whiskers for seg in c.get_segments())
+    assert spans == [(9.0, 12.0), (12.0, 15.0)]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["1.00x", "1.40x†"]
+    assert "IQR" in fig._suptitle.get_text() and "† machine loaded" in fig._suptitle.get_text()

@@ -32,7 +32,12 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
         for container, (_, group) in zip(
             ax.containers, rows.groupby("precision", sort=False), strict=False
         ):
-            ratios = [f"{v:.2f}x" for v in group["overhead"]]
+            _spread_whiskers(ax, container, group)
+            loaded = group["loaded"].fillna(False).astype(bool) if "loaded" in group else None
+            ratios = [
+                f"{v:.2f}x" + ("†" if loaded is not None and loaded.iloc[i] else "")
+                for i, v in enumerate(group["overhead"])
+            ]
             ax.bar_label(container, labels=ratios, fontsize=6, rotation=90, padding=2)
         ax.set_title(
             f"{dataset} ({rows['resolution'].iloc[0]} px, batch {rows['batch'].iloc[0]})",
@@ -48,7 +53,7 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
     height = fig.get_figheight()
     title = fig.suptitle(
         f"Training-step cost on {profile['device'].iloc[0]} (labels: x the baseline, same "
-        "precision)", fontsize=9, y=1 - 0.04 / height,
+        f"precision{_spread_note(profile)})", fontsize=9, y=1 - 0.04 / height,
     )  # fmt: skip
     fig.legend(
         handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
@@ -58,6 +63,27 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / height))
     title.set_in_layout(True)
     return fig
+
+
+def _spread_whiskers(ax: plt.Axes, container, group: pd.DataFrame) -> None:
+    """Whiskers from the 25th to the 75th percentile of the interleaved repeats, where the
+    profile has them: one median hides a step time that jumped while the machine was busy."""
+    if not {"ms_q25", "ms_q75"} <= set(group):
+        return
+    x = [bar.get_x() + bar.get_width() / 2 for bar in container]
+    mid = group["ms_per_step"].to_numpy()
+    below = (mid - group["ms_q25"].to_numpy()).clip(min=0)
+    above = (group["ms_q75"].to_numpy() - mid).clip(min=0)
+    ax.errorbar(x, mid, yerr=[below, above], fmt="none", ecolor="0.2", elinewidth=0.8, capsize=2)
+
+
+def _spread_note(profile: pd.DataFrame) -> str:
+    notes = []
+    if {"ms_q25", "ms_q75"} <= set(profile):
+        notes.append("whiskers: IQR over repeats")
+    if "loaded" in profile and profile["loaded"].fillna(False).astype(bool).any():
+        notes.append("† machine loaded")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 SCALING_PANELS = {
