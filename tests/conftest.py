@@ -39,7 +39,30 @@ def install_plugin(tmp_path, monkeypatch):
         sys.modules.pop(module, None)
 
 
+# The bad-input and fault corpus: each collected case of these files is one bad input (a
+# study YAML, a CLI argument row, a corrupt or odd file) that must give a clean error.
+BAD_INPUT_FILES = (
+    "test_bad_studies.py",
+    "test_cli_errors.py",
+    "test_checkpoints.py",
+    "test_image_modes.py",
+    "test_partial_failure.py",
+)
+_corpus: dict[str, int] = {}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    _corpus.clear()
+    for item in items:
+        name = item.path.name
+        if name in BAD_INPUT_FILES:
+            _corpus[name] = _corpus.get(name, 0) + 1
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    """How many bad-input cases the corpus holds (one YAML each under tests/bad_studies/)."""
-    cases = len(list((Path(__file__).parent / "bad_studies").glob("*.yaml")))
-    terminalreporter.write_line(f"bad-input corpus: {cases} cases (tests/bad_studies/)")
+    """How many bad-input cases the run held, per file (studies: one YAML each under
+    tests/bad_studies/)."""
+    if not _corpus:
+        return
+    parts = ", ".join(f"{n} in {name}" for name, n in sorted(_corpus.items()))
+    terminalreporter.write_line(f"bad-input corpus: {sum(_corpus.values())} cases ({parts})")
