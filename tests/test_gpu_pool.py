@@ -175,10 +175,12 @@ def test_killing_the_pool_wrapper_kills_its_job(tmp_path):
 
 
 def test_a_whole_gpu_job_takes_every_slot_of_one_device(tmp_path):
-    whole = acquire(tmp_path, ["0", "1"], 3, whole_gpu=True)
-    assert whole.device == "0" and len(whole.fds) == 3
-    others = [acquire(tmp_path, ["0", "1"], 3, timeout_s=0.1) for _ in range(3)]
-    assert {s.device for s in others} == {"1"}
+    one = acquire(tmp_path, ["0", "1"], 3)
+    assert one.name == "0.0"
+    whole = acquire(tmp_path, ["0", "1"], 3, whole_gpu=True)  # GPU 0 is not free
+    assert whole.device == "1" and len(whole.fds) == 3
+    others = [acquire(tmp_path, ["0", "1"], 3, timeout_s=0.1) for _ in range(2)]
+    assert [s.name for s in others] == ["0.1", "0.2"]
     with pytest.raises(TimeoutError):
         acquire(tmp_path, ["0", "1"], 3, timeout_s=0.1)
 
