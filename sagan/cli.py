@@ -114,7 +114,7 @@ def cmd_train_extractor(args: argparse.Namespace) -> None:
 
     data = load_prepared(args.data)
     train_extractor = train_video_domain if data.is_video else train_domain_classifier
-    info = train_extractor(data, args.out, epochs=args.epochs)
+    info = train_extractor(data, args.out, epochs=args.epochs, device=args.device)
     print(f"{args.out}: held-out accuracy {info['heldout_accuracy']:.3f}")
 
 

@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -227,16 +228,68 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
         assert status["state"] == "done" and status["resumed_from"] >= 20, status
 
 
-def test_gpu_resources_route_training_through_the_gpu_pool(tmp_path):
-    with_gpus = snakemake(tmp_path, TINY, "-n", "-p", "--resources", "gpu=4")
-    assert with_gpus.returncode == 0, with_gpus.stderr[-3000:]
-    train_lines = [line for line in with_gpus.stdout.splitlines() if " train results/" in line]
-    assert train_lines and all("sagan.gpu_pool --slots 4" in line for line in train_lines)
-    assert all("--device cuda" in line for line in train_lines)
+GPU_SLOTS = re.compile(r"\bgpu=[1-9]")  # a job's resources that hold pool slots
+MODEL_RULES = {"train", "evaluate", "reference_features", "train_extractor", "profile", "scaling"}
+
+
+def planned_jobs(stdout: str) -> list[dict]:
+    """Each job of a `snakemake -n -p` plan: its rule, resources and shell command."""
+    jobs = []
+    for block in stdout.split("\n\n"):
+        lines = block.strip().splitlines()
+        heads = [line for line in lines if line.startswith(("rule ", "localrule "))]
+        if not heads:
+            continue
+        field = {
+            line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+            for line in lines
+            if ":" in line
+        }
+        jobs.append(
+            {
+                "rule": heads[0].split()[1].rstrip(":"),
+                "resources": field.get("resources", ""),
+                "shell": field.get("Shell command", ""),
+            }
+        )
+    return jobs
+
+
+def test_gpus_route_every_model_job_and_no_cpu_job_through_the_pool(tmp_path):
+    """The default study with `--resources gpu=2 --config jobs_per_gpu=3`: 6 slots."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--cores", "2", "-n", "-p"]
+    cmd += ["--resources", "gpu=2", "--config", "jobs_per_gpu=3"]
+    env = {**os.environ, "SAGAN_GPU_COUNT": "2"}
+    env.pop("SAGAN_GPU_POOL_DIR", None)
+    plan = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "GPU pool: 6 slots, 3 jobs on each of 2 GPUs, in /tmp/sagan-gpu-pool-" in plan.stdout
+    jobs = planned_jobs(plan.stdout)
+    assert {job["rule"] for job in jobs} >= MODEL_RULES
+    for job in jobs:
+        if job["rule"] in MODEL_RULES:
+            assert "-m sagan.gpu_pool --gpus 2 --jobs-per-gpu 3 --dir /tmp/" in job["shell"], job
+            assert "--device cuda " in job["shell"] and GPU_SLOTS.search(job["resources"]), job
+        else:
+            assert "gpu_pool" not in job["shell"], job
+            assert not GPU_SLOTS.search(job["resources"]), job
+    # the cost profile times itself alone on its GPU: all three slots of one
+    assert all(
+        "--whole-gpu" in job["shell"] and "gpu=3" in job["resources"]
+        for job in jobs
+        if job["rule"] in ("profile", "scaling")
+    )
+
+
+def test_without_gpus_no_job_takes_the_pool(tmp_path):
     cpu = snakemake(tmp_path, TINY, "-n", "-p")
-    cpu_lines = [line for line in cpu.stdout.splitlines() if " train results/" in line]
-    assert cpu_lines and not any("gpu_pool" in line for line in cpu_lines)
-    assert all("--device cpu" in line for line in cpu_lines)
+    assert cpu.returncode == 0, cpu.stderr[-3000:]
+    jobs = planned_jobs(cpu.stdout)
+    assert {job["rule"] for job in jobs} >= MODEL_RULES
+    assert not any("gpu_pool" in job["shell"] or GPU_SLOTS.search(job["resources"]) for job in jobs)
+    model_jobs = [job for job in jobs if job["rule"] in MODEL_RULES]
+    assert all("--device cpu " in job["shell"] for job in model_jobs)
 
 
 VIDEO_TINY = {

@@ -102,23 +102,28 @@ def train_domain_classifier(
     batch_size: int = 64,
     feature_dim: int = 64,
     seed: int = 0,
+    device: str = "cpu",
 ) -> dict:
-    """Fit on the training pool, report accuracy on the held-out split, save atomically."""
+    """Fit on the training pool, report accuracy on the held-out split, save atomically.
+    The images stay where they are; each batch goes to ``device``."""
     torch.manual_seed(seed)
     meta = data.meta
     model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"], feature_dim)
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     pool = data.train_order
     rng = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         for idx in pool[torch.randperm(len(pool), generator=rng)].split(batch_size):
-            loss = F.cross_entropy(model(data.images[idx].float()), data.labels[idx])
+            logits = model(data.images[idx].to(device).float())
+            loss = F.cross_entropy(logits, data.labels[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
     model.eval()
     with torch.no_grad():
-        pred = model(data.images[data.heldout].float()).argmax(1)
+        held = data.images[data.heldout].split(500)
+        pred = torch.cat([model(b.to(device).float()).argmax(1).cpu() for b in held])
     accuracy = (pred == data.labels[data.heldout]).float().mean().item()
     arch = {
         "channels": meta["channels"],
@@ -127,7 +132,8 @@ def train_domain_classifier(
         "feature_dim": feature_dim,
     }
     info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
-    scale = feature_scale(model, data.images[data.train_order])
+    scale = feature_scale(model, data.images[data.train_order]).cpu()
+    model.cpu()
     saved = {"arch": arch, "state": model.state_dict(), "scale": scale, "info": info}
     atomic_torch_save(out, saved)
     return info
@@ -136,7 +142,8 @@ def train_domain_classifier(
 @torch.no_grad()
 def feature_scale(model: DomainClassifier, images: Tensor, batch_size: int = 500) -> Tensor:
     """Per-feature root-mean-square over ``images``; 1 for features that never fire."""
-    feats = torch.cat([model.embed(b.float()) for b in images.split(batch_size)])
+    device = next(model.parameters()).device
+    feats = torch.cat([model.embed(b.to(device).float()) for b in images.split(batch_size)])
     rms = feats.square().mean(0).sqrt()
     return torch.where(rms > 1e-8, rms, torch.ones_like(rms))
 

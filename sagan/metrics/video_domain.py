@@ -96,6 +96,7 @@ def frames_of(clips: Tensor) -> Tensor:
 
 
 def _fit(model: nn.Module, loss_of, pool: Tensor, epochs: int, batch_size: int, seed: int):
+    """Adam over shuffled batches of ``pool``; the model is already on its device."""
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     rng = torch.Generator().manual_seed(seed)
     model.train()
@@ -109,9 +110,10 @@ def _fit(model: nn.Module, loss_of, pool: Tensor, epochs: int, batch_size: int, 
 
 
 @torch.no_grad()
-def embed_all(embed, pixels: Tensor, batch_size: int = 256) -> Tensor:
-    """``embed`` over uint8 ``pixels`` in batches (all frames of a pool at once is GBs)."""
-    return torch.cat([embed(b.float()) for b in pixels.split(batch_size)])
+def embed_all(embed, pixels: Tensor, batch_size: int = 256, device: str = "cpu") -> Tensor:
+    """``embed`` over uint8 ``pixels`` in batches (all frames of a pool at once is GBs), each
+    batch on ``device``; the features come back to the CPU."""
+    return torch.cat([embed(b.to(device).float()).cpu() for b in pixels.split(batch_size)])
 
 
 @torch.no_grad()
@@ -128,26 +130,33 @@ def train_video_domain(
     batch_size: int = 32,
     feature_dim: int = 64,
     seed: int = 0,
+    device: str = "cpu",
 ) -> dict:
-    """Fit both classifiers on the training pool; held-out accuracies; save atomically."""
+    """Fit both classifiers on the training pool; held-out accuracies; save atomically.
+    The clips stay where they are; each batch goes to ``device``."""
     torch.manual_seed(seed)
     meta, images = data.meta, data.images
     c, t, k = meta["channels"], meta["frames"], meta["num_classes"]
     directions = int(data.extra["direction"].max()) + 1 if "direction" in data.extra else 0
     frame = DomainClassifier(c, meta["resolution"], k, feature_dim, global_pool=True)
     clip = ClipClassifier(c, t, k, directions, feature_dim)
+    frame.to(device)
+    clip.to(device)
 
     def frame_loss(idx: Tensor, rng: Tensor) -> Tensor:
         pick = torch.randint(0, t, (len(idx), FRAME_SAMPLES), generator=rng)
-        frames = images[idx[:, None], :, pick].flatten(0, 1).float()  # (B * S, C, H, W)
-        target = digit_targets(data, idx).repeat_interleave(FRAME_SAMPLES, 0)
+        frames = images[idx[:, None], :, pick].flatten(0, 1).to(device).float()  # (B*S, C, H, W)
+        target = digit_targets(data, idx).repeat_interleave(FRAME_SAMPLES, 0).to(device)
         return F.binary_cross_entropy_with_logits(frame(frames), target)
 
     def clip_loss(idx: Tensor, rng: Tensor) -> Tensor:
-        z = clip.embed(images[idx].float())
-        loss = F.binary_cross_entropy_with_logits(clip.classes(z), digit_targets(data, idx))
+        z = clip.embed(images[idx].to(device).float())
+        loss = F.binary_cross_entropy_with_logits(
+            clip.classes(z), digit_targets(data, idx).to(device)
+        )
         if directions:
-            loss = loss + F.cross_entropy(clip.directions(z), data.extra["direction"][idx])
+            direction = data.extra["direction"][idx].to(device)
+            loss = loss + F.cross_entropy(clip.directions(z), direction)
         return loss
 
     pool, heldout = data.train_order, data.heldout
@@ -155,14 +164,17 @@ def train_video_domain(
     _fit(clip, clip_loss, pool, epochs, batch_size, seed)
     with torch.no_grad():
         held, truth = images[heldout], digit_targets(data, heldout)
-        frame_top = embed_all(frame, frames_of(held)).argmax(1, keepdim=True)
+        frame_top = embed_all(frame, frames_of(held), device=device).argmax(1, keepdim=True)
         frame_acc = truth.repeat_interleave(t, 0).gather(1, frame_top).mean()
-        clip_top = clip.classes(embed_all(clip.embed, held)).argmax(1, keepdim=True)
+        clip_top = embed_all(lambda x: clip.classes(clip.embed(x)), held, device=device)
+        clip_top = clip_top.argmax(1, keepdim=True)
         clip_acc = truth.gather(1, clip_top).mean()
         scales = {
-            "frame": _rms(embed_all(frame.embed, frames_of(images[pool]))),
-            "clip": _rms(embed_all(clip.embed, images[pool])),
+            "frame": _rms(embed_all(frame.embed, frames_of(images[pool]), device=device)),
+            "clip": _rms(embed_all(clip.embed, images[pool], device=device)),
         }
+    frame.cpu()
+    clip.cpu()
     info = {
         "heldout_accuracy": float(clip_acc),  # the top class is one of the clip's digits
         "frame_heldout_accuracy": float(frame_acc),

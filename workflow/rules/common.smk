@@ -11,7 +11,7 @@ from snakemake.settings.types import DeploymentMethod
 from sagan.errors import ConfigError, DataError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
-from sagan import layout
+from sagan import gpu_pool, layout
 from sagan.study import (
     TRAINED_EXTRACTORS,
     check_study_files,
@@ -81,8 +81,8 @@ _retype_overrides(config, workflow.config_settings.overwrite_config or {})
 
 
 def _gpus():
-    """GPUs given by `--resources gpu=N` (0 without): training then takes one each from a
-    lock-based pool (sagan.gpu_pool), which sets CUDA_VISIBLE_DEVICES before torch starts.
+    """GPUs given by `--resources gpu=N` (0 without): every job that runs a model then takes
+    a slot of the machine-wide pool (sagan.gpu_pool), which sets CUDA_VISIBLE_DEVICES.
     """
     resources = workflow.global_resources
     gpu = resources.get("gpu") if "gpu" in resources else 0
@@ -90,14 +90,8 @@ def _gpus():
 
 
 GPUS = _gpus()
-# A cluster job (slurm, kubernetes) runs as `snakemake --mode remote` on a node that gave it
-# its own GPU: no local pool there (its locks would be shared by every node of the cluster).
-GPU_POOL = Invocation(
-    f"{PYTHON} -m sagan.gpu_pool --slots {GPUS} --dir .snakemake/gpu_pool --"
-    if GPUS and not workflow.remote_exec
-    else ""
-)
-TRAIN_DEVICE = Invocation("cuda" if GPUS else "cpu")
+MODEL_DEVICE = Invocation("cuda" if GPUS else "cpu")
+TRAIN_DEVICE = MODEL_DEVICE
 
 # A dry run reads no file, so it plans a study whose supplied files (Inception's weights) are
 # not there yet, with a warning; a real run stops here.
@@ -122,6 +116,55 @@ for check in (
         if not DRY_RUN:
             raise WorkflowError(f"invalid study config: {err}") from None
         logger.warning(f"dry run only, a real run stops here: {err}")
+
+JOBS_PER_GPU = int(config.get("jobs_per_gpu", 1))
+# A cluster (slurm, kubernetes: --jobs sets nodes) gives each job a GPU of its own, and a
+# cluster job runs as `snakemake --mode remote` on its node: no local pool there (its locks
+# would be shared by every node of the cluster), one GPU per job.
+LOCAL_POOL = bool(GPUS) and workflow.resource_settings.nodes is None
+LOCAL_POOL = LOCAL_POOL and not workflow.remote_exec
+# The machine-wide pool folder: gpu_pool_dir, else $SAGAN_GPU_POOL_DIR, else /tmp/...
+POOL_DIR = Path(config.get("gpu_pool_dir") or gpu_pool.default_pool_dir()).absolute()
+
+
+def pooled(whole_gpu=False):
+    """The pool's wrapper before a model job's command ('' without a local pool)."""
+    if not LOCAL_POOL:
+        return Invocation("")
+    whole = " --whole-gpu" if whole_gpu else ""
+    return Invocation(
+        f"{PYTHON} -m sagan.gpu_pool --gpus {GPUS} --jobs-per-gpu {JOBS_PER_GPU}"
+        f" --dir {shlex.quote(str(POOL_DIR))}{whole} --"
+    )
+
+
+def gpu_slots(whole_gpu=False):
+    """A model job's `gpu` resource: the slots it holds (a whole GPU: all K of one)."""
+    if not GPUS:
+        return 0
+    return JOBS_PER_GPU if whole_gpu and LOCAL_POOL else 1
+
+
+GPU_POOL = pooled()
+if LOCAL_POOL:
+    # N GPUs x K jobs each: the scheduler runs up to N x K model jobs, the pool places them
+    workflow.register_resource("gpu", GPUS * JOBS_PER_GPU)
+    logger.info(
+        f"GPU pool: {GPUS * JOBS_PER_GPU} slots, {JOBS_PER_GPU} jobs on each of {GPUS}"
+        f" GPUs, in {POOL_DIR}"
+    )
+    try:
+        gpu_pool.pool_devices(GPUS)
+        if not DRY_RUN:
+            gpu_pool.check_folder(POOL_DIR)
+    except ConfigError as err:
+        if not DRY_RUN:
+            raise WorkflowError(f"GPU pool: {err}") from None
+        logger.warning(f"dry run only, a real run stops here: {err}")
+elif JOBS_PER_GPU > 1 and GPUS:
+    logger.warning(
+        "jobs_per_gpu applies to a local pool only: on a cluster, one GPU per job"
+    )
 
 try:  # the design's claims with the study's own over them: what the report judges
     CLAIMS = claims_to_dict(claims_from_study(config, load_claims(DESIGN_CLAIMS)))

@@ -1,7 +1,12 @@
 # What each variant costs: a side-by-side training-step profile per dataset, and a scaling
 # sweep of attention cost against tokens N. Each takes every core, so nothing else running
 # beside it skews the timings.
-PROFILE_DEVICE = config.get("profile", {}).get("device", "cpu")
+# Under --resources gpu=N they time the step on a GPU of the pool, with nothing beside them
+# on it (all its slots); profile.device: cpu keeps them on the CPU.
+PROFILE_DEVICE = config.get("profile", {}).get("device", "cuda" if GPUS else "cpu")
+PROFILE_ON_GPU = PROFILE_DEVICE.startswith("cuda")
+if PROFILE_ON_GPU and LOCAL_POOL:
+    PROFILE_DEVICE = "cuda"  # the pool's GPU is the job's only visible one
 PROFILE = "results/{study}/cost/profile_{dataset}.csv"
 SCALING = "results/{study}/cost/scaling.csv"
 SLOPES = "results/{study}/cost/scaling_slopes.csv"
@@ -45,11 +50,14 @@ rule profile:
     conda:
         ENV
     threads: ALL_CORES
+    resources:
+        gpu=gpu_slots(whole_gpu=True) if PROFILE_ON_GPU else 0,
     params:
+        pool=pooled(whole_gpu=True) if PROFILE_ON_GPU else "",
         sagan=SAGAN,
         device=PROFILE_DEVICE,
     shell:
-        "{params.sagan} --threads {threads} --device {params.device} profile {input.study}"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device} profile {input.study}"
         " --data {input.data}"
         " --dataset {wildcards.dataset} --out {output} > {log} 2>&1"
 
@@ -75,11 +83,14 @@ rule scaling:
     conda:
         ENV
     threads: ALL_CORES
+    resources:
+        gpu=gpu_slots(whole_gpu=True) if PROFILE_ON_GPU else 0,
     params:
+        pool=pooled(whole_gpu=True) if PROFILE_ON_GPU else "",
         sagan=SAGAN,
         device=PROFILE_DEVICE,
     shell:
-        "{params.sagan} --threads {threads} --device {params.device} scaling {input}"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device} scaling {input}"
         " --out {output.rows}"
         " --slopes {output.slopes} > {log} 2>&1"
 

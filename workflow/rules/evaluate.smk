@@ -11,11 +11,16 @@ rule train_extractor:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=gpu_slots(),
     params:
         epochs=lambda w: extractor_epochs(config, EXTRACTORS[(w.data, w.extractor)]),
+        pool=GPU_POOL,
         sagan=SAGAN,
+        device=MODEL_DEVICE,
     shell:
-        "{params.sagan} --threads {threads} train-extractor {input} --epochs {params.epochs}"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
+        " train-extractor {input} --epochs {params.epochs}"
         " --out {output} > {log} 2>&1"
 
 
@@ -30,13 +35,17 @@ rule reference_features:
     priority: 100
     conda:
         ENV
+    resources:
+        gpu=gpu_slots(),
     params:
         extractor=lambda w: evaluation_of(EXTRACTORS[(w.data, w.extractor)]).get(
             "extractor", "domain"
         ),
+        pool=GPU_POOL,
         sagan=SAGAN,
+        device=MODEL_DEVICE,
     shell:
-        "{params.sagan} --threads 1 reference {input.data} --split {wildcards.split}"
+        "{params.pool} {params.sagan} --threads 1 --device {params.device} reference {input.data} --split {wildcards.split}"
         " --extractor {params.extractor} --extractor-path {input.extractor}"
         " --out {output} > {log} 2>&1"
 
@@ -57,7 +66,11 @@ rule evaluate:
     conda:
         ENV
     threads: 1
+    resources:
+        gpu=gpu_slots(),
     params:
+        pool=GPU_POOL,
         sagan=SAGAN,
+        device=MODEL_DEVICE,
     shell:
-        "{params.sagan} --threads {threads} evaluate $(dirname {output}) > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device} evaluate $(dirname {output}) > {log} 2>&1"

@@ -27,7 +27,7 @@ rule train:
         ENV
     threads: 1
     resources:
-        gpu=1 if GPUS else 0,
+        gpu=gpu_slots(),
     params:
         pool=GPU_POOL,
         sagan=SAGAN,
