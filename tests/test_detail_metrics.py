@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from sagan.metrics.pixel_metrics import pixel_metrics
+from sagan.metrics.pixel_metrics import PIXEL_METRICS, PixelMetric, pixel_metrics
 from sagan.metrics.spectrum import mean_log_spectrum, spectrum_distances
 from sagan.metrics.swd import _blur, laplacian_pyramid, multiscale_swd, sliced_wasserstein
 
@@ -71,3 +71,17 @@ def test_a_high_frequency_checkerboard_shows_in_the_high_frequencies(real, fake)
     low = len(mean_log_spectrum(real)) // 2
     low_gap = (mean_log_spectrum(fake + checker) - mean_log_spectrum(fake))[:low].abs().max()
     assert low_gap < 1e-6 < marked["spectrum_hf_l1"] - clean["spectrum_hf_l1"]
+
+
+def test_a_registered_pixel_metric_is_reported_with_its_unit():
+    def mean_gap(real, fake, seed):
+        return {"mean_gap": (real.float().mean() - fake.mean()).abs().item()}
+
+    PIXEL_METRICS.register("mean_gap")(lambda: PixelMetric(mean_gap, "grey levels"))
+    try:
+        images = rectangles(4, 16, seed=0)
+        metrics = pixel_metrics(images, images + 2, seed=0)
+    finally:
+        PIXEL_METRICS.unregister("mean_gap")
+    assert metrics["mean_gap"]["value"] == pytest.approx(2) and "swd_16px" in metrics
+    assert metrics["mean_gap"]["unit"] == "grey levels" and metrics["mean_gap"]["num_samples"] == 4
