@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from sagan.metrics.pixel_metrics import PIXEL_METRICS, PixelMetric, pixel_metrics
+from sagan.metrics.pixel_metrics import PIXEL_METRICS, PixelMetric, pixel_metrics, spread
 from sagan.metrics.spectrum import mean_log_spectrum, spectrum_distances
 from sagan.metrics.swd import _blur, laplacian_pyramid, multiscale_swd, sliced_wasserstein
 
@@ -85,3 +85,9 @@ def test_a_registered_pixel_metric_is_reported_with_its_unit():
         PIXEL_METRICS.unregister("mean_gap")
     assert metrics["mean_gap"]["value"] == pytest.approx(2) and "swd_16px" in metrics
     assert metrics["mean_gap"]["unit"] == "grey levels" and metrics["mean_gap"]["num_samples"] == 4
+
+
+def test_large_sets_are_scored_on_1024_images_spread_over_them():
+    picked = spread(torch.arange(5000))
+    assert len(picked) == 1024 and picked[0] == 0 and picked[-1] == 4999
+    assert (picked.diff() >= 4).all() and torch.equal(spread(torch.arange(10)), torch.arange(10))

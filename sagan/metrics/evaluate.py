@@ -17,7 +17,7 @@ from sagan.metrics.distances import fid_infinity
 from sagan.metrics.domain import class_statistics
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.inception import inception_score
-from sagan.metrics.pixel_metrics import pixel_metrics
+from sagan.metrics.pixel_metrics import pixel_metrics, spread
 from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
 from sagan.metrics.suite import feature_metrics, metric_name
@@ -149,7 +149,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels, data)
-    metrics |= pixel_metrics(data.images[data.heldout], pixels.cpu(), seed=e.seed)
+    real = data.images[spread(data.heldout)]  # not all 10k held-out images at 256 px
+    metrics |= pixel_metrics(real, pixels, seed=e.seed)
     return _write_metrics(run_dir, metrics)
 
 

@@ -20,7 +20,6 @@ from torch import Tensor
 
 PATCH = 7  # patch side (ProGAN's neighbourhood)
 PATCHES_PER_IMAGE = 128
-MAX_PATCHES = 2**17  # per set and level: above 1,024 images, fewer patches per image
 MIN_SIDE = 16  # the pyramid's coarsest level
 REPEATS, DIRECTIONS = 4, 128  # 4 x 128 random projections per level
 SCALE = 1e3  # ProGAN's tables report SWD x 10^3
@@ -69,16 +68,12 @@ def level_sides(side: int, min_side: int = MIN_SIDE) -> list[int]:
     return sides
 
 
-def patches_per_image(n: int) -> int:
-    return max(1, min(PATCHES_PER_IMAGE, MAX_PATCHES // n))
-
-
 def _positions(n: int, sides: list[int], seed: int) -> list[Tensor]:
     """Per level, the (n, P, 2) top-left corners of each image's patches. Seeded: two sets
     of the same size and sides take their patches at the same places."""
     g = torch.Generator().manual_seed(seed)
-    p = patches_per_image(n)
-    return [torch.randint(0, s - PATCH + 1, (n, p, 2), generator=g) for s in sides]
+    shape = (n, PATCHES_PER_IMAGE, 2)
+    return [torch.randint(0, s - PATCH + 1, shape, generator=g) for s in sides]
 
 
 def _take(level: Tensor, corners: Tensor) -> Tensor:
