@@ -84,6 +84,8 @@ def test_a_registered_pixel_metric_is_reported_with_its_unit():
     finally:
         PIXEL_METRICS.unregister("mean_gap")
     assert metrics["mean_gap"]["value"] == pytest.approx(2) and "swd_16px" in metrics
+    tiny = rectangles(4, 6, seed=0)  # no 7x7 patch fits: the spectrum only
+    assert sorted(pixel_metrics(tiny, tiny, seed=0)) == ["spectrum_hf_l1", "spectrum_l1"]
     assert metrics["mean_gap"]["unit"] == "grey levels" and metrics["mean_gap"]["num_samples"] == 4
 
 

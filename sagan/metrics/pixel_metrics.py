@@ -40,6 +40,8 @@ def spread(images: Tensor, count: int = MAX_IMAGES) -> Tensor:
 
 
 def _swd(real: Tensor, fake: Tensor, seed: int) -> dict[str, float]:
+    if min(real.shape[-2:]) < swd.PATCH:  # no 7x7 patch fits: SWD does not apply
+        return {}
     levels = swd.multiscale_swd(real, fake, seed)
     values = {f"swd_{side}px": v for side, v in levels.items()}
     return values | {"swd_mean": sum(levels.values()) / len(levels)}
