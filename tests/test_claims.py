@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sagan.report.claims import claims_table, verdict
+from sagan.report.claims import claims_table, evaluate_claim, verdict
 from sagan.report.tables import to_markdown
-from tests.design_claims import claim_1, claim_4, claim_6, design_claims
+from tests.design_claims import claim_1, claim_4, claim_6, design_claims, spec
 
 
 def runs(effect_pct: np.ndarray, *, seeds: int = 4, spread: float = 0.0) -> pd.DataFrame:
@@ -86,3 +86,16 @@ def test_video_consistency_gain_supports_claim_6():
     )
     (c,) = claim_6(rows)
     assert c.comparison.startswith("video3d vs video_baseline") and c.verdict == "supported"
+
+
+def test_claim_8_reads_the_256_px_swd_and_only_runs_that_have_it():
+    (missing,) = evaluate_claim(runs(40.0), spec("8"))
+    assert missing.verdict == "not measured in this study" and "256 px" in missing.needs
+    big = runs(40.0, spread=0.5).assign(resolution=256, dataset=lambda r: r["dataset"] + "256")
+    big["swd_256px"] = big.pop("fd_domain")  # sagan's SWD about 40% under dcgan's
+    small = runs(-40.0, spread=0.5)  # 32 px runs, where attention does worse: no 256 px level
+    (c,) = evaluate_claim(pd.concat([big, small], ignore_index=True), spec("8"))
+    assert c.verdict == "supported" and c.n == 8 and c.ci_lo < 40 < c.ci_hi
+    assert c.scale.startswith("a256, b256; 256 px")
+    big["swd_256px"] *= np.where(big["variant"] == "sagan", 1.5, 1.0)  # now ~10% under
+    assert evaluate_claim(big, spec("8"))[0].verdict == "contradicted"

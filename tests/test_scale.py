@@ -39,7 +39,8 @@ def test_paper_study_dry_runs_without_its_data_or_weights(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     jobs = planned(out)
-    assert jobs["train"] == jobs["evaluate"] == len(runs(PAPER)) == 375 + 9  # images + video
+    images, video, lsun256 = 375, 9, 6
+    assert jobs["train"] == jobs["evaluate"] == len(runs(PAPER)) == images + video + lsun256
     assert jobs["prepare_dataset"] == len(PAPER["datasets"])
     # a dry run reads no file: the missing Inception weights are a warning, named with the fix
     assert "dry run only, a real run stops here: Inception weights" in out
@@ -61,7 +62,7 @@ def test_paper_study_is_cut_down_from_the_command_line(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     cut = {**PAPER, "seeds": [0], "sizes": [1000, "full"]}
-    assert planned(out)["train"] == len(runs(cut)) == 5 * 5 * 2 + 3  # video: its own sizes
+    assert planned(out)["train"] == len(runs(cut)) == 5 * 5 * 2 + 3 + 2  # video, lsun256: own sizes
 
 
 def ancestors(edges: dict[str, set[str]], node: str) -> set[str]:

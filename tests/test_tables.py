@@ -23,6 +23,7 @@ def table() -> Table:
 def test_directions():
     assert direction("fd_domain") == direction("kid_video_domain3d") == "min"
     assert direction("fd_domain_gap") == direction("ms_per_step") == "min"
+    assert direction("swd_256px") == direction("spectrum_hf_l1") == "min"
     assert direction("precision_domain") == direction("temporal_consistency") == "max"
 
 

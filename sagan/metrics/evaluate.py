@@ -17,6 +17,7 @@ from sagan.metrics.distances import fid_infinity
 from sagan.metrics.domain import class_statistics
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.inception import inception_score
+from sagan.metrics.pixel_metrics import pixel_metrics, spread
 from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
 from sagan.metrics.suite import feature_metrics, metric_name
@@ -101,7 +102,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)  # once: it can be gigabytes
     G, classes = load_generator(cfg, run_dir, data.meta, device)
-    if data.is_video:
+    if data.is_video:  # no pixel (detail) metrics: claim 8 is about still images, and the
+        # clips have their own frame-level scores; a pyramid per frame would not match ProGAN's
         from sagan.metrics.video_evaluate import generated_clips, video_metrics
 
         clips = generated_clips(G, cfg, classes, device)
@@ -147,6 +149,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels, data)
+    real = data.images[spread(data.heldout)]  # not all 10k held-out images at 256 px
+    metrics |= pixel_metrics(real, pixels, seed=e.seed)
     return _write_metrics(run_dir, metrics)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from sagan.io import atomic_write_text
 
 LOWER = re.compile(
-    r"^(fid|kid|fd|fvd|mirror_error|ms_|peak_mem|macs|gmacs|params|overhead|gap)"
+    r"^(fid|kid|fd|fvd|mirror_error|swd_|spectrum_|ms_|peak_mem|macs|gmacs|params|overhead|gap)"
     r"|_gap$|near_copy|_ms$|_mib$"
 )
 HIGHER = re.compile(
