@@ -67,6 +67,7 @@ class EvalConfig:
     seed: int = 2019  # generator-side seed: two evaluations of one checkpoint agree
     fid_infinity: bool = False  # also FD extrapolated to infinite samples (Chong & Forsyth)
     i3d_path: str = ""  # video: an I3D TorchScript file; FVD is added when it is set
+    skip_pixel_metrics: tuple[str, ...] = ()  # pixel metrics not computed, e.g. ("swd",)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
+from sagan.metrics.pixel_metrics import check_pixel_metric_names
 from sagan.models.backbone import build_blocks
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
@@ -281,6 +282,7 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
     check_positive(model, f"{where}model", ("width", "z_dim"))
     check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
     EXTRACTORS.get(evaluation.extractor)
+    check_pixel_metric_names(evaluation.skip_pixel_metrics, f"{where}evaluation.skip_pixel_metrics")
     if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
         raise ConfigError(
             f"{where}evaluation.extractor_path: extractor {evaluation.extractor!r} needs its "

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from sagan.errors import ConfigError
 from sagan.metrics.pixel_metrics import PIXEL_METRICS, PixelMetric, pixel_metrics, spread
 from sagan.metrics.spectrum import mean_log_spectrum, spectrum_distances
 from sagan.metrics.swd import _blur, laplacian_pyramid, multiscale_swd, sliced_wasserstein
@@ -93,3 +94,10 @@ def test_large_sets_are_scored_on_1024_images_spread_over_them():
     picked = spread(torch.arange(5000))
     assert len(picked) == 1024 and picked[0] == 0 and picked[-1] == 4999
     assert (picked.diff() >= 4).all() and torch.equal(spread(torch.arange(10)), torch.arange(10))
+
+
+def test_a_skipped_pixel_metric_is_not_computed_and_an_unknown_name_is_refused(real, fake):
+    metrics = pixel_metrics(real, fake, seed=0, skip=("swd",))
+    assert sorted(metrics) == ["spectrum_hf_l1", "spectrum_l1"]
+    with pytest.raises(ConfigError, match="no pixel metric 'sdw'; registered: spectrum, swd"):
+        pixel_metrics(real, fake, seed=0, skip=("sdw",))

@@ -337,3 +337,25 @@ def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path
     assert "video3d" in table and "No video runs" not in table
     assert (tmp_path / "reports/tiny_video/figures/video_temporal.png").stat().st_size > 10_000
     assert "Traceback" not in (tmp_path / "reports/tiny_video/video.html").read_text()
+
+
+CRASH_PLUGIN = NAN_PLUGIN.replace("nan_bomb", "crash").replace(
+    'return x * (self.scale if self.calls < self.after else float("nan"))',
+    'if self.calls >= self.after:\n            raise RuntimeError("crash on demand")\n'
+    "        return x * self.scale",
+)
+
+
+@pytest.mark.slow
+def test_failed_runs_under_keep_going_still_get_a_summary_and_tables(tmp_path):
+    (tmp_path / "crash_plugin.py").write_text(CRASH_PLUGIN)
+    study = one_run_study({"dcgan": {}, "crash": {"after": 5}})
+    study["plugins"] = ["crash_plugin"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = snakemake(tmp_path, study, "--keep-going", env=env)
+    assert done.returncode != 0  # the failures stay visible to Snakemake and the shell
+    summary = pd.read_csv(tmp_path / "results/tiny/summary.csv")
+    assert set(summary.loc[summary["variant"] == "crash", "status"]) == {"failed"}
+    assert summary.loc[summary["variant"] == "crash", "reason"].str.contains("crash").all()
+    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
+    assert (tmp_path / "reports/tiny/tables/ablation.md").is_file()

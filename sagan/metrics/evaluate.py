@@ -150,7 +150,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:
         metrics |= probe_metric(cfg, pixels, data)
     real = data.images[spread(data.heldout)]  # not all 10k held-out images at 256 px
-    metrics |= pixel_metrics(real, pixels, seed=e.seed)
+    metrics |= pixel_metrics(real, pixels, seed=e.seed, skip=e.skip_pixel_metrics)
     return _write_metrics(run_dir, metrics)
 
 

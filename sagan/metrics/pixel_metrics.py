@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from sagan.errors import ConfigError
 from sagan.metrics import spectrum, swd
 from sagan.registry import Registry
 
@@ -71,9 +72,22 @@ def power_spectrum() -> PixelMetric:
     )
 
 
-def pixel_metrics(real: Tensor, fake: Tensor, *, seed: int) -> dict[str, dict]:
+def check_pixel_metric_names(names: tuple[str, ...] | list[str], where: str) -> None:
+    unknown = sorted(set(names) - set(PIXEL_METRICS.names()))
+    if unknown:
+        raise ConfigError(
+            f"{where}: no pixel metric {', '.join(map(repr, unknown))}; "
+            f"registered: {', '.join(PIXEL_METRICS.names())}"
+        )
+
+
+def pixel_metrics(
+    real: Tensor, fake: Tensor, *, seed: int, skip: tuple[str, ...] = ()
+) -> dict[str, dict]:
     """metrics.json entries of every registered pixel metric of ``fake`` against ``real``
-    (each at most MAX_IMAGES, evenly spaced; the counts used are recorded)."""
+    but those in ``skip`` (each at most MAX_IMAGES, evenly spaced; the counts used are
+    recorded)."""
+    check_pixel_metric_names(skip, "evaluation.skip_pixel_metrics")
     real, fake = spread(real), spread(fake)
     protocol = {
         "extractor": None,  # pixels in, no feature extractor
@@ -86,6 +100,8 @@ def pixel_metrics(real: Tensor, fake: Tensor, *, seed: int) -> dict[str, dict]:
     }
     entries = {}
     for entry in PIXEL_METRICS.entries():
+        if entry.name in skip:
+            continue
         metric = entry.builder()
         for name, value in metric.compute(real, fake, seed).items():
             entries[name] = {"value": value, "unit": metric.unit, **protocol, **metric.settings}
