@@ -82,6 +82,8 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     paper_theme()
     rows = scaling[scaling["tokens"] > 0].copy()
     rows["placement"] = "side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
+    if "variant" in rows and rows["variant"].nunique() > 1:  # one line per variant and side
+        rows["placement"] = rows["variant"] + ", " + rows["placement"]
     panels = {c: name for c, name in SCALING_PANELS.items() if (rows[c] > 0).any()}
     noise = [name for c, name in SCALING_PANELS.items() if c not in panels]
     fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6)
@@ -109,7 +111,7 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     if not panels:
         axes[0].axis("off")
     device = scaling["device"].iloc[0]
-    title = f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²))"
+    title = f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²), 1 = O(N))"
     if noise:
         title += f"\nno overhead above measurement noise: {', '.join(noise)}"
     fig.suptitle(title, fontsize=9)
