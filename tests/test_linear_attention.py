@@ -1,9 +1,11 @@
 """The linear variant (efficient attention, Shen et al. 2021): its kernel against the
 equation, its counted MACs against the closed form, their slope in tokens N against sagan's,
-the scaling sweep over a list of variants, the attention benchmark's row, and a short run."""
+the scaling sweep over a list of variants, the attention benchmark's row, a short run, and
+claim 5d."""
 
 import csv
 
+import pandas as pd
 import pytest
 import torch
 
@@ -17,7 +19,10 @@ from sagan.errors import ConfigError
 from sagan.metrics.evaluate import load_generator
 from sagan.models import build_variant
 from sagan.nn.attention import SelfAttention2d, linear_attention
+from sagan.report.claims import claims_table, evaluate_claim
+from sagan.report.tables import to_markdown
 from sagan.train.trainer import train
+from tests.design_claims import design_claims, spec
 
 TOKENS = (256, 1024, 4096)  # 16x16, 32x32, 64x64 maps
 
@@ -148,3 +153,48 @@ def test_a_short_run_of_the_linear_variant_trains_and_generates_finite_images(di
     with torch.no_grad():
         images = G(torch.randn(8, 16))
     assert images.shape == (8, 1, 16, 16) and torch.isfinite(images).all()
+
+
+def timed(variant: str, rounds: list[float]) -> dict:
+    """A profile row of dataset "a" whose ms/step in each interleaved round is ``rounds``."""
+    return {"dataset": "a", "variant": variant, "precision": "fp32", "device": "cpu"} | {
+        "resolution": 64,
+        "ms_repeats": " ".join(f"{t:.3f}" for t in rounds),
+        "loaded": False,
+    }
+
+
+def paired_fd(linear_change_pct: list[float]) -> pd.DataFrame:
+    """sagan and linear runs paired by seed; linear's FD worse by the given % per seed."""
+    rows = []
+    for seed, change in enumerate(linear_change_pct):
+        for variant, fd in (("sagan", 50.0), ("linear", 50.0 * (1 + change / 100))):
+            rows.append(
+                {"study": "s", "dataset": "a", "size": "full", "seed": seed, "status": "done"}
+                | {"variant": variant, "fd_domain": fd, "resolution": 64, "iterations": 10}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_claim_5d_is_not_measured_without_a_linear_arm_and_says_what_would_measure_it():
+    summary = paired_fd([1.0] * 6).replace({"variant": {"linear": "topk"}})
+    table = design_claims(summary).set_index("claim")
+    for title in (
+        "5d: linear attention cuts cost at large N",
+        "5d: ... with little loss in quality",
+    ):
+        row = table.loc[title]
+        assert row["verdict"] == "not measured in this study" and "linear" in row["needs"]
+    md = to_markdown(claims_table(design_claims(summary)))
+    assert "5d: linear attention cuts cost at large N" in md
+
+
+def test_claim_5d_reads_a_saving_from_the_profile_and_little_loss_from_paired_runs():
+    profile = pd.DataFrame([timed("sagan", [40.0] * 5), timed("linear", [30.0] * 5)])
+    (cost,) = evaluate_claim(pd.DataFrame(columns=["variant", "status"]), spec("5d-cost"), profile)
+    assert cost.verdict == "supported" and cost.mean == pytest.approx(25.0)  # 25 % saved
+    (loss,) = evaluate_claim(paired_fd([1.0, 2.0, 1.5, 0.5, 1.0, 2.5]), spec("5d-loss"))
+    assert loss.n == 6 and loss.mean == pytest.approx(-1.4167, abs=1e-3)  # FD 1.4 % worse
+    assert loss.verdict == "supported"  # within the claimed 'no worse than -5 %'
+    (much,) = evaluate_claim(paired_fd([20.0, 22.0, 21.0, 19.0, 20.5, 21.5]), spec("5d-loss"))
+    assert much.verdict == "contradicted"
