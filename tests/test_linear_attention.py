@@ -185,6 +185,7 @@ def test_claim_5d_is_not_measured_without_a_linear_arm_and_says_what_would_measu
     ):
         row = table.loc[title]
         assert row["verdict"] == "not measured in this study" and "linear" in row["needs"]
+        assert row["comparison"].startswith("linear vs sagan")
     md = to_markdown(claims_table(design_claims(summary)))
     assert "5d: linear attention cuts cost at large N" in md
 
