@@ -199,3 +199,18 @@ def test_claim_5d_reads_a_saving_from_the_profile_and_little_loss_from_paired_ru
     assert loss.verdict == "supported"  # within the claimed 'no worse than -5 %'
     (much,) = evaluate_claim(paired_fd([20.0, 22.0, 21.0, 19.0, 20.5, 21.5]), spec("5d-loss"))
     assert much.verdict == "contradicted"
+
+
+def test_the_scaling_table_and_figure_give_each_variant_its_own_slope():
+    from sagan.report.cost_figures import cost_scaling
+    from sagan.report.paper_tables import scaling_table
+
+    rows = [sweep_row("sagan", r, 3 * (r // 2) ** 4) for r in (16, 32)]
+    rows += [sweep_row("linear", r, 5 * (r // 2) ** 2) for r in (16, 32)]
+    scaling_rows = pd.DataFrame(rows).assign(device="cpu")
+    text = scaling_table(scaling_rows, pd.DataFrame(scaling_slopes(rows))).text
+    fits = text[text["image px"] == "slope"].set_index("variant")["attention MMACs"]
+    assert fits.to_dict() == {"sagan": "2", "linear": "1"}
+    fig = cost_scaling(scaling_rows)
+    labels = {t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()}
+    assert {"sagan, side / 2: slope 2.00", "linear, side / 2: slope 1.00"} <= labels

@@ -86,7 +86,8 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
         rows["placement"] = rows["variant"] + ", " + rows["placement"]
     panels = {c: name for c, name in SCALING_PANELS.items() if (rows[c] > 0).any()}
     noise = [name for c, name in SCALING_PANELS.items() if c not in panels]
-    fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6)
+    lines = rows["placement"].nunique()
+    fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6 + 0.45 * max(lines - 2, 0))
     for ax, (column, label) in zip(axes, panels.items(), strict=False):
         for placement, group in rows.groupby("placement"):
             slope = loglog_slope(group["tokens"].tolist(), group[column].tolist())
@@ -107,7 +108,10 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("attention tokens N")
         ax.set_ylabel(label)
-        ax.legend(fontsize=6)
+        if lines > 2:  # several variants: the legend goes under the panel, off the lines
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.32))
+        else:
+            ax.legend(fontsize=6)
     if not panels:
         axes[0].axis("off")
     device = scaling["device"].iloc[0]

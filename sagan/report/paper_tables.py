@@ -231,7 +231,10 @@ def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
     """Attention cost over the baseline against tokens N, per variant and placement, with
     fitted slopes (slopes written before they had a variant column match on placement)."""
     rows = scaling[scaling["tokens"] > 0].copy()
-    rows["placement"] = "image side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
+    divisor = rows["resolution"] // rows["attention_side"]
+    rows["placement"] = "image side / " + divisor.astype(str)
+    order = {v: i for i, v in enumerate(dict.fromkeys(rows["variant"]))}  # in sweep order
+    rows = rows.assign(_v=rows["variant"].map(order), _d=divisor).sort_values(["_v", "_d"])
     text_rows = []
     for (variant, placement), group in rows.groupby(["variant", "placement"], sort=False):
         for _, r in group.sort_values("tokens").iterrows():
