@@ -222,6 +222,7 @@ def cmd_bench_attention(args: argparse.Namespace) -> None:
 
     rows = run_attention_bench(
         tokens=args.tokens,
+        **({"impls": args.impls} if args.impls else {}),
         batch=args.batch,
         channels=args.channels,
         top_k=args.top_k,
@@ -421,7 +422,8 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks (side by side, in one process)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     s = bench_sub.add_parser(
-        "attention", help="naive vs sdpa vs top-k attention: forward+backward time and memory"
+        "attention",
+        help="naive vs sdpa vs top-k vs linear attention: forward+backward time and memory",
     )
     s.add_argument(
         "--tokens",
@@ -429,6 +431,12 @@ def parser() -> argparse.ArgumentParser:
         type=token_spec,
         default=["256", "1024", "4096"],
         help="square token counts N, or video clips TxHxW (16x16x16 = 4,096 tokens)",
+    )
+    s.add_argument(
+        "--impls",
+        nargs="+",
+        help="kernels to time (default: naive sdpa auto topk linear); e.g. --tokens 16384 "
+        "--impls sdpa linear",
     )
     s.add_argument("--batch", type=positive_int, default=8)
     s.add_argument("--channels", type=positive_int, default=64)

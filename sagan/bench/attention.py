@@ -2,7 +2,7 @@
 
 For each token count N (a square H x W map, N = H*W) one block per impl is built with the same
 weights and gamma = 1 (so the attention path is live, not the identity at init). Timings are
-interleaved in this process (naive, sdpa, topk, naive, ...) after a warm-up, so drifts in
+interleaved in this process (naive, sdpa, topk, linear, naive, ...) after a warm-up, so drifts in
 clock speed or background load hit every impl alike; we report medians. Peak memory is
 torch.cuda.max_memory_allocated on CUDA and, on CPU, the RSS delta of one step in a fresh child
 process (see sagan.bench.memory).
@@ -19,8 +19,10 @@ from torch.utils.checkpoint import checkpoint
 
 from sagan.bench.memory import peak_memory_delta
 from sagan.bench.timing import cuda_peak_bytes, time_interleaved
+from sagan.errors import ConfigError
 from sagan.nn.attention import SelfAttention2d
 
+IMPLS = ("naive", "sdpa", "auto", "topk", "linear")  # every kernel, the reference first
 MIB = 2**20
 GIB = 2**30
 SEED = 0
@@ -56,7 +58,8 @@ def needed_bytes(impl: str, tokens: int, batch: int, chunk_size: int, itemsize: 
 
     Naive keeps the softmax output for backward and briefly holds the logits beside it, and
     backward adds their two gradients: about 3 full (B, N, N) matrices at once. Top-k holds the
-    same for one chunk of queries; sdpa's weights are never a single tensor we can size.
+    same for one chunk of queries; sdpa's weights are never a single tensor we can size, and
+    linear attention has none (its Ck x Cv context is small).
     """
     rows = {"naive": tokens, "topk": min(chunk_size, tokens)}.get(impl, 0)
     return 3 * batch * rows * tokens * itemsize
@@ -196,7 +199,7 @@ def run_attention_bench(
     tokens: Sequence[int | str] = (256, 1024, 4096),
     batch: int = 8,
     channels: int = 64,
-    impls: Sequence[str] = ("naive", "sdpa", "auto", "topk"),
+    impls: Sequence[str] = IMPLS,
     top_k: float = 0.125,
     chunk_size: int = 256,
     repeats: int = 10,
@@ -218,6 +221,8 @@ def run_attention_bench(
         raise RuntimeError(f"device {device!r} asked for, but torch sees no CUDA device")
     for n in tokens:
         token_map(n)  # fail on a bad token count before minutes of work
+    if unknown := [i for i in impls if i not in IMPLS]:
+        raise ConfigError(f"unknown attention impl(s) {unknown}; pick from {', '.join(IMPLS)}")
     cap = default_cap_gib(device) if memory_cap_gib is None else memory_cap_gib
     config = {"batch": batch, "channels": channels, "top_k": top_k, "chunk_size": chunk_size}
     settings = config | {"repeats": repeats, "device": device_name(device)}

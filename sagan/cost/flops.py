@@ -171,18 +171,26 @@ def count_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> CostCount
 
 
 def attention_block_macs(
-    channels: int, tokens: int, key_channels: int | None = None, form: str = "paper"
+    channels: int,
+    tokens: int,
+    key_channels: int | None = None,
+    form: str = "paper",
+    linear: bool = False,
 ) -> int:
     """Closed-form MACs of one ``SelfAttention2d`` on one image of ``tokens`` = H*W positions.
 
     1x1 convs q, k (Ck each) and v (Cv; C in the paper form, C/2 in the official one, which
     adds an output conv Cv -> C), then Q K^T and A V over M keys (M = N, or N/4 for the
-    official form's 2x2 max-pooled keys; H and W even). Biases are not multiply-accumulates.
+    official form's 2x2 max-pooled keys; H and W even): N M (Ck + Cv). With ``linear``
+    (impl "linear"), K^T V and Q (K^T V) instead: (M + N) Ck Cv, no N x M term.
+    Biases are not multiply-accumulates.
     """
     ck = key_channels or max(1, channels // 8)
     cv = channels if form == "paper" else max(1, channels // 2)
     keys = tokens if form == "paper" else tokens // 4
     convs = tokens * channels * (2 * ck + cv) + (tokens * cv * channels if form != "paper" else 0)
+    if linear:
+        return convs + (keys + tokens) * ck * cv
     return convs + tokens * keys * (ck + cv)
 
 

@@ -13,6 +13,7 @@ The study's ``profile`` section (all keys optional) steers it:
 
 A scaling row puts the variant's G and D attention at side resolution / divisor (the
 variant must take ``g_resolutions`` / ``d_resolutions``, as the slot variants do).
+``variant`` may be a list (e.g. [sagan, linear]): each is swept, and its slopes fitted apart.
 """
 
 from __future__ import annotations
@@ -124,17 +125,24 @@ def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
     return variants[0]
 
 
+def scaling_variants(scaling: dict[str, Any]) -> list[str]:
+    """The swept variants of ``profile.scaling``: its ``variant``, one name or a list."""
+    names = scaling.get("variant")
+    return [names] if names is None or isinstance(names, str) else list(names)
+
+
 def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:
-    """At one image size: the baseline, then the variant with attention at side / divisor."""
+    """At one image size: the baseline, then each variant with attention at side / divisor."""
     s = profile_settings(study)["scaling"]
     model = from_dict(ModelConfig, study.get("model"), "model")
     common = {"model": model, "resolution": resolution, "channels": channels, "batch": s["batch"]}
     specs = [StepSpec(label=f"{s['baseline']}@{resolution}", variant=s["baseline"], **common)]
-    for divisor in s["divisors"]:
-        side = resolution // divisor
-        options = {"g_resolutions": [side], "d_resolutions": [side]}
-        label = f"{s['variant']}@{resolution}:{side}x{side}"
-        specs.append(StepSpec(label=label, variant=s["variant"], variant_options=options, **common))
+    for variant in scaling_variants(s):
+        for divisor in s["divisors"]:
+            side = resolution // divisor
+            options = {"g_resolutions": [side], "d_resolutions": [side]}
+            label = f"{variant}@{resolution}:{side}x{side}"
+            specs.append(StepSpec(label=label, variant=variant, variant_options=options, **common))
     return specs
 
 
@@ -165,8 +173,11 @@ def check_profile(study: dict[str, Any]) -> None:
         raise ConfigError(
             f"profile.baseline {settings['baseline']!r} is not one of the study's arms {list(arms)}"
         )
-    for key in ("variant", "baseline"):
-        name = settings["scaling"].get(key)
+    scaling = settings["scaling"]
+    named = [("variant", v) for v in scaling_variants(scaling)] + [
+        ("baseline", scaling.get("baseline"))
+    ]
+    for key, name in named:
         if name is None:
             raise ConfigError(
                 f"profile.scaling.{key} is not set and no image arm of the study serves as "
@@ -177,10 +188,9 @@ def check_profile(study: dict[str, Any]) -> None:
                 f"profile.scaling.{key} {name!r} is not a registered variant; "
                 f"registered: {VARIANTS.names()}"
             )
-    scaling = settings["scaling"]
-    if scaling["variant"] == scaling["baseline"]:
+    if scaling["baseline"] in scaling_variants(scaling):
         raise ConfigError(
             f"profile.scaling.variant and profile.scaling.baseline are both "
-            f"{scaling['variant']!r}: the sweep compares an attention variant with a baseline "
-            "without it; set variant to one that places attention blocks"
+            f"{scaling['baseline']!r}: the sweep compares attention variants with a baseline "
+            "without it; set variant to ones that place attention blocks"
         )

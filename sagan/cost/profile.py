@@ -174,22 +174,27 @@ def scaling(
 
 
 def scaling_slopes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Log-log slopes against tokens N of the attention rows, per placement (image side /
-    attention side): about 2 where the O(N^2) attention dominates the cost."""
+    """Log-log slopes against tokens N of the attention rows, per variant and placement (image
+    side / attention side): about 2 where the O(N^2) attention dominates the cost, about 1 for
+    a kernel linear in N."""
     attention = [r for r in rows if r["tokens"]]
+    variants = list(dict.fromkeys(r["variant"] for r in attention))  # in sweep order
     out = []
-    for divisor in sorted({r["resolution"] // r["attention_side"] for r in attention}):
-        group = [r for r in attention if r["resolution"] // r["attention_side"] == divisor]
-        tokens = [r["tokens"] for r in group]
-        out.append(
-            {
-                "placement": f"image side / {divisor}",
-                "points": len(group),
-                "tokens": " ".join(str(t) for t in tokens),
-                **{
-                    f"slope_{key}": round(loglog_slope(tokens, [r[key] for r in group]), 3)
-                    for key in ("overhead_ms", "overhead_mem_mib", "attention_macs")
-                },
-            }
-        )
+    for variant in variants:
+        mine = [r for r in attention if r["variant"] == variant]
+        for divisor in sorted({r["resolution"] // r["attention_side"] for r in mine}):
+            group = [r for r in mine if r["resolution"] // r["attention_side"] == divisor]
+            tokens = [r["tokens"] for r in group]
+            out.append(
+                {
+                    "variant": variant,
+                    "placement": f"image side / {divisor}",
+                    "points": len(group),
+                    "tokens": " ".join(str(t) for t in tokens),
+                    **{
+                        f"slope_{key}": round(loglog_slope(tokens, [r[key] for r in group]), 3)
+                        for key in ("overhead_ms", "overhead_mem_mib", "attention_macs")
+                    },
+                }
+            )
     return out

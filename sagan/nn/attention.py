@@ -8,6 +8,9 @@ neither do we.
 
 form="official" is the authors' TensorFlow code (copied by BigGAN and StudioGAN): value with
 C/2 channels and an output 1x1 conv back to C, keys and values 2x2 max-pooled (N/4 keys).
+
+impl="linear" swaps the N x N softmax for efficient attention (Shen et al. 2021), whose cost
+is linear in N; same parameters, so it compares kernel against kernel (see linear_attention).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from torch.utils.checkpoint import checkpoint
 from sagan.errors import ConfigError
 from sagan.nn.options import check_choice, check_positive_int, is_int
 
-IMPLS = ("auto", "naive", "sdpa", "topk")
+IMPLS = ("auto", "naive", "sdpa", "topk", "linear")
 # auto on CPU: weights up to this size are materialised, in pieces of CHUNK_BYTES
 MATERIALISE_BYTES = 256 * 2**20
 CHUNK_BYTES = 8 * 2**20
@@ -138,6 +141,26 @@ def auto_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     return sdpa_attention(q, k, v)
 
 
+def linear_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """Efficient attention (Shen et al. 2021, "Efficient Attention: Attention with Linear
+    Complexities", eq. 2 with softmax normalisation): softmax_rows(q) (softmax_cols(k)^T v).
+
+    Each query is a softmax over its Ck channels, each key channel a softmax over the M
+    positions (a global attention map), so the Ck x Cv context is formed first and the N x M
+    matrix never is: O((N + M) Ck Cv) MACs and memory, linear in tokens. The implied weights
+    softmax_rows(q) softmax_cols(k)^T are >= 0 and each row sums to 1 (linear_weights).
+    """
+    context = torch.bmm(torch.softmax(k, dim=1).transpose(1, 2), v)  # (B, Ck, Cv)
+    return torch.bmm(torch.softmax(q, dim=-1), context)  # (B, N, Cv)
+
+
+def linear_weights(q: Tensor, k: Tensor) -> Tensor:
+    """(B, c, M) weights that linear attention applies to v: softmax_rows(q) softmax_cols(k)^T.
+
+    k must hold all M positions (its softmax runs over them); q may be any rows."""
+    return torch.bmm(torch.softmax(q, dim=-1), torch.softmax(k, dim=1).transpose(1, 2))
+
+
 def topk_weights(q: Tensor, k: Tensor, top_k: int) -> Tensor:
     """(B, c, M) attention weights with only the top_k largest logits of each row kept.
 
@@ -178,7 +201,9 @@ class SelfAttention2d(nn.Module):
     scaled_dot_product_attention; "auto" (default) is sdpa, except small maps on CPU where
     naive is faster (see auto_attention); "topk" keeps the ``top_k`` largest logits per query
     (an int, or a float in (0, 1] as a fraction of the keys), in chunks of ``chunk_size``
-    queries. All impls share the parameters query, key, value (and out), gamma.
+    queries; "linear" is efficient attention, O(N) (see linear_attention: another function
+    of the same weights, not an approximation of the others). All impls share the
+    parameters query, key, value (and out), gamma.
 
     Query and key have ``key_channels`` channels, by default C // ``key_ratio`` (at least 1;
     key_ratio 8 is the paper's C/8).
@@ -231,6 +256,8 @@ class SelfAttention2d(nn.Module):
             out = naive_attention(q, k, v)
         elif self.impl == "sdpa":
             out = sdpa_attention(q, k, v)
+        elif self.impl == "linear":
+            out = linear_attention(q, k, v)
         else:
             out = topk_attention(q, k, v, self.keys_kept(k.shape[1]), self.chunk_size)
         out = out.transpose(1, 2).reshape(b, -1, h, w)  # (B, Cv, H, W)
@@ -251,6 +278,8 @@ class SelfAttention2d(nn.Module):
         q = q[:, queries]  # (B, Q, Ck)
         if self.impl == "topk":
             weights = topk_weights(q, k, self.keys_kept(k.shape[1]))
+        elif self.impl == "linear":
+            weights = linear_weights(q, k)
         else:
             weights = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)  # (B, Q, M)
         side = 2 if self.form == "official" else 1

@@ -108,9 +108,12 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     paper_theme()
     rows = scaling[scaling["tokens"] > 0].copy()
     rows["placement"] = "side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
+    if "variant" in rows and rows["variant"].nunique() > 1:  # one line per variant and side
+        rows["placement"] = rows["variant"] + ", " + rows["placement"]
     panels = {c: name for c, name in SCALING_PANELS.items() if (rows[c] > 0).any()}
     noise = [name for c, name in SCALING_PANELS.items() if c not in panels]
-    fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6)
+    lines = rows["placement"].nunique()
+    fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6 + 0.45 * max(lines - 2, 0))
     for ax, (column, label) in zip(axes, panels.items(), strict=False):
         for placement, group in rows.groupby("placement"):
             slope = loglog_slope(group["tokens"].tolist(), group[column].tolist())
@@ -131,11 +134,14 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("attention tokens N")
         ax.set_ylabel(label)
-        ax.legend(fontsize=6)
+        if lines > 2:  # several variants: the legend goes under the panel, off the lines
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.32))
+        else:
+            ax.legend(fontsize=6)
     if not panels:
         axes[0].axis("off")
     device = scaling["device"].iloc[0]
-    title = f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²))"
+    title = f"Attention cost vs tokens N, {device} (log-log; slope 2 = O(N²), 1 = O(N))"
     if noise:
         title += f"\nno overhead above measurement noise: {', '.join(noise)}"
     fig.suptitle(title, fontsize=9)

@@ -228,14 +228,19 @@ def video_table(
 
 
 def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
-    """Attention cost over the baseline against tokens N, per placement, with fitted slopes."""
+    """Attention cost over the baseline against tokens N, per variant and placement, with
+    fitted slopes (slopes written before they had a variant column match on placement)."""
     rows = scaling[scaling["tokens"] > 0].copy()
-    rows["placement"] = "image side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
+    divisor = rows["resolution"] // rows["attention_side"]
+    rows["placement"] = "image side / " + divisor.astype(str)
+    order = {v: i for i, v in enumerate(dict.fromkeys(rows["variant"]))}  # in sweep order
+    rows = rows.assign(_v=rows["variant"].map(order), _d=divisor).sort_values(["_v", "_d"])
     text_rows = []
-    for placement, group in rows.groupby("placement", sort=True):
+    for (variant, placement), group in rows.groupby(["variant", "placement"], sort=False):
         for _, r in group.sort_values("tokens").iterrows():
             text_rows.append(
                 {
+                    "variant": variant,
                     "placement": placement,
                     "image px": str(int(r["resolution"])),
                     "tokens N": str(int(r["tokens"])),
@@ -245,10 +250,13 @@ def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
                 }
             )
         fit = slopes[slopes["placement"] == placement]
+        if "variant" in slopes:
+            fit = fit[fit["variant"] == variant]
         if len(fit):
             f = fit.iloc[0]
             text_rows.append(
                 {
+                    "variant": variant,
                     "placement": placement,
                     "image px": "slope",
                     "tokens N": "log-log",
@@ -261,9 +269,9 @@ def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
     device = scaling["device"].iloc[0] if "device" in scaling else "?"
     note = (
         f"Measured on {device}. 'slope' rows: least-squares slope of log cost on log N "
-        "(2 = quadratic in tokens); a time or memory overhead at the noise floor gives no slope."
+        "(2 = quadratic in tokens, 1 = linear); a time or memory overhead at the noise floor "
+        "gives no slope."
     )
     caption = "Cost scaling of attention against tokens N (attention MACs per image, G + D)"
-    return Table(
-        caption, text, text.copy(), ["placement", "image px", "tokens N"], {}, ["placement"], note
-    )
+    keys = ["variant", "placement", "image px", "tokens N"]
+    return Table(caption, text, text.copy(), keys, {}, ["variant", "placement"], note)
