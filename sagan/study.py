@@ -26,7 +26,8 @@ from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
-from sagan.models.backbone import build_blocks
+from sagan.models.backbone import build_blocks, build_variant
+from sagan.models.progressive import check_growable
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.study_checks import (
@@ -42,6 +43,7 @@ from sagan.study_checks import (
     smallest_training_set,
 )
 from sagan.train.checks import check_train
+from sagan.train.progressive import check_schedule
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,12 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
     except (TypeError, ValueError, KeyError) as err:  # a value the builder or a block refused
         raise ConfigError(f"{where} (variant {arm.variant!r}): {err}") from None
     train = from_dict(TrainConfig, view.get("train"), f"{where}.train")
+    if train.progressive is not None:
+        try:
+            check_growable(build_variant(arm.variant, arm.options).backbone or model.backbone)
+            check_schedule(train.progressive, ds["resolution"], train.iterations)
+        except ConfigError as err:
+            raise ConfigError(f"datasets.{dataset} / {where}: {err}") from None
     count = known_count(DATASETS.get(source), ds.get("options") or {})
     smallest = smallest_training_set(view["sizes"], count and count[0], ds["heldout"])
     check_batch_size(train.batch_size, smallest, f"datasets.{dataset} / {where}: ")

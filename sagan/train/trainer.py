@@ -37,6 +37,7 @@ from sagan.train.lock import run_lock
 from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
 from sagan.train.precision import Precision
+from sagan.train.progressive import check_schedule, growth, set_growth
 from sagan.train.sampler import RealBatches
 from sagan.train.status import write_status
 
@@ -217,8 +218,10 @@ def _train(
     images = data.images[subset].to(device)  # the whole subset in memory: no per-step decode
     classes = run_classes(cfg, data.meta)
     labels = data.labels[subset].to(device) if classes else None
-    m = build(cfg, data.meta, device)
     t = cfg.train
+    size = data.meta["resolution"]
+    check_schedule(t.progressive, size, t.iterations)
+    m = build(cfg, data.meta, device)
     layout = memory_layout(t.channels_last, data.meta)
     real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
     grid = _grid_latents(cfg, classes, device)
@@ -242,7 +245,9 @@ def _train(
     )
     start = time.perf_counter() - seconds_before
     nonfinite = torch.zeros((), dtype=torch.bool, device=device)  # no sync per step
+    growing = [m.G, m.D] + ([m.ema.model] if m.ema is not None else [])
     for it in bar:
+        set_growth(growing, t.progressive, it, size)
         for _ in range(t.n_dis):
             real, y_real = next(real_batches)
             z, y = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
@@ -257,6 +262,8 @@ def _train(
             if nonfinite.item() or not _weights_finite(m):
                 return _diverged(m, rows, run_dir, state_dir, it, time.perf_counter() - start)
             row = _log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row())
+            if t.progressive is not None:
+                row["grow_side"], row["grow_alpha"] = growth(t.progressive, it, size)
             rows.append(row)
             bar.set_postfix(
                 loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", refresh=False
