@@ -26,6 +26,7 @@ from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
+from sagan.metrics.during import check_during
 from sagan.models.backbone import build_blocks, build_variant
 from sagan.models.progressive import check_growable
 from sagan.nn.spectral import check_g_spectral_norm
@@ -282,6 +283,7 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
     evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
     check_positive(model, f"{where}model", ("width", "z_dim"))
     check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
+    check_during(evaluation, train.iterations, f"{where}evaluation")
     EXTRACTORS.get(evaluation.extractor)
     if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
         raise ConfigError(

@@ -1,0 +1,109 @@
+"""FD during training (evaluation.during): scored at the asked iterations from the sampled G
+at its growth state, logged, and without changing what is trained."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+
+import pytest
+import torch
+
+from sagan.config import (
+    DataConfig,
+    EvalConfig,
+    ModelConfig,
+    ProgressiveConfig,
+    RunConfig,
+    TrainConfig,
+)
+from sagan.data import load_prepared
+from sagan.errors import ConfigError
+from sagan.metrics.domain import train_domain_classifier
+from sagan.metrics.during import DuringScorer, check_during
+from sagan.metrics.reference import compute_reference
+from sagan.models.backbone import models_for_run
+from sagan.train.progressive import growth
+from sagan.train.trainer import train
+
+
+@pytest.fixture(scope="module")
+def scoring(digits16, tmp_path_factory):
+    root = tmp_path_factory.mktemp("during")
+    data = load_prepared(digits16)
+    train_domain_classifier(data, root / "domain.pt", epochs=1)
+    compute_reference(data, "heldout", "domain", root / "domain.pt", root / "heldout.pt")
+    return EvalConfig(
+        extractor_path=str(root / "domain.pt"),
+        reference_path=str(root / "heldout.pt"),
+        during=[2, 5],
+        during_samples=32,
+    )
+
+
+def config(digits16, e: EvalConfig) -> RunConfig:
+    return RunConfig(
+        variant="sagan",
+        variant_options={"g_resolutions": [8], "d_resolutions": [8]},
+        data=DataConfig(path=str(digits16), size=64, resolution=16),
+        model=ModelConfig(width=4, z_dim=8),
+        train=TrainConfig(
+            iterations=6,
+            batch_size=8,
+            log_every=2,
+            sample_every=6,
+            checkpoint_every=1,
+            keep_checkpoints=10,
+            ema_decay=0.9,
+            progressive=ProgressiveConfig(
+                start_resolution=4, phase_iterations=1, fade_iterations=2
+            ),
+        ),
+        eval=e,
+    )
+
+
+def read(path):
+    return list(csv.DictReader(path.open()))
+
+
+def test_fd_is_scored_at_the_asked_iterations_from_the_ema_at_its_growth(
+    digits16, scoring, tmp_path
+):
+    cfg = config(digits16, scoring)
+    train(cfg, tmp_path / "scored", progress=False)
+    rows = read(tmp_path / "scored" / "during.csv")
+    assert [int(r["iteration"]) for r in rows] == [2, 5]
+    assert all(r["metric"] == "fd_domain" and r["num_samples"] == "32" for r in rows)
+    assert 0 < float(rows[0]["seconds"]) < float(rows[1]["seconds"])
+    log = read(tmp_path / "scored" / "log.csv")
+    logged = {r["iteration"]: r["during_fd_domain"] for r in log if r["during_fd_domain"]}
+    assert logged == {"2": rows[0]["fd"], "5": rows[1]["fd"]}
+    # at iteration 5 the 16 px stage is fading in: its checkpoint's EMA, grown so, rescores
+    assert growth(cfg.train.progressive, 5, 16) == (16, 0.5)
+    state = torch.load(tmp_path / "scored" / "checkpoints" / "iter_0000005.pt", weights_only=True)
+    G, _ = models_for_run(cfg, load_prepared(digits16).meta)
+    G.load_state_dict(state["G_ema"])
+    G.set_growth(16, 0.5)
+    rescored = DuringScorer(scoring, 0, torch.device("cpu")).score(G)
+    assert float(rows[1]["fd"]) == pytest.approx(rescored, rel=1e-9)
+
+
+def test_scoring_changes_nothing_that_is_trained(digits16, scoring, tmp_path):
+    cfg = config(digits16, scoring)
+    train(cfg, tmp_path / "scored", progress=False)
+    train(replace(cfg, eval=replace(scoring, during=[])), tmp_path / "plain", progress=False)
+    a, b = (
+        torch.load(tmp_path / r / "checkpoint.pt", weights_only=True) for r in ("scored", "plain")
+    )
+    for net in ("G", "D", "G_ema"):
+        assert all(torch.equal(a[net][k], b[net][k]) for k in a[net]), net
+    assert not (tmp_path / "plain" / "during.csv").exists()
+
+
+def test_during_iterations_are_checked():
+    check_during(EvalConfig(during=[1, 10]), 10)
+    with pytest.raises(ConfigError, match=r"evaluation.during has iteration\(s\) \[11\] after"):
+        check_during(EvalConfig(during=[5, 11]), 10)
+    with pytest.raises(ConfigError, match="evaluation.during must list positive iterations"):
+        check_during(EvalConfig(during=[0]), 10)
