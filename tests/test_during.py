@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 import torch
 
@@ -23,6 +24,7 @@ from sagan.metrics.domain import train_domain_classifier
 from sagan.metrics.during import DuringScorer, check_during
 from sagan.metrics.reference import compute_reference
 from sagan.models.backbone import models_for_run
+from sagan.report.during_figure import fd_during
 from sagan.train.progressive import growth
 from sagan.train.trainer import train
 
@@ -107,3 +109,32 @@ def test_during_iterations_are_checked():
         check_during(EvalConfig(during=[5, 11]), 10)
     with pytest.raises(ConfigError, match="evaluation.during must list positive iterations"):
         check_during(EvalConfig(during=[0]), 10)
+
+
+def synthetic_logs() -> pd.DataFrame:
+    """Two arms, two seeds, FD scored at 100, 200, 300 (rows between them carry none)."""
+    rows = []
+    for variant, speed in (("sagan", 1.0), ("sagan-prog", 0.8)):
+        for seed in (0, 1):
+            for it in range(50, 301, 50):
+                scored = it % 100 == 0
+                fd = 100 * speed / (it / 100) + 5 * seed if scored else None
+                rows.append(
+                    {"study": "s", "dataset": "digits", "variant": variant, "size": "full",
+                     "seed": seed, "iteration": it, "seconds": it * speed / 10 + seed,
+                     "loss_d": 1.0, "during_fd_domain": fd}
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_figure_draws_fd_against_iterations_and_seconds(tmp_path):
+    logs = synthetic_logs()
+    fig = fd_during(logs)
+    by_it, by_s = fig.axes
+    assert by_it.get_xlabel() == "iteration" and by_s.get_xlabel() == "training seconds"
+    assert "FD (domain)" in by_it.get_ylabel()
+    # seconds: a line per arm and seed, through the scored rows only
+    assert sorted(len(line.get_xdata()) for line in by_s.get_lines()) == [3] * 4
+    fig.savefig(tmp_path / "fd_during.png")
+    assert fd_during(logs.drop(columns="during_fd_domain")) is None  # no data: no figure
+    assert fd_during(logs.assign(during_fd_domain=None)) is None

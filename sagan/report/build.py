@@ -103,6 +103,7 @@ def _note_figure(text: str) -> plt.Figure:
 
 def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
     from sagan.report import study_figures as sf
+    from sagan.report.during_figure import fd_during
     from sagan.report.figures import quality_vs_size, sample_grids
 
     s = results.summary
@@ -114,6 +115,10 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
             sf.training_curves(results.logs)
             if results.logs is not None and len(results.logs)
             else _note_figure("no training logs (results/training_log.csv)")
+        ),
+        "fd_during": lambda: (
+            fd_during(results.logs)
+            or _note_figure("no FD scored while training (evaluation.during is not set)")
         ),
         "quality_cost_pareto": lambda: (
             sf.quality_cost_pareto(results.cell_stats(), results.profile, s)
