@@ -3,6 +3,7 @@ the checks of its settings (the resume test is in test_resume.py)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,7 +12,9 @@ from sagan.config import ModelConfig, ProgressiveConfig, RunConfig, TrainConfig,
 from sagan.errors import ConfigError
 from sagan.layout import run_key
 from sagan.models.backbone import build_models
+from sagan.report.claims import evaluate_claim
 from sagan.train.progressive import check_schedule, full_size_at, growth
+from tests.design_claims import spec
 
 SAGAN_8 = {"g_resolutions": [8], "d_resolutions": [8]}
 
@@ -128,3 +131,26 @@ def test_the_schedule_must_reach_the_full_size_within_the_run():
     check_schedule(p, 16, 10)  # grown at iteration 10: fine
     with pytest.raises(ConfigError, match="reaches 16 px at iteration 10, after the run's 9"):
         check_schedule(p, 16, 9)
+
+
+def claim_7_runs(gain_pct: float) -> pd.DataFrame:
+    """sagan at FD 100 (+ seed noise) and sagan-prog ``gain_pct`` % better, 8 seeds paired."""
+    rows = []
+    for seed in range(8):
+        base = 100 + 3 * (seed % 3)
+        for arm, fd in (("sagan", base), ("sagan-prog", base * (1 - gain_pct / 100))):
+            rows.append(
+                {"study": "s", "dataset": "digits", "variant": arm, "size": "full",
+                 "train_images": 1397, "resolution": 16, "iterations": 400, "seed": seed,
+                 "status": "done", "fd_domain": fd + 0.1 * ((seed * 7) % 5)}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_claim_7_pairs_the_progressive_arm_with_the_same_arm_grown_at_full_size():
+    seven = spec("7")
+    assert evaluate_claim(claim_7_runs(20.0), seven)[0].verdict == "supported"
+    assert evaluate_claim(claim_7_runs(-20.0), seven)[0].verdict != "supported"
+    unmeasured = evaluate_claim(claim_7_runs(20.0).query("variant == 'sagan'"), seven)[0]
+    assert unmeasured.verdict == "not measured in this study"
+    assert "progressive" in unmeasured.needs and "sagan-prog" in unmeasured.needs
