@@ -24,9 +24,12 @@ from sagan.metrics.domain import train_domain_classifier
 from sagan.metrics.during import DuringScorer, check_during
 from sagan.metrics.reference import compute_reference
 from sagan.models.backbone import models_for_run
+from sagan.report.claims import evaluate_claim
 from sagan.report.during_figure import fd_during
+from sagan.report.equal_time import equal_time_rows
 from sagan.train.progressive import growth
 from sagan.train.trainer import train
+from tests.design_claims import spec
 
 
 @pytest.fixture(scope="module")
@@ -111,11 +114,12 @@ def test_during_iterations_are_checked():
         check_during(EvalConfig(during=[0]), 10)
 
 
-def synthetic_logs() -> pd.DataFrame:
-    """Two arms, two seeds, FD scored at 100, 200, 300 (rows between them carry none)."""
+def synthetic_logs(seeds: int = 2) -> pd.DataFrame:
+    """Two arms, FD scored at 100, 200, 300 (rows between them carry none); sagan-prog runs
+    faster (0.8 s per sagan second) and is 20 % better at equal iterations."""
     rows = []
     for variant, speed in (("sagan", 1.0), ("sagan-prog", 0.8)):
-        for seed in (0, 1):
+        for seed in range(seeds):
             for it in range(50, 301, 50):
                 scored = it % 100 == 0
                 fd = 100 * speed / (it / 100) + 5 * seed if scored else None
@@ -138,3 +142,35 @@ def test_the_figure_draws_fd_against_iterations_and_seconds(tmp_path):
     fig.savefig(tmp_path / "fd_during.png")
     assert fd_during(logs.drop(columns="during_fd_domain")) is None  # no data: no figure
     assert fd_during(logs.assign(during_fd_domain=None)) is None
+
+
+def runs_of(logs: pd.DataFrame) -> pd.DataFrame:
+    """The summary of the runs the logs come from (all done)."""
+    keys = ["study", "dataset", "variant", "size", "seed"]
+    return logs[keys].drop_duplicates().assign(status="done", train_images=1397, iterations=300)
+
+
+def test_fd_at_equal_time_reads_both_curves_where_both_reached():
+    logs = synthetic_logs(seeds=1)
+    rows = equal_time_rows(runs_of(logs), logs, "sagan-prog", "sagan").set_index("variant")
+    # prog's last score is at 24 s (FD 80/3); sagan's curve there: between (20 s, 50) and
+    # (30 s, 100/3), 2/5 of the way
+    assert rows["equal_seconds"].tolist() == [24.0, 24.0]
+    assert rows.loc["sagan-prog", "fd_at_equal_time"] == pytest.approx(80 / 3)
+    assert rows.loc["sagan", "fd_at_equal_time"] == pytest.approx(50 + 0.4 * (100 / 3 - 50))
+    late = logs.assign(seconds=logs["seconds"] + 100 * (logs["variant"] == "sagan"))
+    assert equal_time_rows(runs_of(late), late, "sagan-prog", "sagan").empty  # no shared span
+
+
+def test_claim_7_time_compares_the_arms_at_equal_training_seconds():
+    seven = spec("7-time")
+    logs = synthetic_logs(seeds=8)
+    measured = evaluate_claim(runs_of(logs), seven, logs=logs)[0]
+    assert measured.verdict == "supported" and "equal training time" in measured.note
+    flipped = replace(seven, arm="sagan", baseline="sagan-prog")
+    assert evaluate_claim(runs_of(logs), flipped, logs=logs)[0].verdict != "supported"
+    unmeasured = evaluate_claim(runs_of(logs), seven)[0]  # no logs: not measured, and says how
+    assert (
+        unmeasured.verdict == "not measured in this study"
+        and "evaluation.during" in unmeasured.needs
+    )

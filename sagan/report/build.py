@@ -82,7 +82,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
     for name, (table, missing) in built.items():
         stem = out / name
         paths += write_table(table, stem) if table is not None else write_note(missing, stem)
-    claims = evaluate_claims(s, profile, results.claims)
+    claims = evaluate_claims(s, profile, results.claims, results.logs)
     paths += write_table(claims_table(claims), out / "claims")
     from sagan.io import atomic_write_text
 
