@@ -35,6 +35,16 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class ProgressiveConfig:
+    """ProGAN's schedule (Karras et al. 2018): train at ``start_resolution``, then per doubling
+    fade the next stage in over ``fade_iterations`` and hold it ``phase_iterations``."""
+
+    start_resolution: int = 8  # image side of the first stage, a power of two >= 4
+    phase_iterations: int = 500  # stable iterations at each resolution (the last: until the end)
+    fade_iterations: int = 500  # iterations over which a new stage's alpha rises 0 -> 1
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     iterations: int = 2000  # generator updates
     batch_size: int = 64
@@ -54,6 +64,7 @@ class TrainConfig:
     checkpoint_every: int = 1000  # iterations between resumable checkpoints (and at the end)
     keep_checkpoints: int = 2  # newest checkpoints kept in <run>/checkpoints/
     channels_last: bool = True  # NHWC weights: faster convolutions (oneDNN on CPU, cuDNN)
+    progressive: ProgressiveConfig | None = None  # progressive growing; None = off
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class EvalConfig:
     fid_infinity: bool = False  # also FD extrapolated to infinite samples (Chong & Forsyth)
     i3d_path: str = ""  # video: an I3D TorchScript file; FVD is added when it is set
     skip_pixel_metrics: tuple[str, ...] = ()  # pixel metrics not computed, e.g. ("swd",)
+    during: list[int] = field(default_factory=list)  # iterations at which training scores FD
+    during_samples: int = 250  # generated images per during-training FD (small: it is a curve)
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,10 @@ def from_dict(cls: type[C], data: dict[str, Any] | None, where: str = "config") 
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if type(None) in typing.get_args(hint):  # an optional section: None, or its mapping
+        if value is None:
+            return None
+        (hint,) = (a for a in typing.get_args(hint) if a is not type(None))
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a mapping, got {value!r}")

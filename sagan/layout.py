@@ -57,7 +57,15 @@ def run_key(config: dict[str, Any]) -> str:
     """The hash of everything in a resolved run config (a plain dict) that changes what is
     trained, except the size and seed, which the folder names itself."""
     keyed = _without(config, (*UNKEYED, "data.size", "train.seed"))
-    return short_hash(keyed)
+    return short_hash(_drop_off(keyed))
+
+
+def _drop_off(node: Any) -> Any:
+    """Without keys whose value is None (an optional feature switched off, such as
+    ``train.progressive``): adding such a feature keeps every existing run's key."""
+    if isinstance(node, dict):
+        return {k: _drop_off(v) for k, v in node.items() if v is not None}
+    return node
 
 
 def _without(config: dict[str, Any], dotted: tuple[str, ...]) -> dict[str, Any]:

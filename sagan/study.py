@@ -26,8 +26,10 @@ from sagan.data import DATASETS
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
+from sagan.metrics.during import check_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
-from sagan.models.backbone import build_blocks
+from sagan.models.backbone import build_blocks, build_variant
+from sagan.models.progressive import check_growable
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.study_checks import (
@@ -43,6 +45,7 @@ from sagan.study_checks import (
     smallest_training_set,
 )
 from sagan.train.checks import check_train
+from sagan.train.progressive import check_schedule
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,7 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
     evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
     check_positive(model, f"{where}model", ("width", "z_dim"))
     check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
+    check_during(evaluation, train.iterations, f"{where}evaluation")
     EXTRACTORS.get(evaluation.extractor)
     check_pixel_metric_names(evaluation.skip_pixel_metrics, f"{where}evaluation.skip_pixel_metrics")
     if evaluation.extractor not in TRAINED_EXTRACTORS and not evaluation.extractor_path:
@@ -407,6 +411,12 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
     except (TypeError, ValueError, KeyError) as err:  # a value the builder or a block refused
         raise ConfigError(f"{where} (variant {arm.variant!r}): {err}") from None
     train = from_dict(TrainConfig, view.get("train"), f"{where}.train")
+    if train.progressive is not None:
+        try:
+            check_growable(build_variant(arm.variant, arm.options).backbone or model.backbone)
+            check_schedule(train.progressive, ds["resolution"], train.iterations)
+        except ConfigError as err:
+            raise ConfigError(f"datasets.{dataset} / {where}: {err}") from None
     count = known_count(DATASETS.get(source), ds.get("options") or {})
     smallest = smallest_training_set(view["sizes"], count and count[0], ds["heldout"])
     check_batch_size(train.batch_size, smallest, f"datasets.{dataset} / {where}: ")

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig, save_run_config
+from sagan.config import (
+    DataConfig,
+    ModelConfig,
+    ProgressiveConfig,
+    RunConfig,
+    TrainConfig,
+    save_run_config,
+)
 from sagan.errors import ConfigError
 from sagan.metrics.evaluate import evaluate
 from sagan.report.aggregate import aggregate
@@ -87,6 +94,31 @@ def test_a_run_killed_at_a_random_iteration_resumes_to_identical_weights(digits1
     whole_log = (tmp_path / "whole" / "log.csv").read_text().splitlines()
     resumed_log = (run / "log.csv").read_text().splitlines()
     assert [r.split(",")[:1] for r in resumed_log] == [r.split(",")[:1] for r in whole_log]
+
+
+def test_a_run_resumed_mid_fade_is_bit_identical_to_one_trained_in_one_go(digits16, tmp_path):
+    """Progressive growing from 4 px: 8 px fades in over iterations 2-5, 16 px over 7-10.
+    A run whose checkpoints stop at 8 (alpha 2/4) goes on to the uninterrupted run's
+    weights, G's EMA included. G's slot at 16 px is off the path until its fade."""
+    grow = ProgressiveConfig(start_resolution=4, phase_iterations=1, fade_iterations=4)
+    cfg = config(digits16, iterations=12, keep_checkpoints=20, ema_decay=0.9)
+    cfg = replace(cfg, variant_options={"g_resolutions": [16], "d_resolutions": [8]})
+    cfg = replace(cfg, train=replace(cfg.train, progressive=grow))
+    train(cfg, tmp_path / "whole", progress=False)
+    (tmp_path / "cut" / "checkpoints").mkdir(parents=True)
+    for path in checkpoint_paths(tmp_path / "whole"):
+        if int(path.stem[5:]) <= 8:  # as if killed after the checkpoint at 8
+            shutil.copy(path, tmp_path / "cut" / "checkpoints" / path.name)
+    status = train(cfg, tmp_path / "cut", progress=False)
+    assert status["resumed_from"] == 8
+    assert_same_weights(tmp_path / "whole", tmp_path / "cut")
+    ema = [
+        torch.load(tmp_path / r / "checkpoint.pt", weights_only=True)["G_ema"]
+        for r in ("whole", "cut")
+    ]
+    assert all(torch.equal(ema[0][k], ema[1][k]) for k in ema[0])
+    header = (tmp_path / "whole" / "log.csv").read_text().splitlines()[0]
+    assert "grow_side" in header and "grow_alpha" in header
 
 
 def test_the_log_carries_losses_d_outputs_r_t_gammas_learning_rates_and_time(digits16, tmp_path):

@@ -339,6 +339,29 @@ def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path
     assert "Traceback" not in (tmp_path / "reports/tiny_video/video.html").read_text()
 
 
+def test_a_progressive_arm_scoring_fd_while_training_plans_its_inputs(tmp_path):
+    """A dry run: the progressive arm is its own run folder, and a run scoring FD while
+    training waits for the extractor and the held-out reference features it reads."""
+    study = copy.deepcopy(TINY)
+    grow = {"start_resolution": 4, "phase_iterations": 4, "fade_iterations": 4}
+    study["variants"] = {
+        "sagan": TINY["variants"]["sagan"],
+        "sagan-prog": {
+            **TINY["variants"]["sagan"],
+            "variant": "sagan",
+            "train": {"progressive": grow},
+        },
+    }
+    study["datasets"] = {"digits": TINY["datasets"]["digits"]}
+    study["evaluation"] = {**TINY["evaluation"], "during": [5, 20], "during_samples": 64}
+    planned = snakemake(tmp_path, study, "-n")
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
+    lines = planned.stdout.splitlines()
+    trains = [lines[i + 1] for i, line in enumerate(lines) if line.startswith("rule train:")]
+    assert len(trains) == 4 and sum("/sagan-prog-" in t for t in trains) == 2
+    assert all("/heldout.pt" in t and "/extractors/" in t for t in trains)
+
+
 CRASH_PLUGIN = NAN_PLUGIN.replace("nan_bomb", "crash").replace(
     'return x * (self.scale if self.calls < self.after else float("nan"))',
     'if self.calls >= self.after:\n            raise RuntimeError("crash on demand")\n'

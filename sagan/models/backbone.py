@@ -124,8 +124,10 @@ def build_models(
     channels: int,
     num_classes: int = 0,
     frames: int = 0,
+    grow_from: int = 0,
 ) -> tuple[nn.Module, nn.Module]:
-    """G and D of ``variant`` on the configured backbone (or the one the variant pins).
+    """G and D of ``variant`` on the configured backbone (or the one the variant pins);
+    ``grow_from`` > 0 wraps them for progressive growing from that image side.
 
     G is called as ``G(z, y=None) -> (B, C, H, W)`` in [-1, 1] and has ``G.z_dim``;
     D as ``D(x, y=None) -> (B,)`` logits. ``y`` (B,) class ids, for conditional models only.
@@ -140,11 +142,16 @@ def build_models(
         num_classes=num_classes,
         frames=frames,
     )
-    G = backbone.generator(g_blocks)
+    G, D = backbone.generator(g_blocks), backbone.discriminator(d_blocks)
+    if grow_from:
+        from sagan.models.progressive import check_growable, grow  # it imports this module
+
+        check_growable(build_variant(variant, variant_options).backbone or model.backbone)
+        G, D = grow(G, D, backbone.slot_channels(), channels, grow_from)
     check_g_spectral_norm(model.g_spectral_norm)
     if model.g_spectral_norm != "backbone":
         set_spectral_norm(G, model.g_spectral_norm == "on")
-    return G, backbone.discriminator(d_blocks)
+    return G, D
 
 
 def run_classes(cfg: RunConfig, meta: dict) -> int:
@@ -162,4 +169,5 @@ def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
         channels=meta["channels"],
         num_classes=run_classes(cfg, meta),
         frames=meta.get("frames", 0),
+        grow_from=cfg.train.progressive.start_resolution if cfg.train.progressive else 0,
     )

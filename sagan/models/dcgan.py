@@ -37,11 +37,15 @@ class SlottedSequential(nn.Module):
         self.resolutions = [r for r, _ in stages]
         self.blocks = nn.ModuleDict({str(r): b for r, b in blocks.items()})
 
+    def step(self, i: int, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """Stage ``i`` and the block in its slot: the unit progressive growing adds."""
+        x = self.stages[i](x)
+        r = str(self.resolutions[i])
+        return self.blocks[r](x) if r in self.blocks else x
+
     def forward(self, x: Tensor) -> Tensor:
-        for r, stage in zip(self.resolutions, self.stages, strict=True):
-            x = stage(x)
-            if str(r) in self.blocks:
-                x = self.blocks[str(r)](x)
+        for i in range(len(self.stages)):
+            x = self.step(i, x)
         return x
 
 
@@ -58,10 +62,21 @@ class Generator(nn.Module):
         self.project = nn.Linear(z_dim, top_channels * BASE * BASE)
         self.body = body
 
-    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+    # The growth interface (sagan.models.progressive): stem -> slotted stages -> to_rgb.
+    @property
+    def slotted(self) -> SlottedSequential:
+        return self.body[0]
+
+    @property
+    def to_rgb(self) -> nn.Module:
+        return self.body[1]
+
+    def stem(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         _unconditional(y)
-        x = self.project(z).view(z.shape[0], self.top_channels, BASE, BASE)  # (B, C, 4, 4)
-        return self.body(x)
+        return self.project(z).view(z.shape[0], self.top_channels, BASE, BASE)  # (B, C, 4, 4)
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.body(self.stem(z, y))
 
 
 class Discriminator(nn.Module):
@@ -70,12 +85,21 @@ class Discriminator(nn.Module):
         self.body = body
         self.logit = nn.Linear(top_channels * BASE * BASE, 1)
 
+    @property
+    def slotted(self) -> SlottedSequential:
+        return self.body
+
+    def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
+        """The last feature map (B, C, 4, 4) -> logits (B,)."""
+        _unconditional(y)
+        return self.logit(torch.flatten(h, 1)).squeeze(1)
+
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         _unconditional(y)
-        return self.logit(torch.flatten(self.body(x), 1)).squeeze(1)  # (B,)
+        return self.head(self.body(x), y)
 
 
-@BACKBONES.register("dcgan", tags=("image",))
+@BACKBONES.register("dcgan", tags=("image", "progressive"))
 @dataclass(frozen=True)
 class DCGAN(BackboneOptions):
     """DCGAN: transposed-conv G with BatchNorm, strided-conv D with spectral norm."""

@@ -112,11 +112,14 @@ class LabelledSlotted(SlottedSequential):
     the attention blocks in the slots still see only x. Same layout and state-dict keys.
     """
 
+    def step(self, i: int, x: Tensor, y: Tensor | None = None) -> Tensor:
+        x = self.stages[i](x, y)
+        r = str(self.resolutions[i])
+        return self.blocks[r](x) if r in self.blocks else x
+
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        for r, stage in zip(self.resolutions, self.stages, strict=True):
-            x = stage(x, y)
-            if str(r) in self.blocks:
-                x = self.blocks[str(r)](x)
+        for i in range(len(self.stages)):
+            x = self.step(i, x, y)
         return x
 
 
@@ -128,9 +131,22 @@ class Generator(nn.Module):
         self.body = body
         self.out = out
 
-    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+    # The growth interface (sagan.models.progressive): stem -> slotted stages -> to_rgb.
+    @property
+    def slotted(self) -> LabelledSlotted:
+        return self.body
+
+    @property
+    def to_rgb(self) -> nn.Module:
+        return self.out
+
+    def stem(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        """z itself: the first slotted stage (Project) makes the 4x4 map."""
         check_labels(y, self.num_classes, "generator", z.shape[0])
-        return self.out(self.body(z, y))  # (B, channels, S, S) in [-1, 1]
+        return z
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.out(self.body(self.stem(z, y), y))  # (B, channels, S, S) in [-1, 1]
 
 
 class Discriminator(nn.Module):
@@ -142,16 +158,24 @@ class Discriminator(nn.Module):
         # The projection term; None (not a zero embedding) when unconditional.
         self.embed = nn.Embedding(num_classes, top_channels) if num_classes else None
 
+    @property
+    def slotted(self) -> SlottedSequential:
+        return self.body
+
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         check_labels(y, self.num_classes, "discriminator", x.shape[0])
-        h = F.relu(self.body(x)).sum(dim=(2, 3))  # (B, C): global sum pooling
+        return self.head(self.body(x), y)
+
+    def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
+        """The last feature map (B, C, 4, 4) -> logits (B,)."""
+        h = F.relu(h).sum(dim=(2, 3))  # (B, C): global sum pooling
         logit = self.logit(h).squeeze(1)  # (B,)
         if self.embed is not None:
             logit = logit + (self.embed(y) * h).sum(dim=1)  # projection (Miyato & Koyama 2018)
         return logit
 
 
-@BACKBONES.register("resnet", tags=("image",))
+@BACKBONES.register("resnet", tags=("image", "progressive"))
 @dataclass(frozen=True)
 class ResNet(BackboneOptions):
     """SNGAN/BigGAN residual G and D, spectral norm in both; class-conditional if num_classes."""

@@ -82,7 +82,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
     for name, (table, missing) in built.items():
         stem = out / name
         paths += write_table(table, stem) if table is not None else write_note(missing, stem)
-    claims = evaluate_claims(s, profile, results.claims)
+    claims = evaluate_claims(s, profile, results.claims, results.logs)
     paths += write_table(claims_table(claims), out / "claims")
     from sagan.io import atomic_write_text
 
@@ -103,6 +103,7 @@ def _note_figure(text: str) -> plt.Figure:
 
 def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
     from sagan.report import study_figures as sf
+    from sagan.report.during_figure import fd_during
     from sagan.report.figures import quality_vs_size, sample_grids
 
     s = results.summary
@@ -114,6 +115,10 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
             sf.training_curves(results.logs)
             if results.logs is not None and len(results.logs)
             else _note_figure("no training logs (results/training_log.csv)")
+        ),
+        "fd_during": lambda: (
+            fd_during(results.logs)
+            or _note_figure("no FD scored while training (evaluation.during is not set)")
         ),
         "quality_cost_pareto": lambda: (
             sf.quality_cost_pareto(results.cell_stats(), results.profile, s)

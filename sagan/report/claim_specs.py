@@ -28,7 +28,7 @@ from typing import Any
 from sagan.errors import ConfigError
 
 HEADLINE = "headline"  # the FD column sagan.report.paper_tables.headline picks
-KINDS = ("paired", "placement", "profile_overhead", "profile_saving")
+KINDS = ("paired", "placement", "profile_overhead", "profile_saving", "equal_time")
 ROWS = ("all", "video")
 EVERY_OTHER_ARM = "*"  # arm: each arm of the rows other than the baseline, one row each
 
@@ -50,6 +50,7 @@ class ClaimSpec:
     - ``kind``: "paired"; "placement" (claim 2: the arms of one sweep over G's attention
       side, ``arm`` their registered variant); "profile_overhead" (step time of ``arm`` over
       ``baseline``, %); "profile_saving" (step time saved by ``arm`` vs ``baseline``, %);
+      "equal_time" (FD while training of seed-paired runs read at equal training seconds);
     - ``comparison``/``effect``: the row's text, ``{arm}``/``{baseline}``/``{metric}`` filled;
     - ``needs``: what would measure it, shown while it is not measured; ``note``: a caveat;
     - ``when_present``: show the row only when the metric has data (an optional probe);

@@ -44,6 +44,7 @@ from sagan.report.claim_specs import (
     claims_from_study,
     load_claims,
 )
+from sagan.report.equal_time import EQUAL_TIME, equal_time_rows
 from sagan.report.paper_tables import headline, video_rows
 from sagan.report.stats import (
     bootstrap_ci,
@@ -409,11 +410,29 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     return out
 
 
+def equal_time_claim(summary: pd.DataFrame, logs: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
+    """FD of ``arm`` vs ``baseline`` at equal training seconds, from FD scored while training."""
+    base = _base(spec, "FD while training")
+    rows = equal_time_rows(_rows(summary, spec), logs, spec.arm, spec.baseline)
+    if rows.empty:
+        return base
+    out = _paired(rows, base, EQUAL_TIME, spec, spec.arm)
+    seconds = f"read at equal training time, median {rows['equal_seconds'].median():.3g} s per pair"
+    out.note = "; ".join(x for x in (out.note, seconds) if x)
+    return out
+
+
 def evaluate_claim(
-    summary: pd.DataFrame, spec: ClaimSpec, profile: pd.DataFrame | None = None
+    summary: pd.DataFrame,
+    spec: ClaimSpec,
+    profile: pd.DataFrame | None = None,
+    logs: pd.DataFrame | None = None,
 ) -> list[Verdict]:
-    """The verdict rows of one claim (done runs of ``summary``; the cost ``profile``)."""
+    """The verdict rows of one claim (done runs of ``summary``; the cost ``profile``; the
+    training ``logs``, for FD scored while training)."""
     done = summary[summary["status"] == "done"] if "status" in summary else summary
+    if spec.kind == "equal_time":
+        return [equal_time_claim(done, logs, spec)]
     if spec.kind == "placement":
         return placement_claim(done, spec)
     if spec.kind in ("profile_overhead", "profile_saving"):
@@ -436,11 +455,14 @@ def evaluate_claim(
 
 
 def evaluate_claims(
-    summary: pd.DataFrame, profile: pd.DataFrame | None, claims: Sequence[ClaimSpec]
+    summary: pd.DataFrame,
+    profile: pd.DataFrame | None,
+    claims: Sequence[ClaimSpec],
+    logs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per claim measurement (some claims have several), ``claims`` in order (a
     study's: ``claims_from_study``)."""
-    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile)]
+    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile, logs)]
     return pd.DataFrame([asdict(v) for v in verdicts], columns=[f.name for f in fields(Verdict)])
 
 

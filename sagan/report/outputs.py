@@ -6,6 +6,7 @@ FIGURES = [
     "quality_vs_size",
     "sample_grids",
     "training_curves",
+    "fd_during",
     "quality_cost_pareto",
     "probe_coherence",
     "attention_maps",

@@ -7,6 +7,7 @@ from sagan.config import TrainConfig
 from sagan.errors import ConfigError
 from sagan.train.losses import LOSSES
 from sagan.train.precision import PRECISIONS
+from sagan.train.progressive import check_progressive
 
 
 def check_train(t: TrainConfig) -> None:
@@ -42,6 +43,7 @@ def check_train(t: TrainConfig) -> None:
     ):
         if getattr(t, key) < 1:
             raise ConfigError(f"train.{key} must be at least 1, got {getattr(t, key)}")
+    check_progressive(t.progressive)
 
 
 def _number(x: object) -> bool:

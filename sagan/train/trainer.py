@@ -20,6 +20,7 @@ from sagan.config import RunConfig, save_run_config, to_dict
 from sagan.data import load_prepared
 from sagan.images import save_grid, to_model_range
 from sagan.io import atomic_torch_save, atomic_write_bytes, atomic_write_text
+from sagan.metrics.during import DuringScorer, check_during, log_column, write_during
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
@@ -37,6 +38,7 @@ from sagan.train.lock import run_lock
 from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
 from sagan.train.precision import Precision
+from sagan.train.progressive import check_schedule, growth, set_growth
 from sagan.train.sampler import RealBatches
 from sagan.train.status import write_status
 
@@ -164,7 +166,8 @@ def gammas(m: Models) -> dict[str, float]:
 
 def write_log(rows: list[dict], path: Path) -> None:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    # every row's columns: a resumed run may log one its first rows lacked (evaluation.during)
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buf.getvalue())
@@ -217,8 +220,13 @@ def _train(
     images = data.images[subset].to(device)  # the whole subset in memory: no per-step decode
     classes = run_classes(cfg, data.meta)
     labels = data.labels[subset].to(device) if classes else None
-    m = build(cfg, data.meta, device)
     t = cfg.train
+    size = data.meta["resolution"]
+    check_schedule(t.progressive, size, t.iterations)
+    check_during(cfg.eval, t.iterations)
+    # before build, which seeds: loading the extractor draws its initial weights
+    during = DuringScorer(cfg.eval, classes, device) if cfg.eval.during else None
+    m = build(cfg, data.meta, device)
     layout = memory_layout(t.channels_last, data.meta)
     real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
     grid = _grid_latents(cfg, classes, device)
@@ -242,7 +250,9 @@ def _train(
     )
     start = time.perf_counter() - seconds_before
     nonfinite = torch.zeros((), dtype=torch.bool, device=device)  # no sync per step
+    growing = [m.G, m.D] + ([m.ema.model] if m.ema is not None else [])
     for it in bar:
+        set_growth(growing, t.progressive, it, size)
         for _ in range(t.n_dis):
             real, y_real = next(real_batches)
             z, y = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
@@ -253,10 +263,17 @@ def _train(
         nonfinite |= ~(stats["loss_d"].isfinite() & stats["loss_g"].isfinite())
         monitor.observe(stats.pop("real_logits"))
         checkpoint_due = it % t.checkpoint_every == 0 or it == t.iterations
-        if it % t.log_every == 0 or checkpoint_due:
+        scored = during is not None and during.due(it)
+        if it % t.log_every == 0 or checkpoint_due or scored:
             if nonfinite.item() or not _weights_finite(m):
                 return _diverged(m, rows, run_dir, state_dir, it, time.perf_counter() - start)
             row = _log_row(m, it, time.perf_counter() - start, rows, stats | monitor.row())
+            if during is not None:
+                scoring = time.perf_counter()
+                row[log_column(cfg.eval)] = during.score(m.sampler_G) if scored else None
+                start += time.perf_counter() - scoring  # scoring is not training time
+            if t.progressive is not None:
+                row["grow_side"], row["grow_alpha"] = growth(t.progressive, it, size)
             rows.append(row)
             bar.set_postfix(
                 loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", refresh=False
@@ -269,6 +286,8 @@ def _train(
             save_checkpoint(state_dir, it, state, keep=t.keep_checkpoints, final=final)
     if first > t.iterations:  # resumed at its end: re-emit the outputs, train nothing
         _snapshot(m, grid, rows, run_dir, state_dir, t.iterations)
+    if during is not None:
+        write_during(rows, cfg.eval, run_dir)
     seconds = time.perf_counter() - start
     resumed_from = resume["iteration"] if resume is not None else None
     return _finish(cfg, m, run_dir, state_dir, seconds, len(images), rows[-1], resumed_from)

@@ -256,6 +256,12 @@ def this_run(w):
     return RUN_CONFIGS[RUN_DIR.format(**w)]
 
 
+def during_inputs(w):
+    """The extractor and reference features a run scoring FD while training reads."""
+    e = this_run(w).eval
+    return [e.extractor_path, e.reference_path] if e.during else []
+
+
 def dataset_options(w):
     """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
     return shlex.quote(json.dumps(data_entry(w).get("options") or {}))

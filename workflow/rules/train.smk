@@ -17,6 +17,8 @@ rule train:
     input:
         config=run_file("config.yaml"),
         data=lambda w: this_run(w).data.path,
+        # evaluation.during scores FD while training: it needs the extractor and reference
+        during=during_inputs,
     output:
         checkpoint=run_file("checkpoint.pt"),
         log_csv=run_file("log.csv"),
