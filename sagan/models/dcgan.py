@@ -16,6 +16,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from sagan.errors import ConfigError
 from sagan.models.backbone import BACKBONES, BackboneOptions
+from sagan.models.spec import run_block
 
 BASE = 4  # side of G's first and D's last feature map
 
@@ -37,11 +38,12 @@ class SlottedSequential(nn.Module):
         self.resolutions = [r for r, _ in stages]
         self.blocks = nn.ModuleDict({str(r): b for r, b in blocks.items()})
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """y: class ids for blocks that condition on them (``run_block``); stages see x."""
         for r, stage in zip(self.resolutions, self.stages, strict=True):
             x = stage(x)
             if str(r) in self.blocks:
-                x = self.blocks[str(r)](x)
+                x = run_block(self.blocks[str(r)], x, y)
         return x
 
 

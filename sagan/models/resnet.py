@@ -30,6 +30,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from sagan.errors import ConfigError
 from sagan.models.backbone import BACKBONES, BackboneOptions
 from sagan.models.dcgan import BASE, SlottedSequential, apply_spectral_norm
+from sagan.models.spec import run_block
 from sagan.nn.conditional_bn import ConditionalBatchNorm2d
 
 
@@ -109,14 +110,15 @@ class LabelledSlotted(SlottedSequential):
 
     Conditional BN needs the labels in every G block. Passing y down explicitly keeps the
     forward pass free of hidden state (rather than setting y on the blocks before each call);
-    the attention blocks in the slots still see only x. Same layout and state-dict keys.
+    the attention blocks in the slots see only x, unless they condition on labels
+    (``run_block``). Same layout and state-dict keys.
     """
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         for r, stage in zip(self.resolutions, self.stages, strict=True):
             x = stage(x, y)
             if str(r) in self.blocks:
-                x = self.blocks[str(r)](x)
+                x = run_block(self.blocks[str(r)], x, y)
         return x
 
 
@@ -144,7 +146,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         check_labels(y, self.num_classes, "discriminator", x.shape[0])
-        h = F.relu(self.body(x)).sum(dim=(2, 3))  # (B, C): global sum pooling
+        h = F.relu(self.body(x, y)).sum(dim=(2, 3))  # (B, C): global sum pooling
         logit = self.logit(h).squeeze(1)  # (B,)
         if self.embed is not None:
             logit = logit + (self.embed(y) * h).sum(dim=1)  # projection (Miyato & Koyama 2018)
