@@ -166,3 +166,19 @@ def test_a_tiny_conditional_label_attention_run_trains_and_reports_conditional_a
     plain = replace(cfg, variant="sagan", model=replace(cfg.model, conditional=False))
     train(plain, tmp_path / "u", progress=False)
     assert "conditional_accuracy_domain" not in evaluate(tmp_path / "u")["metrics"]
+
+
+def test_a_conditional_arm_is_profiled_with_class_ids():
+    from sagan.cost.step import StepSpec, build_step
+
+    spec = StepSpec(
+        label="label_attention",
+        variant="label_attention",
+        variant_options={"g_resolutions": [8], "d_resolutions": [8]},
+        model=ModelConfig(backbone="resnet", width=4, z_dim=8, conditional=True),
+        resolution=16,
+        batch=4,
+    )
+    step, m = build_step(spec)
+    step()  # D and G updates with labels: the label blocks would refuse y = None
+    assert m.G.num_classes == spec.classes > 1
