@@ -20,6 +20,7 @@ from sagan.metrics.reference import compute_reference
 from sagan.models import build_variant
 from sagan.models.latents import generate, generate_labelled
 from sagan.nn.attention import SelfAttention2d
+from sagan.report.attention_figure import generator_attention
 from sagan.train.trainer import train
 
 CLASSES = 10  # digits
@@ -162,6 +163,9 @@ def test_a_tiny_conditional_label_attention_run_trains_and_reports_conditional_a
     assert 0 <= metric["value"] <= 1 and metric["chance"] == 1 / CLASSES
     assert metric["real_heldout"] == pytest.approx(scored["accuracy"])
     assert metric["num_samples"] == 100 and metric["extractor"] == "domain"
+    # the attention-maps figure reads G's label block with the labels it was called with
+    maps = generator_attention(tmp_path / "c", images=2)["maps"]  # (B, Q, H, W)
+    assert maps.shape == (2, 3, 16, 16)
     # an unconditional run has no labels to be accurate about: no such metric
     plain = replace(cfg, variant="sagan", model=replace(cfg.model, conditional=False))
     train(plain, tmp_path / "u", progress=False)
@@ -182,3 +186,24 @@ def test_a_conditional_arm_is_profiled_with_class_ids():
     step, m = build_step(spec)
     step()  # D and G updates with labels: the label blocks would refuse y = None
     assert m.G.num_classes == spec.classes > 1
+
+
+def test_claim_9_is_measured_from_conditional_accuracy_when_the_study_has_both_arms():
+    import pandas as pd
+
+    from sagan.report.claims import evaluate_claim
+    from tests.design_claims import spec
+
+    nine = spec("9")
+    rows = [
+        {"study": "s", "dataset": "digits", "size": "full", "seed": seed, "status": "done"}
+        | {"variant": arm, "conditional_accuracy_domain": acc + 0.001 * seed}
+        for seed in range(6)
+        for arm, acc in (("sagan-cond", 0.60), ("label_attention", 0.70))
+    ]
+    measured = evaluate_claim(pd.DataFrame(rows), nine)[0]
+    assert measured.verdict == "supported" and measured.n == 6
+    assert measured.mean == pytest.approx(0.10)  # accuracy points, not % of the baseline
+    without = [r for r in rows if r["variant"] != "label_attention"]
+    missing = evaluate_claim(pd.DataFrame(without), nine)[0]
+    assert missing.verdict == "not measured in this study" and "label_attention" in missing.needs
