@@ -207,3 +207,17 @@ def test_claim_9_is_measured_from_conditional_accuracy_when_the_study_has_both_a
     without = [r for r in rows if r["variant"] != "label_attention"]
     missing = evaluate_claim(pd.DataFrame(without), nine)[0]
     assert missing.verdict == "not measured in this study" and "label_attention" in missing.needs
+
+
+def test_the_scaling_sweep_never_picks_a_variant_that_needs_labels():
+    from sagan.cost.plan import profile_settings
+
+    conditional = {"model": {"conditional": True, "backbone": "resnet"}}
+    study = {
+        "variants": {
+            "label_attention": {"g_resolutions": [8], "d_resolutions": [8], **conditional},
+            "sagan-cond": {"variant": "sagan", "g_resolutions": [8], **conditional},
+        }
+    }
+    # the sweep runs the study's (unconditional) model, where label blocks are refused
+    assert profile_settings(study)["scaling"]["variant"] == "sagan"
