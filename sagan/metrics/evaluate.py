@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sagan.config import RunConfig, load_run_config
+from sagan.config import EvalConfig, RunConfig, load_run_config
 from sagan.data import PreparedData, load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
@@ -78,7 +78,7 @@ def conditional_accuracy_metric(
     probs: np.ndarray,
     labels: torch.Tensor,
     data: PreparedData,
-    e,
+    e: EvalConfig,
     protocol: dict,
     device: str,
 ) -> dict:
@@ -96,7 +96,7 @@ def conditional_accuracy_metric(
         "higher_is_better": True,
         **protocol,
     }
-    return {f"conditional_accuracy_{e.extractor}": entry}  # named as class_coverage_domain
+    return {f"conditional_accuracy_{e.extractor}": entry}  # suffixed as class_coverage_domain
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
