@@ -374,6 +374,15 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
         _check_arm(study, name, arms[arm], device)
 
 
+def known_classes(source: str, model: ModelConfig) -> int:
+    """Classes a run on a registered dataset conditions on, as far as known before it is
+    prepared: 0 unconditional; 1 for a dataset registered ``unlabelled`` (every label 0);
+    else 2, standing for the count ``prepare`` finds."""
+    if not model.conditional:
+        return 0
+    return 1 if "unlabelled" in DATASETS.get(source).tags else 2
+
+
 def _arm_view(study: dict[str, Any], dataset: str, arm: Arm) -> dict[str, Any]:
     """The study as one arm on one dataset sees it: the arm's model and train keys over
     the dataset's view."""
@@ -403,7 +412,7 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
                 arm.options,
                 image_size=ds["resolution"],
                 channels=3,
-                num_classes=2 if model.conditional else 0,
+                num_classes=known_classes(source, model),
                 frames=frames,
             )
     except ConfigError as err:

@@ -11,6 +11,7 @@ from sagan.cli import main
 from sagan.config import to_dict
 from sagan.errors import ConfigError
 from sagan.layout import run_key
+from sagan.models import build_variant
 from sagan.registry import VARIANTS
 from sagan.study import (
     Run,
@@ -88,6 +89,8 @@ def test_every_image_variant_sweeps_a_train_override_into_distinct_runs(variant)
     study = study_with({variant: {"sweep": {"train.lr_g": [0.0001, 0.0002]}}})
     if variant != "dcgan":  # where a 16 px model has maps (multi-scale needs two)
         study["variants"][variant] |= {"g_resolutions": [4, 8], "d_resolutions": [8, 4]}
+    if build_variant(variant).labels:  # its blocks need class ids: a conditional arm
+        study["variants"][variant]["model"] = {"conditional": True, "backbone": "resnet"}
     validate_study(study)
     arms = expand_arms(study["variants"])
     assert list(arms) == [f"{variant}.lg0.0001", f"{variant}.lg0.0002"]

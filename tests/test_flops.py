@@ -1,5 +1,7 @@
 """MAC counts: closed form of the attention block, torch's FlopCounterMode, every variant."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -112,21 +114,25 @@ NAMES = VARIANTS.names("image")
 @pytest.mark.parametrize("name", NAMES)
 def test_every_variant_counts_attention_apart_from_the_backbone(name):
     torch.manual_seed(0)
-    G, D = build_models(MODEL, name, {}, image_size=32, channels=3)
-    cost = model_costs(G, D, z_dim=8, resolution=32, channels=3)
-    assert G.training and D.training  # counted in eval mode, modes restored
-    backbone = build_backbone(MODEL, image_size=32, channels=3)
-    bare = model_costs(backbone.generator({}), backbone.discriminator({}), 8, 32, 3)
     spec = build_variant(name)
+    # blocks that condition on class ids: a conditional backbone, G and D given y
+    model = replace(MODEL, backbone="resnet", conditional=True) if spec.labels else MODEL
+    k = 3 if spec.labels else 0
+    G, D = build_models(model, name, {}, image_size=32, channels=3, num_classes=k)
+    cost = model_costs(G, D, z_dim=8, resolution=32, channels=3, classes=k)
+    assert G.training and D.training  # counted in eval mode, modes restored
+    backbone = build_backbone(model, image_size=32, channels=3, num_classes=k)
+    bare = model_costs(backbone.generator({}), backbone.discriminator({}), 8, 32, 3, k)
     for net, slots in (("g", spec.g_slots), ("d", spec.d_slots)):
         assert cost[f"macs_{net}"] > 0 and cost[f"flops_{net}"] == 2 * cost[f"macs_{net}"]
         assert (cost[f"attention_macs_{net}"] > 0) == bool(slots)
         # every MAC outside the attention blocks is the backbone's: no block missed or twice
         assert cost[f"macs_{net}"] - cost[f"attention_macs_{net}"] == bare[f"macs_{net}"]
         assert (cost[f"other_ops_{net}"] > bare[f"other_ops_{net}"]) == bool(slots)
-    for model, x in ((G, torch.randn(1, 8)), (D, torch.randn(1, 3, 32, 32))):
-        counted = count_macs(model.eval(), (x,))
+    y = (torch.zeros(1, dtype=torch.long),) if k else ()
+    for net, x in ((G, torch.randn(1, 8)), (D, torch.randn(1, 3, 32, 32))):
+        counted = count_macs(net.eval(), (x, *y))
         missed = counted.unsupported
         assert not any(op in kind for kind in missed for op in MUST_COUNT), missed
-        topk = any(getattr(m, "impl", None) == "topk" for m in model.modules())
+        topk = any(getattr(m, "impl", None) == "topk" for m in net.modules())
         assert topk == ("topk" in counted.by_operator) == ("scatter" in counted.by_operator)

@@ -31,6 +31,12 @@ TINY = {
         "multiscale": {"g_resolutions": [4, 8], "d_resolutions": [8, 4]},
         "topk": {"g_resolutions": [8], "d_resolutions": [8], "top_k": 0.25},
         "se_spatial": {"g_resolutions": [8], "d_resolutions": [8], "channel": "cbam"},
+        # its blocks condition on class ids: a class-conditional arm
+        "label_attention": {
+            "g_resolutions": [8],
+            "d_resolutions": [8],
+            "model": {"conditional": True, "backbone": "resnet"},
+        },
     },
     "sizes": [100, "full"],
     "seeds": [0],

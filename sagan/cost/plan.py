@@ -67,6 +67,8 @@ def _scaling_variants(study: dict[str, Any]) -> dict[str, str]:
             spec = build_variant(variant, options)
         except Exception:  # a bad option: validation names it
             continue
+        if spec.labels:  # its blocks need class ids; the sweep runs the study's model
+            continue
         if not spec.g_slots and not spec.d_slots:
             found.setdefault("baseline", variant)
         elif "variant" not in found and _single_block(variant):

@@ -86,7 +86,13 @@ def profile(
             **load,
             "peak_mem_mib": _peak_mib(spec, step, device) if memory else math.nan,
             **model_costs(
-                m.G, m.D, spec.model.z_dim, spec.resolution, spec.channels, frames=spec.frames
+                m.G,
+                m.D,
+                spec.model.z_dim,
+                spec.resolution,
+                spec.channels,
+                classes=spec.classes,
+                frames=spec.frames,
             ),
             "step_flops": flops,
             "achieved_gflops": round(flops / ms[spec.label] / 1e6, 2),

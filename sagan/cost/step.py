@@ -18,6 +18,8 @@ from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.trainer import Models, build, d_step, g_step, memory_layout
 
+PROFILE_CLASSES = 10
+
 
 @dataclass(frozen=True)
 class StepSpec:
@@ -54,8 +56,14 @@ class StepSpec:
 
         return build_variant(self.variant, self.variant_options).backbone or self.model.backbone
 
+    @property
+    def classes(self) -> int:
+        """Classes a conditional arm is profiled with (digits' 10; cost barely depends on it)."""
+        return PROFILE_CLASSES if self.model.conditional else 0
+
     def meta(self) -> dict[str, int]:
-        meta = {"resolution": self.resolution, "channels": self.channels, "num_classes": 0}
+        meta = {"resolution": self.resolution, "channels": self.channels}
+        meta["num_classes"] = self.classes
         return meta | ({"frames": self.frames} if self.frames else {})
 
     def to_json(self) -> dict[str, Any]:
@@ -93,10 +101,12 @@ def build_step(spec: StepSpec, device: str | torch.device = "cpu") -> tuple[Call
     device = torch.device(device)
     m = build(spec.run_config(), spec.meta(), device)
     real, z_d, z_g = step_inputs(spec, device)
+    # a conditional arm's blocks (conditional BN, label attention) see class ids, as in training
+    y = torch.arange(spec.batch, device=device) % spec.classes if spec.classes else None
 
     def step() -> None:
-        d_step(m, real, None, z_d, None)
-        g_step(m, z_g, None)
+        d_step(m, real, y, z_d, y)
+        g_step(m, z_g, y)
 
     return step, m
 

@@ -132,7 +132,7 @@ def stl10(root: str, download: bool = False, split: str = "train+test") -> RawIm
     return _labelled(parts, [p.labels for p in parts])
 
 
-@DATASETS.register("celeba")
+@DATASETS.register("celeba", tags=("unlabelled",))
 def celeba(root: str, download: bool = False, split: str = "all") -> RawImages:
     """CelebA (Liu et al. 2015): 202,599 aligned 178x218 face photos, unlabelled; torchvision."""
     root_path = Path(root).expanduser()
@@ -159,7 +159,7 @@ def _require_lmdb() -> None:
         raise DataError(msg) from err
 
 
-@DATASETS.register("lsun")
+@DATASETS.register("lsun", tags=("unlabelled",))
 def lsun(root: str, category: str = "church_outdoor") -> RawImages:
     """LSUN scenes (Yu et al. 2015): one category's train split, lmdb; torchvision reader."""
     if category not in LSUN_CATEGORIES:

@@ -94,6 +94,18 @@ def class_statistics(probs: np.ndarray) -> dict[str, float]:
     }
 
 
+def conditional_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of generated images the domain classifier assigns to the class they were
+    generated for (a CAS-like class-consistency score; chance 1 / K for a G that ignores y,
+    at most about the classifier's own held-out accuracy for one that obeys it).
+
+    probs (n, K) class probabilities; labels (n,) the conditioning class ids.
+    """
+    if probs.shape[0] != labels.shape[0]:
+        raise ValueError(f"{probs.shape[0]} predictions for {labels.shape[0]} labels")
+    return float((probs.argmax(1) == labels).mean())
+
+
 def train_domain_classifier(
     data: PreparedData,
     out: str | Path,

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sagan.config import RunConfig, load_run_config
+from sagan.config import EvalConfig, RunConfig, load_run_config
 from sagan.data import PreparedData, load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json, load_torch_file
 from sagan.metrics.distances import fid_infinity
-from sagan.metrics.domain import class_statistics
+from sagan.metrics.domain import class_statistics, conditional_accuracy
 from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.inception import inception_score
 from sagan.metrics.pixel_metrics import pixel_metrics, spread
@@ -22,7 +22,7 @@ from sagan.metrics.probes import PROBE_SCORES
 from sagan.metrics.reference import load_reference
 from sagan.metrics.suite import feature_metrics, metric_name
 from sagan.models.backbone import models_for_run, run_classes
-from sagan.models.latents import generate
+from sagan.models.latents import generate_labelled
 from sagan.registry import load_plugins
 from sagan.train.status import read_status
 
@@ -74,6 +74,32 @@ def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict)
     }
 
 
+def conditional_accuracy_metric(
+    net: torch.nn.Module,
+    probs: np.ndarray,
+    labels: torch.Tensor,
+    data: PreparedData,
+    e: EvalConfig,
+    protocol: dict,
+    device: str,
+) -> dict:
+    """The domain classifier's accuracy on the generated images against the classes they
+    were generated for, beside its accuracy on the held-out reals (the ceiling) and chance."""
+    real = extract(net, data.images[data.heldout].float(), e.batch_size, device)
+    with torch.no_grad():
+        real_probs = net.predict_classes(real.float().to(device)).double().cpu().numpy()
+    k = probs.shape[1]
+    entry = {
+        "value": conditional_accuracy(probs, labels.numpy()),
+        "real_heldout": conditional_accuracy(real_probs, data.labels[data.heldout].numpy()),
+        "chance": 1 / k,
+        "num_classes": k,
+        "higher_is_better": True,
+        **protocol,
+    }
+    return {f"conditional_accuracy_{e.extractor}": entry}  # suffixed as class_coverage_domain
+
+
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
     """The probe's exact coherence score of the generated images, beside real and chance."""
     probe = PROBE_SCORES.build(cfg.data.source or cfg.data.dataset)
@@ -109,7 +135,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         clips = generated_clips(G, cfg, classes, device)
         metrics = video_metrics(cfg, data, clips, data.subset(cfg.data.size), device)
         return _write_metrics(run_dir, metrics)
-    images = generate(
+    images, labels = generate_labelled(
         G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
     )
     pixels = to_pixel_range(images)
@@ -145,6 +171,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
             probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
         stats = class_statistics(probs)
         metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
+        if labels is not None:  # a conditional run: does each image show its class?
+            metrics |= conditional_accuracy_metric(net, probs, labels, data, e, protocol, device)
     if e.fid_infinity:
         metrics |= fd_infinity_metric(fake, heldout, e, protocol)
     if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:

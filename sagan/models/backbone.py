@@ -110,9 +110,28 @@ def build_blocks(
     )
     check_slots(spec, backbone, variant, name)
     width = backbone.slot_channels()
-    g_blocks = {r: make(width["g"][r]) for r, make in spec.g_slots.items()}
-    d_blocks = {r: make(width["d"][r]) for r, make in spec.d_slots.items()}
+    labels = (check_labelled(variant, model, num_classes),) if spec.labels else ()
+    g_blocks = {r: make(width["g"][r], *labels) for r, make in spec.g_slots.items()}
+    d_blocks = {r: make(width["d"][r], *labels) for r, make in spec.d_slots.items()}
     return backbone, g_blocks, d_blocks
+
+
+def check_labelled(variant: str, model: ModelConfig, num_classes: int) -> int:
+    """The classes a variant whose blocks condition on labels gets; a ConfigError with the
+    fix where the run has none (unconditional, or a one-class, i.e. unlabelled, dataset)."""
+    if not model.conditional:
+        raise ConfigError(
+            f"variant {variant!r} conditions its attention on class labels: set "
+            "model.conditional: true (a class-conditional backbone such as resnet, and a "
+            "labelled dataset such as digits)"
+        )
+    if num_classes < 2:
+        raise ConfigError(
+            f"variant {variant!r} conditions its attention on class labels, but the dataset "
+            f"has {num_classes} class (unlabelled); use a labelled dataset (digits, cifar10, "
+            "an imagefolder of class subfolders) or a variant without label conditioning"
+        )
+    return num_classes
 
 
 def build_models(

@@ -16,6 +16,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from sagan.errors import ConfigError
 from sagan.models.backbone import BACKBONES, BackboneOptions
+from sagan.models.spec import run_block
 
 BASE = 4  # side of G's first and D's last feature map
 
@@ -38,14 +39,15 @@ class SlottedSequential(nn.Module):
         self.blocks = nn.ModuleDict({str(r): b for r, b in blocks.items()})
 
     def step(self, i: int, x: Tensor, y: Tensor | None = None) -> Tensor:
-        """Stage ``i`` and the block in its slot: the unit progressive growing adds."""
+        """Stage ``i`` and the block in its slot: the unit progressive growing adds. y: class
+        ids for blocks that condition on them (``run_block``); stages see x."""
         x = self.stages[i](x)
         r = str(self.resolutions[i])
-        return self.blocks[r](x) if r in self.blocks else x
+        return run_block(self.blocks[r], x, y) if r in self.blocks else x
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         for i in range(len(self.stages)):
-            x = self.step(i, x)
+            x = self.step(i, x, y)
         return x
 
 

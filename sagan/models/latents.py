@@ -34,10 +34,29 @@ def generate(
     device: torch.device | str = "cpu",
 ) -> Tensor:
     """n images in [-1, 1] (on the CPU) from latents of their own RNG, seeded: two calls agree."""
+    images, _ = generate_labelled(
+        generator, n, seed=seed, batch_size=batch_size, num_classes=num_classes, device=device
+    )
+    return images
+
+
+@torch.no_grad()
+def generate_labelled(
+    generator: torch.nn.Module,
+    n: int,
+    *,
+    seed: int,
+    batch_size: int,
+    num_classes: int = 0,
+    device: torch.device | str = "cpu",
+) -> tuple[Tensor, Tensor | None]:
+    """``generate``'s n images, and the class ids (n,) they were conditioned on (None if
+    unconditional), both on the CPU."""
     rng = torch.Generator().manual_seed(seed)
-    out = []
+    out, labels = [], []
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
         z, y = sample_latents(count, generator.z_dim, num_classes, generator=rng, device=device)
         out.append(generator(z, y).cpu())
-    return torch.cat(out)
+        labels.append(y.cpu() if y is not None else None)
+    return torch.cat(out), (torch.cat(labels) if num_classes else None)

@@ -30,6 +30,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from sagan.errors import ConfigError
 from sagan.models.backbone import BACKBONES, BackboneOptions
 from sagan.models.dcgan import BASE, SlottedSequential, apply_spectral_norm
+from sagan.models.spec import run_block
 from sagan.nn.conditional_bn import ConditionalBatchNorm2d
 
 
@@ -109,13 +110,14 @@ class LabelledSlotted(SlottedSequential):
 
     Conditional BN needs the labels in every G block. Passing y down explicitly keeps the
     forward pass free of hidden state (rather than setting y on the blocks before each call);
-    the attention blocks in the slots still see only x. Same layout and state-dict keys.
+    the attention blocks in the slots see only x, unless they condition on labels
+    (``run_block``). Same layout and state-dict keys.
     """
 
     def step(self, i: int, x: Tensor, y: Tensor | None = None) -> Tensor:
         x = self.stages[i](x, y)
         r = str(self.resolutions[i])
-        return self.blocks[r](x) if r in self.blocks else x
+        return run_block(self.blocks[r], x, y) if r in self.blocks else x
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         for i in range(len(self.stages)):
@@ -164,7 +166,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         check_labels(y, self.num_classes, "discriminator", x.shape[0])
-        return self.head(self.body(x), y)
+        return self.head(self.body(x, y), y)
 
     def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
         """The last feature map (B, C, 4, 4) -> logits (B,)."""

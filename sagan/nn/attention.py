@@ -248,8 +248,13 @@ class SelfAttention2d(nn.Module):
         return max(1, min(int(k), num_keys))
 
     def forward(self, x: Tensor) -> Tensor:
-        b, c, h, w = x.shape
-        q, k, v = self._qkv(x)
+        return self.attend(x, *self._qkv(x))
+
+    def attend(self, x: Tensor, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """gamma * (attention of q over k, v, back to a map) + x: the block after its 1x1
+        convs, so a subclass can change q, k or v (e.g. add a class embedding) and keep the
+        kernels. q (B, N, Ck); k (B, M, Ck); v (B, M, Cv)."""
+        b, _, h, w = x.shape
         if self.impl == "auto":
             out = auto_attention(q, k, v)
         elif self.impl == "naive":
@@ -273,9 +278,14 @@ class SelfAttention2d(nn.Module):
         N x N matrix is never materialised. Rows sum to 1. The key grid is H x W (H/2 x W/2
         in the official form).
         """
-        b, _, h, w = x.shape
         q, k, _ = self._qkv(x)
-        q = q[:, queries]  # (B, Q, Ck)
+        return self.weights_of(x, q[:, queries], k)
+
+    def weights_of(self, x: Tensor, q: Tensor, k: Tensor) -> Tensor:
+        """(B, Q, h, w) attention weights of the queries q (B, Q, Ck) over the keys k of the
+        map x (what ``attention_maps`` returns)."""
+        b, _, h, w = x.shape
+        queries = q.shape[1]
         if self.impl == "topk":
             weights = topk_weights(q, k, self.keys_kept(k.shape[1]))
         elif self.impl == "linear":
@@ -283,4 +293,4 @@ class SelfAttention2d(nn.Module):
         else:
             weights = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)  # (B, Q, M)
         side = 2 if self.form == "official" else 1
-        return weights.reshape(b, len(queries), h // side, w // side)
+        return weights.reshape(b, queries, h // side, w // side)

@@ -43,16 +43,16 @@ def generator_attention(
     if not blocks:
         raise ValueError(f"{run_dir}: G has no attention block with attention_maps()")
     inputs = []
-    hook = blocks[0].register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
+    hook = blocks[0].register_forward_hook(lambda _m, args, _out: inputs.append(args))
     x = generate(G, images, seed=seed, batch_size=images, num_classes=classes)
     hook.remove()
-    if x.dim() != 4 or inputs[0].dim() != 4:  # video: maps over (t, h, w) are not drawn here
+    feature, *labels = inputs[0]  # (B, C, h, w): what the block attended over (and its y)
+    if x.dim() != 4 or feature.dim() != 4:  # video: maps over (t, h, w) are not drawn here
         raise ValueError(f"{run_dir}: G makes video; attention maps are drawn for images only")
-    feature = inputs[0]  # (B, C, h, w): what the block attended over
     h, w = feature.shape[-2:]
     cells = [(h // 4, w // 4), (h // 2, w // 2), (3 * h // 4, w - 1 - w // 4)]
     queries = torch.tensor([r * w + c for r, c in cells])
-    maps = blocks[0].attention_maps(feature, queries)  # (B, Q, h', w'), rows sum to 1
+    maps = blocks[0].attention_maps(feature, queries, *labels)  # (B, Q, h', w'), rows sum to 1
     side = x.shape[-1]
     maps = F.interpolate(maps.float(), size=(side, side), mode="bilinear", align_corners=False)
     scale = side / w

@@ -22,7 +22,7 @@ LOWER = re.compile(
     r"|_gap$|near_copy|_ms$|_mib$"
 )
 HIGHER = re.compile(
-    r"^(precision|recall|density|coverage|pairs_agreement|temporal_consistency"
+    r"^(precision|recall|density|coverage|pairs_agreement|temporal_consistency|conditional_acc"
     r"|motion_smoothness|it_per_s|images_per_s|is$)"
 )
 
