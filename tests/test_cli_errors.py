@@ -231,7 +231,8 @@ def test_a_corrupt_status_json_is_an_unknown_status_not_a_crash(tmp_path, capsys
     assert main(["aggregate", str(good), str(bad), "--out", str(out)]) == 0
     import pandas as pd
 
-    assert list(pd.read_csv(out)["status"]) == ["done", "unknown"]
+    # trained but never scored (no metrics.json): unevaluated; the corrupt one: unknown
+    assert list(pd.read_csv(out)["status"]) == ["unevaluated", "unknown"]
 
 
 def test_a_read_only_run_folder_is_one_line_naming_the_file(tmp_path, monkeypatch, capsys):
