@@ -221,7 +221,9 @@ def test_a_real_timing_of_an_iteration_and_an_evaluation():
 
 
 def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(MeasuredTimer, "startup", lambda self: 1.0)  # no second interpreter
+    for name in ("startup", "train_iteration", "evaluation", "extractor", "reference", "step"):
+        monkeypatch.setattr(MeasuredTimer, name, getattr(FixedTimer, name))
+    monkeypatch.setattr(MeasuredTimer, "asked", Counter(), raising=False)
     study = {k: v for k, v in STUDY.items()}
     study["datasets"] = {"digits": STUDY["datasets"]["digits"] | {"sizes": ["full"]}}
     study["seeds"] = [0]
@@ -231,3 +233,5 @@ def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.startswith("2 runs on") and "1 device(s) x 2 job(s)" in out
+    # a dcgan run of 10 iterations at 0.25 s, a sagan one at 0.5 s, each with 2 s of start-up
+    assert "| train | 2 | 0.003 | 5.8 s |" in out
