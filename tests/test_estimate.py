@@ -13,12 +13,14 @@ from sagan.config import RunConfig, from_dict
 from sagan.cost.estimate import (
     REPORT_SECONDS,
     DataShape,
+    data_shape,
     forecast,
     format_forecast,
     job_counts,
 )
 from sagan.cost.estimate_timer import MeasuredTimer
-from sagan.study import dataset_study, dataset_variants, runs
+from sagan.data import prepare
+from sagan.study import dataset_study, dataset_variants, derived_paths, runs
 
 # Two entries over the same data (they share prepare, extractor and reference jobs), one at
 # its own resolution with its own iterations; tiny widths everywhere.
@@ -195,6 +197,19 @@ def test_an_unprepared_dataset_of_unknown_size_is_noted():
     shapes = SHAPES | {"pairs": DataShape(32, pool=100, heldout=100, counted=False)}
     f = forecast(STUDY, FixedTimer(), shape_of=shapes.__getitem__)
     assert any(n.startswith("pairs: its training pool is unknown") for n in f.notes)
+
+
+def test_a_datasets_shape_comes_from_its_prepared_file_else_the_study(tmp_path, monkeypatch):
+    study = STUDY | {"datasets": STUDY["datasets"] | {"cifar10": {"resolution": 32, "heldout": 50}}}
+    monkeypatch.chdir(tmp_path)  # the workflow's results/ folder, empty
+    digits, cifar = data_shape(study, "digits"), data_shape(study, "cifar10")
+    assert (digits.channels, digits.pool, digits.counted) == (3, 1797 - 400, True)  # known count
+    assert (cifar.pool, cifar.counted) == (100, False)  # its largest listed size
+    path = Path(derived_paths(study, "digits")["data"])
+    path.parent.mkdir(parents=True)
+    prepare("digits", 16, path, heldout=400)
+    prepared = data_shape(study, "digits")
+    assert (prepared.channels, prepared.num_classes, prepared.pool) == (1, 10, 1797 - 400)
 
 
 def tiny_run() -> RunConfig:
