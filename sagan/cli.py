@@ -355,8 +355,9 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
         threads=args.threads or 1,
         cuda_graphs=graphs,
         arm=args.arm,
+        precision=args.precision,
     )
-    cfg = study.get("train") or {}
+    cfg = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
     print(
         f"Runs per device-hour, K training processes on one device ({device_name(device)} per "
         f"process, torch {version('torch')}); {args.study}'s model and train sections "
@@ -515,6 +516,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--iterations", type=positive_int, default=5, help="timed, per process")
     s.add_argument("--repeats", type=positive_int, default=3)
     s.add_argument("--arm", help="the study's arm (default: its first with attention)")
+    s.add_argument(
+        "--precision", choices=["fp32", "bf16", "fp16"], help="default: the study's train.precision"
+    )
     s.add_argument(
         "--cuda-graphs",
         nargs="+",

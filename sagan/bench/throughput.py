@@ -25,10 +25,13 @@ from typing import Any
 from sagan.config import RunConfig, from_dict, to_dict
 
 
-def bench_run(study: dict[str, Any], arm: str | None, resolution: int) -> RunConfig:
+def bench_run(
+    study: dict[str, Any], arm: str | None, resolution: int, precision: str | None = None
+) -> RunConfig:
     """The study's model and train sections with one arm's options at ``resolution``
     (its attention sides that do not fit the image dropped): default arm, the first with
-    attention."""
+    attention. ``precision`` overrides the study's (bf16 is emulated, slowly, on a CPU
+    without AVX-512 bf16 convolutions)."""
     from sagan.models import build_variant
     from sagan.study import study_arms
 
@@ -52,7 +55,8 @@ def bench_run(study: dict[str, Any], arm: str | None, resolution: int) -> RunCon
             "variant": a.variant,
             "variant_options": options,
             "model": {**(study.get("model") or {}), **a.model},
-            "train": {**(study.get("train") or {}), **a.train},
+            "train": {**(study.get("train") or {}), **a.train}
+            | ({"precision": precision} if precision else {}),
             "data": {"resolution": resolution},
         },
     )
@@ -111,6 +115,7 @@ def run_throughput_bench(
     threads: int = 1,
     cuda_graphs: list[bool] | None = None,
     arm: str | None = None,
+    precision: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per resolution, graph setting and K: median iterations/s over ``repeats``
     (the Ks of one repeat run in turn, so drift hits every K alike), runs per device-hour,
@@ -118,7 +123,7 @@ def run_throughput_bench(
     graphs = cuda_graphs if device.startswith("cuda") and cuda_graphs else [False]
     rows = []
     for resolution in resolutions:
-        cfg = bench_run(study, arm, resolution)
+        cfg = bench_run(study, arm, resolution, precision)
         for graph in graphs:
             rates: dict[int, list[float]] = {k: [] for k in ks}
             for _ in range(repeats):
@@ -175,7 +180,7 @@ def _worker(job: dict[str, Any]) -> None:
     # CUDA graphs: torch.compile's mode that captures them, over G and D
     mode = "reduce-overhead" if job["cuda_graphs"] else None
     step = training_iteration(cfg, meta, device, compile_mode=mode)
-    for _ in range(3):  # warm-up: allocator, kernels, compilation
+    for _ in range(3 if job["cuda_graphs"] else 1):  # warm-up: allocator, kernels, compiling
         step()
     sync(device)
     print("ready", flush=True)
