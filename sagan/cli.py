@@ -344,6 +344,7 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
 
     study = _load_study(args.study)
     device = args.bench_device or args.device
+    threads = args.threads or 1  # per process, as the workflow gives a model job
     graphs = [g == "on" for g in args.cuda_graphs]
     rows = run_throughput_bench(
         study,
@@ -352,15 +353,16 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
         iterations=args.iterations,
         repeats=args.repeats,
         device=device,
-        threads=args.threads or 1,
+        threads=threads,
         cuda_graphs=graphs,
         arm=args.arm,
         precision=args.precision,
     )
     cfg = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
+    where = device_name(device) if device.startswith("cuda") else f"CPU, {threads} thread(s)"
     print(
-        f"Runs per device-hour, K training processes on one device ({device_name(device)} per "
-        f"process, torch {version('torch')}); {args.study}'s model and train sections "
+        f"Runs per device-hour, K training processes on one device ({where} per process, "
+        f"torch {version('torch')}); {args.study}'s model and train sections "
         f"({cfg.get('precision', 'fp32')}, batch {cfg.get('batch_size', 64)}, a run = "
         f"{cfg.get('iterations', 2000)} iterations); median of {args.repeats}, "
         f"{args.iterations} timed iterations per process:\n"

@@ -30,8 +30,8 @@ def bench_run(
 ) -> RunConfig:
     """The study's model and train sections with one arm's options at ``resolution``
     (its attention sides that do not fit the image dropped): default arm, the first with
-    attention. ``precision`` overrides the study's (bf16 is emulated, slowly, on a CPU
-    without AVX-512 bf16 convolutions)."""
+    attention. ``precision`` overrides the study's (on a CPU, bf16 steps can be far
+    slower than fp32)."""
     from sagan.models import build_variant
     from sagan.study import study_arms
 
