@@ -243,7 +243,14 @@ class _Work:
         """Adds the dataset's train, evaluate and data jobs to ``seconds``; returns its
         longest chain: prepare, then the longer of a training run and extractor ->
         reference features, then an evaluation."""
-        from sagan.study import data_key, dataset_study, extractor_epochs, run_config, runs
+        from sagan.study import (
+            TRAINED_EXTRACTORS,
+            data_key,
+            dataset_study,
+            extractor_epochs,
+            run_config,
+            runs,
+        )
 
         sizes = dataset_study(self.study, name)["sizes"]
         biggest = max(shape.size(s) for s in sizes)
@@ -264,14 +271,13 @@ class _Work:
             seconds["train"] += train
             seconds["evaluate"] += evaluate
             longest_train, longest_eval = max(longest_train, train), max(longest_eval, evaluate)
-        prepare = extractor = 0.0 + self.start
-        if cfg.eval.extractor == "domain":
+        prepare = self.start  # reading and resizing the source is not timed
+        extractor = 0.0  # a supplied extractor (Inception's file): no job
+        if cfg.eval.extractor in TRAINED_EXTRACTORS:
             epochs = extractor_epochs(self.study, name)
-            extractor += self.once(
+            extractor = self.start + self.once(
                 ("extractor", shape, epochs), lambda: self.timer.extractor(shape, epochs)
             )
-        else:
-            extractor = 0.0  # a supplied file: no job
         refs = [
             self.start
             + self.once(
