@@ -16,6 +16,7 @@ from sagan.cli_types import (
     json_object,
     known_dataset,
     nonneg_int,
+    positive_float,
     positive_int,
     token_spec,
 )
@@ -336,6 +337,69 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
     print(format_step_table(rows))
 
 
+def cmd_bench_throughput(args: argparse.Namespace) -> None:
+    from importlib.metadata import version
+
+    from sagan.bench.throughput import format_throughput_table, run_throughput_bench
+    from sagan.cost.profile import device_name
+
+    study = _load_study(args.study)
+    device = args.bench_device or args.device
+    threads = args.threads or 1  # per process, as the workflow gives a model job
+    graphs = [g == "on" for g in args.cuda_graphs]
+    rows = run_throughput_bench(
+        study,
+        resolutions=args.resolutions,
+        ks=args.k,
+        iterations=args.iterations,
+        repeats=args.repeats,
+        device=device,
+        threads=threads,
+        cuda_graphs=graphs,
+        arm=args.arm,
+        precision=args.precision,
+    )
+    cfg = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
+    where = device_name(device) if device.startswith("cuda") else f"CPU, {threads} thread(s)"
+    print(
+        f"Runs per device-hour, K training processes on one device ({where} per process, "
+        f"torch {version('torch')}); {args.study}'s model and train sections "
+        f"({cfg.get('precision', 'fp32')}, batch {cfg.get('batch_size', 64)}, a run = "
+        f"{cfg.get('iterations', 2000)} iterations); median of {args.repeats}, "
+        f"{args.iterations} timed iterations per process:\n"
+    )
+    if not device.startswith("cuda") and any(graphs):
+        print("CUDA graphs: skipped (not a CUDA device)\n")
+    print(format_throughput_table(rows))
+
+
+def cmd_estimate(args: argparse.Namespace) -> None:
+    from sagan.bench.timing import cores
+    from sagan.cost.estimate import forecast, format_forecast
+    from sagan.cost.estimate_timer import MeasuredTimer
+    from sagan.cost.plan import profile_settings
+    from sagan.cost.profile import device_name
+    from sagan.study import validate_study
+
+    study = _load_study(args.study)
+    device = args.estimate_device or args.device
+    validate_study(study, device=device.split(":")[0], force=True)
+    threads = args.threads or 1  # what the workflow gives each model job on a CPU
+    result = forecast(
+        study,
+        MeasuredTimer(device, threads=threads),
+        devices=args.devices,
+        jobs_per_device=args.jobs_per_device,
+        speedup=args.speedup,
+        cpu_cores=cores(),
+        profile_device=profile_settings(study).get("device", "cpu"),
+    )
+    print(format_forecast(result, device_name(device)))
+
+
+PAPER = Path(__file__).resolve().parents[1] / "config/paper.yaml"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sagan", description=__doc__)
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
@@ -453,6 +517,28 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--repeats", type=positive_int, default=5)
     s.set_defaults(fn=cmd_bench_step)
 
+    s = bench_sub.add_parser(
+        "throughput", help="runs per device-hour with K training processes on one device"
+    )
+    s.add_argument("--study", type=existing_file, default=str(PAPER), help="study config YAML")
+    s.add_argument("--resolutions", type=positive_int, nargs="+", default=[32, 64])
+    s.add_argument("--k", type=positive_int, nargs="+", default=[1, 2, 4, 8])
+    s.add_argument("--iterations", type=positive_int, default=5, help="timed, per process")
+    s.add_argument("--repeats", type=positive_int, default=3)
+    s.add_argument("--arm", help="the study's arm (default: its first with attention)")
+    s.add_argument(
+        "--precision", choices=["fp32", "bf16", "fp16"], help="default: the study's train.precision"
+    )
+    s.add_argument(
+        "--cuda-graphs",
+        nargs="+",
+        choices=["on", "off"],
+        default=["off", "on"],
+        help="CUDA only (torch.compile reduce-overhead); skipped elsewhere",
+    )
+    s.add_argument("--device", dest="bench_device", type=device, help="default: cpu")
+    s.set_defaults(fn=cmd_bench_throughput)
+
     s = sub.add_parser("profile", help="training-step cost of a study's variants, side by side")
     s.add_argument("study", type=existing_file, help="study config YAML")
     s.add_argument("--data", type=existing_file, required=True, help="prepared data file")
@@ -472,6 +558,25 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--scaling", type=existing_file, help="scaling CSV (sagan scaling)")
     s.add_argument("--out-dir", required=True)
     s.set_defaults(fn=cmd_cost_figures)
+
+    s = sub.add_parser(
+        "estimate", help="a study's job-hours and wall-clock, from a short timed profile"
+    )
+    s.add_argument("study", type=existing_file, help="study config YAML")
+    s.add_argument("--devices", type=positive_int, default=1, help="devices N (GPUs, or 1 CPU)")
+    s.add_argument(
+        "--jobs-per-device", type=positive_int, default=1, help="jobs K at once on each device"
+    )
+    s.add_argument(
+        "--speedup",
+        type=positive_float,
+        help="throughput of K jobs on one device over one job (sagan bench throughput); "
+        "default K: each job as fast as alone (a CPU with a core per job)",
+    )
+    s.add_argument(
+        "--device", dest="estimate_device", type=device, help="where to time (default: cpu)"
+    )
+    s.set_defaults(fn=cmd_estimate)
 
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")

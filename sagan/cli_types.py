@@ -35,6 +35,17 @@ def nonneg_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """A number above 0 (a speed-up)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} must be above 0")
+    return value
+
+
 def fraction(text: str) -> float:
     """A number in (0, 1] (the share of keys top-k keeps)."""
     try:

@@ -1,0 +1,404 @@
+"""``sagan estimate``: what a study costs on this device, before running it.
+
+The study expands into its jobs (the workflow's rules, counted from ``sagan.study`` as the
+Snakefile does), and a ``Timer`` says how long each piece of work takes: the start-up of a
+job's process, one training iteration of each distinct (dataset, arm) configuration, one
+evaluation per dataset, the extractor and reference features, each profiled step. This module
+is the arithmetic only; ``sagan.cost.estimate_timer`` times the pieces for real, and tests
+inject a fixed timer.
+
+Wall-clock on N devices x K jobs each: the model jobs share N x K slots; the cost profile and
+the scaling sweep take every core of a CPU (the workflow gives them all), so on a CPU they run
+alone; the report jobs run on the CPU after the last evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from sagan.config import RunConfig
+from sagan.cost.step import StepSpec
+
+# The job types as printed, in order; each maps to the workflow rules it counts.
+JOB_TYPES = {
+    "train": ("train",),
+    "evaluate": ("evaluate",),
+    "extractor/reference/prepare": ("prepare_dataset", "train_extractor", "reference_features"),
+    "profile/scaling": ("profile", "scaling"),
+    "report": (
+        "aggregate",
+        "report_stats",
+        "report_build",
+        "notebook",
+        "cost_figures",
+        "cost_study",
+        "study_claims",
+    ),
+}
+# Seconds of the CPU-only jobs (whatever the device; they do not scale with it, so they are not
+# timed here): the default study on a quiet 2-core CPU, `snakemake --cores all`, start-up
+# included (notebook: the mean of the five; report_stats: not in that run, taken as
+# aggregate's start-up and reading plus a few seconds of statistics; cost_study and
+# study_claims are Snakemake `run:` jobs that re-read the workflow).
+REPORT_SECONDS = {
+    "aggregate": 3.0,
+    "report_stats": 8.0,
+    "report_build": 48.0,
+    "notebook": 15.0,
+    "cost_figures": 5.0,
+    "cost_study": 7.0,
+    "study_claims": 6.0,
+}
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a dataset's cost depends on: image size, clip length, and image counts."""
+
+    resolution: int
+    channels: int = 3
+    frames: int = 0  # > 0: video clips of this length
+    num_classes: int = 10
+    pool: int = 0  # training images (the "full" size)
+    heldout: int = 0
+    counted: bool = True  # False: the pool is a guess (the data were never prepared)
+
+    def meta(self) -> dict[str, int]:
+        meta = {"resolution": self.resolution, "channels": self.channels}
+        meta["num_classes"] = self.num_classes
+        return meta | ({"frames": self.frames} if self.frames else {})
+
+    def size(self, size: int | str) -> int:
+        return self.pool if size == "full" else int(size)
+
+
+class Timer(Protocol):
+    """Seconds of each piece of work on one device (one job's share of it)."""
+
+    def startup(self) -> float:
+        """Starting one job's process: the interpreter, torch and sagan imports."""
+
+    def train_iteration(self, cfg: RunConfig, shape: DataShape) -> float:
+        """One training iteration: ``n_dis`` D updates, one G update, the EMA update."""
+
+    def evaluation(self, cfg: RunConfig, shape: DataShape, train_count: int) -> float:
+        """One run's evaluation after loading: generation, features and every metric."""
+
+    def extractor(self, shape: DataShape, epochs: int) -> float:
+        """Training the domain extractor on the pool for ``epochs`` epochs."""
+
+    def reference(self, cfg: RunConfig, shape: DataShape, count: int) -> float:
+        """Features of ``count`` real images."""
+
+    def step(self, spec: StepSpec) -> float:
+        """One profiled training step (D + G update) of a profile or scaling row."""
+
+
+@dataclass
+class Forecast:
+    runs: int
+    jobs: dict[str, int]  # per workflow rule
+    seconds: dict[str, float]  # job-seconds per workflow rule (all its jobs)
+    devices: int
+    jobs_per_device: int
+    speedup: float  # throughput of K jobs on one device over one job (K: perfect overlap)
+    cpu_cores: int  # where the report jobs run
+    profile_exclusive: bool  # the profile and scaling jobs run alone (every core of a CPU)
+    critical_seconds: float = 0.0  # the longest chain of model jobs (prepare -> evaluate)
+    notes: list[str] = field(default_factory=list)
+
+    def type_seconds(self) -> dict[str, float]:
+        return {t: sum(self.seconds.get(r, 0.0) for r in rules) for t, rules in JOB_TYPES.items()}
+
+    def type_jobs(self) -> dict[str, int]:
+        return {t: sum(self.jobs.get(r, 0) for r in rules) for t, rules in JOB_TYPES.items()}
+
+    @property
+    def device_seconds(self) -> float:
+        """Job-seconds of everything but the report (which is CPU-only)."""
+        return sum(v for t, v in self.type_seconds().items() if t != "report")
+
+    @property
+    def wall_seconds(self) -> float:
+        types = self.type_seconds()
+        cost = types["profile/scaling"]
+        shared = self.device_seconds - (cost if self.profile_exclusive else 0.0)
+        # K jobs on one device do `speedup` times the work of one in the same time
+        pooled = max(shared / (self.devices * self.speedup), self.critical_seconds)
+        return pooled + (cost if self.profile_exclusive else 0.0) + self.report_wall_seconds
+
+    @property
+    def report_wall_seconds(self) -> float:
+        """aggregate, then report_stats, then the tables/figures, notebooks and cost figures
+        beside one another on the CPU's cores."""
+        per_job = {r: self.seconds.get(r, 0.0) / max(self.jobs.get(r, 0), 1) for r in self.jobs}
+        serial = self.seconds.get("aggregate", 0.0) + self.seconds.get("report_stats", 0.0)
+        last = ("report_build", "notebook", "cost_figures", "cost_study", "study_claims")
+        together = sum(self.seconds.get(r, 0.0) for r in last)
+        longest = max((per_job.get(r, 0.0) for r in last), default=0.0)
+        return serial + max(together / self.cpu_cores, longest)
+
+
+def job_counts(study: dict[str, Any]) -> dict[str, int]:
+    """Jobs per workflow rule, as the workflow plans them (``snakemake -n``'s job stats)."""
+    from sagan.cost.plan import profile_settings
+    from sagan.report.outputs import NOTEBOOKS
+    from sagan.study import TRAINED_EXTRACTORS, data_key, dataset_study, extractor_key, runs
+
+    names = list(study["datasets"])
+    data = {data_key(study, d) for d in names}
+    extractors = {(data_key(study, d), extractor_key(study, d)) for d in names}
+    trained = {
+        (data_key(study, d), extractor_key(study, d))
+        for d in names
+        if (dataset_study(study, d).get("evaluation") or {}).get("extractor", "domain")
+        in TRAINED_EXTRACTORS
+    }
+    n = len(runs(study))
+    scaling = profile_settings(study)["scaling"]["resolutions"]
+    return {
+        "prepare_dataset": len(data),
+        "train_extractor": len(trained),
+        "reference_features": 2 * len(extractors),  # held-out and training pool
+        "train": n,
+        "evaluate": n,
+        "profile": len(names),
+        "scaling": 1 if scaling else 0,
+        "aggregate": 1,
+        "report_stats": 1,
+        "report_build": 1,
+        "notebook": len(NOTEBOOKS),
+        "cost_figures": 1,
+        "cost_study": 1,
+        "study_claims": 1,
+    }
+
+
+def forecast(
+    study: dict[str, Any],
+    timer: Timer,
+    *,
+    devices: int = 1,
+    jobs_per_device: int = 1,
+    speedup: float | None = None,
+    cpu_cores: int = 1,
+    profile_device: str = "cpu",
+    shape_of: Callable[[str], DataShape] | None = None,
+) -> Forecast:
+    """Every job of the study timed through ``timer``, each distinct piece of work once.
+
+    ``speedup``: how much more K jobs on one device get done than one (``sagan bench
+    throughput`` measures it); None: K, each job as fast as alone (true on a CPU with a core
+    per job; on a GPU an upper bound). ``shape_of``: a dataset entry's DataShape (default:
+    ``data_shape``, from its prepared file where there is one)."""
+    shape_of = shape_of or (lambda name: data_shape(study, name))
+    counts = job_counts(study)
+    work = _Work(study, timer, timer.startup())
+    seconds = dict.fromkeys(counts, 0.0)
+    chains, notes = [], []
+    for name in study["datasets"]:
+        shape = shape_of(name)
+        if not shape.counted:
+            notes.append(
+                f"{name}: its training pool is unknown until prepared; counted as "
+                f"{shape.pool} images (its largest size)"
+            )
+        chains.append(work.dataset(name, shape, seconds))
+        seconds["profile"] += work.profile(name, shape, profile_device)
+    if counts["scaling"]:
+        seconds["scaling"] = work.scaling(profile_device)
+    for rule, each in REPORT_SECONDS.items():
+        seconds[rule] = each * counts[rule]
+    return Forecast(
+        runs=counts["train"],
+        jobs=counts,
+        seconds=seconds,
+        devices=devices,
+        jobs_per_device=jobs_per_device,
+        speedup=float(speedup if speedup is not None else jobs_per_device),
+        cpu_cores=cpu_cores,
+        profile_exclusive=profile_device == "cpu",
+        critical_seconds=max(chains, default=0.0),
+        notes=notes,
+    )
+
+
+class _Work:
+    """The study's jobs in seconds, each distinct measurement asked of the timer once."""
+
+    def __init__(self, study: dict[str, Any], timer: Timer, startup: float) -> None:
+        self.study, self.timer, self.start = study, timer, startup
+        self.cache: dict[str, float] = {}
+        self.data_done: set[str] = set()  # data keys whose shared jobs are counted
+
+    def once(self, key: Any, measure: Callable[[], float]) -> float:
+        key = repr(key)
+        if key not in self.cache:
+            self.cache[key] = measure()
+        return self.cache[key]
+
+    def dataset(self, name: str, shape: DataShape, seconds: dict[str, float]) -> float:
+        """Adds the dataset's train, evaluate and data jobs to ``seconds``; returns its
+        longest chain: prepare, then the longer of a training run and extractor ->
+        reference features, then an evaluation."""
+        from sagan.study import (
+            TRAINED_EXTRACTORS,
+            data_key,
+            dataset_study,
+            extractor_epochs,
+            run_config,
+            runs,
+        )
+
+        sizes = dataset_study(self.study, name)["sizes"]
+        biggest = max(shape.size(s) for s in sizes)
+        longest_train = longest_eval = 0.0
+        for run in [r for r in runs(self.study) if r.dataset == name]:
+            cfg = run_config(self.study, run)
+            arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
+            per_it = self.once(
+                ("train", arm, shape), lambda c=cfg: self.timer.train_iteration(c, shape)
+            )
+            train = self.start + cfg.train.iterations * per_it
+            # one evaluation per dataset, at its largest training set (memorisation is
+            # scored against it): each of its runs counts that cost
+            ev = ("evaluate", cfg.model, _eval_settings(cfg), shape, biggest)
+            evaluate = self.start + self.once(
+                ev, lambda c=cfg: self.timer.evaluation(c, shape, biggest)
+            )
+            seconds["train"] += train
+            seconds["evaluate"] += evaluate
+            longest_train, longest_eval = max(longest_train, train), max(longest_eval, evaluate)
+        prepare = self.start  # reading and resizing the source is not timed
+        extractor = 0.0  # a supplied extractor (Inception's file): no job
+        if cfg.eval.extractor in TRAINED_EXTRACTORS:
+            epochs = extractor_epochs(self.study, name)
+            extractor = self.start + self.once(
+                ("extractor", shape, epochs), lambda: self.timer.extractor(shape, epochs)
+            )
+        refs = [
+            self.start
+            + self.once(
+                ("reference", _eval_settings(cfg), shape, n),
+                lambda n=n: self.timer.reference(cfg, shape, n),
+            )
+            for n in (shape.heldout, shape.pool)
+        ]
+        key = data_key(self.study, name)
+        if key not in self.data_done:  # entries over the same data share these jobs
+            self.data_done.add(key)
+            seconds["prepare_dataset"] += prepare
+            seconds["train_extractor"] += extractor
+            seconds["reference_features"] += sum(refs)
+        return prepare + max(longest_train, extractor + max(refs)) + longest_eval
+
+    def profile(self, name: str, shape: DataShape, device: str) -> float:
+        """One profile job: every arm of the dataset in every profiled precision."""
+        from sagan.cost.plan import profile_specs
+        from sagan.study import dataset_study, dataset_variants
+
+        view = dataset_study(self.study, name)
+        specs = profile_specs(
+            view,
+            shape.resolution,
+            shape.channels,
+            variants=dataset_variants(self.study, name),
+            frames=shape.frames,
+        )
+        return self.start + sum(self.profiled(s, device) for s in specs)
+
+    def scaling(self, device: str) -> float:
+        from sagan.cost.plan import profile_settings, scaling_specs
+
+        settings = profile_settings(self.study)
+        specs = [
+            s for r in settings["scaling"]["resolutions"] for s in scaling_specs(self.study, r)
+        ]
+        return self.start + sum(self.profiled(s, device) for s in specs)
+
+    def profiled(self, spec: StepSpec, device: str) -> float:
+        """A profile row: warm-up and timed steps, one step counted for its FLOPs, and on a
+        CPU the memory probe (a fresh process that builds the step and takes two)."""
+        from sagan.cost.plan import profile_settings
+
+        settings = profile_settings(self.study)
+        step = self.once(("step", spec), lambda: self.timer.step(spec))
+        steps = settings["warmup"] + settings["repeats"] + 1
+        probe = self.start + 2 * step if settings["memory"] and device == "cpu" else 0.0
+        return steps * step + probe
+
+
+def _eval_settings(cfg: RunConfig) -> tuple:
+    """What an evaluation's cost depends on besides the model: not where its files are."""
+    e = cfg.eval
+    return (e.extractor, e.num_samples, e.batch_size, e.fid_infinity)
+
+
+def data_shape(study: dict[str, Any], name: str) -> DataShape:
+    """A dataset entry's shape: from its prepared file where the workflow made one (read
+    lazily, no images loaded), else from the study (3 channels, 10 classes; the pool from a
+    known count, or the largest listed size, marked ``counted=False``)."""
+    from pathlib import Path
+
+    import torch
+
+    from sagan.data import DATASETS
+    from sagan.study import dataset_frames, dataset_source, dataset_study, derived_paths
+    from sagan.study_checks import known_count
+
+    ds = study["datasets"][name]
+    source = dataset_source(study, name)
+    shape = DataShape(
+        resolution=int(ds["resolution"]),
+        frames=dataset_frames(source, ds.get("options")),
+        heldout=int(ds["heldout"]),
+    )
+    path = Path(derived_paths(study, name)["data"])
+    if path.is_file():
+        saved = torch.load(path, mmap=True, weights_only=True)
+        meta = saved["meta"]
+        return replace(
+            shape,
+            channels=int(meta["channels"]),
+            num_classes=int(meta["num_classes"]),
+            pool=len(saved["train_order"]),
+        )
+    known = known_count(DATASETS.get(source), ds.get("options") or {})
+    if known is not None:
+        return replace(shape, pool=int(known[0]) - shape.heldout)
+    numbers = [int(s) for s in dataset_study(study, name)["sizes"] if s != "full"]
+    return replace(shape, pool=max(numbers, default=shape.heldout), counted=False)
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 360 else f"{seconds / 60:.1f} min"
+
+
+def format_forecast(f: Forecast, device: str) -> str:
+    """The forecast as printed by ``sagan estimate``."""
+    jobs, secs = f.type_jobs(), f.type_seconds()
+    lines = [
+        f"{f.runs} runs on {device}; job-hours by type (each job's process start-up included):",
+        "",
+        "| job type | jobs | hours | per job |",
+        "|---|---:|---:|---:|",
+    ]
+    for t in JOB_TYPES:
+        each = secs[t] / jobs[t] if jobs[t] else 0.0
+        where = " (CPU)" if t == "report" else ""
+        lines.append(f"| {t}{where} | {jobs[t]} | {secs[t] / 3600:.3f} | {each:.1f} s |")
+    overlap = (
+        f"{f.speedup:.2f}x one job's throughput per device"
+        if f.speedup != f.jobs_per_device
+        else "each job as fast as alone"
+    )
+    lines += [
+        "",
+        f"total device-hours: {f.device_seconds / 3600:.3f} (without the report's "
+        f"{secs['report'] / 3600:.3f} CPU hours)",
+        f"wall-clock on {f.devices} device(s) x {f.jobs_per_device} job(s) ({overlap}): "
+        f"{hours(f.wall_seconds)} ({f.wall_seconds:.0f} s)",
+    ]
+    return "\n".join(lines + [f"note: {n}" for n in f.notes])

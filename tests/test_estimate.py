@@ -1,0 +1,252 @@
+"""sagan estimate: job counts from the study expansion, the arithmetic with a fixed timer,
+and one real short timing."""
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sagan.cli import main
+from sagan.config import RunConfig, from_dict
+from sagan.cost.estimate import (
+    REPORT_SECONDS,
+    DataShape,
+    data_shape,
+    forecast,
+    format_forecast,
+    job_counts,
+)
+from sagan.cost.estimate_timer import MeasuredTimer
+from sagan.data import prepare
+from sagan.study import dataset_study, dataset_variants, derived_paths, runs
+
+# Two entries over the same data (they share prepare, extractor and reference jobs), one at
+# its own resolution with its own iterations; tiny widths everywhere.
+STUDY = {
+    "study": "tiny",
+    "datasets": {
+        "digits": {"resolution": 16, "heldout": 400, "variants": ["dcgan", "sagan"]},
+        "digits-b": {
+            "dataset": "digits",
+            "resolution": 16,
+            "heldout": 400,
+            "sizes": ["full"],
+            "variants": ["dcgan"],
+        },
+        "pairs": {
+            "resolution": 32,
+            "heldout": 100,
+            "options": {"count": 400},
+            "sizes": ["full"],
+            "variants": ["sagan"],
+            "train": {"iterations": 30},
+        },
+    },
+    "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
+    "sizes": [100, "full"],
+    "seeds": [0, 1],
+    "model": {"width": 4, "z_dim": 8},
+    "train": {"iterations": 10, "batch_size": 8},
+    "evaluation": {"num_samples": 40, "batch_size": 20},
+    "profile": {"repeats": 2, "scaling": {"resolutions": [16], "batch": 2}},
+    "extractor": {"epochs": 2},
+}
+SHAPES = {
+    "digits": DataShape(16, channels=1, pool=1397, heldout=400),
+    "digits-b": DataShape(16, channels=1, pool=1397, heldout=400),
+    "pairs": DataShape(32, pool=300, heldout=100),
+}
+
+
+class FixedTimer:
+    """Fixed seconds per piece; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked = Counter()
+
+    def startup(self) -> float:
+        self.asked["startup"] += 1
+        return 2.0
+
+    def train_iteration(self, cfg, shape) -> float:
+        self.asked["train_iteration"] += 1
+        return 0.5 if cfg.variant == "sagan" else 0.25
+
+    def evaluation(self, cfg, shape, train_count) -> float:
+        self.asked["evaluation"] += 1
+        return 3.0
+
+    def extractor(self, shape, epochs) -> float:
+        self.asked["extractor"] += 1
+        return 5.0 * epochs
+
+    def reference(self, cfg, shape, count) -> float:
+        self.asked["reference"] += 1
+        return count / 100
+
+    def step(self, spec) -> float:
+        self.asked["step"] += 1
+        return 0.1
+
+
+def tiny_forecast(timer=None, **kw):
+    return forecast(STUDY, timer or FixedTimer(), shape_of=SHAPES.__getitem__, **kw)
+
+
+def test_job_counts_follow_the_study_expansion():
+    jobs = job_counts(STUDY)
+    by_hand = sum(
+        len(dataset_variants(STUDY, d)) * len(dataset_study(STUDY, d)["sizes"]) * 2
+        for d in STUDY["datasets"]
+    )
+    assert by_hand == 2 * 2 * 2 + 1 * 1 * 2 + 1 * 1 * 2
+    assert jobs["train"] == jobs["evaluate"] == len(runs(STUDY)) == by_hand
+    # digits and digits-b share their data: two prepared sets, two extractors
+    assert jobs["prepare_dataset"] == jobs["train_extractor"] == 2
+    assert jobs["reference_features"] == 4
+    assert jobs["profile"] == 3 and jobs["scaling"] == 1 and jobs["notebook"] == 5
+
+
+def test_default_study_counts_match_its_dry_run():
+    """The job stats `snakemake -n` prints for config/default.yaml (README's table)."""
+    study = yaml.safe_load(Path("config/default.yaml").read_text())
+    jobs = job_counts(study)
+    assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (36, 36, 3)
+    assert (jobs["prepare_dataset"], jobs["train_extractor"], jobs["reference_features"]) == (
+        2,
+        2,
+        4,
+    )
+
+
+def test_train_and_evaluate_seconds_are_runs_times_per_run_time():
+    f = tiny_forecast()
+    expected = sum(
+        2.0 + it * (0.5 if r.variant == "sagan" else 0.25)
+        for r in runs(STUDY)
+        for it in [30 if r.dataset == "pairs" else 10]
+    )
+    assert f.seconds["train"] == pytest.approx(expected)
+    assert f.seconds["evaluate"] == pytest.approx(f.runs * (2.0 + 3.0))
+    # shared data counted once: two prepares, two extractors (2 epochs), four reference jobs
+    assert f.seconds["prepare_dataset"] == pytest.approx(2 * 2.0)
+    assert f.seconds["train_extractor"] == pytest.approx(2 * (2.0 + 10.0))
+    refs = (2.0 + 4.0) + (2.0 + 13.97) + (2.0 + 1.0) + (2.0 + 3.0)
+    assert f.seconds["reference_features"] == pytest.approx(refs)
+    for rule, each in REPORT_SECONDS.items():
+        assert f.seconds[rule] == each * f.jobs[rule]
+
+
+def test_each_distinct_piece_is_timed_once():
+    timer = FixedTimer()
+    tiny_forecast(timer)
+    assert timer.asked["startup"] == 1
+    # (digits, dcgan) serves digits-b too; (digits, sagan); (pairs, sagan) at 30 iterations
+    assert timer.asked["train_iteration"] == 3
+    assert timer.asked["evaluation"] == 2  # one per data shape and evaluation settings
+    assert timer.asked["extractor"] == 2
+
+
+def test_profile_rows_count_warmup_repeats_and_the_memory_probe():
+    f = tiny_forecast()
+    steps = 2 + 2 + 1  # warm-up (default), repeats, the FLOPs pass
+    row = steps * 0.1 + (2.0 + 2 * 0.1)  # a CPU row's memory probe: a process, two steps
+    rows = 2 + 1 + 1  # digits: dcgan, sagan; digits-b: dcgan; pairs: sagan
+    assert f.seconds["profile"] == pytest.approx(3 * 2.0 + rows * row)
+    assert f.seconds["scaling"] == pytest.approx(2.0 + 3 * row)  # baseline and two sides
+
+
+def test_wall_clock_divides_the_shared_work_by_devices_times_jobs():
+    one, many = tiny_forecast(), tiny_forecast(devices=2, jobs_per_device=2)
+    exclusive = one.type_seconds()["profile/scaling"]  # on a CPU: alone, never divided
+    shared = one.device_seconds - exclusive
+    assert one.wall_seconds == pytest.approx(
+        max(shared, one.critical_seconds) + exclusive + one.report_wall_seconds
+    )
+    assert many.wall_seconds == pytest.approx(
+        max(shared / 4, many.critical_seconds) + exclusive + many.report_wall_seconds
+    )
+    assert shared / 4 > many.critical_seconds  # the division shows
+    slower = tiny_forecast(devices=2, jobs_per_device=2, speedup=1.5)  # measured overlap
+    assert slower.wall_seconds - many.wall_seconds == pytest.approx(shared / 3 - shared / 4)
+
+
+def test_the_critical_path_bounds_the_wall_clock_from_below():
+    f = tiny_forecast(devices=100, jobs_per_device=8)
+    # digits: prepare, then its extractor (2 epochs) and the training pool's features (longer
+    # than a 10-iteration run), then an evaluation
+    assert f.critical_seconds == pytest.approx(2.0 + (2.0 + 10.0) + (2.0 + 13.97) + (2.0 + 3.0))
+    shared = f.device_seconds - f.type_seconds()["profile/scaling"]
+    assert shared / 800 < f.critical_seconds
+    assert f.wall_seconds == pytest.approx(
+        f.critical_seconds + f.type_seconds()["profile/scaling"] + f.report_wall_seconds
+    )
+
+
+def test_format_prints_every_job_type_and_the_totals():
+    text = format_forecast(tiny_forecast(devices=2, jobs_per_device=2), "test CPU")
+    assert text.startswith(f"{len(runs(STUDY))} runs on test CPU")
+    for label in ("| train |", "| evaluate |", "| extractor/reference/prepare |"):
+        assert label in text
+    assert "total device-hours" in text and "2 device(s) x 2 job(s)" in text
+
+
+def test_an_unprepared_dataset_of_unknown_size_is_noted():
+    shapes = SHAPES | {"pairs": DataShape(32, pool=100, heldout=100, counted=False)}
+    f = forecast(STUDY, FixedTimer(), shape_of=shapes.__getitem__)
+    assert any(n.startswith("pairs: its training pool is unknown") for n in f.notes)
+
+
+def test_a_datasets_shape_comes_from_its_prepared_file_else_the_study(tmp_path, monkeypatch):
+    study = STUDY | {"datasets": STUDY["datasets"] | {"cifar10": {"resolution": 32, "heldout": 50}}}
+    monkeypatch.chdir(tmp_path)  # the workflow's results/ folder, empty
+    digits, cifar = data_shape(study, "digits"), data_shape(study, "cifar10")
+    assert (digits.channels, digits.pool, digits.counted) == (3, 1797 - 400, True)  # known count
+    assert (cifar.pool, cifar.counted) == (100, False)  # its largest listed size
+    path = Path(derived_paths(study, "digits")["data"])
+    path.parent.mkdir(parents=True)
+    prepare("digits", 16, path, heldout=400)
+    prepared = data_shape(study, "digits")
+    assert (prepared.channels, prepared.num_classes, prepared.pool) == (1, 10, 1797 - 400)
+
+
+def tiny_run() -> RunConfig:
+    return from_dict(
+        RunConfig,
+        {
+            "variant": "sagan",
+            "variant_options": {"g_resolutions": [8], "d_resolutions": [8]},
+            "model": {"width": 4, "z_dim": 8},
+            "train": {"batch_size": 4, "ema_decay": 0.9},
+            "eval": {"num_samples": 16, "batch_size": 8},
+        },
+    )
+
+
+def test_a_real_timing_of_an_iteration_and_an_evaluation():
+    timer = MeasuredTimer("cpu", warmup=1, steps=1)
+    shape = DataShape(16, pool=64, heldout=32)
+    cfg = tiny_run()
+    per_it = timer.train_iteration(cfg, shape)
+    evaluation = timer.evaluation(cfg, shape, train_count=64)
+    assert 0 < per_it < 5 and 0 < evaluation < 30
+    assert math.isfinite(timer.reference(cfg, shape, 64))
+
+
+def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
+    for name in ("startup", "train_iteration", "evaluation", "extractor", "reference", "step"):
+        monkeypatch.setattr(MeasuredTimer, name, getattr(FixedTimer, name))
+    monkeypatch.setattr(MeasuredTimer, "asked", Counter(), raising=False)
+    study = {k: v for k, v in STUDY.items()}
+    study["datasets"] = {"digits": STUDY["datasets"]["digits"] | {"sizes": ["full"]}}
+    study["seeds"] = [0]
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(study))
+    code = main(["estimate", str(path), "--devices", "1", "--jobs-per-device", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("2 runs on") and "1 device(s) x 2 job(s)" in out
+    # a dcgan run of 10 iterations at 0.25 s, a sagan one at 0.5 s, each with 2 s of start-up
+    assert "| train | 2 | 0.003 | 5.8 s |" in out
