@@ -20,14 +20,14 @@ from sagan.config import EvalConfig
 from sagan.errors import ConfigError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_text
-from sagan.metrics.distances import frechet_distance
-from sagan.metrics.extractors import extract, load_extractor
-from sagan.metrics.reference import load_reference
-from sagan.metrics.suite import metric_name
 from sagan.models.latents import generate
 
 DURING_CSV = "during.csv"
 COLUMNS = ("iteration", "seconds", "fd", "metric", "num_samples")
+
+
+# The trainer imports this module, so the metric stack (clean-fid, prdc: torchvision's models,
+# sklearn; 3 s of start-up) is imported only by the runs that score while training.
 
 
 def check_during(e: EvalConfig, iterations: int, where: str = "evaluation") -> None:
@@ -55,6 +55,9 @@ class DuringScorer:
                     "it); set it, or remove evaluation.during"
                 )
         self.e, self.classes, self.device = e, classes, device
+        from sagan.metrics.extractors import load_extractor
+        from sagan.metrics.reference import load_reference
+
         self.net = load_extractor(e.extractor, e.extractor_path, device)
         self.reference, _ = load_reference(e.reference_path)
 
@@ -75,17 +78,24 @@ class DuringScorer:
                 device=self.device,
             )
         G.train(was_training)
+        from sagan.metrics.distances import frechet_distance
+        from sagan.metrics.extractors import extract
+
         fake = extract(self.net, to_pixel_range(images), e.batch_size, self.device).numpy()
         return frechet_distance(fake, self.reference)
 
 
 def log_column(e: EvalConfig) -> str:
     """The training log's column of the scores (empty in rows that were not scored)."""
+    from sagan.metrics.suite import metric_name
+
     return f"during_{metric_name('fd', e.extractor)}"
 
 
 def write_during(log_rows: list[dict], e: EvalConfig, run_dir: Path) -> None:
     """during.csv from the training log's scored rows (a resumed run's log holds them all)."""
+    from sagan.metrics.suite import metric_name
+
     column = log_column(e)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS)
