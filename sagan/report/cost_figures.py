@@ -38,7 +38,15 @@ def step_overhead(profile: pd.DataFrame) -> plt.Figure:
                 f"{v:.2f}x" + ("†" if loaded is not None and loaded.iloc[i] else "")
                 for i, v in enumerate(group["overhead"])
             ]
-            ax.bar_label(container, labels=ratios, fontsize=6, rotation=90, padding=2)
+            # inside the bar: above it sit the IQR whiskers
+            ax.bar_label(
+                container,
+                labels=ratios,
+                fontsize=6,
+                rotation=90,
+                label_type="center",
+                color="white",
+            )
         ax.set_title(
             f"{dataset} ({rows['resolution'].iloc[0]} px, batch {rows['batch'].iloc[0]})",
             fontsize=8,
