@@ -183,3 +183,26 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
     labels = [t.get_text() for t in ax.texts]
     assert labels == ["1.00x", "1.40x†"]
     assert "IQR" in fig._suptitle.get_text() and "† machine loaded" in fig._suptitle.get_text()
+
+
+def test_the_pareto_legend_names_the_arms_of_every_panel():
+    from sagan.report.study_figures import quality_cost_pareto
+
+    arms = {"digits": ["dcgan", "sagan"], "digits-place": ["dcgan", "place.g4", "place.g8"]}
+    cells = [(d, a) for d, listed in arms.items() for a in listed]
+    stats = pd.DataFrame(
+        [
+            {"dataset": d, "variant": a, "metric": "fd_domain", "train_images": 100, "size": "full"}
+            | {"mean": 2.0 + i, "ci_lo": 1.5 + i, "ci_hi": 2.5 + i, "n": 3}
+            for i, (d, a) in enumerate(cells)
+        ]
+    )
+    profile = pd.DataFrame(
+        [{"dataset": d, "variant": a, "precision": "fp32", "ms_per_step": 10.0 + i}
+         for i, (d, a) in enumerate(cells)]
+    )  # fmt: skip
+    summary = stats.drop(columns="metric").assign(fd_domain=2.0)
+    fig = quality_cost_pareto(stats, profile, summary)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"dcgan", "sagan", "place.g4", "place.g8"} <= set(labels)
+    assert len(labels) == len(set(labels))  # each arm once, though dcgan is in both panels

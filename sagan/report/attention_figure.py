@@ -90,7 +90,9 @@ def attention_maps_figure(found: dict[str, dict]) -> plt.Figure:
                 ax.plot(x, y, QUERY_MARKERS[q % 3], ms=5, mfc="none", mec="red", mew=1.2)
             axes[r][q + 1].imshow(shown, **pixels)
             axes[r][q + 1].imshow(f["maps"][i, q], cmap="magma", alpha=0.6)
-        axes[r][0].set_ylabel(f"{title}\nimage {i + 1}", fontsize=6)
+        name = title.replace(" · ", "\n")  # a long study name would run into the next row
+        side = f["side"]
+        axes[r][0].set_ylabel(f"{name}\nimage {i + 1}, {side}x{side}", fontsize=6)
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -98,7 +100,7 @@ def attention_maps_figure(found: dict[str, dict]) -> plt.Figure:
     axes[0][0].set_title("generated", fontsize=7)
     for q in range(queries):
         axes[0][q + 1].set_title(f"query {QUERY_NAMES[q % 3]}", fontsize=7)
-    side = next(iter(found.values()))["side"]
-    fig.suptitle(f"G's attention for three query points ({side}x{side} map, upsampled)", fontsize=8)
+    # each row's map side is in its label: a placement sweep puts G's block at several sides
+    fig.suptitle("G's attention for three query points (the block's map, upsampled)", fontsize=8)
     fig.tight_layout()
     return fig

@@ -113,10 +113,13 @@ def quality_cost_pareto(
         ax.set(xlabel=f"{'ms per training step' if cost == 'ms_per_step' else cost} ↓")
         ax.set_ylabel(metric_label(fd))
         ax.set_title(f"{dataset}, n={rows['size'].iloc[0]}", loc="left", fontsize=8)
-    handles, labels = axes[0].get_legend_handles_labels()
+    seen: dict[str, object] = {}  # every panel's arms: a dataset may have arms of its own
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
     fig.legend(
-        handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
-        bbox_to_anchor=(0.5, 1.02),
+        list(seen.values()), list(seen), loc="upper center", ncol=min(len(seen), 7),
+        frameon=False, fontsize=7, bbox_to_anchor=(0.5, 1.02),
     )  # fmt: skip
     seeds = "one seed" if points["n"].max() <= 1 else "bars: 95% CI over seeds"
     fig.suptitle(f"Quality vs cost (lower-left is better; {seeds})", y=1.1, fontsize=9)
