@@ -35,12 +35,16 @@ def nonneg_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """A number above 0 (a speed-up)."""
+def _float(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_float(text: str) -> float:
+    """A number above 0 (a speed-up)."""
+    value = _float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value} must be above 0")
     return value
@@ -48,10 +52,7 @@ def positive_float(text: str) -> float:
 
 def fraction(text: str) -> float:
     """A number in (0, 1] (the share of keys top-k keeps)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _float(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"{value} must be in (0, 1]")
     return value
