@@ -30,6 +30,7 @@ TINY = {
         "sagan": {"g_resolutions": [8], "d_resolutions": [8]},
         "multiscale": {"g_resolutions": [4, 8], "d_resolutions": [8, 4]},
         "topk": {"g_resolutions": [8], "d_resolutions": [8], "top_k": 0.25},
+        "linear": {"g_resolutions": [8], "d_resolutions": [8]},
         "se_spatial": {"g_resolutions": [8], "d_resolutions": [8], "channel": "cbam"},
         # its blocks condition on class ids: a class-conditional arm
         "label_attention": {
