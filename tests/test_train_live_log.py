@@ -119,3 +119,5 @@ def test_a_resumed_run_continues_its_curves_without_doubled_steps(digits16, tmp_
     assert len(event_files(cut)) == 2
     acc = accumulate(cut / EVENTS_DIR)
     assert steps(acc, "loss/loss_d") == [2, 4, 6, 8]
+    train(cfg, cut, progress=False)  # finished: re-emits its outputs, opens no event file
+    assert len(event_files(cut)) == 2
