@@ -65,6 +65,8 @@ class TrainConfig:
     keep_checkpoints: int = 2  # newest checkpoints kept in <run>/checkpoints/
     channels_last: bool = True  # NHWC weights: faster convolutions (oneDNN on CPU, cuDNN)
     progressive: ProgressiveConfig | None = None  # progressive growing; None = off
+    # TensorBoard event files per run: auto (when the tensorboard extra imports) | true | false
+    tensorboard: bool | str = "auto"
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ the old result:
 - a domain extractor: results/extractors/<data key>/domain-e<epochs>.pt
 - reference features: results/features/<data key>/<extractor key>/<split>.pt
 - a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/ holds the trainer's
-  state (checkpoints/, samples/, its lock); its outputs for one iteration count lie in
-  i<iterations>/ below it, so asking for another count never touches them.
+  state (checkpoints/, samples/, tensorboard/ events, its lock); its outputs for one
+  iteration count lie in i<iterations>/ below it, so asking for another count never touches
+  them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ UNKEYED = (
     "train.iterations",
     "train.log_every",
     "train.sample_every",
+    "train.tensorboard",
 )
 
 

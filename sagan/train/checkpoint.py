@@ -32,6 +32,7 @@ RESUME_FREE = {
     "train.iterations",
     "train.log_every",
     "train.sample_every",
+    "train.tensorboard",
 }
 FINALS = "finals.txt"  # iterations a run ended at: kept through pruning, served again
 UNREADABLE = ".unreadable"  # suffix of a checkpoint that failed to load, moved aside

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sagan.config import TrainConfig
 from sagan.errors import ConfigError
+from sagan.train.live_log import check_mode
 from sagan.train.losses import LOSSES
 from sagan.train.precision import PRECISIONS
 from sagan.train.progressive import check_progressive
@@ -44,6 +45,7 @@ def check_train(t: TrainConfig) -> None:
         if getattr(t, key) < 1:
             raise ConfigError(f"train.{key} must be at least 1, got {getattr(t, key)}")
     check_progressive(t.progressive)
+    check_mode(t.tensorboard)
 
 
 def _number(x: object) -> bool:

@@ -34,6 +34,7 @@ from sagan.train.checkpoint import (
 )
 from sagan.train.checks import check_train
 from sagan.train.ema import EMA
+from sagan.train.live_log import LiveLog, open_live_log, writer_class
 from sagan.train.lock import run_lock
 from sagan.train.losses import LOSSES, gradient_penalty
 from sagan.train.overfit import OverfitMonitor
@@ -191,6 +192,7 @@ def train(
     checkpoint of another config is refused before anything in the folder is touched."""
     run_dir = Path(run_dir)
     state = Path(state_dir) if state_dir is not None else run_dir
+    events = writer_class(cfg.train.tensorboard)  # before the lock: a missing extra fails early
     with run_lock(state):
         # on the CPU: RNG states must stay there
         resume = load_latest(state, at_most=cfg.train.iterations)
@@ -199,8 +201,14 @@ def train(
         run_dir.mkdir(parents=True, exist_ok=True)
         save_run_config(cfg, run_dir / "config.yaml")
         write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
+        first = resume["iteration"] + 1 if resume is not None else 1
+        fd_column = log_column(cfg.eval) if cfg.eval.during else None
         try:
-            return _train(cfg, run_dir, state, torch.device(device), progress, resume)
+            # a finished run only re-emits its outputs: no event file for it
+            with open_live_log(
+                events if first <= cfg.train.iterations else None, state, first, fd_column
+            ) as live:
+                return _train(cfg, run_dir, state, torch.device(device), progress, resume, live)
         except Exception as err:
             write_status(run_dir, "failed", reason=f"{type(err).__name__}: {err}")
             raise
@@ -213,6 +221,7 @@ def _train(
     device: torch.device,
     progress: bool,
     resume: dict | None,
+    live: LiveLog,
 ) -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)
@@ -275,11 +284,13 @@ def _train(
             if t.progressive is not None:
                 row["grow_side"], row["grow_alpha"] = growth(t.progressive, it, size)
             rows.append(row)
+            live.row(row)
             bar.set_postfix(
                 loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", refresh=False
             )  # redraw at tqdm's own interval only
         if it % t.sample_every == 0 or it == t.iterations:
             _snapshot(m, grid, rows, run_dir, state_dir, it)
+            live.grid(_grid_path(state_dir, it), it)
         if checkpoint_due:
             state = _state(cfg, m, real_batches, monitor, rows, it, time.perf_counter() - start)
             final = it == t.iterations
@@ -400,10 +411,14 @@ def _snapshot(
     was_training = G.training
     G.eval()
     with torch.no_grad():
-        save_grid(G(*latents), state_dir / "samples" / f"iter_{it:06d}.png")
+        save_grid(G(*latents), _grid_path(state_dir, it))
     G.train(was_training)
     if rows:
         write_log(rows, run_dir / "log.csv")
+
+
+def _grid_path(state_dir: Path, it: int) -> Path:
+    return state_dir / "samples" / f"iter_{it:06d}.png"
 
 
 def _finish(
@@ -419,7 +434,7 @@ def _finish(
     """The final grid under a fixed name, the checkpoint, and status 'done' (with the last
     logging interval's overfitting signals)."""
     t = cfg.train
-    final_grid = state_dir / "samples" / f"iter_{t.iterations:06d}.png"
+    final_grid = _grid_path(state_dir, t.iterations)
     atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
     state = {
         "G": m.G.state_dict(),
