@@ -28,8 +28,7 @@ from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
 from sagan.metrics.during import check_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
-from sagan.models.backbone import build_blocks, build_variant
-from sagan.models.progressive import check_growable
+from sagan.models.backbone import build_blocks, build_variant, check_growable
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.study_checks import (
