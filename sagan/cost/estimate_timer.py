@@ -104,7 +104,7 @@ class MeasuredTimer:
         return seconds + self._metrics(cfg, counts, width[0])
 
     def _metrics(self, cfg: RunConfig, counts: tuple[int, int, int], width: int) -> float:
-        from sagan.metrics.evaluate import fd_infinity_metric
+        from sagan.metrics.image_evaluate import fd_infinity_metric
         from sagan.metrics.suite import feature_metrics
 
         e = cfg.eval
