@@ -19,9 +19,11 @@ from sagan.data import PreparedData
 from sagan.data.kinds import IMAGE, VIDEO
 from sagan.metrics.domain import train_domain_classifier
 from sagan.metrics.extractors import extract, load_extractor
-from sagan.metrics.image_evaluate import image_metrics
-from sagan.metrics.video_domain import load_video_extractor, train_video_domain
-from sagan.metrics.video_evaluate import clip_reference_features, video_run_metrics
+from sagan.metrics.video_domain import (
+    clip_reference_features,
+    load_video_extractor,
+    train_video_domain,
+)
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,30 @@ def image_reference_features(net: nn.Module, images: Tensor, device: str) -> dic
     return {"features": extract(net, images.float(), device=device)}
 
 
+# The scoring modules import the metric stack (clean-fid pulls in torchvision: seconds), which
+# the extractor and reference jobs do not need: they are imported when a run is scored.
+def score_images(
+    cfg: RunConfig, data: PreparedData, G: nn.Module, classes: int, device: str
+) -> dict:
+    from sagan.metrics.image_evaluate import image_metrics
+
+    return image_metrics(cfg, data, G, classes, device)
+
+
+def score_clips(
+    cfg: RunConfig, data: PreparedData, G: nn.Module, classes: int, device: str
+) -> dict:
+    from sagan.metrics.video_evaluate import video_run_metrics
+
+    return video_run_metrics(cfg, data, G, classes, device)
+
+
 PROTOCOLS = {
     IMAGE.name: EvalProtocol(
-        train_domain_classifier, load_extractor, image_reference_features, image_metrics
+        train_domain_classifier, load_extractor, image_reference_features, score_images
     ),
     VIDEO.name: EvalProtocol(
-        train_video_domain, load_video_extractor, clip_reference_features, video_run_metrics
+        train_video_domain, load_video_extractor, clip_reference_features, score_clips
     ),
 }
 

@@ -24,7 +24,9 @@ from sagan.errors import DataError
 from sagan.images import to_model_range
 from sagan.io import atomic_torch_save
 from sagan.metrics.domain import DomainClassifier, read_domain_file
+from sagan.metrics.extractors import extract
 
+CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
 FRAME_SAMPLES = 4  # frames per clip per epoch for the frame classifier (they are alike)
 
 
@@ -108,6 +110,16 @@ def extract_frames(
         for i in range(0, len(frames), batch_size)
     ]
     return torch.cat(out)
+
+
+def clip_reference_features(
+    net: VideoDomainFeatures, clips: Tensor, device: str = "cpu"
+) -> dict[str, Tensor]:
+    """A real split's clip features, and every frame's for the per-frame FD."""
+    return {
+        "features": extract(net, clips.float(), CLIP_BATCH, device=device),
+        "frame_features": extract_frames(net, clips, device),
+    }
 
 
 def _fit(model: nn.Module, loss_of, pool: Tensor, epochs: int, batch_size: int, seed: int):

@@ -24,14 +24,13 @@ from sagan.metrics.reference_files import load_frame_reference, load_reference
 from sagan.metrics.suite import feature_metrics
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
 from sagan.metrics.video_domain import (
-    VideoDomainFeatures,
+    CLIP_BATCH,
     extract_frames,
     frames_of,
     load_video_extractor,
 )
 from sagan.models.latents import generate
 
-CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
 I3D_SIZE = 224
 
 
@@ -143,13 +142,3 @@ def video_run_metrics(
     still images, and a pyramid per frame would not match ProGAN's."""
     clips = generated_clips(G, cfg, classes, device)
     return video_metrics(cfg, data, clips, data.subset(cfg.data.size), device)
-
-
-def clip_reference_features(
-    net: VideoDomainFeatures, clips: Tensor, device: str = "cpu"
-) -> dict[str, Tensor]:
-    """A real split's clip features, and every frame's for the per-frame FD."""
-    return {
-        "features": extract(net, clips.float(), CLIP_BATCH, device=device),
-        "frame_features": extract_frames(net, clips, device),
-    }
