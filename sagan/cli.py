@@ -39,7 +39,7 @@ def cmd_datasets(args: argparse.Namespace) -> None:
     entries = DATASETS.entries()
     width = max(len(e.name) for e in entries)
     for e in entries:
-        print(f"{e.name:<{width}}  {kind(DATASETS, e.name):<5}  {e.description}")
+        print(f"{e.name:<{width}}  {kind(DATASETS, e.name).name:<5}  {e.description}")
         options = ", ".join(dataset_options(e.builder)) or "(none)"
         print(f"{'':<{width}}  options: {options}")
 
@@ -110,11 +110,10 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 def cmd_train_extractor(args: argparse.Namespace) -> None:
     from sagan.data import load_prepared
-    from sagan.metrics.domain import train_domain_classifier
-    from sagan.metrics.video_domain import train_video_domain
+    from sagan.metrics.protocols import protocol_of
 
     data = load_prepared(args.data)
-    train_extractor = train_video_domain if data.is_video else train_domain_classifier
+    train_extractor = protocol_of(data).train_extractor
     info = train_extractor(data, args.out, epochs=args.epochs, device=args.device)
     print(f"{args.out}: held-out accuracy {info['heldout_accuracy']:.3f}")
 
@@ -374,11 +373,11 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
 
 
 def cmd_estimate(args: argparse.Namespace) -> None:
-    from sagan.bench.timing import cores
     from sagan.cost.estimate import forecast, format_forecast
     from sagan.cost.estimate_timer import MeasuredTimer
     from sagan.cost.plan import profile_settings
     from sagan.cost.profile import device_name
+    from sagan.cost.timing import cores
     from sagan.study import validate_study
 
     study = _load_study(args.study)

@@ -23,13 +23,13 @@ from sagan.config import (
 )
 from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
+from sagan.data.kinds import DatasetKind, kind_of_tags
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
 from sagan.metrics.during import check_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
-from sagan.models.backbone import build_blocks, build_variant
-from sagan.models.progressive import check_growable
+from sagan.models.backbone import build_blocks, build_variant, check_growable
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.study_checks import (
@@ -64,9 +64,9 @@ class Run:
 SECTIONS = ("model", "train", "evaluation")  # a dataset may override keys of these
 
 
-def kind(registry: Any, name: str) -> str:
-    """ "video" for a dataset or variant registered with the video tag, else "image"."""
-    return "video" if "video" in registry.get(name).tags else "image"
+def kind(registry: Any, name: str) -> DatasetKind:
+    """The kind of a registered dataset or variant (its tags say; image unless tagged)."""
+    return kind_of_tags(registry.get(name).tags)
 
 
 def study_arms(study: dict[str, Any]) -> dict[str, Arm]:
@@ -79,7 +79,7 @@ def dataset_source(study: dict[str, Any], dataset: str) -> str:
     return str(study["datasets"][dataset].get("dataset", dataset))
 
 
-def dataset_kind(study: dict[str, Any], dataset: str) -> str:
+def dataset_kind(study: dict[str, Any], dataset: str) -> DatasetKind:
     return kind(DATASETS, dataset_source(study, dataset))
 
 
@@ -96,17 +96,17 @@ def dataset_variants(study: dict[str, Any], dataset: str) -> list[str]:
 
 def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
     """The study as one dataset sees it: its ``model`` / ``train`` / ``evaluation`` keys
-    over the study's, and its ``sizes`` if it has its own. Video data always use the domain
-    extractor (the study's ``evaluation.extractor`` is for images)."""
+    over the study's, and its ``sizes`` if it has its own. A kind with its own extractors
+    (video) never takes the study's ``evaluation.extractor``, which is for images."""
     ds = study["datasets"][dataset]
     out = dict(study)
     for section in SECTIONS:
         if ds.get(section):
             out[section] = {**(study.get(section) or {}), **ds[section]}
     out["sizes"] = ds.get("sizes") or study.get("sizes", [])
-    if dataset_kind(study, dataset) == "video":  # the study's extractor is for images; clips
-        # are scored with the video domain extractors (FVD with evaluation.i3d_path)
-        own = (ds.get("evaluation") or {}).get("extractor", "domain")
+    extractors = dataset_kind(study, dataset).extractors
+    if extractors is not None:  # its own, else the kind's first (video: FVD with i3d_path)
+        own = (ds.get("evaluation") or {}).get("extractor", extractors[0])
         out["evaluation"] = {**(out.get("evaluation") or {}), "extractor": own}
         out["evaluation"].pop("extractor_path", None)
     return out
@@ -115,7 +115,7 @@ def dataset_study(study: dict[str, Any], dataset: str) -> dict[str, Any]:
 def dataset_frames(dataset: str, options: dict[str, Any] | None) -> int:
     """The clip length a registered video dataset makes (its ``frames`` option or default);
     0 for images."""
-    if kind(DATASETS, dataset) != "video":
+    if not kind(DATASETS, dataset).has_frames:
         return 0
     default = inspect.signature(DATASETS.get(dataset).builder).parameters["frames"].default
     return int((options or {}).get("frames", default))
@@ -341,11 +341,7 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
     check_counts(name, source, entry, options, ds["heldout"], dataset_study(study, name)["sizes"])
     data_kind = kind(DATASETS, source)
     extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
-    if data_kind == "video" and extractor != "domain":
-        raise ConfigError(
-            f"{key}.evaluation.extractor: video data are scored with the domain extractors "
-            f"(per-frame and 3D), not {extractor!r}; remove it (FVD: set i3d_path)"
-        )
+    data_kind.check_extractor(extractor, f"{key}.evaluation.extractor")
     where = f"{key}." if any(ds.get(section) for section in SECTIONS) else ""
     _check_sections(dataset_study(study, name), where, device)
     arms = study_arms(study)
@@ -361,14 +357,14 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
         arm_kind = kind(VARIANTS, arms[arm].variant)
         if arm_kind != data_kind:
             raise ConfigError(
-                f"{key}.variants: {arm!r} is an {arm_kind} variant but "
-                f"{name!r} is {data_kind} data; use {data_kind} variants: "
-                f"{', '.join(VARIANTS.names(data_kind))}"
+                f"{key}.variants: {arm!r} is an {arm_kind.name} variant but "
+                f"{name!r} is {data_kind.name} data; use {data_kind.name} variants: "
+                f"{', '.join(VARIANTS.names(data_kind.name))}"
             )
     if not variants:
         raise ConfigError(
-            f"{key}: no {data_kind} variant in the study's variants; add one of "
-            f"{', '.join(VARIANTS.names(data_kind))}"
+            f"{key}: no {data_kind.name} variant in the study's variants; add one of "
+            f"{', '.join(VARIANTS.names(data_kind.name))}"
         )
     for arm in variants:
         _check_arm(study, name, arms[arm], device)

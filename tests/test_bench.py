@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from sagan.bench.attention import format_table, needed_bytes, run_attention_bench
-from sagan.bench.memory import peak_memory_delta
+from sagan.cost.memory import peak_memory_delta
 
 IMPLS = ("naive", "sdpa", "auto", "topk", "linear")
 TINY = {"tokens": (16, 64), "batch": 2, "channels": 16, "repeats": 2}

@@ -199,7 +199,7 @@ def test_corrupt_extractor_is_named(digits16, tmp_path, capsys):
 
 
 def test_corrupt_reference_features_are_named(tmp_path):
-    from sagan.metrics.reference import load_reference
+    from sagan.metrics.reference_files import load_reference
 
     bad = tmp_path / "heldout.pt"
     bad.write_bytes(b"garbage")

@@ -140,7 +140,7 @@ def test_conditional_accuracy_is_the_classifiers_for_a_g_that_obeys_and_chance_o
 def test_a_tiny_conditional_label_attention_run_trains_and_reports_conditional_accuracy(
     digits16, scored, tmp_path, monkeypatch
 ):
-    import sagan.metrics.evaluate as scoring
+    import sagan.metrics.image_evaluate as scoring
 
     monkeypatch.setattr(scoring, "feature_metrics", lambda *a, **k: {})  # KID: 8 s, not tested
     cfg = RunConfig(

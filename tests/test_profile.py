@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from sagan.bench.step import build_port_step, port_d_step, port_specs
-from sagan.bench.timing import machine_load, median_interval
 from sagan.cli import main
 from sagan.config import ModelConfig
 from sagan.cost.plan import profile_specs, scaling_specs
 from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes, spread
 from sagan.cost.step import StepSpec, build_step
+from sagan.cost.timing import machine_load, median_interval
 from sagan.train.trainer import d_step, g_step
 
 TINY_MODEL = ModelConfig(width=4, z_dim=8)

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from sagan.data import DATASETS, load_prepared, prepare
+from sagan.data.kinds import VIDEO
 from sagan.data.moving_digits import bounce, direction_octant, moving_digits, render
 from sagan.errors import ConfigError, DataError
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
@@ -72,7 +73,7 @@ def test_prepared_clips_keep_frames_labels_and_nested_subsets(tmp_path):
         "moving-digits", 16, tmp_path / "v.pt", heldout=10, options={"count": 40, "frames": 4}
     )
     loaded = load_prepared(tmp_path / "v.pt")
-    assert loaded.images.shape == (40, 1, 4, 16, 16) and loaded.is_video
+    assert loaded.images.shape == (40, 1, 4, 16, 16) and loaded.kind is VIDEO
     assert loaded.meta["frames"] == 4 and torch.equal(loaded.extra["digits"], data.extra["digits"])
     assert torch.equal(loaded.subset(20)[:10], loaded.subset(10))
     assert not set(loaded.subset("full").tolist()) & set(loaded.heldout.tolist())

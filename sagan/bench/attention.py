@@ -5,7 +5,7 @@ weights and gamma = 1 (so the attention path is live, not the identity at init).
 interleaved in this process (naive, sdpa, topk, linear, naive, ...) after a warm-up, so drifts in
 clock speed or background load hit every impl alike; we report medians. Peak memory is
 torch.cuda.max_memory_allocated on CUDA and, on CPU, the RSS delta of one step in a fresh child
-process (see sagan.bench.memory).
+process (see sagan.cost.memory).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from sagan.bench.memory import peak_memory_delta
-from sagan.bench.timing import cuda_peak_bytes, time_interleaved
+from sagan.cost.memory import peak_memory_delta
+from sagan.cost.timing import cuda_peak_bytes, time_interleaved
 from sagan.errors import ConfigError
 from sagan.nn.attention import SelfAttention2d
 

@@ -22,9 +22,9 @@ from dataclasses import replace
 
 from torch import Tensor
 
-from sagan.bench.timing import time_interleaved
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step, step_inputs
+from sagan.cost.timing import time_interleaved
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.trainer import Models
 

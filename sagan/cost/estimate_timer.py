@@ -22,10 +22,10 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from sagan.bench.timing import sync
 from sagan.config import RunConfig
 from sagan.cost.estimate import DataShape
 from sagan.cost.step import StepSpec, build_step
+from sagan.cost.timing import sync
 
 # Startup of a job: the modules a train or evaluate job imports before it works.
 IMPORTS = "import torch, sagan.cli, sagan.train.trainer, sagan.metrics.evaluate"
@@ -104,7 +104,7 @@ class MeasuredTimer:
         return seconds + self._metrics(cfg, counts, width[0])
 
     def _metrics(self, cfg: RunConfig, counts: tuple[int, int, int], width: int) -> float:
-        from sagan.metrics.evaluate import fd_infinity_metric
+        from sagan.metrics.image_evaluate import fd_infinity_metric
         from sagan.metrics.suite import feature_metrics
 
         e = cfg.eval

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from sagan.bench.memory import peak_memory_delta
-from sagan.bench.timing import cores, cuda_peak_bytes, machine_load, median_interval, time_rounds
 from sagan.cost.flops import model_costs
+from sagan.cost.memory import peak_memory_delta
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
+from sagan.cost.timing import cores, cuda_peak_bytes, machine_load, median_interval, time_rounds
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
 
 MIB = 2**20

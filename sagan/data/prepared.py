@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from sagan.data.kinds import DatasetKind, kind_of_pixels
 from sagan.data.pil_modes import to_rgb8
 from sagan.data.registry import DATASETS, RawVideos
 from sagan.errors import ConfigError, DataError
@@ -34,8 +35,8 @@ class PreparedData:
     extra: dict[str, torch.Tensor] = field(default_factory=dict)  # more per-item labels
 
     @property
-    def is_video(self) -> bool:
-        return self.images.ndim == 5
+    def kind(self) -> DatasetKind:
+        return kind_of_pixels(self.images)
 
     def subset(self, size: int | str) -> torch.Tensor:
         """Indices of the first ``size`` pool images ("full": the whole pool)."""

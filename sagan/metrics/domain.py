@@ -160,9 +160,8 @@ def feature_scale(model: DomainClassifier, images: Tensor, batch_size: int = 500
     return torch.where(rms > 1e-8, rms, torch.ones_like(rms))
 
 
-@EXTRACTORS.register("domain")
-def domain(path: str) -> nn.Module:
-    """Penultimate features of a small classifier trained on the dataset (offline default)."""
+def read_domain_file(path: str | Path) -> dict:
+    """The saved dict of a trained domain extractor file (image or video), checked."""
     if not Path(path).is_file():
         raise DataError(
             f"domain extractor {path} does not exist; train it with "
@@ -172,10 +171,19 @@ def domain(path: str) -> nn.Module:
     saved = load_torch_file(path, "domain extractor", fix)
     if not isinstance(saved, dict):
         raise DataError(f"domain extractor {path} holds no extractor; {fix}")
-    if saved.get("kind") == "video":  # trained on clips: frame and 3D-CNN features
-        from sagan.metrics.video_domain import load_video_domain
+    return saved
 
-        return load_video_domain(saved)
+
+@EXTRACTORS.register("domain")
+def domain(path: str) -> nn.Module:
+    """Penultimate features of a small classifier trained on the dataset (offline default)."""
+    saved = read_domain_file(path)
+    if "kind" in saved:  # video files say so; their loader is the video kind's
+        raise DataError(
+            f"domain extractor {path} was trained on {saved['kind']} data, not images; "
+            f"score {saved['kind']} runs with it, or retrain it with "
+            f"'sagan train-extractor DATA --out {path}' on image data"
+        )
     classifier = DomainClassifier(**saved["arch"])
     classifier.load_state_dict(saved["state"])
     return DomainFeatures(classifier, saved["scale"])

@@ -47,7 +47,9 @@ def check_during(e: EvalConfig, iterations: int, where: str = "evaluation") -> N
 class DuringScorer:
     """Loads the extractor and the reference once; ``score`` is one FD."""
 
-    def __init__(self, e: EvalConfig, classes: int, device: torch.device) -> None:
+    def __init__(
+        self, e: EvalConfig, classes: int, device: torch.device, kind: str = "image"
+    ) -> None:
         for key in ("extractor_path", "reference_path"):
             if not getattr(e, key):
                 raise ConfigError(
@@ -55,10 +57,10 @@ class DuringScorer:
                     "it); set it, or remove evaluation.during"
                 )
         self.e, self.classes, self.device = e, classes, device
-        from sagan.metrics.extractors import load_extractor
-        from sagan.metrics.reference import load_reference
+        from sagan.metrics.protocols import protocol_named
+        from sagan.metrics.reference_files import load_reference
 
-        self.net = load_extractor(e.extractor, e.extractor_path, device)
+        self.net = protocol_named(kind).load_extractor(e.extractor, e.extractor_path, device)
         self.reference, _ = load_reference(e.reference_path)
 
     def due(self, iteration: int) -> bool:

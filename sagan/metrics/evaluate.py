@@ -1,28 +1,17 @@
-"""Score a trained run: generated images straight from G to features, then every metric."""
+"""Score a trained run: load its G, let its data's kind score it, write ``metrics.json``."""
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from sagan.config import EvalConfig, RunConfig, load_run_config
-from sagan.data import PreparedData, load_prepared
+from sagan.config import RunConfig, load_run_config
+from sagan.data import load_prepared
 from sagan.errors import DataError
-from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json, load_torch_file
-from sagan.metrics.distances import fid_infinity
-from sagan.metrics.domain import class_statistics, conditional_accuracy
-from sagan.metrics.extractors import extract, load_extractor
-from sagan.metrics.inception import inception_score
-from sagan.metrics.pixel_metrics import pixel_metrics, spread
-from sagan.metrics.probes import PROBE_SCORES
-from sagan.metrics.reference import load_reference
-from sagan.metrics.suite import feature_metrics, metric_name
+from sagan.metrics.protocols import protocol_of
 from sagan.models.backbone import models_for_run, run_classes
-from sagan.models.latents import generate_labelled
 from sagan.registry import load_plugins
 from sagan.train.status import read_status
 
@@ -44,82 +33,10 @@ def load_generator(
     return G.to(device).eval(), run_classes(cfg, meta)
 
 
-def training_subset_features(cfg: RunConfig, data: PreparedData) -> np.ndarray:
-    """Features of the images this run trained on: the training pool's reference features
-    are stored in the pool's class-balanced order, so the subset of n is their first n."""
-    pool, meta = load_reference(cfg.eval.train_reference_path)
-    if meta["split"] != "train":
-        raise DataError(
-            f"{cfg.eval.train_reference_path} holds the {meta['split']} split, "
-            "not the training pool; regenerate it with 'sagan reference --split train'"
-        )
-    n = len(data.subset(cfg.data.size))
-    return pool[:n]
-
-
-def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict) -> dict:
-    """FD extrapolated to infinite samples (Chong & Forsyth 2020) from 8 counts up to all."""
-    counts = np.linspace(len(fake) // 4, len(fake), 8).astype(int)
-    fit = fid_infinity(fake, heldout, counts=counts, seed=e.seed)
-    name = metric_name("fd_infinity", e.extractor)
-    points = [[int(n), float(v)] for n, v in fit["points"]]
-    return {
-        name: {
-            "value": fit["fd_infinity"],
-            "slope": fit["slope"],
-            "points": points,
-            "reference_split": "heldout",
-            **protocol,
-        }
-    }
-
-
-def conditional_accuracy_metric(
-    net: torch.nn.Module,
-    probs: np.ndarray,
-    labels: torch.Tensor,
-    data: PreparedData,
-    e: EvalConfig,
-    protocol: dict,
-    device: str,
-) -> dict:
-    """The domain classifier's accuracy on the generated images against the classes they
-    were generated for, beside its accuracy on the held-out reals (the ceiling) and chance."""
-    real = extract(net, data.images[data.heldout].float(), e.batch_size, device)
-    with torch.no_grad():
-        real_probs = net.predict_classes(real.float().to(device)).double().cpu().numpy()
-    k = probs.shape[1]
-    entry = {
-        "value": conditional_accuracy(probs, labels.numpy()),
-        "real_heldout": conditional_accuracy(real_probs, data.labels[data.heldout].numpy()),
-        "chance": 1 / k,
-        "num_classes": k,
-        "higher_is_better": True,
-        **protocol,
-    }
-    return {f"conditional_accuracy_{e.extractor}": entry}  # suffixed as class_coverage_domain
-
-
-def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
-    """The probe's exact coherence score of the generated images, beside real and chance."""
-    probe = PROBE_SCORES.build(cfg.data.source or cfg.data.dataset)
-    real = data.images[data.heldout].float()
-    entry = {
-        "value": probe.score(pixels),
-        "real_heldout": probe.score(real),
-        "chance": probe.chance,
-        "higher_is_better": probe.higher_is_better,
-        "num_samples": len(pixels),
-        "sample_seed": cfg.eval.seed,
-    }
-    return {probe.name: entry}
-
-
 def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     """Write ``metrics.json`` into the run dir and return it."""
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir / "config.yaml")
-    e = cfg.eval
     status = read_status(run_dir)
     if status["state"] == "diverged":  # a result, not an error: no metrics, the status says why
         result = {"run": str(run_dir), "status": "diverged", "metrics": {}}
@@ -128,57 +45,7 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)  # once: it can be gigabytes
     G, classes = load_generator(cfg, run_dir, data.meta, device)
-    if data.is_video:  # no pixel (detail) metrics: claim 8 is about still images, and the
-        # clips have their own frame-level scores; a pyramid per frame would not match ProGAN's
-        from sagan.metrics.video_evaluate import generated_clips, video_metrics
-
-        clips = generated_clips(G, cfg, classes, device)
-        metrics = video_metrics(cfg, data, clips, data.subset(cfg.data.size), device)
-        return _write_metrics(run_dir, metrics)
-    images, labels = generate_labelled(
-        G, e.num_samples, seed=e.seed, batch_size=e.batch_size, num_classes=classes, device=device
-    )
-    pixels = to_pixel_range(images)
-    net = load_extractor(e.extractor, e.extractor_path, device)
-    features = extract(net, pixels, e.batch_size, device)
-    fake = features.numpy()
-    heldout, _ = load_reference(e.reference_path)
-    train = training_subset_features(cfg, data)
-    protocol = {
-        "extractor": e.extractor,
-        "extractor_file": e.extractor_path,
-        "num_samples": e.num_samples,
-        "sample_seed": e.seed,
-        "library": f"clean-fid {version('clean-fid')}, prdc {version('prdc')}",
-    }
-    values = feature_metrics(fake, heldout, train, extractor=e.extractor, seed=e.seed)
-    metrics = {
-        name: {
-            "value": v.value,
-            "reference_split": v.reference_split,
-            "reference_count": v.reference_count,
-            **protocol,
-        }
-        for name, v in values.items()
-    }
-    if hasattr(net, "class_probabilities"):  # Inception: IS from the same feature pass
-        with torch.no_grad():
-            probs = net.class_probabilities(features.to(device)).double().cpu().numpy()
-        mean, std = inception_score(probs)
-        metrics |= {"is": {"value": mean, **protocol}, "is_std": {"value": std, **protocol}}
-    if hasattr(net, "predict_classes") and data.meta["num_classes"] > 1:
-        with torch.no_grad():
-            probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
-        stats = class_statistics(probs)
-        metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
-        if labels is not None:  # a conditional run: does each image show its class?
-            metrics |= conditional_accuracy_metric(net, probs, labels, data, e, protocol, device)
-    if e.fid_infinity:
-        metrics |= fd_infinity_metric(fake, heldout, e, protocol)
-    if (cfg.data.source or cfg.data.dataset) in PROBE_SCORES:
-        metrics |= probe_metric(cfg, pixels, data)
-    real = data.images[spread(data.heldout)]  # not all 10k held-out images at 256 px
-    metrics |= pixel_metrics(real, pixels, seed=e.seed, skip=e.skip_pixel_metrics)
+    metrics = protocol_of(data).score(cfg, data, G, classes, device)
     return _write_metrics(run_dir, metrics)
 
 

@@ -19,10 +19,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sagan.data import PreparedData
+from sagan.data.kinds import VIDEO
+from sagan.errors import DataError
 from sagan.images import to_model_range
 from sagan.io import atomic_torch_save
-from sagan.metrics.domain import DomainClassifier
+from sagan.metrics.domain import DomainClassifier, read_domain_file
+from sagan.metrics.extractors import extract
 
+CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
 FRAME_SAMPLES = 4  # frames per clip per epoch for the frame classifier (they are alike)
 
 
@@ -93,6 +97,29 @@ class VideoDomainFeatures(nn.Module):
 def frames_of(clips: Tensor) -> Tensor:
     """(B, C, T, H, W) -> (B * T, C, H, W), clip by clip."""
     return clips.transpose(1, 2).flatten(0, 1)
+
+
+@torch.no_grad()
+def extract_frames(
+    net: VideoDomainFeatures, clips: Tensor, device: str = "cpu", batch_size: int = 256
+) -> Tensor:
+    """Per-frame features of (N, C, T, H, W) clips, clip by clip: (N * T, D) float64."""
+    frames = frames_of(clips)
+    out = [
+        net.frame_features(frames[i : i + batch_size].float().to(device)).double().cpu()
+        for i in range(0, len(frames), batch_size)
+    ]
+    return torch.cat(out)
+
+
+def clip_reference_features(
+    net: VideoDomainFeatures, clips: Tensor, device: str = "cpu"
+) -> dict[str, Tensor]:
+    """A real split's clip features, and every frame's for the per-frame FD."""
+    return {
+        "features": extract(net, clips.float(), CLIP_BATCH, device=device),
+        "frame_features": extract_frames(net, clips, device),
+    }
 
 
 def _fit(model: nn.Module, loss_of, pool: Tensor, epochs: int, batch_size: int, seed: int):
@@ -184,7 +211,7 @@ def train_video_domain(
     frame_arch = {"channels": c, "resolution": meta["resolution"], "num_classes": k}
     clip_arch = {"channels": c, "frames": t, "num_classes": k, "directions": directions}
     saved = {
-        "kind": "video",
+        "kind": VIDEO.name,
         "frame": {
             "arch": frame_arch | {"feature_dim": feature_dim, "global_pool": True},
             "state": frame.state_dict(),
@@ -195,6 +222,20 @@ def train_video_domain(
     }
     atomic_torch_save(out, saved)
     return info
+
+
+def load_video_extractor(
+    name: str, path: str | Path, device: str | torch.device = "cpu"
+) -> VideoDomainFeatures:
+    """The video kind's extractor ``name`` from its file, on ``device`` in eval mode."""
+    VIDEO.check_extractor(name, "evaluation.extractor")
+    saved = read_domain_file(path)
+    if saved.get("kind") != VIDEO.name:
+        raise DataError(
+            f"{path} is not a video extractor; retrain it on the video data "
+            "('sagan train-extractor' on the prepared clips)"
+        )
+    return load_video_domain(saved).to(device).eval()
 
 
 def load_video_domain(saved: dict) -> VideoDomainFeatures:

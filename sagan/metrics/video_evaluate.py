@@ -19,13 +19,18 @@ from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
-from sagan.metrics.extractors import extract, load_extractor
-from sagan.metrics.reference import extract_frames, load_frame_reference, load_reference
+from sagan.metrics.extractors import extract
+from sagan.metrics.reference_files import load_frame_reference, load_reference
 from sagan.metrics.suite import feature_metrics
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
-from sagan.metrics.video_domain import frames_of
+from sagan.metrics.video_domain import (
+    CLIP_BATCH,
+    extract_frames,
+    frames_of,
+    load_video_extractor,
+)
+from sagan.models.latents import generate
 
-CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
 I3D_SIZE = 224
 
 
@@ -68,12 +73,7 @@ def video_metrics(
 ) -> dict:
     """Every video score of generated clips ``pixels`` (N, C, T, H, W) in [0, 255]."""
     e = cfg.eval
-    net = load_extractor(e.extractor, e.extractor_path, device)
-    if not hasattr(net, "frame_features"):
-        raise DataError(
-            f"{e.extractor_path} is not a video extractor; retrain it on the video data "
-            "('sagan train-extractor' on the prepared clips)"
-        )
+    net = load_video_extractor(e.extractor, e.extractor_path, device)
     protocol = {
         "extractor": e.extractor,
         "extractor_file": e.extractor_path,
@@ -127,11 +127,18 @@ def video_metrics(
 
 
 def generated_clips(G: nn.Module, cfg: RunConfig, num_classes: int, device: str) -> Tensor:
-    from sagan.models.latents import generate
-
     e = cfg.eval
     clips = generate(
         G, e.num_samples, seed=e.seed, batch_size=CLIP_BATCH, num_classes=num_classes,
         device=device,
     )  # fmt: skip
     return to_pixel_range(clips)
+
+
+def video_run_metrics(
+    cfg: RunConfig, data: PreparedData, G: nn.Module, classes: int, device: str
+) -> dict:
+    """Every video score of the trained ``G``. No pixel (detail) metrics: claim 8 is about
+    still images, and a pyramid per frame would not match ProGAN's."""
+    clips = generated_clips(G, cfg, classes, device)
+    return video_metrics(cfg, data, clips, data.subset(cfg.data.size), device)

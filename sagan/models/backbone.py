@@ -9,6 +9,7 @@ from torch import nn
 
 from sagan.config import ModelConfig, RunConfig
 from sagan.errors import ConfigError
+from sagan.models.progressive import grow
 from sagan.models.spec import VariantSpec
 from sagan.nn.spectral import check_g_spectral_norm, set_spectral_norm
 from sagan.registry import VARIANTS, Registry
@@ -134,6 +135,17 @@ def check_labelled(variant: str, model: ModelConfig, num_classes: int) -> int:
     return num_classes
 
 
+GROWTH_TAG = "progressive"  # backbones whose G and D have the growth interface
+
+
+def check_growable(backbone: str) -> None:
+    if GROWTH_TAG not in BACKBONES.get(backbone).tags:
+        raise ConfigError(
+            f"backbone {backbone!r} cannot grow progressively; use one of "
+            f"{BACKBONES.names(GROWTH_TAG)}, or remove train.progressive"
+        )
+
+
 def build_models(
     model: ModelConfig,
     variant: str,
@@ -163,8 +175,6 @@ def build_models(
     )
     G, D = backbone.generator(g_blocks), backbone.discriminator(d_blocks)
     if grow_from:
-        from sagan.models.progressive import check_growable, grow  # it imports this module
-
         check_growable(build_variant(variant, variant_options).backbone or model.backbone)
         G, D = grow(G, D, backbone.slot_channels(), channels, grow_from)
     check_g_spectral_norm(model.g_spectral_norm)

@@ -21,11 +21,6 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from sagan.errors import ConfigError
-from sagan.models.backbone import BACKBONES
-
-GROWTH_TAG = "progressive"  # backbones whose G and D have the growth interface
-
 
 class Growing(nn.Module):
     """The growth state shared by G and D: side ``resolution`` and fade-in weight ``alpha``
@@ -122,14 +117,6 @@ class ProgressiveDiscriminator(Growing):
         for i in range(first, len(body.stages)):
             h = body.step(i, h, y)
         return self.net.head(h, y)
-
-
-def check_growable(backbone: str) -> None:
-    if GROWTH_TAG not in BACKBONES.get(backbone).tags:
-        raise ConfigError(
-            f"backbone {backbone!r} cannot grow progressively; use one of "
-            f"{BACKBONES.names(GROWTH_TAG)}, or remove train.progressive"
-        )
 
 
 def grow(

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from sagan.bench.timing import median_interval
+from sagan.cost.timing import median_interval
 from sagan.report.claim_specs import (
     EVERY_OTHER_ARM,
     HEADLINE,

@@ -234,7 +234,7 @@ def _train(
     check_schedule(t.progressive, size, t.iterations)
     check_during(cfg.eval, t.iterations)
     # before build, which seeds: loading the extractor draws its initial weights
-    during = DuringScorer(cfg.eval, classes, device) if cfg.eval.during else None
+    during = DuringScorer(cfg.eval, classes, device, data.kind.name) if cfg.eval.during else None
     m = build(cfg, data.meta, device)
     layout = memory_layout(t.channels_last, data.meta)
     real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)

@@ -10,7 +10,7 @@ On Linux the peak is VmHWM from /proc/self/status, reset by writing 5 to /proc/s
 getrusage's ru_maxrss is only the fallback (macOS): it cannot be reset, and after exec it keeps
 the RSS of the process that forked the child, so a child of a big parent reads a delta of 0.
 
-Run as ``python -m sagan.bench.memory '{"target": "pkg.mod:setup", "kwargs": {...}}'``; the
+Run as ``python -m sagan.cost.memory '{"target": "pkg.mod:setup", "kwargs": {...}}'``; the
 child prints the delta in bytes as JSON on its last stdout line.
 """
 
@@ -81,7 +81,7 @@ def peak_memory_delta(setup: Setup, timeout_s: float = 600.0, **kwargs: Any) -> 
     # the child sees the parent's import path, so setups in test or script modules resolve
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.run(
-        [sys.executable, "-m", "sagan.bench.memory", spec],
+        [sys.executable, "-m", "sagan.cost.memory", spec],
         capture_output=True,
         text=True,
         env=env,
