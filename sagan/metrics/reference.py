@@ -10,7 +10,7 @@ import torch
 from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.io import atomic_torch_save, load_torch_file
-from sagan.metrics.extractors import extract, load_extractor
+from sagan.metrics.extractors import extract, in_batches, load_extractor
 
 SPLITS = ("heldout", "train")
 
@@ -54,13 +54,7 @@ def extract_frames(net, clips: torch.Tensor, device: str = "cpu", batch_size: in
     """Per-frame features of (N, C, T, H, W) clips, clip by clip: (N * T, D) float64."""
     from sagan.metrics.video_domain import frames_of
 
-    frames = frames_of(clips)
-    with torch.no_grad():
-        out = [
-            net.frame_features(frames[i : i + batch_size].float().to(device)).double().cpu()
-            for i in range(0, len(frames), batch_size)
-        ]
-    return torch.cat(out)
+    return in_batches(net.frame_features, frames_of(clips), batch_size, device).double()
 
 
 def load_frame_reference(path: str | Path) -> np.ndarray:
