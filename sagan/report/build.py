@@ -14,7 +14,7 @@ import pandas as pd
 from sagan.errors import DataError
 from sagan.report.aggregate import write_table
 from sagan.report.claim_specs import load_claims
-from sagan.report.outputs import FIGURES, NOTEBOOKS
+from sagan.report.outputs import FIGURES, NOTEBOOKS, notebook_dir
 from sagan.report.stats import cell_stats, numeric_metrics
 
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
@@ -213,9 +213,6 @@ def require_finished_runs(results: Results) -> None:
     )
 
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "reports" / "notebooks"
-
-
 def build_report(
     results_dir: str | Path, out: str | Path, parts: Iterable[str] = PARTS
 ) -> list[Path]:
@@ -234,6 +231,6 @@ def build_report(
         paths += write_cost_figures(results, out / "figures")
     if "notebooks" in parts:
         for name in NOTEBOOKS:
-            template = NOTEBOOK_DIR / f"{name}.ipynb"
+            template = notebook_dir() / f"{name}.ipynb"
             paths.append(run_notebook(template, results.dir, out, results.dir / "notebooks"))
     return paths
