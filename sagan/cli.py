@@ -206,10 +206,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
     study = read_yaml(path)
     if not isinstance(study, dict):
         raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
-    if Path(args.schema).is_file():  # the workflow's schema, as the workflow checks it first
-        from sagan.schema import check_schema
+    from sagan.schema import check_schema
 
-        check_schema(study, args.schema)
+    check_schema(study, args.schema)  # the structure first, as the workflow checks it
     from sagan.fit import local_device
 
     device = args.device or local_device()  # fp16 and the memory check depend on it
@@ -396,9 +395,6 @@ def cmd_estimate(args: argparse.Namespace) -> None:
     print(format_forecast(result, device_name(device)))
 
 
-PAPER = Path(__file__).resolve().parents[1] / "config/paper.yaml"
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sagan", description=__doc__)
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
@@ -519,7 +515,12 @@ def parser() -> argparse.ArgumentParser:
     s = bench_sub.add_parser(
         "throughput", help="runs per device-hour with K training processes on one device"
     )
-    s.add_argument("--study", type=existing_file, default=str(PAPER), help="study config YAML")
+    s.add_argument(
+        "--study",
+        type=existing_file,
+        default="config/paper.yaml",  # the repository's, from its root
+        help="study config YAML (default: config/paper.yaml)",
+    )
     s.add_argument("--resolutions", type=positive_int, nargs="+", default=[32, 64])
     s.add_argument("--k", type=positive_int, nargs="+", default=[1, 2, 4, 8])
     s.add_argument("--iterations", type=positive_int, default=5, help="timed, per process")
@@ -581,8 +582,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("study")
     s.add_argument(
         "--schema",
-        default=str(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"),
-        help="JSON schema of a study (default: the repository's, where there is one)",
+        type=existing_file,
+        help="JSON schema of a study (default: the one the package ships, which the workflow uses)",
     )
     s.add_argument(
         "--device",

@@ -12,10 +12,18 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from sagan.errors import ConfigError
+from sagan.package_files import package_file
 
 
-def check_schema(study: dict[str, Any], schema: dict[str, Any] | str | Path) -> None:
-    """Raise a ConfigError for the most relevant schema violation in ``study``, if any."""
+def study_schema() -> Path:
+    """The JSON schema of a study config, shipped in the package (the workflow reads it too)."""
+    return package_file("schemas", "config.schema.yaml")
+
+
+def check_schema(study: dict[str, Any], schema: dict[str, Any] | str | Path | None = None) -> None:
+    """Raise a ConfigError for the most relevant schema violation in ``study``, if any
+    (``schema``: the package's study schema unless given)."""
+    schema = study_schema() if schema is None else schema
     if not isinstance(schema, dict):
         schema = yaml.safe_load(Path(schema).read_text())
     error = best_match(Draft202012Validator(schema).iter_errors(study))

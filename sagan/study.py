@@ -29,7 +29,12 @@ from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
 from sagan.metrics.during import check_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
-from sagan.models.backbone import build_blocks, build_variant, check_growable
+from sagan.models.backbone import (
+    build_blocks,
+    build_variant,
+    check_growable,
+    variant_backbone,
+)
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
 from sagan.study_checks import (
@@ -418,7 +423,7 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
     train = from_dict(TrainConfig, view.get("train"), f"{where}.train")
     if train.progressive is not None:
         try:
-            check_growable(build_variant(arm.variant, arm.options).backbone or model.backbone)
+            check_growable(variant_backbone(build_variant(arm.variant, arm.options), model))
             check_schedule(train.progressive, ds["resolution"], train.iterations)
         except ConfigError as err:
             raise ConfigError(f"datasets.{dataset} / {where}: {err}") from None

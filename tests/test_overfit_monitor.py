@@ -47,3 +47,16 @@ def test_measuring_does_not_change_a_spectrally_normalised_d():
         assert torch.equal(v, before[k]), k  # no power-iteration update of u, v
     D(x)  # ...which a training-mode pass does make: the check above can fail
     assert any(not torch.equal(v, before[k]) for k, v in D.state_dict().items())
+
+
+def test_a_restored_monitor_counts_the_interval_it_was_saved_in():
+    """A run resumed mid-interval logs the r_t it would have logged unstopped."""
+    batch = (torch.ones(1, 1, 2, 2), None)
+    saved = OverfitMonitor(Memoriser(), batch, batch)
+    saved.observe(torch.tensor([1.0, 1.0]))  # mean sign 1.0, before the kill
+    state = saved.state_dict()
+    saved.observe(torch.tensor([-1.0]))  # after it: must not leak into the saved state
+    resumed = OverfitMonitor(Memoriser(), batch, batch)
+    resumed.load_state_dict(state)
+    resumed.observe(torch.tensor([-1.0, 1.0]))  # mean sign 0.0
+    assert resumed.row()["r_t"] == 0.5

@@ -67,3 +67,21 @@ def test_an_empty_reason_column_is_not_a_metric():
 
     summary = pd.DataFrame({"status": ["done"], "reason": [float("nan")], "fd_domain": [1.0]})
     assert numeric_metrics(summary) == ["fd_domain"]
+
+
+def test_the_report_finds_the_runs_from_any_folder_when_results_links_elsewhere(
+    study_runs, tmp_path, monkeypatch
+):
+    """results/ a symlink to scratch space (as on a cluster), the summary listing runs
+    relative to the workflow's folder, and `sagan report` called from another folder."""
+    scratch, work, elsewhere = tmp_path / "scratch", tmp_path / "work", tmp_path / "elsewhere"
+    (tmp_path / "results").rename(scratch)
+    work.mkdir()
+    elsewhere.mkdir()
+    (work / "results").symlink_to(scratch, target_is_directory=True)
+    monkeypatch.chdir(work)
+    runs = [f"results/runs/{run.name}" for run in study_runs]
+    assert main(["aggregate", *runs, "--out", "results/summary.csv"]) == 0
+    monkeypatch.chdir(elsewhere)
+    assert main(["report", "../work/results", "--out", "report", "--parts", "figures"]) == 0
+    assert (elsewhere / "report/figures/sample_grids.png").stat().st_size > 1_000

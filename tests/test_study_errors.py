@@ -6,16 +6,15 @@ The same two checks the workflow runs first (workflow/rules/common.smk): the JSO
 """
 
 import copy
-from pathlib import Path
 
 import pytest
 
 from sagan.errors import ConfigError, DataError
-from sagan.schema import check_schema
+from sagan.schema import check_schema, study_schema
 from sagan.study import validate_study
 from tests.test_workflow import TINY, snakemake
 
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"
+SCHEMA = study_schema()
 
 
 def check(study: dict) -> None:

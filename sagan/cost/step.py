@@ -52,9 +52,9 @@ class StepSpec:
     @property
     def backbone(self) -> str:
         """The backbone G and D are built on (a variant may pin its own, e.g. video)."""
-        from sagan.models import build_variant
+        from sagan.models.backbone import build_variant, variant_backbone
 
-        return build_variant(self.variant, self.variant_options).backbone or self.model.backbone
+        return variant_backbone(build_variant(self.variant, self.variant_options), self.model)
 
     @property
     def classes(self) -> int:

@@ -18,7 +18,8 @@ from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_model_range
 from sagan.io import atomic_torch_save, load_torch_file
-from sagan.metrics.extractors import EXTRACTORS
+from sagan.metrics.classifier_fit import fit_classifier, rms_scale
+from sagan.metrics.extractors import EXTRACTORS, in_batches
 
 
 class DomainClassifier(nn.Module):
@@ -122,20 +123,14 @@ def train_domain_classifier(
     meta = data.meta
     model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"], feature_dim)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def loss_of(idx: Tensor, rng: torch.Generator) -> Tensor:
+        logits = model(data.images[idx].to(device).float())
+        return F.cross_entropy(logits, data.labels[idx].to(device))
+
     pool = data.train_order
-    rng = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for idx in pool[torch.randperm(len(pool), generator=rng)].split(batch_size):
-            logits = model(data.images[idx].to(device).float())
-            loss = F.cross_entropy(logits, data.labels[idx].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    model.eval()
-    with torch.no_grad():
-        held = data.images[data.heldout].split(500)
-        pred = torch.cat([model(b.to(device).float()).argmax(1).cpu() for b in held])
+    fit_classifier(model, loss_of, pool, epochs=epochs, batch_size=batch_size, seed=seed, lr=1e-3)
+    pred = in_batches(lambda x: model(x).argmax(1), data.images[data.heldout], 500, device)
     accuracy = (pred == data.labels[data.heldout]).float().mean().item()
     arch = {
         "channels": meta["channels"],
@@ -144,20 +139,11 @@ def train_domain_classifier(
         "feature_dim": feature_dim,
     }
     info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
-    scale = feature_scale(model, data.images[data.train_order]).cpu()
+    scale = rms_scale(in_batches(model.embed, data.images[data.train_order], 500, device))
     model.cpu()
     saved = {"arch": arch, "state": model.state_dict(), "scale": scale, "info": info}
     atomic_torch_save(out, saved)
     return info
-
-
-@torch.no_grad()
-def feature_scale(model: DomainClassifier, images: Tensor, batch_size: int = 500) -> Tensor:
-    """Per-feature root-mean-square over ``images``; 1 for features that never fire."""
-    device = next(model.parameters()).device
-    feats = torch.cat([model.embed(b.to(device).float()) for b in images.split(batch_size)])
-    rms = feats.square().mean(0).sqrt()
-    return torch.where(rms > 1e-8, rms, torch.ones_like(rms))
 
 
 def read_domain_file(path: str | Path) -> dict:

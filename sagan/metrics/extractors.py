@@ -19,12 +19,19 @@ def load_extractor(name: str, path: str | Path, device: str | torch.device = "cp
 
 
 @torch.no_grad()
+def in_batches(
+    fn: Callable[[Tensor], Tensor],
+    pixels: Tensor,
+    batch_size: int,
+    device: str | torch.device = "cpu",
+) -> Tensor:
+    """``fn`` over ``pixels`` in batches, each moved to ``device`` as float; the outputs come
+    back to the CPU, concatenated (a whole pool at once on the device can be GBs)."""
+    return torch.cat([fn(b.to(device).float()).cpu() for b in pixels.split(batch_size)])
+
+
 def extract(
     extractor: nn.Module, images: Tensor, batch_size: int = 250, device: str | torch.device = "cpu"
 ) -> Tensor:
-    """Features of float [0, 255] images, batched; returns float64 on the CPU."""
-    feats = [
-        extractor(images[i : i + batch_size].to(device)).double().cpu()
-        for i in range(0, len(images), batch_size)
-    ]
-    return torch.cat(feats)
+    """Features of [0, 255] images, batched; returns float64 on the CPU."""
+    return in_batches(extractor, images, batch_size, device).double()

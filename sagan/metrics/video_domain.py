@@ -23,8 +23,9 @@ from sagan.data.kinds import VIDEO
 from sagan.errors import DataError
 from sagan.images import to_model_range
 from sagan.io import atomic_torch_save
+from sagan.metrics.classifier_fit import fit_classifier, rms_scale
 from sagan.metrics.domain import DomainClassifier, read_domain_file
-from sagan.metrics.extractors import extract
+from sagan.metrics.extractors import extract, in_batches
 
 CLIP_BATCH = 64  # clips per feature pass (a clip is T images)
 FRAME_SAMPLES = 4  # frames per clip per epoch for the frame classifier (they are alike)
@@ -99,17 +100,11 @@ def frames_of(clips: Tensor) -> Tensor:
     return clips.transpose(1, 2).flatten(0, 1)
 
 
-@torch.no_grad()
 def extract_frames(
     net: VideoDomainFeatures, clips: Tensor, device: str = "cpu", batch_size: int = 256
 ) -> Tensor:
     """Per-frame features of (N, C, T, H, W) clips, clip by clip: (N * T, D) float64."""
-    frames = frames_of(clips)
-    out = [
-        net.frame_features(frames[i : i + batch_size].float().to(device)).double().cpu()
-        for i in range(0, len(frames), batch_size)
-    ]
-    return torch.cat(out)
+    return in_batches(net.frame_features, frames_of(clips), batch_size, device).double()
 
 
 def clip_reference_features(
@@ -120,33 +115,6 @@ def clip_reference_features(
         "features": extract(net, clips.float(), CLIP_BATCH, device=device),
         "frame_features": extract_frames(net, clips, device),
     }
-
-
-def _fit(model: nn.Module, loss_of, pool: Tensor, epochs: int, batch_size: int, seed: int):
-    """Adam over shuffled batches of ``pool``; the model is already on its device."""
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    rng = torch.Generator().manual_seed(seed)
-    model.train()
-    for _ in range(epochs):
-        for idx in pool[torch.randperm(len(pool), generator=rng)].split(batch_size):
-            loss = loss_of(idx, rng)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-    return model.eval()
-
-
-@torch.no_grad()
-def embed_all(embed, pixels: Tensor, batch_size: int = 256, device: str = "cpu") -> Tensor:
-    """``embed`` over uint8 ``pixels`` in batches (all frames of a pool at once is GBs), each
-    batch on ``device``; the features come back to the CPU."""
-    return torch.cat([embed(b.to(device).float()).cpu() for b in pixels.split(batch_size)])
-
-
-@torch.no_grad()
-def _rms(features: Tensor) -> Tensor:
-    rms = features.square().mean(0).sqrt()
-    return torch.where(rms > 1e-8, rms, torch.ones_like(rms))
 
 
 def train_video_domain(
@@ -187,18 +155,20 @@ def train_video_domain(
         return loss
 
     pool, heldout = data.train_order, data.heldout
-    _fit(frame, frame_loss, pool, epochs, batch_size, seed)
-    _fit(clip, clip_loss, pool, epochs, batch_size, seed)
+    for model, loss_of in ((frame, frame_loss), (clip, clip_loss)):
+        fit_classifier(
+            model, loss_of, pool, epochs=epochs, batch_size=batch_size, seed=seed, lr=2e-3
+        )
     with torch.no_grad():
         held, truth = images[heldout], digit_targets(data, heldout)
-        frame_top = embed_all(frame, frames_of(held), device=device).argmax(1, keepdim=True)
+        frame_top = in_batches(frame, frames_of(held), 256, device).argmax(1, keepdim=True)
         frame_acc = truth.repeat_interleave(t, 0).gather(1, frame_top).mean()
-        clip_top = embed_all(lambda x: clip.classes(clip.embed(x)), held, device=device)
+        clip_top = in_batches(lambda x: clip.classes(clip.embed(x)), held, 256, device)
         clip_top = clip_top.argmax(1, keepdim=True)
         clip_acc = truth.gather(1, clip_top).mean()
         scales = {
-            "frame": _rms(embed_all(frame.embed, frames_of(images[pool]), device=device)),
-            "clip": _rms(embed_all(clip.embed, images[pool], device=device)),
+            "frame": rms_scale(in_batches(frame.embed, frames_of(images[pool]), 256, device)),
+            "clip": rms_scale(in_batches(clip.embed, images[pool], 256, device)),
         }
     frame.cpu()
     clip.cpu()

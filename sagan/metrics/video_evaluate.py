@@ -19,7 +19,7 @@ from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
-from sagan.metrics.extractors import extract
+from sagan.metrics.extractors import extract, in_batches
 from sagan.metrics.reference_files import load_frame_reference, load_reference
 from sagan.metrics.suite import feature_metrics
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
@@ -35,11 +35,7 @@ I3D_SIZE = 224
 
 
 def _consistency(net: nn.Module, clips: Tensor, device: str) -> float:
-    frames = frames_of(clips)
-    with torch.no_grad():
-        probs = torch.cat(
-            [net.frame_classes(b.float().to(device)).cpu() for b in frames.split(256)]
-        )
+    probs = in_batches(net.frame_classes, frames_of(clips), 256, device)
     return temporal_consistency(probs, clips.shape[2])
 
 
@@ -52,20 +48,20 @@ def load_i3d(path: str | Path, device: str = "cpu") -> torch.jit.ScriptModule:
     return torch.jit.load(str(path), map_location=device).eval()
 
 
-@torch.no_grad()
 def i3d_features(i3d: nn.Module, clips: Tensor, device: str = "cpu") -> np.ndarray:
     """(N, C, T, H, W) pixels in [0, 255] -> I3D features. The network gets (B, 3, T, 224,
     224) in [-1, 1] (grey repeated to RGB, frames resized bilinearly) and returns (B, D)."""
-    out = []
-    for batch in clips.split(16):
-        x = batch.float().to(device).div(127.5).sub(1)
+
+    def features(x: Tensor) -> Tensor:
+        x = x.div(127.5).sub(1)
         x = x.expand(-1, 3, -1, -1, -1) if x.shape[1] == 1 else x
         t = x.shape[2]
         x = torch.nn.functional.interpolate(
             x, size=(t, I3D_SIZE, I3D_SIZE), mode="trilinear", align_corners=False
         )
-        out.append(i3d(x).double().cpu())
-    return torch.cat(out).numpy()
+        return i3d(x)
+
+    return in_batches(features, clips, 16, device).double().numpy()
 
 
 def video_metrics(

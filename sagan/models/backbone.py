@@ -73,6 +73,12 @@ def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSp
     return spec
 
 
+def variant_backbone(spec: VariantSpec, model: ModelConfig) -> str:
+    """The backbone a variant is built on: its own if it pins one (e.g. video), else the
+    model config's."""
+    return spec.backbone or model.backbone
+
+
 def check_slots(spec: VariantSpec, backbone: Backbone, variant: str, backbone_name: str) -> None:
     """A slot at a resolution the backbone lacks is a config error naming the ones it has."""
     have = backbone.slot_channels()
@@ -100,7 +106,7 @@ def build_blocks(
     built at its slot's width: everything ``build_models`` checks, without G and D (study
     validation builds these for every arm, on the meta device)."""
     spec = build_variant(variant, variant_options)
-    name = spec.backbone or model.backbone
+    name = variant_backbone(spec, model)
     backbone = build_backbone(
         model,
         image_size=image_size,
@@ -175,7 +181,7 @@ def build_models(
     )
     G, D = backbone.generator(g_blocks), backbone.discriminator(d_blocks)
     if grow_from:
-        check_growable(build_variant(variant, variant_options).backbone or model.backbone)
+        check_growable(variant_backbone(build_variant(variant, variant_options), model))
         G, D = grow(G, D, backbone.slot_channels(), channels, grow_from)
     check_g_spectral_norm(model.g_spectral_norm)
     if model.g_spectral_norm != "backbone":

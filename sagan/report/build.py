@@ -3,6 +3,7 @@ tables, figures, claim verdicts and executed notebooks (``sagan report RESULTS -
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ import pandas as pd
 from sagan.errors import DataError
 from sagan.report.aggregate import write_table
 from sagan.report.claim_specs import load_claims
-from sagan.report.outputs import FIGURES, NOTEBOOKS
+from sagan.report.outputs import FIGURES, NOTEBOOKS, notebook_dir
 from sagan.report.stats import cell_stats, numeric_metrics
 
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
@@ -32,9 +33,7 @@ class Results:
                 "(snakemake results/<study>/summary.csv, or sagan aggregate RUN_DIR... --out it)"
             )
         self.summary = pd.read_csv(path, dtype={"size": str, "g_attention": str})
-        # run_dir and data paths are relative to the folder that holds results/
-        here = self.dir.resolve()
-        self.root = next((p.parent for p in (here, *here.parents) if p.name == "results"), here)
+        self._root: Path | None = None
         stats = self.dir / "summary_stats.csv"
         self.stats = pd.read_csv(stats, dtype={"size": str}) if stats.is_file() else None
         logs = self.dir / "training_log.csv"
@@ -45,10 +44,36 @@ class Results:
         claims = self.dir / "claims.yaml"  # the study's claims (rule study_claims)
         self.claims = load_claims(claims) if claims.is_file() else []
 
+    @property
+    def root(self) -> Path:
+        """The folder the summary's relative run and data paths start from: the workflow's
+        working folder, which holds results/. Found by walking up from the results folder as
+        given (its symlinks kept: results/ may link to scratch space) to the first folder that
+        holds a listed run, so any results folder works from any working folder."""
+        if self._root is None:
+            self._root = find_root(self.dir, self.summary)
+        return self._root
+
     def cell_stats(self) -> pd.DataFrame:
         if self.stats is None:
             self.stats = cell_stats(self.summary, numeric_metrics(self.summary))
         return self.stats
+
+
+def find_root(results_dir: Path, summary: pd.DataFrame) -> Path:
+    """See ``Results.root``; a DataError if no listed run is found above ``results_dir``."""
+    here = Path(os.path.abspath(results_dir))  # lexical: resolve() would follow a symlink
+    relative = [d for d in summary["run_dir"].dropna().astype(str) if not Path(d).is_absolute()]
+    if not relative:  # every run listed by its absolute path
+        return here
+    for root in (here, *here.parents):
+        if any((root / d).is_dir() for d in relative):
+            return root
+    raise DataError(
+        f"none of the runs {results_dir / 'summary.csv'} lists (e.g. {relative[0]}) is in a "
+        f"folder above {results_dir}; keep the results folder beside its runs, as the "
+        "workflow writes them, or aggregate the runs again"
+    )
 
 
 def _concat(paths: list[Path]) -> pd.DataFrame | None:
@@ -213,9 +238,6 @@ def require_finished_runs(results: Results) -> None:
     )
 
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "reports" / "notebooks"
-
-
 def build_report(
     results_dir: str | Path, out: str | Path, parts: Iterable[str] = PARTS
 ) -> list[Path]:
@@ -234,6 +256,6 @@ def build_report(
         paths += write_cost_figures(results, out / "figures")
     if "notebooks" in parts:
         for name in NOTEBOOKS:
-            template = NOTEBOOK_DIR / f"{name}.ipynb"
+            template = notebook_dir() / f"{name}.ipynb"
             paths.append(run_notebook(template, results.dir, out, results.dir / "notebooks"))
     return paths

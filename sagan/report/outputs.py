@@ -1,6 +1,10 @@
 """The names of what a report makes: one list for the library and the workflow (which imports
 this light module, not the drawing code)."""
 
+from pathlib import Path
+
+from sagan.package_files import package_file
+
 TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
 FIGURES = [
     "quality_vs_size",
@@ -13,3 +17,8 @@ FIGURES = [
     "video_temporal",
 ]
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
+
+
+def notebook_dir() -> Path:
+    """The papermill templates, ``<name>.ipynb``, shipped in the package."""
+    return package_file("report", "notebooks")

@@ -27,6 +27,13 @@ class OverfitMonitor:
         self.sign_sum = self.sign_sum + real_logits.detach().sign().mean()
         self.steps += 1
 
+    def state_dict(self) -> dict:
+        """The open interval's running sum, so a resumed run's next r_t counts it."""
+        return {"sign_sum": torch.as_tensor(self.sign_sum), "steps": self.steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.sign_sum, self.steps = state["sign_sum"], state["steps"]
+
     @torch.no_grad()
     def row(self) -> dict[str, float]:
         """The interval's r_t and the train / held-out outputs of D now; resets the interval."""

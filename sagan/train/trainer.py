@@ -304,30 +304,46 @@ def _train(
     return _finish(cfg, m, run_dir, state_dir, seconds, len(images), rows[-1], resumed_from)
 
 
-def _state(cfg, m: Models, batches: RealBatches, monitor, rows, it: int, seconds: float) -> dict:
+def _state(
+    cfg: RunConfig,
+    m: Models,
+    batches: RealBatches,
+    monitor: OverfitMonitor,
+    rows: list[dict],
+    it: int,
+    seconds: float,
+) -> dict:
     """Everything a resumed run needs to continue as if never stopped (tensors and plain
     values only, so it loads with weights_only=True)."""
-    state = {
-        "config": to_dict(cfg),
-        "iteration": it,
+    state = _weights(cfg, m, it) | {
         "seconds": seconds,
-        "G": m.G.state_dict(),
-        "D": m.D.state_dict(),
-        "opt_g": m.opt_g.state_dict(),
-        "opt_d": m.opt_d.state_dict(),
         "data": batches.state_dict(),
-        "monitor": {"sign_sum": torch.as_tensor(monitor.sign_sum), "steps": monitor.steps},
+        "monitor": monitor.state_dict(),
         "rng": rng_state(),
         "log": rows,
     }
-    if m.ema is not None:
-        state["G_ema"] = m.ema.model.state_dict()
     if m.precision.scaler is not None:
         state["scaler"] = m.precision.scaler.state_dict()
     return state
 
 
-def _restore(m: Models, batches: RealBatches, monitor, state: dict) -> None:
+def _weights(cfg: RunConfig, m: Models, it: int) -> dict:
+    """The networks and optimisers at iteration ``it`` with the config that built them: the
+    final checkpoint.pt, and the core of every resumable state."""
+    state = {
+        "config": to_dict(cfg),
+        "iteration": it,
+        "G": m.G.state_dict(),
+        "D": m.D.state_dict(),
+        "opt_g": m.opt_g.state_dict(),
+        "opt_d": m.opt_d.state_dict(),
+    }
+    if m.ema is not None:
+        state["G_ema"] = m.ema.model.state_dict()
+    return state
+
+
+def _restore(m: Models, batches: RealBatches, monitor: OverfitMonitor, state: dict) -> None:
     m.G.load_state_dict(state["G"])
     m.D.load_state_dict(state["D"])
     m.opt_g.load_state_dict(state["opt_g"])
@@ -337,7 +353,7 @@ def _restore(m: Models, batches: RealBatches, monitor, state: dict) -> None:
     if m.precision.scaler is not None:
         m.precision.scaler.load_state_dict(state["scaler"])
     batches.load_state_dict(state["data"])
-    monitor.sign_sum, monitor.steps = state["monitor"]["sign_sum"], state["monitor"]["steps"]
+    monitor.load_state_dict(state["monitor"])
     set_rng_state(state["rng"])
 
 
@@ -436,17 +452,7 @@ def _finish(
     t = cfg.train
     final_grid = _grid_path(state_dir, t.iterations)
     atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
-    state = {
-        "G": m.G.state_dict(),
-        "D": m.D.state_dict(),
-        "opt_g": m.opt_g.state_dict(),
-        "opt_d": m.opt_d.state_dict(),
-        "iteration": t.iterations,
-        "config": to_dict(cfg),
-    }
-    if m.ema is not None:
-        state["G_ema"] = m.ema.model.state_dict()
-    atomic_torch_save(run_dir / "checkpoint.pt", state)
+    atomic_torch_save(run_dir / "checkpoint.pt", _weights(cfg, m, t.iterations))
     return write_status(
         run_dir,
         "done",

@@ -29,7 +29,6 @@ from sagan.study import (
     validate_study,
 )
 
-SCHEMA = Path(workflow.basedir, "workflow/schemas/config.schema.yaml")
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
 # Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
 ENV = "../envs/sagan.yaml"
@@ -100,7 +99,7 @@ DRY_RUN = workflow.output_settings.dryrun
 # Before any job: the structure (schema), then names, options and values (one line each,
 # naming the key and the allowed values): the checks of `sagan validate`.
 try:
-    check_schema(config, SCHEMA)
+    check_schema(config)  # the schema the sagan package ships
     validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None

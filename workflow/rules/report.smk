@@ -1,7 +1,12 @@
 # Aggregate every run into tidy tables, then regenerate the report from them without
 # retraining: per-cell statistics, tables (Markdown + LaTeX), figures, claim verdicts, and the
 # notebooks executed to HTML. `snakemake --cores all report` rebuilds all of it.
-from sagan.report.outputs import FIGURES as FIGURE_NAMES, NOTEBOOKS, TABLES
+from sagan.report.outputs import (
+    FIGURES as FIGURE_NAMES,
+    NOTEBOOKS,
+    TABLES,
+    notebook_dir,
+)
 
 CAPTIONS = (
     "../report"  # one-line .rst captions for `snakemake --report`, beside this file
@@ -116,7 +121,7 @@ rule notebook:
         SUMMARY_STATS,
         TRAINING_LOG,
         expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
-        template=local(Path(workflow.basedir, "reports/notebooks/{name}.ipynb")),
+        template=local(str(notebook_dir() / "{name}.ipynb")),  # shipped in the package
     output:
         executed=f"{STUDY_RESULTS}/notebooks/{{name}}.ipynb",
         html=report(
