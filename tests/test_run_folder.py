@@ -8,18 +8,23 @@ import pytest
 from sagan import run_folder
 
 REPO = Path(__file__).resolve().parents[1]
-NAMES = (
-    *run_folder.FILES,
-    run_folder.CHECKPOINTS,
-    run_folder.SAMPLE_GRIDS,
-    run_folder.LOCK,
-    run_folder.TENSORBOARD,
-)
+STATE_DIRS = (run_folder.CHECKPOINTS, run_folder.SAMPLE_GRIDS, run_folder.TENSORBOARD)
 
 
 def spelled(name: str) -> re.Pattern:
-    """``name`` as a whole string literal or the last part of one ("x", f"{d}/x")."""
+    """A file ``name`` as a whole string literal or the last part of one ("x", f"{d}/x")."""
     return re.compile(rf"[\"'/]{re.escape(name)}[\"']")
+
+
+def joined(folder: str) -> re.Pattern:
+    """A state folder joined as a path part (state / "samples", "samples/iter_1.png") or
+    named by a constant of its own (X = "samples"), not a word such as a TensorBoard tag
+    ("samples") or one in a comment."""
+    return re.compile(rf"[/=]\s*[\"']{folder}[\"']|[\"']{folder}/")
+
+
+PATTERNS = [spelled(name) for name in (*run_folder.FILES, run_folder.LOCK)]
+PATTERNS += [joined(folder) for folder in STATE_DIRS]
 
 
 def test_no_library_or_workflow_file_spells_a_run_folder_name_but_its_owner():
@@ -29,7 +34,7 @@ def test_no_library_or_workflow_file_spells_a_run_folder_name_but_its_owner():
         for path in sources
         if path.name != "run_folder.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if any(spelled(name).search(line) for name in NAMES)
+        if any(p.search(line) for p in PATTERNS)
     ]
     assert found == [], "use the names of sagan.run_folder:\n" + "\n".join(found)
 
