@@ -21,6 +21,7 @@ from sagan.cli_types import (
     token_spec,
 )
 from sagan.errors import ConfigError, DataError
+from sagan.report.outputs import NOTEBOOKS
 
 
 def cmd_variants(args: argparse.Namespace) -> None:
@@ -163,14 +164,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from sagan.report.aggregate import aggregate, training_logs, write_summary, write_table
+    from sagan.report.aggregate import aggregate, training_logs, write_csv_parquet
 
     df = aggregate(args.run_dirs)
-    write_summary(df, args.out)
+    write_csv_parquet(df, args.out)
     print(f"{args.out} (+ .parquet): {len(df)} runs")
     logs = training_logs(args.run_dirs)
     path = Path(args.out).with_name("training_log.csv")
-    write_table(logs, path)
+    write_csv_parquet(logs, path)
     print(f"{path} (+ .parquet): {len(logs)} log rows")
 
 
@@ -178,22 +179,17 @@ def cmd_report(args: argparse.Namespace) -> None:
     from sagan.report.build import build_report
 
     try:
-        paths = build_report(args.results_dir, args.out, args.parts)
+        paths = build_report(args.results_dir, args.out, args.parts, args.notebooks)
     except FileNotFoundError as err:
         raise DataError(str(err)) from None
     for path in paths:
         print(path)
 
 
-def cmd_figures(args: argparse.Namespace) -> None:
-    import pandas as pd
+def cmd_attention_maps(args: argparse.Namespace) -> None:
+    from sagan.metrics.attention_maps import write_attention_maps
 
-    from sagan.report.figures import quality_vs_size, sample_grids, save_figure
-
-    df = pd.read_csv(args.summary, dtype={"size": str})
-    for draw in (quality_vs_size, sample_grids):
-        for path in save_figure(draw(df), Path(args.out_dir) / draw.__name__):
-            print(path)
+    print(write_attention_maps(args.run_dir, args.out, device=args.device))
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -302,16 +298,12 @@ def cmd_scaling(args: argparse.Namespace) -> None:
 def cmd_cost_figures(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from sagan.report.cost_figures import cost_scaling, step_overhead
-    from sagan.report.figures import save_figure
+    from sagan.report.cost_figures import write_cost_figures
 
     profile = pd.concat([pd.read_csv(p) for p in args.profiles], ignore_index=True)
-    figures = {"step_overhead": step_overhead(profile)}
-    if args.scaling:
-        figures["cost_scaling"] = cost_scaling(pd.read_csv(args.scaling))
-    for name, fig in figures.items():
-        for path in save_figure(fig, Path(args.out_dir) / name):
-            print(path)
+    scaling = pd.read_csv(args.scaling) if args.scaling else None
+    for path in write_cost_figures(profile, scaling, args.out_dir):
+        print(path)
 
 
 def cmd_bench_step(args: argparse.Namespace) -> None:
@@ -471,12 +463,21 @@ def parser() -> argparse.ArgumentParser:
         default=["stats", "tables", "figures", "cost-figures", "notebooks"],
         choices=["stats", "tables", "figures", "cost-figures", "notebooks"],
     )
+    s.add_argument(
+        "--notebooks",
+        nargs="+",
+        default=NOTEBOOKS,
+        choices=NOTEBOOKS,
+        help="the notebooks the notebooks part executes (default: all)",
+    )
     s.set_defaults(fn=cmd_report)
 
-    s = sub.add_parser("figures", help="draw figures from a summary CSV")
-    s.add_argument("summary", type=existing_file)
-    s.add_argument("--out-dir", required=True)
-    s.set_defaults(fn=cmd_figures)
+    s = sub.add_parser(
+        "attention-maps", help="G's attention maps of a trained run, as arrays for the report"
+    )
+    s.add_argument("run_dir", type=existing_dir)
+    s.add_argument("--out", required=True, help=".npz file")
+    s.set_defaults(fn=cmd_attention_maps)
 
     bench = sub.add_parser("bench", help="benchmarks (side by side, in one process)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)

@@ -6,10 +6,8 @@ the old result:
 - prepared data: results/data/<source>-r<res>-<hash of source, options, resolution, heldout>/
 - a domain extractor: results/extractors/<data key>/domain-e<epochs>.pt
 - reference features: results/features/<data key>/<extractor key>/<split>.pt
-- a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/ holds the trainer's
-  state (checkpoints/, samples/, tensorboard/ events, its lock); its outputs for one
-  iteration count lie in i<iterations>/ below it, so asking for another count never touches
-  them.
+- a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/i<iterations>/ (its
+  folders and files: sagan.run_folder).
 """
 
 from __future__ import annotations
@@ -24,8 +22,6 @@ from typing import Any
 DATA = "results/data/{data}/images.pt"
 EXTRACTOR = "results/extractors/{data}/{extractor}.pt"
 REFERENCE = "results/features/{data}/{extractor}/{split}.pt"
-RUN_STATE = "results/runs/{study}/{dataset}/{arm}/n{size}/s{seed}"
-RUN_DIR = RUN_STATE + "/i{iterations}"
 STUDY_RESULTS = "results/{study}"  # a study's summary, statistics and cost outputs
 STUDY_REPORTS = "reports/{study}"  # its tables, figures and executed notebooks
 

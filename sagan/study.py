@@ -7,10 +7,11 @@ tests share one definition of what a study means and what is valid.
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sagan import layout
+from sagan import layout, run_folder
 from sagan.arms import Arm, expand_arms
 from sagan.config import (
     DataConfig,
@@ -23,7 +24,7 @@ from sagan.config import (
 )
 from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
-from sagan.data.kinds import DatasetKind, kind_of_tags
+from sagan.data.kinds import IMAGE, DatasetKind, kind_of_tags
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
@@ -177,17 +178,34 @@ def runs(study: dict[str, Any]) -> list[Run]:
     ]
 
 
+def attention_map_runs(study: dict[str, Any]) -> list[Run]:
+    """The runs whose G's attention maps the report draws: on each image dataset, the first
+    arm whose G has a block that gives maps (``attention_maps``), at the dataset's largest
+    size and first seed."""
+    arms = study_arms(study)
+    chosen = []
+    for dataset in study["datasets"]:
+        if dataset_kind(study, dataset) is not IMAGE:  # maps are drawn for images only
+            continue
+        sizes = dataset_study(study, dataset)["sizes"]
+        largest = max(sizes, key=lambda n: math.inf if n == "full" else int(n))
+        for name in dataset_variants(study, dataset):
+            _, g_blocks, _ = _arm_blocks(study, dataset, arms[name])
+            blocks = [m for side in sorted(g_blocks) for m in g_blocks[side].modules()]
+            if any(hasattr(m, "attention_maps") for m in blocks):
+                chosen.append(Run(dataset, name, largest, min(study["seeds"])))
+                break
+    return chosen
+
+
 def run_dir(study: dict[str, Any], run: Run) -> str:
     """The run's output folder: arm and configuration key, size, seed and iterations."""
     cfg = run_config(study, run)
-    return layout.RUN_DIR.format(
-        study=cfg.study,
-        dataset=run.dataset,
-        arm=f"{run.variant}-{layout.run_key(to_dict(cfg))}",
-        size=run.size,
-        seed=run.seed,
-        iterations=cfg.train.iterations,
-    )
+    return _run_folder(cfg, run, f"{run.variant}-{layout.run_key(to_dict(cfg))}")
+
+
+def _run_folder(cfg: RunConfig, run: Run, arm: str) -> str:
+    return run_folder.folder(cfg.study, run.dataset, arm, run.size, run.seed, cfg.train.iterations)
 
 
 def run_config(study: dict[str, Any], run: Run, paths: dict[str, str] | None = None) -> RunConfig:
@@ -393,6 +411,25 @@ def _arm_view(study: dict[str, Any], dataset: str, arm: Arm) -> dict[str, Any]:
     return view
 
 
+def _arm_blocks(study: dict[str, Any], dataset: str, arm: Arm) -> tuple:
+    """The arm's backbone and its G and D blocks by side (``build_blocks``), built on the meta
+    device: no memory, no weights."""
+    where = f"variants.{arm.name}"
+    model = from_dict(ModelConfig, _arm_view(study, dataset, arm).get("model"), f"{where}.model")
+    ds = study["datasets"][dataset]
+    source = dataset_source(study, dataset)
+    with meta_device():
+        return build_blocks(
+            model,
+            arm.variant,
+            arm.options,
+            image_size=ds["resolution"],
+            channels=3,
+            num_classes=known_classes(source, model),
+            frames=dataset_frames(source, ds.get("options")),
+        )
+
+
 def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None) -> None:
     """The arm's overrides, then its attention blocks built at their slots' widths on the
     meta device (no memory), so a bad option value fails here in one line naming the arm,
@@ -404,18 +441,8 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
     model = from_dict(ModelConfig, view.get("model"), f"{where}.model")
     ds = study["datasets"][dataset]
     source = dataset_source(study, dataset)
-    frames = dataset_frames(source, ds.get("options"))
     try:
-        with meta_device():
-            build_blocks(
-                model,
-                arm.variant,
-                arm.options,
-                image_size=ds["resolution"],
-                channels=3,
-                num_classes=known_classes(source, model),
-                frames=frames,
-            )
+        _arm_blocks(study, dataset, arm)
     except ConfigError as err:
         raise ConfigError(f"{where}: {err}") from None
     except (TypeError, ValueError, KeyError) as err:  # a value the builder or a block refused
@@ -445,10 +472,10 @@ def code_changes(study: dict[str, Any], run_dirs: dict[Run, str]) -> list[str]:
     for run, out in run_dirs.items():
         if Path(out).exists():
             continue
-        cfg = to_dict(run_config(study, run))
-        parts = Path(out).parts  # results/runs/<study>/<dataset>/<arm>-<key>/n/s/i
-        pattern = str(Path(*parts[:4], f"{run.variant}-*", *parts[5:], "config.yaml"))
-        for path in glob.glob(pattern):
+        resolved = run_config(study, run)
+        cfg = to_dict(resolved)
+        every_key = _run_folder(resolved, run, f"{run.variant}-*")  # the arm's other configs
+        for path in glob.glob(str(run_folder.path(every_key, run_folder.CONFIG))):
             old = yaml.safe_load(Path(path).read_text()) or {}
             if old.get("variant_source") in (None, cfg["variant_source"]):
                 continue

@@ -6,7 +6,13 @@ import pytest
 
 from sagan.report.claims import claims_table, evaluate_claim, verdict
 from sagan.report.tables import to_markdown
-from tests.design_claims import claim_1, claim_4, claim_6, design_claims, spec
+from tests.design_claims import (
+    design_claims,
+    fd_gain_verdict,
+    overfitting_gap_verdict,
+    spec,
+    video_consistency_verdicts,
+)
 
 
 def runs(effect_pct: np.ndarray, *, seeds: int = 4, spread: float = 0.0) -> pd.DataFrame:
@@ -37,27 +43,27 @@ def runs(effect_pct: np.ndarray, *, seeds: int = 4, spread: float = 0.0) -> pd.D
 
 
 def test_a_constructed_15_percent_gain_supports_claim_1():
-    c = claim_1(runs(15.0, spread=0.5))
+    c = fd_gain_verdict(runs(15.0, spread=0.5))
     assert c.verdict == "supported" and c.n == 8 and c.seeds == 4
     assert c.ci_lo < 15 < c.ci_hi and c.p < 0.05
     assert c.scale == "a, b; 32 px; 100 images; 500 it"
 
 
 def test_noise_leaves_claim_1_inconclusive():
-    assert claim_1(runs(0.0, spread=60.0)).verdict == "inconclusive"
+    assert fd_gain_verdict(runs(0.0, spread=60.0)).verdict == "inconclusive"
 
 
 def test_a_reversed_effect_contradicts_claim_1():
-    assert claim_1(runs(-15.0, spread=0.5)).verdict == "contradicted"
+    assert fd_gain_verdict(runs(-15.0, spread=0.5)).verdict == "contradicted"
 
 
 def test_a_positive_but_much_smaller_gain_contradicts_the_claimed_size():
-    c = claim_1(runs(2.0, spread=0.2))
+    c = fd_gain_verdict(runs(2.0, spread=0.2))
     assert c.verdict == "contradicted" and c.ci_hi < 12
 
 
 def test_amplified_gap_supports_claim_4_and_says_what_is_not_measured():
-    c = claim_4(runs(0.0))
+    c = overfitting_gap_verdict(runs(0.0))
     assert c.mean == pytest.approx(0.5) and c.verdict == "supported"
     assert "100k" in c.note
 
@@ -71,7 +77,7 @@ def test_claims_without_data_are_not_measured_and_say_how_to_measure():
     assert table.loc["2: attention works best at mid-level feature maps", "verdict"] == (
         "not measured in this study"
     )
-    six = claim_6(runs(15.0))[0]
+    six = video_consistency_verdicts(runs(15.0))[0]
     assert six.verdict == "not measured in this study" and "video" in six.needs
     md = to_markdown(claims_table(design_claims(runs(15.0, spread=0.5))))
     assert "supported" in md and "not measured in this study" in md
@@ -84,7 +90,7 @@ def test_video_consistency_gain_supports_claim_6():
     rows["temporal_consistency"] = np.where(rows["variant"] == "video3d", 0.9, 0.5) + np.tile(
         np.linspace(0, 0.01, 8), 2
     )
-    (c,) = claim_6(rows)
+    (c,) = video_consistency_verdicts(rows)
     assert c.comparison.startswith("video3d vs video_baseline") and c.verdict == "supported"
 
 

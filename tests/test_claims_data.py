@@ -11,7 +11,13 @@ import pytest
 from sagan.errors import ConfigError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.report.claims import evaluate_claim, evaluate_claims
-from tests.design_claims import DESIGN, claim_2, claim_3, design_claims, spec
+from tests.design_claims import (
+    DESIGN,
+    design_claims,
+    mid_placement_verdicts,
+    spec,
+    time_overhead_verdicts,
+)
 
 CLAIM_2 = "2: attention works best at mid-level feature maps"
 
@@ -107,30 +113,30 @@ def placement_sweep(gains: dict[int, float], *, seeds: int = 6, sweep: str = "sa
 
 
 def test_a_clearly_better_mid_placement_supports_claim_2():
-    (c,) = claim_2(placement_sweep({4: 5.0, 8: 20.0, 16: 7.0}))
+    (c,) = mid_placement_verdicts(placement_sweep({4: 5.0, 8: 20.0, 16: 7.0}))
     assert c.verdict == "supported" and c.n == 6 and c.seeds == 6
     assert c.mean == pytest.approx(13.0, abs=1.0)
     assert "sagan-place" in c.comparison and "G sides [4, 8, 16]" in c.scale
 
 
 def test_a_worse_mid_placement_does_not_support_claim_2():
-    (c,) = claim_2(placement_sweep({4: 5.0, 8: -10.0, 16: 7.0}))
+    (c,) = mid_placement_verdicts(placement_sweep({4: 5.0, 8: -10.0, 16: 7.0}))
     assert c.verdict == "contradicted" and c.mean < 0
 
 
 def test_claim_2_reads_empty_csv_cells_as_no_sweep():
     runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
     runs.loc[runs["variant"] == "dcgan", ["sweep", "sweep_point", "g_attention"]] = np.nan
-    assert claim_2(runs)[0].verdict == "supported"
+    assert mid_placement_verdicts(runs)[0].verdict == "supported"
 
 
 def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
     runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
     for frame in (runs.drop(columns=["sweep"]), runs.assign(sweep="")):
-        (c,) = claim_2(frame)
+        (c,) = mid_placement_verdicts(frame)
         assert c.verdict == "not measured in this study" and "placement sweep" in c.needs
     two = placement_sweep({4: 5.0, 8: 20.0})  # two sides cannot tell mid from end
-    assert claim_2(two)[0].verdict == "not measured in this study"
+    assert mid_placement_verdicts(two)[0].verdict == "not measured in this study"
     table = design_claims(runs.drop(columns=["sweep"])).set_index("claim")
     assert table.loc[CLAIM_2, "verdict"] == "not measured in this study"
 
@@ -156,7 +162,7 @@ def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32", round
     }
 
 
-def claim_3_on(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5):
+def time_overhead_verdict(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5):
     """Claim 3 (sagan over dcgan, claimed 30-50%) on one profile per dataset: sagan's ms/step
     in each round, the baseline's in ``base``."""
     rows = []
@@ -165,7 +171,8 @@ def claim_3_on(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5):
             profile_row(f"d{i}", "dcgan", "dcgan", 10.0, 10.0, rounds=list(base), load=load)
         )
         rows.append(profile_row(f"d{i}", "sagan", "dcgan", 14.0, 10.0, rounds=rounds, load=load))
-    return claim_3(pd.DataFrame(columns=["variant", "status"]), pd.DataFrame(rows))[0]
+    no_runs = pd.DataFrame(columns=["variant", "status"])
+    return time_overhead_verdicts(no_runs, pd.DataFrame(rows))[0]
 
 
 NOISY = [12.0, 14.0, 16.0, 13.0, 15.0]  # +20 .. +60%: the median +40% but it straddles 30-50
@@ -174,35 +181,35 @@ CHEAP = [10.5, 11.0, 11.5, 10.8, 11.2]  # +5 .. +15%
 
 
 def test_a_profile_claim_is_decided_only_by_its_interval_over_the_repeats():
-    noisy = claim_3_on(NOISY)
+    noisy = time_overhead_verdict(NOISY)
     assert noisy.verdict == "inconclusive" and noisy.mean == pytest.approx(40.0)
     assert (noisy.ci_lo, noisy.ci_hi) == pytest.approx((20.0, 60.0))
     assert "5 interleaved repeats" in noisy.test
-    steady = claim_3_on(STEADY)
+    steady = time_overhead_verdict(STEADY)
     assert steady.verdict == "supported" and (steady.ci_lo, steady.ci_hi) == pytest.approx((35, 45))
-    assert claim_3_on(CHEAP).verdict == "contradicted"
+    assert time_overhead_verdict(CHEAP).verdict == "contradicted"
 
 
 def test_a_profile_claims_ratio_is_taken_round_by_round():
     # the machine is twice as slow in rounds 2 and 4, for both arms alike: +40% in every round
-    c = claim_3_on([14.0, 28.0, 14.0, 28.0, 14.0], base=(10.0, 20.0, 10.0, 20.0, 10.0))
+    c = time_overhead_verdict([14.0, 28.0, 14.0, 28.0, 14.0], base=(10.0, 20.0, 10.0, 20.0, 10.0))
     assert c.verdict == "supported" and (c.ci_lo, c.ci_hi) == pytest.approx((40.0, 40.0))
 
 
 def test_a_profile_claim_holds_only_where_every_dataset_decides_alike():
-    assert claim_3_on(STEADY, STEADY).verdict == "supported"
-    assert claim_3_on(STEADY, NOISY).verdict == "inconclusive"
-    assert claim_3_on(STEADY, CHEAP).verdict == "inconclusive"
-    assert claim_3_on(CHEAP, CHEAP).verdict == "contradicted"
+    assert time_overhead_verdict(STEADY, STEADY).verdict == "supported"
+    assert time_overhead_verdict(STEADY, NOISY).verdict == "inconclusive"
+    assert time_overhead_verdict(STEADY, CHEAP).verdict == "inconclusive"
+    assert time_overhead_verdict(CHEAP, CHEAP).verdict == "contradicted"
 
 
 def test_a_loaded_machine_is_named_in_the_note():
-    noisy = claim_3_on(NOISY, load=3.5)
+    noisy = time_overhead_verdict(NOISY, load=3.5)
     assert noisy.verdict == "inconclusive" and "loaded while profiling d0" in noisy.note
     assert "on 2 cores" in noisy.note
-    steady = claim_3_on(STEADY, load=3.5)
+    steady = time_overhead_verdict(STEADY, load=3.5)
     assert steady.verdict == "supported" and "decides even so" in steady.note
-    assert "loaded" not in claim_3_on(STEADY).note
+    assert "loaded" not in time_overhead_verdict(STEADY).note
 
 
 def test_a_profile_without_its_repeats_is_read_but_decides_nothing():
@@ -212,7 +219,7 @@ def test_a_profile_without_its_repeats_is_read_but_decides_nothing():
             profile_row("a", "sagan", "dcgan", 14.0, 10.0),
         ]
     ).drop(columns=["ms_repeats", "load_before", "load_after", "cores", "loaded"])
-    c = claim_3(pd.DataFrame(columns=["variant", "status"]), old)[0]
+    c = time_overhead_verdicts(pd.DataFrame(columns=["variant", "status"]), old)[0]
     assert c.verdict == "inconclusive" and "older profile" in c.note
 
 
@@ -245,7 +252,7 @@ def test_claim_3_reads_image_profiles_beside_a_video_profile():
         ]
     )
     summary = pd.DataFrame(columns=["study", "dataset", "size", "seed", "variant", "status"])
-    side_by_side = claim_3(summary, profile)[0]
+    side_by_side = time_overhead_verdicts(summary, profile)[0]
     assert side_by_side.verdict != "not measured in this study"
     assert side_by_side.n == 2 and side_by_side.mean == pytest.approx((29.5 + 40) / 2)
     assert (side_by_side.ci_lo, side_by_side.ci_hi) == pytest.approx((29.5, 40.0))
@@ -261,7 +268,7 @@ def test_claim_3_prefers_fp32_per_dataset():
             profile_row("a", "sagan", "dcgan", 14.0, 10.0),
         ]
     )
-    c = claim_3(pd.DataFrame(columns=["variant", "status"]), profile)[0]
+    c = time_overhead_verdicts(pd.DataFrame(columns=["variant", "status"]), profile)[0]
     assert c.mean == pytest.approx(40.0) and c.verdict == "supported"
 
 

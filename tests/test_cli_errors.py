@@ -20,7 +20,7 @@ from sagan.cli import main
 from sagan.config import DataConfig, ModelConfig, RunConfig, save_run_config
 from sagan.errors import DataError
 from sagan.metrics.distances import frechet_distance
-from sagan.train.status import read_status
+from sagan.run_folder import read_status
 
 STUDY = str(Path(__file__).resolve().parents[1] / "config" / "default.yaml")
 PREPARE = ["prepare", "digits", "--resolution", "8", "--heldout", "10", "--out", "{tmp}/d.pt"]
@@ -51,8 +51,9 @@ CLI_CASES = [
     (["prepare", "imagefolder", *PREPARE[2:]], "dataset 'imagefolder' needs option(s) 'root'"),
     ([*PREPARE[:5], "5000", *PREPARE[6:]], "heldout=5000 for 'digits' must be between 1 and"),
     (["aggregate", "{tmp}/nope", "--out", "{tmp}/s.csv"], "folder {tmp}/nope does not exist"),
-    (["figures", "{tmp}/nope.csv", "--out-dir", "{tmp}"], "{tmp}/nope.csv does not exist"),
-    (["figures", "{tmp}", "--out-dir", "{tmp}"], "is a folder, expected a file"),
+    (["cost-figures", "{tmp}", "--out-dir", "{tmp}"], "is a folder, expected a file"),
+    (["attention-maps", "{tmp}/nope", "--out", "{tmp}/m.npz"], "folder {tmp}/nope does not exist"),
+    (["report", "{tmp}", "--notebooks", "nope"], "argument --notebooks: invalid choice: 'nope'"),
     (["cost-figures", "{tmp}/p.csv", "--out-dir", "{tmp}"], "{tmp}/p.csv does not exist"),
     (["report", "{tmp}/nope"], "folder {tmp}/nope does not exist"),
     (["evaluate", "{tmp}/nope"], "folder {tmp}/nope does not exist"),

@@ -3,7 +3,8 @@
 The same rule as the hook ../shared/hooks/variant-names.sh, with the names taken from the
 registry instead of a list, so a new variant is covered the day it registers. dcgan, sagan,
 topk and linear are also a backbone, the program and two attention kernels: they count only
-where the line speaks of a variant or a baseline. Comment lines and docstring openings are skipped, as the hook does.
+where the line speaks of a variant or a baseline. Comment lines and docstring openings are
+skipped, as the hook does.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from torch import nn
 from sagan.config import DataConfig, EvalConfig, ModelConfig, RunConfig, TrainConfig
 from sagan.data import load_prepared
 from sagan.images import to_pixel_range
+from sagan.metrics.attention_maps import generator_attention
 from sagan.metrics.domain import conditional_accuracy, train_domain_classifier
 from sagan.metrics.evaluate import evaluate
 from sagan.metrics.extractors import extract, load_extractor
@@ -20,7 +21,6 @@ from sagan.metrics.reference import compute_reference
 from sagan.models import build_variant
 from sagan.models.latents import generate, generate_labelled
 from sagan.nn.attention import SelfAttention2d
-from sagan.report.attention_figure import generator_attention
 from sagan.train.trainer import train
 
 CLASSES = 10  # digits
@@ -163,7 +163,7 @@ def test_a_tiny_conditional_label_attention_run_trains_and_reports_conditional_a
     assert 0 <= metric["value"] <= 1 and metric["chance"] == 1 / CLASSES
     assert metric["real_heldout"] == pytest.approx(scored["accuracy"])
     assert metric["num_samples"] == 100 and metric["extractor"] == "domain"
-    # the attention-maps figure reads G's label block with the labels it was called with
+    # the attention maps read G's label block with the labels it was called with
     maps = generator_attention(tmp_path / "c", images=2)["maps"]  # (B, Q, H, W)
     assert maps.shape == (2, 3, 16, 16)
     # an unconditional run has no labels to be accurate about: no such metric

@@ -33,31 +33,3 @@ def test_probe_coherence_needs_probe_runs():
     summary = summary.assign(pairs_agreement=[0.5], pairs_agreement_chance=[1 / 9])
     fig = probe_coherence(summary)
     assert any(line.get_linestyle() == ":" for line in fig.axes[0].lines)  # the chance line
-
-
-def test_attention_maps_draw_the_first_arm_whose_g_gives_maps(monkeypatch):
-    from types import SimpleNamespace
-
-    from sagan.report import attention_figure, build
-
-    rows = [
-        {"dataset": "d", "variant": arm, "g_attention": g, "train_images": n, "seed": seed}
-        | {"status": "done", "run_dir": f"{arm}/{n}/{seed}"}
-        for arm, g in (("dcgan", np.nan), ("se", "8"), ("sagan-place.g8", "8"))
-        for n in (100, 500)
-        for seed in (1, 0)
-    ]
-    asked = []
-
-    def attention(run_dir, root):
-        asked.append(str(run_dir))
-        if "se/" in str(run_dir):
-            raise ValueError("channel attention only: no maps")
-        return {"maps": str(run_dir)}
-
-    monkeypatch.setattr(attention_figure, "generator_attention", attention)
-    monkeypatch.setattr(attention_figure, "attention_maps_figure", lambda found: found)
-    results = SimpleNamespace(summary=pd.DataFrame(rows), root=build.Path("."))
-    assert build.attention_maps(results) == {"d · sagan-place.g8": {"maps": "sagan-place.g8/500/0"}}
-    assert asked == ["se/500/0", "sagan-place.g8/500/0"]  # never the arm without a G block
-    assert build.attention_maps(results, arm="se") is not None  # a note figure, not a crash

@@ -24,8 +24,8 @@ from sagan.config import (
 from sagan.errors import ConfigError
 from sagan.metrics.evaluate import evaluate
 from sagan.report.aggregate import aggregate
+from sagan.run_folder import read_status
 from sagan.train.checkpoint import checkpoint_paths, load_latest
-from sagan.train.status import read_status
 from sagan.train.trainer import train
 
 ITERATIONS = 24

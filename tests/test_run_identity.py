@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sagan.errors import ConfigError
+from sagan.run_folder import read_status
 from sagan.train.checkpoint import checkpoint_paths
-from sagan.train.status import read_status
 from sagan.train.trainer import train
 from tests.test_resume import ITERATIONS, assert_same_weights, config
 

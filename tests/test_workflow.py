@@ -236,11 +236,20 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
 
 
 GPU_SLOTS = re.compile(r"\bgpu=[1-9]")  # a job's resources that hold pool slots
-MODEL_RULES = {"train", "evaluate", "reference_features", "train_extractor", "profile", "scaling"}
+MODEL_RULES = {
+    "train",
+    "evaluate",
+    "attention_maps",
+    "reference_features",
+    "train_extractor",
+    "profile",
+    "scaling",
+}
 
 
 def planned_jobs(stdout: str) -> list[dict]:
-    """Each job of a `snakemake -n -p` plan: its rule, resources and shell command."""
+    """Each job of a `snakemake -n -p` plan: its rule, input, output, resources and shell
+    command."""
     jobs = []
     for block in stdout.split("\n\n"):
         lines = block.strip().splitlines()
@@ -255,6 +264,8 @@ def planned_jobs(stdout: str) -> list[dict]:
         jobs.append(
             {
                 "rule": heads[0].split()[1].rstrip(":"),
+                "input": field.get("input", "").split(", "),
+                "output": field.get("output", "").split(", "),
                 "resources": field.get("resources", ""),
                 "shell": field.get("Shell command", ""),
             }
@@ -297,6 +308,28 @@ def test_without_gpus_no_job_takes_the_pool(tmp_path):
     assert not any("gpu_pool" in job["shell"] or GPU_SLOTS.search(job["resources"]) for job in jobs)
     model_jobs = [job for job in jobs if job["rule"] in MODEL_RULES]
     assert all("--device cpu " in job["shell"] for job in model_jobs)
+
+
+def test_attention_maps_are_a_job_on_declared_inputs_that_the_report_waits_for(tmp_path):
+    """A dry run: per image dataset one job makes a run's attention maps from its checkpoint,
+    config and prepared data; the figures and every notebook read that file, no checkpoint."""
+    plan = snakemake(tmp_path, TINY, "-n", "-p")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = planned_jobs(plan.stdout)
+    maps = [job for job in jobs if job["rule"] == "attention_maps"]
+    assert sorted(job["output"][0].split("/")[3] for job in maps) == list(TINY["datasets"])
+    for job in maps:
+        run = job["output"][0].rsplit("/", 1)[0]
+        assert "/nfull/s0/" in run  # the largest size, the first seed
+        assert set(job["input"]) == {f"{run}/checkpoint.pt", f"{run}/config.yaml"} | {
+            path for path in job["input"] if path.endswith("/images.pt")
+        }
+        assert len(job["input"]) == 3
+    readers = [job for job in jobs if job["rule"] in ("report_build", "notebook")]
+    assert len(readers) == 1 + 5
+    for job in readers:
+        assert {m["output"][0] for m in maps} <= set(job["input"])
+        assert not any(path.endswith("checkpoint.pt") for path in job["input"])
 
 
 VIDEO_TINY = {

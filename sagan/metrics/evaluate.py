@@ -13,7 +13,7 @@ from sagan.io import atomic_write_json, load_torch_file
 from sagan.metrics.protocols import protocol_of
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.registry import load_plugins
-from sagan.train.status import read_status
+from sagan.run_folder import CHECKPOINT, CONFIG, METRICS, read_status
 
 
 def load_generator(
@@ -21,7 +21,7 @@ def load_generator(
 ) -> tuple[torch.nn.Module, int]:
     """The trained G in eval mode, and its number of classes (0: unconditional)."""
     G, _ = models_for_run(cfg, meta)
-    path = run_dir / "checkpoint.pt"
+    path = run_dir / CHECKPOINT
     if not path.is_file():
         raise DataError(f"{path} does not exist: train the run first (sagan train)")
     fix = "delete it and re-run the run's training (sagan train) to write it again"
@@ -36,11 +36,11 @@ def load_generator(
 def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
     """Write ``metrics.json`` into the run dir and return it."""
     run_dir = Path(run_dir)
-    cfg = load_run_config(run_dir / "config.yaml")
+    cfg = load_run_config(run_dir / CONFIG)
     status = read_status(run_dir)
     if status["state"] == "diverged":  # a result, not an error: no metrics, the status says why
         result = {"run": str(run_dir), "status": "diverged", "metrics": {}}
-        atomic_write_json(run_dir / "metrics.json", result)
+        atomic_write_json(run_dir / METRICS, result)
         return result
     load_plugins(cfg.plugins)
     data = load_prepared(cfg.data.path)  # once: it can be gigabytes
@@ -51,5 +51,5 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
 
 def _write_metrics(run_dir: Path, metrics: dict) -> dict:
     result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
-    atomic_write_json(run_dir / "metrics.json", result)
+    atomic_write_json(run_dir / METRICS, result)
     return result

@@ -1,7 +1,8 @@
 """Every feature-space metric of one run, from one feature pass, with the split it used.
 
-Names follow DESIGN.md: FID only for Inception features (``fid``, ``kid``, ``precision``, ...);
-any other extractor's name is a suffix (``fd_domain``, ``kid_domain``, ``precision_domain``).
+Names say the extractor (README, "What the default study produces"): FID only for Inception
+features (``fid``, ``kid``, ``precision``, ...); any other extractor's name is a suffix
+(``fd_domain``, ``kid_domain``, ``precision_domain``).
 """
 
 from __future__ import annotations

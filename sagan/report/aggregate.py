@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 
 from sagan.io import atomic_write_bytes, atomic_write_text
-from sagan.train.status import read_status
+from sagan.run_folder import CONFIG, EVALUATE_LOG, LOG, METRICS, read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
 STATUS_COLUMNS = [
@@ -27,7 +27,7 @@ STATUS_COLUMNS = [
 
 
 def run_row(run_dir: Path) -> dict:
-    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    cfg = yaml.safe_load((run_dir / CONFIG).read_text())
     status = read_status(run_dir)
     row = {
         "study": cfg["study"],
@@ -43,7 +43,7 @@ def run_row(run_dir: Path) -> dict:
     # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
     row |= placements(cfg)
     row |= {k: status.get(k, math.nan) for k in STATUS_COLUMNS}
-    metrics_file = run_dir / "metrics.json"
+    metrics_file = run_dir / METRICS
     if metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())["metrics"]
         row |= {name: m["value"] for name, m in metrics.items()}
@@ -65,7 +65,7 @@ def run_state(status: dict, evaluated: bool) -> tuple[str, str]:
     its one-line reason, so a study with failed runs still gets its summary and report."""
     state, reason = status["state"], str(status.get("reason") or "").strip()
     if state == "done" and not evaluated:  # trained, but its evaluate job failed or never ran
-        state, reason = "unevaluated", "no metrics.json: see the run's evaluate.log"
+        state, reason = "unevaluated", f"no {METRICS}: see the run's {EVALUATE_LOG}"
     elif state == "running":
         reason = reason or "not finished: still running, or killed (rerun to resume it)"
     return state, (reason.splitlines() or [""])[0][:300]
@@ -106,7 +106,7 @@ def training_logs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     """Every run's log.csv stacked, each row keyed by its run's ids (long, tidy)."""
     frames = []
     for d in map(Path, run_dirs):
-        log = d / "log.csv"
+        log = d / LOG
         if not log.is_file() or log.stat().st_size == 0:
             continue
         rows = pd.read_csv(log)
@@ -120,7 +120,7 @@ def training_logs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     return logs[ID_COLUMNS + [c for c in logs.columns if c not in ID_COLUMNS]]
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
+def write_csv_parquet(df: pd.DataFrame, path: str | Path) -> list[Path]:
     """``path`` as CSV and the same table beside it as ``.parquet`` (typed, for pandas/arrow
     users), both written atomically."""
     import io
@@ -132,7 +132,3 @@ def write_table(df: pd.DataFrame, path: str | Path) -> list[Path]:
     parquet = path.with_suffix(".parquet")
     atomic_write_bytes(parquet, buf.getvalue())
     return [path, parquet]
-
-
-def write_summary(df: pd.DataFrame, path: str | Path) -> list[Path]:
-    return write_table(df, path)

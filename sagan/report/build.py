@@ -12,8 +12,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sagan import run_folder
 from sagan.errors import DataError
-from sagan.report.aggregate import write_table
+from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
 from sagan.report.outputs import FIGURES, NOTEBOOKS, notebook_dir
 from sagan.report.stats import cell_stats, numeric_metrics
@@ -82,7 +83,7 @@ def _concat(paths: list[Path]) -> pd.DataFrame | None:
 
 def write_stats(results: Results) -> list[Path]:
     results.stats = None  # recompute from the summary
-    return write_table(results.cell_stats(), results.dir / "summary_stats.csv")
+    return write_csv_parquet(results.cell_stats(), results.dir / "summary_stats.csv")
 
 
 def write_tables(results: Results, out: Path) -> list[Path]:
@@ -162,8 +163,10 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
 
 def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
     """G's attention maps, per dataset, of the run at its largest size (first seed) of
-    ``arm``, or of the first arm in the summary whose G has a block that gives its maps."""
-    from sagan.report.attention_figure import attention_maps_figure, generator_attention
+    ``arm``, or of the first arm in the summary whose run's maps file holds maps. It reads
+    the runs' ``attention_maps.npz`` (rule attention_maps); it loads no model."""
+    from sagan.metrics.attention_maps import read_attention_maps
+    from sagan.report.attention_figure import attention_maps_figure
 
     s = results.summary
     done = s[(s["status"] == "done") & (s["variant"] == arm if arm else s["status"] == "done")]
@@ -174,15 +177,19 @@ def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
     found = {}
     for dataset, rows in runs.groupby("dataset", sort=True):
         for name in sorted(rows["variant"].unique(), key=arms.index):
-            run = rows[rows["variant"] == name].iloc[0]
-            try:
-                maps = generator_attention(results.root / run["run_dir"], results.root)
-            except ValueError:  # its blocks give no maps (e.g. channel attention only)
-                continue
-            found[f"{dataset} · {name}"] = maps
-            break
+            file = run_folder.path(
+                results.root / rows[rows["variant"] == name].iloc[0]["run_dir"],
+                run_folder.ATTENTION_MAPS,
+            )
+            maps = read_attention_maps(file) if file.is_file() else None
+            if maps is not None:  # None: not made for this run, or its G gives none
+                found[f"{dataset} · {name}"] = maps
+                break
     if not found:
-        return _note_figure(f"no finished run of {arm or 'an arm with attention in G'} to draw")
+        return _note_figure(
+            f"no attention maps of {arm or 'an arm with attention in G'} to draw "
+            "(rule attention_maps, or sagan attention-maps RUN_DIR --out it)"
+        )
     return attention_maps_figure(found)
 
 
@@ -193,18 +200,6 @@ def write_figures(results: Results, out: Path, names: Iterable[str] = FIGURES) -
     paths = []
     for name in names:
         paths += save_figure(makers[name](), out / name)
-    return paths
-
-
-def write_cost_figures(results: Results, out: Path) -> list[Path]:
-    from sagan.report.cost_figures import cost_scaling, step_overhead
-    from sagan.report.figures import save_figure
-
-    paths = []
-    if results.profile is not None:
-        paths += save_figure(step_overhead(results.profile), out / "step_overhead")
-    if results.scaling is not None:
-        paths += save_figure(cost_scaling(results.scaling), out / "cost_scaling")
     return paths
 
 
@@ -239,10 +234,14 @@ def require_finished_runs(results: Results) -> None:
 
 
 def build_report(
-    results_dir: str | Path, out: str | Path, parts: Iterable[str] = PARTS
+    results_dir: str | Path,
+    out: str | Path,
+    parts: Iterable[str] = PARTS,
+    notebooks: Iterable[str] = NOTEBOOKS,
 ) -> list[Path]:
     """Regenerate ``parts`` of the report from ``results_dir`` into ``out`` (tables/,
-    figures/, *.html); the per-cell statistics go beside the summary."""
+    figures/, *.html: the ``notebooks`` named); the per-cell statistics go beside the
+    summary, the executed notebooks in its notebooks/."""
     results, out, parts = Results(results_dir), Path(out), set(parts)
     require_finished_runs(results)
     paths = []
@@ -253,9 +252,11 @@ def build_report(
     if "figures" in parts:
         paths += write_figures(results, out / "figures")
     if "cost-figures" in parts:
-        paths += write_cost_figures(results, out / "figures")
+        from sagan.report.cost_figures import write_cost_figures
+
+        paths += write_cost_figures(results.profile, results.scaling, out / "figures")
     if "notebooks" in parts:
-        for name in NOTEBOOKS:
+        for name in notebooks:
             template = notebook_dir() / f"{name}.ipynb"
             paths.append(run_notebook(template, results.dir, out, results.dir / "notebooks"))
     return paths

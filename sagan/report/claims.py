@@ -1,4 +1,5 @@
-"""A verdict on each claim of DESIGN.md ("What it must answer"), from the summary table.
+"""A verdict on each claim the suite tests (config/claims.yaml; README, "Reports, tables and
+claims"), from the summary table.
 
 Every claim becomes an effect measured on runs that share (study, dataset, size, seed), so
 seeds pair up, plus a claimed range for it and a smallest effect of interest (sesoi). The

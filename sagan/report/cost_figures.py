@@ -4,6 +4,7 @@ on log-log axes with fitted slopes (2 = quadratic in N)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -155,3 +156,19 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def write_cost_figures(
+    profile: pd.DataFrame | None, scaling: pd.DataFrame | None, out: str | Path
+) -> list[Path]:
+    """``step_overhead`` from the step profiles and ``cost_scaling`` from the scaling sweep,
+    each where its table is given, into ``out``: the one writer of the cost figures, for the
+    workflow's rule (``sagan cost-figures``) and for ``sagan report --parts cost-figures``."""
+    from sagan.report.figures import save_figure
+
+    paths = []
+    if profile is not None:
+        paths += save_figure(step_overhead(profile), Path(out) / "step_overhead")
+    if scaling is not None:
+        paths += save_figure(cost_scaling(scaling), Path(out) / "cost_scaling")
+    return paths

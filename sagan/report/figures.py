@@ -25,6 +25,7 @@ from sagan.report.panels import (
 from sagan.report.panels import (
     TWO_COLUMN_WIDTH as TWO_COLUMN_WIDTH,  # figures' one page width, shared
 )
+from sagan.run_folder import SAMPLES
 
 
 def paper_theme() -> None:
@@ -183,7 +184,7 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
     datasets = sorted(picks["dataset"].unique())
     columns = {d: sorted(picks.loc[picks["dataset"] == d, "variant"]) for d in datasets}
     grids = {
-        (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / "samples.png")
+        (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / SAMPLES)
         for _, run in picks.iterrows()
     }
     counts = [len(columns[d]) for d in datasets]

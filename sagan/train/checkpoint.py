@@ -19,8 +19,8 @@ import torch
 
 from sagan.errors import ConfigError
 from sagan.io import atomic_torch_save, atomic_write_text
+from sagan.run_folder import CHECKPOINTS
 
-CHECKPOINTS = "checkpoints"
 NAME = re.compile(r"^iter_(\d+)\.pt$")
 # config sections that do not change what training computes: a resume may differ in them
 RESUME_FREE = {

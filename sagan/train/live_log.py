@@ -17,9 +17,10 @@ import numpy as np
 from PIL import Image
 
 from sagan.errors import ConfigError
+from sagan.run_folder import TENSORBOARD
 
 MODES = ("auto", True, False)
-EVENTS_DIR = "tensorboard"  # under the run's state folder
+EVENTS_DIR = TENSORBOARD  # under the run's state folder
 # log.csv columns -> TensorBoard sections; any other number goes to "train/"
 SECTIONS = {
     "loss_d": "loss",

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sagan.errors import ConfigError
-
-LOCK = "train.lock"
+from sagan.run_folder import LOCK
 
 
 @contextmanager

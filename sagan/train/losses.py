@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -42,4 +45,15 @@ def gradient_penalty(D, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-LOSSES = {"hinge": (hinge_d, hinge_g), "ns": (ns_d, ns_g), "wgan-gp": (wgan_d, hinge_g)}
+class Loss(NamedTuple):
+    """A GAN loss: D's from its logits on real and fake images, G's from D's on fakes."""
+
+    discriminator: Callable[[Tensor, Tensor], Tensor]
+    generator: Callable[[Tensor], Tensor]
+
+
+LOSSES = {
+    "hinge": Loss(hinge_d, hinge_g),
+    "ns": Loss(ns_d, ns_g),
+    "wgan-gp": Loss(wgan_d, hinge_g),  # + gradient_penalty, which the D step adds
+}

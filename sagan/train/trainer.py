@@ -24,6 +24,14 @@ from sagan.metrics.during import DuringScorer, check_during, log_column, write_d
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
+from sagan.run_folder import (
+    CHECKPOINT,
+    CONFIG,
+    LOG,
+    SAMPLE_GRIDS,
+    SAMPLES,
+    write_status,
+)
 from sagan.train.checkpoint import (
     check_resumable,
     checkpoint_paths,
@@ -41,7 +49,6 @@ from sagan.train.overfit import OverfitMonitor
 from sagan.train.precision import Precision
 from sagan.train.progressive import check_schedule, growth, set_growth
 from sagan.train.sampler import RealBatches
-from sagan.train.status import write_status
 
 SAMPLE_GRID = 64  # images in each sample grid (8 x 8)
 
@@ -120,7 +127,7 @@ def d_step(
         y = torch.cat([y_real, y_fake]) if y_real is not None else None
         logits = m.D(torch.cat([real, fake.to(real.dtype)]), y).float()
         real_logits, fake_logits = logits.split([len(real), len(fake)])
-        loss = LOSSES[m.loss][0](real_logits, fake_logits)
+        loss = LOSSES[m.loss].discriminator(real_logits, fake_logits)
     if m.loss == "wgan-gp":  # fp32: the penalty's second-order graph is precision-sensitive
         loss = loss + m.gp_weight * gradient_penalty(m.D, real, fake, y_real)
     m.precision.step(loss, m.opt_d)
@@ -137,7 +144,7 @@ def g_step(m: Models, z: Tensor, y: Tensor | None) -> dict[str, Tensor]:
     activations only, so D's weight gradients (half of its backward) are never computed."""
     with frozen(m.D):
         with m.precision.autocast():
-            loss = LOSSES[m.loss][1](m.D(m.G(z, y), y).float())
+            loss = LOSSES[m.loss].generator(m.D(m.G(z, y), y).float())
         m.precision.step(loss, m.opt_g)
     return {"loss_g": loss.detach()}
 
@@ -199,7 +206,7 @@ def train(
         if resume is not None:
             check_resumable(resume["config"], to_dict(cfg), state)
         run_dir.mkdir(parents=True, exist_ok=True)
-        save_run_config(cfg, run_dir / "config.yaml")
+        save_run_config(cfg, run_dir / CONFIG)
         write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
         first = resume["iteration"] + 1 if resume is not None else 1
         fd_column = log_column(cfg.eval) if cfg.eval.during else None
@@ -368,18 +375,18 @@ def _diverged(
 ) -> dict:
     """NaN/Inf: stop cleanly. The last good checkpoint stays; the workflow's outputs are
     written (the last sample grid, a checkpoint.pt that says so) so the study goes on."""
-    grids = sorted((state_dir / "samples").glob("iter_*.png"))
+    grids = sorted((state_dir / SAMPLE_GRIDS).glob("iter_*.png"))
     grids = [g for g in grids if int(g.stem.split("_")[1]) <= it]
     if grids:
-        atomic_write_bytes(run_dir / "samples.png", grids[-1].read_bytes())
+        atomic_write_bytes(run_dir / SAMPLES, grids[-1].read_bytes())
     else:
-        save_grid(torch.zeros(1, 1, 8, 8), run_dir / "samples.png")
+        save_grid(torch.zeros(1, 1, 8, 8), run_dir / SAMPLES)
     if rows:
-        write_log(rows, run_dir / "log.csv")
+        write_log(rows, run_dir / LOG)
     else:
-        atomic_write_text(run_dir / "log.csv", "iteration\n")
+        atomic_write_text(run_dir / LOG, "iteration\n")
     good = checkpoint_paths(state_dir)
-    atomic_torch_save(run_dir / "checkpoint.pt", {"diverged": True, "iteration": it})
+    atomic_torch_save(run_dir / CHECKPOINT, {"diverged": True, "iteration": it})
     return write_status(
         run_dir,
         "diverged",
@@ -430,11 +437,11 @@ def _snapshot(
         save_grid(G(*latents), _grid_path(state_dir, it))
     G.train(was_training)
     if rows:
-        write_log(rows, run_dir / "log.csv")
+        write_log(rows, run_dir / LOG)
 
 
 def _grid_path(state_dir: Path, it: int) -> Path:
-    return state_dir / "samples" / f"iter_{it:06d}.png"
+    return state_dir / SAMPLE_GRIDS / f"iter_{it:06d}.png"
 
 
 def _finish(
@@ -451,8 +458,8 @@ def _finish(
     logging interval's overfitting signals)."""
     t = cfg.train
     final_grid = _grid_path(state_dir, t.iterations)
-    atomic_write_bytes(run_dir / "samples.png", final_grid.read_bytes())
-    atomic_torch_save(run_dir / "checkpoint.pt", _weights(cfg, m, t.iterations))
+    atomic_write_bytes(run_dir / SAMPLES, final_grid.read_bytes())
+    atomic_torch_save(run_dir / CHECKPOINT, _weights(cfg, m, t.iterations))
     return write_status(
         run_dir,
         "done",

@@ -11,9 +11,10 @@ from snakemake.settings.types import DeploymentMethod
 from sagan.errors import ConfigError, DataError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
-from sagan import gpu_pool, layout
+from sagan import gpu_pool, layout, run_folder
 from sagan.study import (
     TRAINED_EXTRACTORS,
+    attention_map_runs,
     check_study_files,
     check_study_fits,
     code_changes,
@@ -183,11 +184,12 @@ localrules:
 
 
 # Every derived file is keyed by what defines it (sagan.layout): data by source, options,
-# resolution and held-out size; runs by arm and a hash of their configuration.
+# resolution and held-out size; runs by arm and a hash of their configuration (their folders
+# and files: sagan.run_folder).
 DATA = layout.DATA
 EXTRACTOR = layout.EXTRACTOR
 REFERENCE = layout.REFERENCE
-RUN_DIR = layout.RUN_DIR
+RUN_DIR = run_folder.FOLDER
 STUDY_RESULTS = layout.STUDY_RESULTS.format(study=STUDY)
 STUDY_REPORTS = layout.STUDY_REPORTS.format(study=STUDY)
 SUMMARY = f"{STUDY_RESULTS}/summary.csv"
@@ -195,6 +197,8 @@ SUMMARY = f"{STUDY_RESULTS}/summary.csv"
 # Each run by its output folder, and the settings behind each data and extractor key.
 RUN_DIRS = {run: run_dir(config, run) for run in RUNS}
 RUN_CONFIGS = {d: run_config(config, run) for run, d in RUN_DIRS.items()}
+# The runs whose attention maps the report draws
+ATTENTION_RUN_DIRS = [RUN_DIRS[run] for run in attention_map_runs(config)]
 DATASETS = {data_key(config, d): d for d in config["datasets"]}
 EXTRACTORS = {
     (data_key(config, d), extractor_key(config, d)): d for d in config["datasets"]
@@ -247,7 +251,12 @@ def evaluation_of(dataset):
 
 def run_file(name):
     """A file of the run's output folder, as a wildcard pattern."""
-    return os.path.join(RUN_DIR, name)
+    return run_folder.pattern(name)
+
+
+def runs_file(name, run_dirs=None):
+    """The file ``name`` of every run (or of ``run_dirs``)."""
+    return [str(run_folder.path(d, name)) for d in run_dirs or RUN_DIRS.values()]
 
 
 def this_run(w):
@@ -299,8 +308,10 @@ def resolved_config(w):
 def partial_report():
     if not workflow.execution_settings.keep_going:
         return  # without --keep-going most runs never started: nothing to summarise yet
-    run_dirs = [d for d in RUN_DIRS.values() if Path(d, "config.yaml").is_file()]
-    if all(Path(d, "metrics.json").is_file() for d in run_dirs):
+    run_dirs = [
+        d for d in RUN_DIRS.values() if run_folder.path(d, run_folder.CONFIG).is_file()
+    ]
+    if all(run_folder.path(d, run_folder.METRICS).is_file() for d in run_dirs):
         return  # every run has its result: the failure was elsewhere, the rules build it
     log = Path(f"results/logs/{STUDY}/partial_report.log")
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -52,17 +52,17 @@ rule reference_features:
 
 rule evaluate:
     input:
-        checkpoint=run_file("checkpoint.pt"),
+        checkpoint=run_file(run_folder.CHECKPOINT),
         # read through the run's config: declared, so remote executors stage them
-        config=run_file("config.yaml"),
+        config=run_file(run_folder.CONFIG),
         data=lambda w: this_run(w).data.path,
         extractor=lambda w: extractor_file(w.dataset),
         reference=lambda w: this_run(w).eval.reference_path,
         train_reference=lambda w: this_run(w).eval.train_reference_path,
     output:
-        run_file("metrics.json"),
+        run_file(run_folder.METRICS),
     log:
-        run_file("evaluate.log"),
+        run_file(run_folder.EVALUATE_LOG),
     conda:
         ENV
     threads: 1
@@ -74,3 +74,27 @@ rule evaluate:
         device=MODEL_DEVICE,
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device} evaluate $(dirname {output}) > {log} 2>&1"
+
+
+# G's attention maps as arrays: the report draws them and loads no model.
+rule attention_maps:
+    input:
+        checkpoint=run_file(run_folder.CHECKPOINT),
+        config=run_file(run_folder.CONFIG),
+        data=lambda w: this_run(w).data.path,
+    output:
+        run_file(run_folder.ATTENTION_MAPS),
+    log:
+        run_file(run_folder.ATTENTION_LOG),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=gpu_slots(),
+    params:
+        pool=GPU_POOL,
+        sagan=SAGAN,
+        device=MODEL_DEVICE,
+    shell:
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
+        " attention-maps $(dirname {output}) --out {output} > {log} 2>&1"

@@ -21,11 +21,14 @@ TABLE_FILES = expand(
     f"{STUDY_REPORTS}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex"]
 )
 REPORTS = expand(f"{STUDY_REPORTS}/{{name}}.html", name=NOTEBOOKS)
+# What the figures and notebooks read from run folders beside the study's tables
+SAMPLE_GRIDS = runs_file(run_folder.SAMPLES)
+ATTENTION_MAPS = runs_file(run_folder.ATTENTION_MAPS, ATTENTION_RUN_DIRS)
 
 
 rule aggregate:
     input:
-        [f"{d}/metrics.json" for d in RUN_DIRS.values()],
+        runs_file(run_folder.METRICS),
     output:
         summary=report(
             SUMMARY,
@@ -84,7 +87,8 @@ rule report_build:
         stats=SUMMARY_STATS,
         claims=STUDY_CLAIMS,
         logs=TRAINING_LOG,
-        samples=[f"{d}/samples.png" for d in RUN_DIRS.values()],
+        samples=SAMPLE_GRIDS,
+        attention_maps=ATTENTION_MAPS,
         profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         scaling=expand(SCALING, study=STUDY),
     output:
@@ -114,6 +118,7 @@ rule report_build:
         " --parts tables figures > {log} 2>&1"
 
 
+# The same command as `sagan report --parts notebooks` by hand, one notebook per job.
 rule notebook:
     input:
         SUMMARY,
@@ -121,6 +126,9 @@ rule notebook:
         SUMMARY_STATS,
         TRAINING_LOG,
         expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
+        expand(SCALING, study=STUDY),
+        SAMPLE_GRIDS,
+        ATTENTION_MAPS,
         template=local(str(notebook_dir() / "{name}.ipynb")),  # shipped in the package
     output:
         executed=f"{STUDY_RESULTS}/notebooks/{{name}}.ipynb",
@@ -134,14 +142,12 @@ rule notebook:
     conda:
         ENV
     params:
-        python=PYTHON,
+        sagan=SAGAN,
         results=lambda w, input: os.path.dirname(input[0]),
         reports=lambda w, output: os.path.dirname(output.html),
     shell:
-        "({params.python} -m papermill {input.template} {output.executed}"
-        " -p results_dir {params.results} --cwd . --no-progress-bar"
-        " && {params.python} -m nbconvert --to html --no-input {output.executed}"
-        " --output-dir {params.reports} --output {wildcards.name}) > {log} 2>&1"
+        "{params.sagan} report {params.results} --out {params.reports}"
+        " --parts notebooks --notebooks {wildcards.name} > {log} 2>&1"
 
 
 rule report:

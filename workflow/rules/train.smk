@@ -1,8 +1,8 @@
 rule run_config:
     output:
-        run_file("config.yaml"),
+        run_file(run_folder.CONFIG),
     log:
-        run_file("run_config.log"),
+        run_file(run_folder.RUN_CONFIG_LOG),
     conda:
         ENV
     params:
@@ -15,16 +15,16 @@ rule run_config:
 
 rule train:
     input:
-        config=run_file("config.yaml"),
+        config=run_file(run_folder.CONFIG),
         data=lambda w: this_run(w).data.path,
         # evaluation.during scores FD while training: it needs the extractor and reference
         during=during_inputs,
     output:
-        checkpoint=run_file("checkpoint.pt"),
-        log_csv=run_file("log.csv"),
-        samples=run_file("samples.png"),
+        checkpoint=run_file(run_folder.CHECKPOINT),
+        log_csv=run_file(run_folder.LOG),
+        samples=run_file(run_folder.SAMPLES),
     log:
-        run_file("train.log"),
+        run_file(run_folder.TRAIN_LOG),
     conda:
         ENV
     threads: 1
@@ -36,7 +36,7 @@ rule train:
         device=TRAIN_DEVICE,
         # the trainer's checkpoints and lock live above the outputs: Snakemake deletes a
         # job's outputs before it reruns it, never this folder
-        state=lambda w: RUN_DIR.format(**w).rsplit("/", 1)[0],
+        state=lambda w, output: run_folder.state_of(os.path.dirname(output.checkpoint)),
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
         " train {input.config} --out $(dirname {output.checkpoint})"
