@@ -164,11 +164,21 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from sagan.report.aggregate import aggregate, training_logs, write_summary, write_table
+    from sagan.report.aggregate import (
+        aggregate,
+        metric_protocol,
+        training_logs,
+        write_summary,
+        write_table,
+    )
 
     df = aggregate(args.run_dirs)
     write_summary(df, args.out)
     print(f"{args.out} (+ .parquet): {len(df)} runs")
+    protocol = metric_protocol(args.run_dirs)
+    path = Path(args.out).with_name("metric_protocol.csv")
+    write_table(protocol, path)
+    print(f"{path} (+ .parquet): each metric's sample count, extractor, split and unit")
     logs = training_logs(args.run_dirs)
     path = Path(args.out).with_name("training_log.csv")
     write_table(logs, path)
@@ -458,7 +468,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("run_dir", type=existing_dir)
     s.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("aggregate", help="run folders -> one tidy CSV")
+    s = sub.add_parser(
+        "aggregate", help="run folders -> one tidy CSV, each metric's protocol, the training logs"
+    )
     s.add_argument("run_dirs", type=existing_dir, nargs="+")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_aggregate)

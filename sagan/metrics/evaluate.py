@@ -13,6 +13,7 @@ from sagan.data import PreparedData, load_prepared
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.io import atomic_write_json, load_torch_file
+from sagan.metrics.declared import annotate, feature_name
 from sagan.metrics.distances import fid_infinity
 from sagan.metrics.domain import class_statistics, conditional_accuracy
 from sagan.metrics.extractors import extract, load_extractor
@@ -94,10 +95,9 @@ def conditional_accuracy_metric(
         "real_heldout": conditional_accuracy(real_probs, data.labels[data.heldout].numpy()),
         "chance": 1 / k,
         "num_classes": k,
-        "higher_is_better": True,
         **protocol,
     }
-    return {f"conditional_accuracy_{e.extractor}": entry}  # suffixed as class_coverage_domain
+    return {feature_name("conditional_accuracy", e.extractor): entry}
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
@@ -108,7 +108,6 @@ def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> di
         "value": probe.score(pixels),
         "real_heldout": probe.score(real),
         "chance": probe.chance,
-        "higher_is_better": probe.higher_is_better,
         "num_samples": len(pixels),
         "sample_seed": cfg.eval.seed,
     }
@@ -170,7 +169,8 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
         with torch.no_grad():
             probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
         stats = class_statistics(probs)
-        metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
+        for k, v in stats.items():
+            metrics[feature_name(k, e.extractor)] = {"value": v, **protocol}
         if labels is not None:  # a conditional run: does each image show its class?
             metrics |= conditional_accuracy_metric(net, probs, labels, data, e, protocol, device)
     if e.fid_infinity:
@@ -183,6 +183,9 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
 
 
 def _write_metrics(run_dir: Path, metrics: dict) -> dict:
-    result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
+    """metrics.json, each entry stamped with its declaration (unit, direction, what its
+    sample count counts): an undeclared metric fails here, before any table reads it."""
+    state = read_status(run_dir)["state"]
+    result = {"run": str(run_dir), "status": state, "metrics": annotate(metrics)}
     atomic_write_json(run_dir / "metrics.json", result)
     return result
