@@ -14,6 +14,7 @@ from sagan.metrics.declared import (
     undeclare_metric,
 )
 from sagan.metrics.suite import MEMO_KEYS, PRDC_KEYS, metric_name
+from sagan.report.figures import metric_label
 from sagan.report.paper_tables import headline
 from sagan.report.tables import direction
 
@@ -110,3 +111,10 @@ def test_the_headline_is_the_first_image_fd_and_the_kid_of_its_extractor():
     assert headline(summary.drop(columns=["fd_dino_v2"])) == ("fid", "kid")
     assert headline(pd.DataFrame(columns=["fd_frame_domain", "fd_at_equal_time"])) == (None, None)
     assert headline(pd.DataFrame(columns=["fd_domain"])) == ("fd_domain", None)
+
+
+def test_figure_labels_carry_the_declared_better_side():
+    assert metric_label("pairs_agreement") == "pair agreement ↑"
+    assert metric_label("fd_frame_domain") == "FD per frame (domain) ↓"
+    assert metric_label("kid_domain") == "KID (domain) ↓"
+    assert metric_label("memo_domain_median_ratio") == "MEMO (domain_median_ratio)"  # no side

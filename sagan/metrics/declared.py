@@ -214,8 +214,8 @@ declare_metric(
     reference_split="heldout",
 )  # fmt: skip
 for _name, _unit in (
-    ("temporal_consistency", "fraction of frame pairs"),
-    ("motion_smoothness", "score in [0, 1]"),
+    ("temporal_consistency", "fraction of clips whose frames show one class"),
+    ("motion_smoothness", "1 - consecutive / all-pairs frame distance"),
 ):
     declare_metric(_name, better="higher", unit=_unit, samples="generated clips")
 # pixel metrics (sagan.metrics.pixel_metrics)
