@@ -164,11 +164,20 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from sagan.report.aggregate import aggregate, training_logs, write_csv_parquet
+    from sagan.report.aggregate import (
+        aggregate,
+        metric_protocol,
+        training_logs,
+        write_csv_parquet,
+    )
 
     df = aggregate(args.run_dirs)
     write_csv_parquet(df, args.out)
     print(f"{args.out} (+ .parquet): {len(df)} runs")
+    protocol = metric_protocol(args.run_dirs)
+    path = Path(args.out).with_name("metric_protocol.csv")
+    write_csv_parquet(protocol, path)
+    print(f"{path} (+ .parquet): each metric's sample count, extractor, split and unit")
     logs = training_logs(args.run_dirs)
     path = Path(args.out).with_name("training_log.csv")
     write_csv_parquet(logs, path)
@@ -445,7 +454,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("run_dir", type=existing_dir)
     s.set_defaults(fn=cmd_evaluate)
 
-    s = sub.add_parser("aggregate", help="run folders -> one tidy CSV")
+    s = sub.add_parser(
+        "aggregate", help="run folders -> one tidy CSV, each metric's protocol, the training logs"
+    )
     s.add_argument("run_dirs", type=existing_dir, nargs="+")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_aggregate)

@@ -79,6 +79,44 @@ def test_an_unknown_field_names_itself_and_the_allowed_ones():
         claims_from_study({"claims": {"1": {"clamed": [1, 2]}}}, DESIGN)
 
 
+def paired_rows(metric: str, arm_value: float, base_value: float) -> pd.DataFrame:
+    """Six seed pairs of arm "a" against baseline "b" on ``metric``."""
+    return pd.DataFrame(
+        [
+            {"study": "s", "dataset": "d", "size": "full", "seed": seed, "status": "done"}
+            | {"variant": v, metric: value + (0.01 * seed if v == "a" else 0.0)}
+            for seed in range(6)
+            for v, value in (("a", arm_value), ("b", base_value))
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("metric", "arm", "base", "sign"),
+    [("fd_domain", 1.0, 2.0, 1), ("precision_domain", 0.9, 0.5, 1), ("kid_domain", 3.0, 1.0, -1)],
+)
+def test_an_effect_is_oriented_by_the_metrics_declared_direction(metric, arm, base, sign):
+    fields = {"arm": "a", "baseline": "b", "claimed": [0, ".inf"], "metric": metric}
+    new = claims_from_study({"claims": {"x": fields | {"relative": False}}}, [])[0]
+    assert np.sign(evaluate_claim(paired_rows(metric, arm, base), new)[0].mean) == sign
+    raw = claims_from_study({"claims": {"x": fields | {"raw_difference": True}}}, [])[0]
+    assert np.sign(evaluate_claim(paired_rows(metric, arm, base), raw)[0].mean) == np.sign(
+        arm - base
+    )
+
+
+def test_a_metric_without_a_direction_needs_raw_difference_and_the_old_flag_is_refused():
+    fields = {"arm": "a", "baseline": "b", "claimed": [0, ".inf"], "relative": False}
+    z = "memo_domain_mann_whitney_z"
+    none = claims_from_study({"claims": {"x": fields | {"metric": z}}}, [])[0]
+    with pytest.raises(ConfigError, match=f"'{z}' declares no better direction.*raw_difference"):
+        evaluate_claim(paired_rows(z, 1.0, 2.0), none)
+    raw = claims_from_study({"claims": {"x": fields | {"metric": z, "raw_difference": True}}}, [])
+    assert evaluate_claim(paired_rows(z, 1.0, 2.0), raw[0])[0].mean < 0  # arm - baseline
+    with pytest.raises(ConfigError, match="lower_is_better is gone: the metric's declared"):
+        claims_from_study({"claims": {"1": {"lower_is_better": False}}}, DESIGN)
+
+
 def test_a_new_claim_without_arms_is_an_error():
     with pytest.raises(ConfigError, match="needs arm, baseline"):
         claims_from_study({"claims": {"new": {"claimed": [0, 1]}}}, DESIGN)

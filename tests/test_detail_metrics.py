@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from sagan.errors import ConfigError
+from sagan.metrics.declared import annotate, declare_metric, undeclare_metric
 from sagan.metrics.pixel_metrics import PIXEL_METRICS, PixelMetric, pixel_metrics, spread
 from sagan.metrics.spectrum import mean_log_spectrum, spectrum_distances
 from sagan.metrics.swd import _blur, laplacian_pyramid, multiscale_swd, sliced_wasserstein
@@ -39,10 +40,10 @@ def test_identical_sets_are_at_distance_zero(real):
     names = ["swd_64px", "swd_32px", "swd_16px", "swd_mean", "spectrum_l1", "spectrum_hf_l1"]
     assert sorted(metrics) == sorted(names)
     assert all(metrics[n]["value"] == pytest.approx(0, abs=1e-9) for n in names)
-    swd = metrics["swd_64px"]
+    swd = annotate(metrics)["swd_64px"]
     assert swd["extractor"] is None and swd["input"] == "pixels" and "1e3" in swd["unit"]
-    assert swd["higher_is_better"] is False and swd["num_samples"] == len(real)
-    assert "dB" in metrics["spectrum_l1"]["unit"]
+    assert swd["better"] == "lower" and swd["num_samples"] == len(real)
+    assert "dB" in annotate(metrics)["spectrum_l1"]["unit"]
 
 
 def test_blur_raises_the_fine_levels_far_more_than_the_coarsest(real):
@@ -74,16 +75,18 @@ def test_a_high_frequency_checkerboard_shows_in_the_high_frequencies(real, fake)
     assert low_gap < 1e-6 < marked["spectrum_hf_l1"] - clean["spectrum_hf_l1"]
 
 
-def test_a_registered_pixel_metric_is_reported_with_its_unit():
+def test_a_registered_pixel_metric_is_reported_with_its_declared_unit():
     def mean_gap(real, fake, seed):
         return {"mean_gap": (real.float().mean() - fake.mean()).abs().item()}
 
-    PIXEL_METRICS.register("mean_gap")(lambda: PixelMetric(mean_gap, "grey levels"))
+    PIXEL_METRICS.register("mean_gap")(lambda: PixelMetric(mean_gap))
+    declare_metric("mean_gap", better="lower", unit="grey levels")
     try:
         images = rectangles(4, 16, seed=0)
-        metrics = pixel_metrics(images, images + 2, seed=0)
+        metrics = annotate(pixel_metrics(images, images + 2, seed=0))
     finally:
         PIXEL_METRICS.unregister("mean_gap")
+        undeclare_metric("mean_gap")
     assert metrics["mean_gap"]["value"] == pytest.approx(2) and "swd_16px" in metrics
     tiny = rectangles(4, 6, seed=0)  # no 7x7 patch fits: the spectrum only
     assert sorted(pixel_metrics(tiny, tiny, seed=0)) == ["spectrum_hf_l1", "spectrum_l1"]

@@ -6,6 +6,7 @@ import torch
 
 from sagan.data import DATASETS
 from sagan.errors import ConfigError
+from sagan.metrics.declared import better
 from sagan.metrics.probes import PROBE_SCORES
 
 
@@ -42,7 +43,7 @@ def test_mirror_error_is_zero_on_real_chance_on_noise_and_high_when_broken(resol
     noise = torch.rand_like(real) * 255
     assert probe.score(noise) == pytest.approx(probe.chance, abs=0.01)
     assert probe.score(swap_right_halves(real)) > 0.05
-    assert not probe.higher_is_better
+    assert better(probe.name) == "lower"
 
 
 @pytest.mark.parametrize("resolution", [16, 32, 64])

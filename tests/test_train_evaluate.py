@@ -12,7 +12,7 @@ from sagan.errors import ConfigError
 from sagan.metrics.domain import train_domain_classifier
 from sagan.metrics.evaluate import evaluate
 from sagan.metrics.reference import compute_reference
-from sagan.report.aggregate import run_row
+from sagan.report.aggregate import metric_protocol, run_row
 from sagan.train.trainer import train
 
 
@@ -93,10 +93,14 @@ def test_two_evaluations_of_one_checkpoint_agree_exactly(digits16, scored_setup,
     assert sorted(n for n in first if n.startswith(("swd_", "spectrum_"))) == detail
     for name in detail:  # pixels against the 200 held-out reals, no extractor
         m = first[name]
-        assert m["value"] > 0 and m["extractor"] is None and m["higher_is_better"] is False
+        assert m["value"] > 0 and m["extractor"] is None and m["better"] == "lower"
         assert m["num_samples"] == 100 and m["reference_count"] == 200, name
-    row = run_row(tmp_path)  # into the summary
-    assert row["swd_16px"] == first["swd_16px"]["value"] and row["num_samples"] == 100
+    assert fd["family"] == "fd" and fd["samples"] == "generated images" and fd["unit"]
+    row = run_row(tmp_path)  # into the summary; each metric's protocol beside it
+    assert row["swd_16px"] == first["swd_16px"]["value"] and "num_samples" not in row
+    protocol = metric_protocol([tmp_path]).set_index("metric")
+    counts = protocol.loc[["swd_16px", "fd_domain"], "num_samples"]
+    assert counts.tolist() == [100, 100]
 
 
 def test_a_failed_run_records_why(digits16, scored_setup, tmp_path):

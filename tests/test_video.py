@@ -285,7 +285,9 @@ def test_a_video_run_gets_per_frame_fd_video_fd_and_temporal_scores(video_run):
     assert "fd_video_domain3d_gap" in metrics and "fvd" not in metrics
     for name in ("temporal_consistency", "motion_smoothness"):
         assert -1 <= metrics[name]["value"] <= 1 and "real_heldout" in metrics[name]
-    assert metrics["fd_video_domain3d"]["num_samples"] == 12
+    assert metrics["fd_video_domain3d"]["num_samples"] == 12  # clips
+    frames = metrics["fd_frame_domain"]
+    assert frames["num_samples"] == 12 * 4 and frames["samples"] == "generated frames"
     saved = json.loads((root / "run" / "metrics.json").read_text())["metrics"]
     assert saved["fd_frame_domain"]["value"] == metrics["fd_frame_domain"]["value"]
 

@@ -10,6 +10,7 @@ from sagan.config import RunConfig, load_run_config
 from sagan.data import load_prepared
 from sagan.errors import DataError
 from sagan.io import atomic_write_json, load_torch_file
+from sagan.metrics.declared import annotate
 from sagan.metrics.protocols import protocol_of
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.registry import load_plugins
@@ -50,6 +51,9 @@ def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
 
 
 def _write_metrics(run_dir: Path, metrics: dict) -> dict:
-    result = {"run": str(run_dir), "status": read_status(run_dir)["state"], "metrics": metrics}
+    """metrics.json, each entry stamped with its declaration (unit, direction, what its
+    sample count counts): an undeclared metric fails here, before any table reads it."""
+    state = read_status(run_dir)["state"]
+    result = {"run": str(run_dir), "status": state, "metrics": annotate(metrics)}
     atomic_write_json(run_dir / METRICS, result)
     return result

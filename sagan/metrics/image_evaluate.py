@@ -12,6 +12,7 @@ from sagan.config import EvalConfig, RunConfig
 from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_pixel_range
+from sagan.metrics.declared import feature_name
 from sagan.metrics.distances import fid_infinity
 from sagan.metrics.domain import class_statistics, conditional_accuracy
 from sagan.metrics.extractors import extract, load_extractor
@@ -73,10 +74,9 @@ def conditional_accuracy_metric(
         "real_heldout": conditional_accuracy(real_probs, data.labels[data.heldout].numpy()),
         "chance": 1 / k,
         "num_classes": k,
-        "higher_is_better": True,
         **protocol,
     }
-    return {f"conditional_accuracy_{e.extractor}": entry}  # suffixed as class_coverage_domain
+    return {feature_name("conditional_accuracy", e.extractor): entry}
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
@@ -87,7 +87,6 @@ def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> di
         "value": probe.score(pixels),
         "real_heldout": probe.score(real),
         "chance": probe.chance,
-        "higher_is_better": probe.higher_is_better,
         "num_samples": len(pixels),
         "sample_seed": cfg.eval.seed,
     }
@@ -134,7 +133,8 @@ def image_metrics(
         with torch.no_grad():
             probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
         stats = class_statistics(probs)
-        metrics |= {f"{k}_{e.extractor}": {"value": v, **protocol} for k, v in stats.items()}
+        for k, v in stats.items():
+            metrics[feature_name(k, e.extractor)] = {"value": v, **protocol}
         if labels is not None:  # a conditional run: does each image show its class?
             metrics |= conditional_accuracy_metric(net, probs, labels, data, e, protocol, device)
     if e.fid_infinity:

@@ -1,5 +1,6 @@
 """Metrics computed from pixels, with no feature extractor: generated images against the
-held-out reals. Each is registered under its family's name; evaluation reports every one.
+held-out reals. Each is registered under its family's name; evaluation reports every one; their
+units and direction are declared in ``sagan.metrics.declared``.
 
 These measure detail distortion (the design's claim 8): the multi-scale sliced Wasserstein
 distance of ProGAN (``swd_<side>px`` per pyramid level, ``swd_mean``) and the radially
@@ -25,7 +26,6 @@ from sagan.registry import Registry
 class PixelMetric:
     # (real, fake, seed) -> metric name -> value; pixels (N, C, H, W) in [0, 255]
     compute: Callable[[Tensor, Tensor, int], dict[str, float]]
-    unit: str
     settings: dict = field(default_factory=dict)  # the protocol, recorded with each value
 
 
@@ -57,19 +57,14 @@ def sliced_wasserstein() -> PixelMetric:
         "coarsest_side": swd.MIN_SIDE,
         "projections": f"{swd.REPEATS} x {swd.DIRECTIONS}",
     }
-    unit = "sliced Wasserstein distance x 1e3 (ProGAN's scale), normalised patches"
-    return PixelMetric(_swd, unit, settings)
+    return PixelMetric(_swd, settings)
 
 
 @PIXEL_METRICS.register("spectrum")
 def power_spectrum() -> PixelMetric:
     """Mean |difference| of the radially averaged log power spectra (Durall et al. 2020)."""
     settings = {"rings": "one per frequency step out to the corners; hf: the top half"}
-    return PixelMetric(
-        lambda real, fake, seed: spectrum.spectrum_distances(real, fake),
-        "dB, mean absolute difference of the mean grey-image ring spectra",
-        settings,
-    )
+    return PixelMetric(lambda real, fake, seed: spectrum.spectrum_distances(real, fake), settings)
 
 
 def check_pixel_metric_names(names: tuple[str, ...] | list[str], where: str) -> None:
@@ -96,7 +91,6 @@ def pixel_metrics(
         "sample_seed": seed,
         "reference_split": "heldout",
         "reference_count": len(real),
-        "higher_is_better": False,
     }
     entries = {}
     for entry in PIXEL_METRICS.entries():
@@ -104,5 +98,5 @@ def pixel_metrics(
             continue
         metric = entry.builder()
         for name, value in metric.compute(real, fake, seed).items():
-            entries[name] = {"value": value, "unit": metric.unit, **protocol, **metric.settings}
+            entries[name] = {"value": value, **protocol, **metric.settings}
     return entries

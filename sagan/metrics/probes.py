@@ -1,7 +1,9 @@
 """Exact coherence scores of the structure probes, computable on any batch of images.
 
 A score is registered under its probe dataset's name; evaluation reports it for generated
-images beside its value on real held-out images and at chance.
+images beside its value on real held-out images and at chance. Its metric (unit, direction)
+is declared in ``sagan.metrics.declared``; a plug-in's probe declares its own there with
+``declare_metric``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ class ProbeScore:
     name: str  # the metric's name in metrics.json
     score: Callable[[Tensor], float]  # (B, 3, H, W) pixels in [0, 255] -> score
     chance: float  # the score of images with no structure (see each score's docstring)
-    higher_is_better: bool
 
 
 PROBE_SCORES: Registry[Callable[[], ProbeScore]] = Registry("probe score")
@@ -38,7 +39,7 @@ def mirror_error(pixels: Tensor) -> float:
 @PROBE_SCORES.register("mirror")
 def mirror() -> ProbeScore:
     """Mirror error of left vs right half (lower is better)."""
-    return ProbeScore("mirror_error", mirror_error, chance=1 / 3, higher_is_better=False)
+    return ProbeScore("mirror_error", mirror_error, chance=1 / 3)
 
 
 def _decode_object(region: np.ndarray, size: int) -> tuple[int, int] | None:
@@ -94,4 +95,4 @@ def pairs_agreement(pixels: Tensor) -> float:
 def pairs() -> ProbeScore:
     """Agreement of the two distant objects' shape and colour (higher is better)."""
     chance = 1 / (len(SHAPES) * len(PALETTE))
-    return ProbeScore("pairs_agreement", pairs_agreement, chance=chance, higher_is_better=True)
+    return ProbeScore("pairs_agreement", pairs_agreement, chance=chance)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sagan.metrics.declared import feature_name
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
 from sagan.metrics.fidelity import precision_recall_density_coverage
 from sagan.metrics.overfitting import memorisation
@@ -23,11 +24,10 @@ MEMO_KEYS = ("near_copy_fraction", "median_ratio", "mann_whitney_z")
 
 
 def metric_name(base: str, extractor: str) -> str:
-    """``fd`` of Inception features is ``fid``; other extractors are named in a suffix."""
-    head, _, tail = base.partition("_")  # fd_train -> fid_train / fd_domain_train
-    if extractor != "inception":
-        return f"{head}_{extractor}" + (f"_{tail}" if tail else "")
-    return ("fid" if head == "fd" else head) + (f"_{tail}" if tail else "")
+    """``fd_train`` of ``domain`` features -> ``fd_domain_train`` (Inception: ``fid_train``);
+    the names are declared in ``sagan.metrics.declared``."""
+    family, _, tail = base.partition("_")
+    return feature_name(family, extractor, tail)
 
 
 @dataclass(frozen=True)

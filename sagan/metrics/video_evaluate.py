@@ -21,7 +21,7 @@ from sagan.images import to_pixel_range
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
 from sagan.metrics.extractors import extract, in_batches
 from sagan.metrics.reference_files import load_frame_reference, load_reference
-from sagan.metrics.suite import feature_metrics
+from sagan.metrics.suite import feature_metrics, metric_name
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
 from sagan.metrics.video_domain import (
     CLIP_BATCH,
@@ -32,6 +32,8 @@ from sagan.metrics.video_domain import (
 from sagan.models.latents import generate
 
 I3D_SIZE = 224
+# the extractor in a video metric's name: its frame features, its clip (3D) features
+FRAME, CLIP = "frame_domain", "video_domain3d"
 
 
 def _consistency(net: nn.Module, clips: Tensor, device: str) -> float:
@@ -81,7 +83,7 @@ def video_metrics(
     train_pool, _ = load_reference(e.train_reference_path)
     fake = extract(net, pixels, CLIP_BATCH, device).numpy()
     values = feature_metrics(
-        fake, heldout, train_pool[: len(train_idx)], extractor="video_domain3d", seed=e.seed
+        fake, heldout, train_pool[: len(train_idx)], extractor=CLIP, seed=e.seed
     )
     metrics = {
         name: {"value": v.value, "reference_split": v.reference_split, **protocol}
@@ -90,23 +92,22 @@ def video_metrics(
     fake_frames = extract_frames(net, pixels, device).numpy()
     real_frames = load_frame_reference(e.reference_path)
     kid, _ = kernel_distance_stats(fake_frames, real_frames, seed=e.seed)
-    frame_entry = {"reference_split": "heldout", "unit": "per frame", **protocol}
-    metrics["fd_frame_domain"] = {
+    # per frame: the count is the frames scored (clips x T), not the clips
+    frame_entry = {"reference_split": "heldout", **protocol, "num_samples": len(fake_frames)}
+    metrics[metric_name("fd", FRAME)] = {
         "value": frechet_distance(fake_frames, real_frames),
         **frame_entry,
     }
-    metrics["kid_frame_domain"] = {"value": kid, **frame_entry}
+    metrics[metric_name("kid", FRAME)] = {"value": kid, **frame_entry}
     real = data.images[data.heldout]
     metrics["temporal_consistency"] = {
         "value": _consistency(net, pixels, device),
         "real_heldout": _consistency(net, real, device),
-        "higher_is_better": True,
         **protocol,
     }
     metrics["motion_smoothness"] = {
         "value": motion_smoothness(pixels),
         "real_heldout": motion_smoothness(real),
-        "higher_is_better": True,
         **protocol,
     }
     if e.i3d_path:

@@ -1,4 +1,7 @@
-"""Every run folder -> one tidy row (study, dataset, variant, size, seed, metrics, cost)."""
+"""Every run folder -> one tidy row (study, dataset, variant, size, seed, metrics, cost), and
+each metric's protocol as its own long table (``metric_protocol``): metrics of one run are
+scored on different sample sets (images, at most 1,024 of them for pixel metrics, clips,
+frames), so no single sample-count column could describe a row."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pandas as pd
 import yaml
 
 from sagan.io import atomic_write_bytes, atomic_write_text
+from sagan.metrics.declared import resolve
 from sagan.run_folder import CONFIG, EVALUATE_LOG, LOG, METRICS, read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
@@ -43,21 +47,62 @@ def run_row(run_dir: Path) -> dict:
     # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
     row |= placements(cfg)
     row |= {k: status.get(k, math.nan) for k in STATUS_COLUMNS}
-    metrics_file = run_dir / METRICS
-    if metrics_file.is_file():
-        metrics = json.loads(metrics_file.read_text())["metrics"]
-        row |= {name: m["value"] for name, m in metrics.items()}
-        for name, m in metrics.items():  # a probe's reference scores, for its figure
-            row |= {f"{name}_{k}": m[k] for k in ("real_heldout", "chance") if k in m}
-        first = next(iter(metrics.values()), {})
-        row |= {
-            "num_samples": first.get("num_samples"),
-            "reference_split": first.get("reference_split"),
-        }
-    row["status"], row["reason"] = run_state(status, metrics_file.is_file())
+    metrics = _metrics(run_dir)
+    row |= {name: m["value"] for name, m in metrics.items()}
+    for name, m in metrics.items():  # a probe's reference scores, for its figure
+        row |= {f"{name}_{k}": m[k] for k in ("real_heldout", "chance") if k in m}
+    row["status"], row["reason"] = run_state(status, (run_dir / METRICS).is_file())
     row["diverged_at"] = status.get("iteration") if status["state"] == "diverged" else math.nan
     row["run_dir"] = str(run_dir)
     return row
+
+
+def _metrics(run_dir: Path) -> dict[str, dict]:
+    path = run_dir / METRICS
+    return json.loads(path.read_text())["metrics"] if path.is_file() else {}
+
+
+PROTOCOL_COLUMNS = [
+    "metric",
+    "family",  # its declaration (sagan.metrics.declared)
+    "better",  # "lower", "higher" or empty
+    "unit",
+    "num_samples",
+    "samples",  # what num_samples counts: generated images, frames, clips
+    "extractor",  # the network that made the features (empty: pixels)
+    "extractor_file",
+    "reference_split",
+    "reference_count",
+]
+RECORDED = ("num_samples", "extractor", "extractor_file", "reference_split", "reference_count")
+
+
+def protocol_rows(run_dir: Path) -> list[dict]:
+    """One row per metric of a run: its ids, its declaration and the protocol it was scored
+    with (as recorded; the declaration as declared now, so older metrics.json read too)."""
+    metrics = _metrics(run_dir)
+    if not metrics:
+        return []
+    ids = {k: v for k, v in run_row(run_dir).items() if k in ID_COLUMNS}
+    rows = []
+    for name, entry in metrics.items():
+        m = resolve(name)  # None: a metric nobody declares any more
+        declared = {
+            "family": m.declaration.key if m else "",
+            "better": (m.better or "") if m else "",
+            "unit": m.declaration.unit if m else "",
+            "samples": m.samples if m else "",
+        }
+        recorded = {k: entry.get(k) for k in RECORDED}
+        rows.append({**ids, "metric": name, **declared, **recorded})
+    return rows
+
+
+def metric_protocol(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    """Each run's metrics with their sample count, extractor, reference split, unit and
+    direction: the summary's metric columns, described."""
+    rows = [r for d in run_dirs for r in protocol_rows(Path(d))]
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, *PROTOCOL_COLUMNS])
 
 
 def run_state(status: dict, evaluated: bool) -> tuple[str, str]:

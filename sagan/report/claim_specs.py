@@ -43,8 +43,10 @@ class ClaimSpec:
     - ``claimed``: the claimed range (lo, hi) of the effect, ``math.inf`` for open;
     - ``sesoi``: the smallest effect of interest, > 0 in the effect's unit: a verdict of
       "equivalent" says the effect lies within +-sesoi (None: no equivalence test);
-    - ``relative``: the effect in % of the baseline; ``lower_is_better``: the metric's
-      direction (the effect is oriented so that > 0 means the arm is better);
+    - ``relative``: the effect in % of the baseline; the effect is oriented by the metric's
+      declared direction (``sagan.metrics.declared``) so that > 0 means the arm is better;
+      ``raw_difference``: keep arm minus baseline instead (> 0: the arm's value is larger,
+      e.g. an overhead or an amplified gap);
     - ``datasets``: only these datasets (None: all); ``rows``: "all" or "video" runs only;
       ``max_train_images``: only runs below this many training images;
     - ``kind``: "paired"; "placement" (claim 2: the arms of one sweep over G's attention
@@ -65,7 +67,7 @@ class ClaimSpec:
     sesoi: float | None = None
     metric: str = HEADLINE
     relative: bool = True
-    lower_is_better: bool = True
+    raw_difference: bool = False
     datasets: tuple[str, ...] | None = None
     rows: str = "all"
     max_train_images: int | None = None
@@ -147,7 +149,7 @@ def _coerce(cid: str, key: str, value: Any) -> Any:
         return tuple(str(v) for v in value)
     if key == "max_train_images":
         return None if value is None else int(value)
-    if key in ("relative", "lower_is_better", "when_present"):
+    if key in ("relative", "raw_difference", "when_present"):
         if not isinstance(value, bool):
             raise ConfigError(f"claim {cid!r}: {key} must be true or false, got {value!r}")
         return value
@@ -196,6 +198,11 @@ def claims_from_study(
         if not isinstance(fields, Mapping):
             raise ConfigError(f"claim {cid!r}: its fields must be a mapping, got {fields!r}")
         unknown = sorted(set(fields) - set(SETTABLE))
+        if "lower_is_better" in unknown:
+            raise ConfigError(
+                f"claim {cid!r}: lower_is_better is gone: the metric's declared direction "
+                "orients the effect; drop it, or set raw_difference: true for arm - baseline"
+            )
         if unknown:
             raise ConfigError(
                 f"claim {cid!r}: unknown field(s) {', '.join(map(repr, unknown))}; "

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from sagan.cost.timing import median_interval
+from sagan.errors import ConfigError
+from sagan.metrics.declared import better
 from sagan.report.claim_specs import (
     EVERY_OTHER_ARM,
     HEADLINE,
@@ -200,6 +202,20 @@ def _metric(summary: pd.DataFrame, spec: ClaimSpec) -> tuple[pd.DataFrame, str |
     return summary, spec.metric
 
 
+def lower_is_better(spec: ClaimSpec, metric: str) -> bool:
+    """Whether the effect is negated: by the metric's declared direction, so that > 0 means
+    the arm is better; never for a ``raw_difference`` (arm - baseline as measured)."""
+    if spec.raw_difference:
+        return False
+    way = better(metric)
+    if way is None:
+        raise ConfigError(
+            f"claim {spec.id!r}: metric {metric!r} declares no better direction "
+            "(sagan.metrics.declared); set raw_difference: true to measure arm - baseline"
+        )
+    return way == "lower"
+
+
 def _rows(summary: pd.DataFrame, spec: ClaimSpec) -> pd.DataFrame:
     """The runs a claim is measured on: its datasets, video or all runs, below a size."""
     rows = video_rows(summary) if spec.rows == "video" else summary
@@ -234,7 +250,7 @@ def _paired(
         arm,
         spec.baseline,
         relative=spec.relative,
-        lower_is_better=spec.lower_is_better,
+        lower_is_better=lower_is_better(spec, metric),
     )
     if pairs.empty:
         return base
@@ -312,7 +328,7 @@ def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
                     arm,
                     spec.baseline,
                     relative=spec.relative,
-                    lower_is_better=spec.lower_is_better,
+                    lower_is_better=lower_is_better(spec, fd),
                 )
                 per_arm.append(pairs.set_index(["study", "dataset", "size", "seed"])["effect"])
             gains[s] = pd.concat(per_arm, axis=1).max(axis=1)  # the best arm at that side

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,6 +11,7 @@ import pandas as pd
 import seaborn as sns
 
 from sagan.io import atomic_write_bytes
+from sagan.metrics.declared import better, resolve
 from sagan.report.panels import (
     SAVE_DPI,
     errorbar,
@@ -48,24 +48,26 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
 
 
 PROBE_METRICS = {
-    "mirror_error": "mirror error ↓",
-    "pairs_agreement": "pair agreement ↑",
-    "temporal_consistency": "temporal consistency ↑",  # video
-    "motion_smoothness": "motion smoothness ↑",
+    "mirror_error": "mirror error",
+    "pairs_agreement": "pair agreement",
+    "temporal_consistency": "temporal consistency",  # video
+    "motion_smoothness": "motion smoothness",
 }
 VIDEO_LABELS = {
-    "fd_frame_domain": "FD per frame (domain) ↓",
-    "fd_video_domain3d": "FD video (3D) ↓",
+    "fd_frame_domain": "FD per frame (domain)",
+    "fd_video_domain3d": "FD video (3D)",
 }
 
 
 def metric_label(metric: str) -> str:
+    """An axis label with the metric's declared better side as an arrow."""
+    arrow = {"lower": " ↓", "higher": " ↑"}.get(better(metric) or "", "")
     if metric in PROBE_METRICS or metric in VIDEO_LABELS:
-        return {**PROBE_METRICS, **VIDEO_LABELS}[metric]
+        return {**PROBE_METRICS, **VIDEO_LABELS}[metric] + arrow
     if metric in ("fid", "kid"):
-        return f"{metric.upper()} ↓"
+        return metric.upper() + arrow
     name, extractor = metric.split("_", 1)
-    return f"{name.upper()} ({extractor}) ↓"
+    return f"{name.upper()} ({extractor}){arrow}"
 
 
 SEED_CELL = ["dataset", "variant", "train_images"]
@@ -163,15 +165,18 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-# not *_train, *_gap, *_std; video: FD per frame and per clip
-HEADLINE = re.compile(r"^(fid|kid|fd_[a-z0-9]+|kid_[a-z0-9]+|fd_frame_domain|fd_video_domain3d)$")
+def _headline(column: str) -> bool:
+    """FD of any extractor (video: per frame and per clip) and the KID of images; not their
+    train/gap/std forms (by the metric's declaration)."""
+    m = resolve(column)
+    return m is not None and (
+        m.declaration.key == "fd" or (m.declaration.key == "kid" and m.on_images)
+    )
 
 
 def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
     """The headline FD/FID and KID columns, and the probe scores, this dataset has values for."""
-    return [
-        c for c in df.columns if (HEADLINE.match(c) or c in PROBE_METRICS) and runs[c].notna().any()
-    ]
+    return [c for c in df.columns if (_headline(c) or c in PROBE_METRICS) and runs[c].notna().any()]
 
 
 def sample_grids(df: pd.DataFrame) -> plt.Figure:

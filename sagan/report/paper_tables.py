@@ -4,13 +4,12 @@ the per-run summary and the cost profiles: ablation, small data, video, cost sca
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
+from sagan.metrics.declared import feature_name, resolve
 from sagan.report.tables import Table, direction, fmt, fmt_ci
 
-HEADLINE_FD = re.compile(r"^(fid|fd_[a-z0-9]+)$")  # fd_domain, fd_inception; not fd_frame_...
 VIDEO_COLUMNS = [
     "fd_frame_domain",
     "kid_frame_domain",
@@ -23,12 +22,14 @@ VIDEO_COLUMNS = [
 
 
 def headline(summary: pd.DataFrame) -> tuple[str | None, str | None]:
-    """The headline FD/FID column and its KID partner (e.g. fd_domain, kid_domain)."""
-    fd = next((c for c in summary.columns if HEADLINE_FD.match(c)), None)
-    if fd is None:
-        return None, None
-    kid = "kid" if fd == "fid" else "k" + fd[1:].replace("d_", "id_", 1)
-    return fd, kid if kid in summary.columns else None
+    """The headline FD/FID column (the first FD over whole images, not frames or clips) and
+    the KID of the same extractor (e.g. fd_domain, kid_domain), by their declarations."""
+    for column in summary.columns:
+        m = resolve(column)
+        if m and m.declaration.key == "fd" and m.on_images:
+            kid = feature_name("kid", m.extractor)
+            return column, kid if kid in summary.columns else None
+    return None, None
 
 
 def label(metric: str) -> str:

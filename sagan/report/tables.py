@@ -8,7 +8,6 @@ columns are better low or high, and a one-line caption.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,24 +15,13 @@ import numpy as np
 import pandas as pd
 
 from sagan.io import atomic_write_text
-
-LOWER = re.compile(
-    r"^(fid|kid|fd|fvd|mirror_error|swd_|spectrum_|ms_|peak_mem|macs|gmacs|params|overhead|gap)"
-    r"|_gap$|near_copy|_ms$|_mib$"
-)
-HIGHER = re.compile(
-    r"^(precision|recall|density|coverage|pairs_agreement|temporal_consistency|conditional_acc"
-    r"|motion_smoothness|it_per_s|images_per_s|is$)"
-)
+from sagan.metrics.declared import better
 
 
 def direction(metric: str) -> str | None:
-    """'min' where lower is better (distances, cost, gaps), 'max' where higher is, else None."""
-    if HIGHER.search(metric):
-        return "max"
-    if LOWER.search(metric):
-        return "min"
-    return None
+    """'min' where lower is better, 'max' where higher is, None where neither is or the metric
+    is not declared (``sagan.metrics.declared``)."""
+    return {"lower": "min", "higher": "max"}.get(better(metric) or "")
 
 
 @dataclass

@@ -38,6 +38,9 @@ rule aggregate:
         parquet=f"{STUDY_RESULTS}/summary.parquet",
         logs=TRAINING_LOG,
         logs_parquet=f"{STUDY_RESULTS}/training_log.parquet",
+        # each metric's sample count, extractor, reference split, unit and direction
+        protocol=f"{STUDY_RESULTS}/metric_protocol.csv",
+        protocol_parquet=f"{STUDY_RESULTS}/metric_protocol.parquet",
     log:
         f"results/logs/{STUDY}/aggregate.log",
     conda:
