@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import yaml
-from sagan.run_folder import write_status
 
 from sagan.report.aggregate import aggregate, metric_protocol
+from sagan.run_folder import write_status
 
 
 def fake_run(root: Path, dataset: str, metrics: dict[str, dict]) -> Path:
