@@ -46,8 +46,12 @@ def short_hash(settings: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def data_key(source: str, resolution: int, heldout: int, options: dict) -> str:
+def data_key(source: str, resolution: int, heldout: int, options: dict, version: int = 1) -> str:
+    """The prepared data's key; a source's version enters it only once bumped past 1, so
+    every key made before versions existed stays the same."""
     settings = {"source": source, "resolution": resolution, "heldout": heldout, "options": options}
+    if version != 1:
+        settings["version"] = version
     return f"{source}-r{resolution}-{short_hash(settings)}"
 
 

@@ -53,6 +53,9 @@ class Entry(Generic[T]):
     description: str
     tags: frozenset[str]
     count: int | None = None  # items the source always has (None: known only once built)
+    # bumped when the builder makes different items from the same settings (a redrawn probe):
+    # it enters the prepared data's key, so results made from the old items are not reused
+    version: int = 1
 
 
 class Registry(Generic[T]):
@@ -63,7 +66,12 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry[T]] = {}
 
     def register(
-        self, name: str, *, tags: Iterable[str] = (), count: int | None = None
+        self,
+        name: str,
+        *,
+        tags: Iterable[str] = (),
+        count: int | None = None,
+        version: int = 1,
     ) -> Callable[[T], T]:
         def decorator(builder: T) -> T:
             if name in self._entries:
@@ -73,7 +81,8 @@ class Registry(Generic[T]):
                     f"{other.__module__}.{other.__qualname__}; pick another name"
                 )
             doc = inspect.getdoc(builder) or ""
-            self._entries[name] = Entry(name, builder, doc.split("\n")[0], frozenset(tags), count)
+            summary = doc.split("\n")[0]
+            self._entries[name] = Entry(name, builder, summary, frozenset(tags), count, version)
             return builder
 
         return decorator

@@ -139,7 +139,9 @@ def data_key(study: dict[str, Any], dataset: str) -> str:
     reference features."""
     ds = study["datasets"][dataset]
     options = ds.get("options") or {}
-    return layout.data_key(dataset_source(study, dataset), ds["resolution"], ds["heldout"], options)
+    source = dataset_source(study, dataset)
+    version = DATASETS.get(source).version
+    return layout.data_key(source, ds["resolution"], ds["heldout"], options, version)
 
 
 def extractor_key(study: dict[str, Any], dataset: str) -> str:

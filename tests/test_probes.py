@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from sagan import layout
 from sagan.data import DATASETS
+from sagan.data.probes import BACKGROUND, object_size
 from sagan.errors import ConfigError
 from sagan.metrics.declared import better
 from sagan.metrics.probes import PROBE_SCORES
+from sagan.study import data_key
 
 
 def probe_images(name: str, resolution: int, count: int = 200, seed: int = 1) -> torch.Tensor:
@@ -98,3 +101,29 @@ def test_prepare_draws_probes_at_the_target_resolution(tmp_path):
     drawn = probe_images("pairs", 16, count=180, seed=0)
     assert torch.equal(data.images.float(), drawn)  # drawn at 16 px, not resized into blur
     assert PROBE_SCORES.build("pairs").score(data.images[data.heldout].float()) == 1.0
+
+
+@pytest.mark.parametrize("resolution", [32, 64])
+def test_pairs_objects_sit_within_a_tenth_of_the_side_of_the_middle_height(resolution):
+    raw = DATASETS.build("pairs", {"count": 200, "seed": 3, "resolution": resolution})
+    away = np.abs(raw.images.astype(int) - BACKGROUND).max(-1) > 64  # (N, H, W)
+    size = object_size(resolution)
+    middle, jitter = (resolution - size) / 2, resolution // 10
+    tops = [np.nonzero(a[:, side].any(1))[0][0] for a in away for side in _thirds(resolution)]
+    assert max(abs(t - middle) for t in tops) <= jitter + 0.5
+    assert len(set(tops)) > 2  # the heights still vary
+
+
+def _thirds(resolution: int) -> tuple[slice, slice]:
+    third = resolution // 3
+    return slice(0, third), slice(resolution - third, resolution)
+
+
+def test_a_redrawn_source_gets_new_prepared_data_and_an_old_one_keeps_its_key():
+    assert layout.data_key("x", 32, 400, {}) == layout.data_key("x", 32, 400, {}, version=1)
+    assert layout.data_key("x", 32, 400, {}, version=2) != layout.data_key("x", 32, 400, {})
+    study = {"datasets": {"pairs": {"resolution": 32, "heldout": 400}}}
+    version = DATASETS.get("pairs").version
+    assert version > 1  # pairs was redrawn (heights near the middle)
+    assert data_key(study, "pairs") == layout.data_key("pairs", 32, 400, {}, version)
+    assert data_key(study, "pairs") != layout.data_key("pairs", 32, 400, {})
