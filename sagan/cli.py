@@ -373,11 +373,11 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
 
 
 def cmd_estimate(args: argparse.Namespace) -> None:
-    from sagan.cost.estimate import forecast, format_forecast
-    from sagan.cost.estimate_timer import MeasuredTimer
     from sagan.cost.plan import profile_settings
     from sagan.cost.profile import device_name
     from sagan.cost.timing import cores
+    from sagan.forecast.estimate import forecast, format_forecast
+    from sagan.forecast.timer import MeasuredTimer
     from sagan.study import validate_study
 
     study = _load_study(args.study)

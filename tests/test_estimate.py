@@ -10,7 +10,8 @@ import yaml
 
 from sagan.cli import main
 from sagan.config import RunConfig, from_dict
-from sagan.cost.estimate import (
+from sagan.data import prepare
+from sagan.forecast.estimate import (
     REPORT_SECONDS,
     DataShape,
     data_shape,
@@ -18,8 +19,7 @@ from sagan.cost.estimate import (
     format_forecast,
     job_counts,
 )
-from sagan.cost.estimate_timer import MeasuredTimer
-from sagan.data import prepare
+from sagan.forecast.timer import MeasuredTimer
 from sagan.study import dataset_study, dataset_variants, derived_paths, runs
 
 # Two entries over the same data (they share prepare, extractor and reference jobs), one at

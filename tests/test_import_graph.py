@@ -14,11 +14,38 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Package-level cycles known when this test was written, each owned by an item of issue 19
-# or a later one. The set must only shrink: a new cycle fails, and so does an entry that no
+# Package-level cycles allowed. Empty: a new cycle fails, and so would an entry that no
 # longer is one (delete it).
-KNOWN_PACKAGE_CYCLES = {
-    frozenset({"sagan.cost", "sagan.study", "sagan.report"}),  # cost/estimate reads the study
+KNOWN_PACKAGE_CYCLES: set[frozenset[str]] = set()
+
+# Every direct child of sagan/ by layer, top to bottom: a module imports only from its own
+# layer or below. A new top-level module or package must be placed here.
+LAYER_OF = {
+    # 0: entry points and what reads a whole study
+    **dict.fromkeys(["cli", "cli_errors", "cli_types", "study", "report", "bench", "forecast"], 0),
+    # 1: training, scoring and costing one run
+    **dict.fromkeys(["train", "metrics", "cost", "fit"], 1),
+    # 2: the networks
+    **dict.fromkeys(["models", "nn"], 2),
+    # 3: data, files and plain settings
+    **dict.fromkeys(
+        [
+            "data",
+            "io",
+            "errors",
+            "registry",
+            "config",
+            "images",
+            "layout",
+            "run_folder",
+            "arms",
+            "package_files",
+            "schema",
+            "study_checks",
+            "gpu_pool",
+        ],
+        3,
+    ),
 }
 
 # (lower, upper): the lower package never imports the upper one, even lazily.
@@ -160,3 +187,41 @@ def test_lower_layer_never_imports_upper(lower, upper):
         if any(t == upper or t.startswith(upper + ".") for t in targets)
     )
     assert not offenders, f"{lower} must not import {upper}: {offenders}"
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from a higher layer, and sagan children with no layer, as readable lines."""
+    out = []
+    for package, targets in sorted(package_graph(graph).items()):
+        name = package.removeprefix("sagan.")
+        if package == "sagan":
+            continue
+        if name not in LAYER_OF:
+            out.append(f"{package} has no layer: add it to LAYER_OF")
+            continue
+        for target in sorted(targets):
+            other = target.removeprefix("sagan.")
+            if other in LAYER_OF and LAYER_OF[other] < LAYER_OF[name]:
+                out.append(
+                    f"{package} (layer {LAYER_OF[name]}) imports {target} (layer {LAYER_OF[other]})"
+                )
+    return out
+
+
+def test_the_layers_read_top_to_bottom():
+    found = layer_violations(module_graph())
+    assert not found, "imports against the layering:\n" + "\n".join(found)
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path):
+    pkg = tmp_path / "sagan"
+    (pkg / "nn").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nn" / "__init__.py").write_text("")
+    (pkg / "nn" / "block.py").write_text("def f():\n    from sagan.study import runs\n")
+    (pkg / "study.py").write_text("from sagan.nn.block import f\n")
+    (pkg / "extra.py").write_text("")
+    assert layer_violations(module_graph(tmp_path)) == [
+        "sagan.extra has no layer: add it to LAYER_OF",
+        "sagan.nn (layer 2) imports sagan.study (layer 0)",
+    ]

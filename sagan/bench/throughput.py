@@ -170,8 +170,8 @@ def _worker(job: dict[str, Any]) -> None:
     """One training process: build, warm up, say ready, wait for go, time the iterations."""
     import torch
 
-    from sagan.cost.estimate_timer import training_iteration
     from sagan.cost.timing import sync
+    from sagan.forecast.timer import training_iteration
 
     torch.set_num_threads(job["threads"])
     cfg = from_dict(RunConfig, job["config"])

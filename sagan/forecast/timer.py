@@ -1,5 +1,5 @@
 """The pieces of a study's work timed on this device, briefly: the ``Timer`` of
-``sagan.cost.estimate`` that ``sagan estimate`` uses.
+``sagan.forecast.estimate`` that ``sagan estimate`` uses.
 
 Nothing is read from disk but the supplied extractor's file (Inception's): the models are
 built untrained and fed random data of the study's shapes, since cost does not depend on the
@@ -23,9 +23,9 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from sagan.config import RunConfig
-from sagan.cost.estimate import DataShape
 from sagan.cost.step import StepSpec, build_step
 from sagan.cost.timing import sync
+from sagan.forecast.estimate import DataShape
 
 # Startup of a job: the modules a train or evaluate job imports before it works.
 IMPORTS = "import torch, sagan.cli, sagan.train.trainer, sagan.metrics.evaluate"

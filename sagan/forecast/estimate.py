@@ -4,7 +4,7 @@ The study expands into its jobs (the workflow's rules, counted from ``sagan.stud
 Snakefile does), and a ``Timer`` says how long each piece of work takes: the start-up of a
 job's process, one training iteration of each distinct (dataset, arm) configuration, one
 evaluation per dataset, the extractor and reference features, each profiled step. This module
-is the arithmetic only; ``sagan.cost.estimate_timer`` times the pieces for real, and tests
+is the arithmetic only; ``sagan.forecast.timer`` times the pieces for real, and tests
 inject a fixed timer.
 
 Wall-clock on N devices x K jobs each: the model jobs share N x K slots; the cost profile and
