@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import cdist
 
+from sagan.errors import DataError
 from sagan.metrics.distances import (
     fid_infinity,
     fit_inverse_count_line,
@@ -205,3 +206,10 @@ def test_mann_whitney_z_corrects_the_variance_for_ties():
     var = n1 * n2 / 12 * ((n + 1) - (ties**3 - ties).sum() / (n * (n - 1)))  # 4 * (15 - 240/182)
     assert u == 12 and mann_whitney_z(x, y) == pytest.approx((u - n1 * n2 / 2) / np.sqrt(var))
     assert mann_whitney_z(x, y) == pytest.approx(-1.622136, abs=1e-6)  # untied var 60: -1.549
+
+
+def test_a_held_out_split_of_copies_is_a_data_error_that_names_the_duplicates():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(50, 4))
+    with pytest.raises(DataError, match="repeats images"):
+        memorisation(rng.normal(size=(20, 4)), train, train[:20].copy())

@@ -127,3 +127,8 @@ def test_a_redrawn_source_gets_new_prepared_data_and_an_old_one_keeps_its_key():
     assert version > 1  # pairs was redrawn (heights near the middle)
     assert data_key(study, "pairs") == layout.data_key("pairs", 32, 400, {}, version)
     assert data_key(study, "pairs") != layout.data_key("pairs", 32, 400, {})
+
+
+def test_pairs_images_do_not_repeat_so_held_out_images_are_new():
+    x = probe_images("pairs", 32, count=1000)
+    assert len(torch.unique(x.flatten(1), dim=0)) >= 990

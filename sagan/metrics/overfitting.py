@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from sagan.errors import DataError
+
 
 def nearest_neighbour_distances(
     queries: np.ndarray, reference: np.ndarray, *, block_bytes: int = 64 * 2**20
@@ -85,9 +87,10 @@ def memorisation(
     threshold = float(np.quantile(d_heldout, copy_quantile))
     fake_median, heldout_median = float(np.median(d_fake)), float(np.median(d_heldout))
     if heldout_median == 0:
-        raise ValueError(
-            "most held-out features coincide with training features: the held-out split "
-            "overlaps the training set; rebuild the split"
+        raise DataError(
+            "most held-out images have an exact copy in the training pool, so copying cannot "
+            "be told from generalising: the dataset repeats images; remove the duplicates or "
+            "draw more distinct images"
         )
     return {
         "fake_to_train_median": fake_median,
