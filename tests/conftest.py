@@ -52,6 +52,10 @@ _corpus: dict[str, int] = {}
 
 
 def pytest_collection_modifyitems(items) -> None:
+    # The slow end-to-end tests first: under `pytest -n auto --dist worksteal` they spread
+    # over the workers at the start instead of forming one worker's tail at the end. The
+    # order is deterministic, as xdist needs every worker to collect the same one.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     _corpus.clear()
     for item in items:
         name = item.path.name

@@ -66,7 +66,9 @@ def test_default_study_is_valid_and_expands_to_every_run():
     assert cfg.train.seed == digits[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]
     probe = run_config(DEFAULT, [r for r in expanded if r.dataset == "pairs"][-1], paths)
-    assert probe.train.iterations == 1200 and probe.model.width == cfg.model.width  # own keys
+    own = DEFAULT["datasets"]["pairs"]["train"]["iterations"]
+    assert own != DEFAULT["train"]["iterations"]  # the probe has its own budget
+    assert probe.train.iterations == own and probe.model.width == cfg.model.width  # own keys
 
 
 def test_video_study_is_valid_and_trains_every_video_variant():
