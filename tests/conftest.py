@@ -52,9 +52,7 @@ _corpus: dict[str, int] = {}
 
 
 def pytest_collection_modifyitems(items) -> None:
-    # The slow end-to-end tests first: under `pytest -n auto --dist worksteal` they spread
-    # over the workers at the start instead of forming one worker's tail at the end. The
-    # order is deterministic, as xdist needs every worker to collect the same one.
+    # The slow end-to-end tests first: a broken workflow shows in minutes, not at the end.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     _corpus.clear()
     for item in items:
