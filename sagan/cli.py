@@ -201,6 +201,13 @@ def cmd_attention_maps(args: argparse.Namespace) -> None:
     print(write_attention_maps(args.run_dir, args.out, device=args.device))
 
 
+def cmd_share_run(args: argparse.Namespace) -> None:
+    from sagan.run_folder import share
+
+    for file in share(args.source, args.out):
+        print(file)
+
+
 def cmd_validate(args: argparse.Namespace) -> None:
     from sagan.io import read_yaml
     from sagan.study import validate_study
@@ -449,6 +456,13 @@ def parser() -> argparse.ArgumentParser:
         "--state", help="the trainer's folder: checkpoints/, samples/, lock (default: --out)"
     )
     s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser(
+        "share-run", help="copy a run's results to a run that differs from it only by name"
+    )
+    s.add_argument("source", type=existing_dir, help="the finished run's output folder")
+    s.add_argument("--out", required=True, help="the other run's output folder")
+    s.set_defaults(fn=cmd_share_run)
 
     s = sub.add_parser("evaluate", help="score a trained run (writes metrics.json)")
     s.add_argument("run_dir", type=existing_dir)

@@ -40,6 +40,11 @@ UNKEYED = (
 )
 
 
+# What only names a run (its study entry, arm and sweep point): runs that differ in these
+# alone train and score the same thing, so a study trains one and shares its results.
+LABELS = ("arm", "sweep", "sweep_point", "data.dataset")
+
+
 def short_hash(settings: Any) -> str:
     """8 hex digits of the SHA-256 of the settings as canonical JSON."""
     text = json.dumps(settings, sort_keys=True, default=str, separators=(",", ":"))
@@ -60,6 +65,12 @@ def run_key(config: dict[str, Any]) -> str:
     trained, except the size and seed, which the folder names itself."""
     keyed = _without(config, (*UNKEYED, "data.size", "train.seed"))
     return short_hash(_drop_off(keyed))
+
+
+def result_key(config: dict[str, Any]) -> str:
+    """The hash of everything in a resolved run config that shapes its results (size, seed,
+    iterations and evaluation included), but not its labels: equal keys, equal results."""
+    return short_hash(_drop_off(_without(config, LABELS)))
 
 
 def _drop_off(node: Any) -> Any:

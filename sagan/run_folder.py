@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sagan.io import atomic_write_json
+from sagan.errors import DataError
+from sagan.io import atomic_write_bytes, atomic_write_json
 
 STATE = "results/runs/{study}/{dataset}/{arm}/n{size}/s{seed}"
 FOLDER = STATE + "/i{iterations}"
@@ -61,6 +62,9 @@ FILES = (
 )
 
 STATES = ("running", "done", "diverged", "failed")
+
+# What a run that shares another's results copies from it (its config and logs are its own)
+SHARED = (CHECKPOINT, LOG, SAMPLES, STATUS, METRICS)
 
 
 def folder(study: str, dataset: str, arm: str, size: int | str, seed: int, iterations: int) -> str:
@@ -108,3 +112,28 @@ def read_status(run_dir: str | Path) -> dict[str, Any]:
         reason = f"{file} is unreadable or has no state; delete it and re-run the run's training"
         return {"state": "unknown", "reason": reason}
     return status
+
+
+def share(source: str | Path, dest: str | Path) -> list[Path]:
+    """Copy a finished run's results (SHARED) into the output folder of a run that differs
+    from it only by its labels; its status and metrics name the source as ``shared_from``.
+    Each file is written atomically; a source without a file stops before any is written."""
+    missing = [name for name in SHARED if not path(source, name).is_file()]
+    if missing:
+        raise DataError(
+            f"{source} has no {', '.join(missing)}: finish that run first, then share it"
+        )
+    written = []
+    for name in SHARED:
+        target = path(dest, name)
+        data = path(source, name).read_bytes()
+        if name in (STATUS, METRICS):
+            record = json.loads(data)
+            if "run" in record:
+                record["run"] = str(dest)
+            record["shared_from"] = str(source)
+            atomic_write_json(target, record)
+        else:
+            atomic_write_bytes(target, data)
+        written.append(target)
+    return written

@@ -180,6 +180,21 @@ def runs(study: dict[str, Any]) -> list[Run]:
     ]
 
 
+def shared_runs(study: dict[str, Any]) -> dict[Run, Run]:
+    """Each run that an earlier run of the study already trains and scores (the same
+    resolved config but for its labels, e.g. a sweep's own baseline point), mapped to that
+    earlier run. The study trains the earlier one once; the other copies its results."""
+    first: dict[str, Run] = {}
+    shared = {}
+    for run in runs(study):
+        key = layout.result_key(to_dict(run_config(study, run)))
+        if key in first:
+            shared[run] = first[key]
+        else:
+            first[key] = run
+    return shared
+
+
 def attention_map_runs(study: dict[str, Any]) -> list[Run]:
     """The runs whose G's attention maps the report draws: on each image dataset, the first
     arm whose G has a block that gives maps (``attention_maps``), at the dataset's largest

@@ -22,8 +22,9 @@ from sagan.forecast.estimate import (
 from sagan.forecast.timer import MeasuredTimer
 from sagan.study import dataset_study, dataset_variants, derived_paths, runs
 
-# Two entries over the same data (they share prepare, extractor and reference jobs), one at
-# its own resolution with its own iterations; tiny widths everywhere.
+# Two entries over the same data (they share prepare, extractor and reference jobs; digits-b's
+# runs are digits' dcgan runs at full size, so they are shared, not trained), one at its own
+# resolution with its own iterations; tiny widths everywhere.
 STUDY = {
     "study": "tiny",
     "datasets": {
@@ -101,8 +102,9 @@ def test_job_counts_follow_the_study_expansion():
         len(dataset_variants(STUDY, d)) * len(dataset_study(STUDY, d)["sizes"]) * 2
         for d in STUDY["datasets"]
     )
-    assert by_hand == 2 * 2 * 2 + 1 * 1 * 2 + 1 * 1 * 2
-    assert jobs["train"] == jobs["evaluate"] == len(runs(STUDY)) == by_hand
+    assert by_hand == 2 * 2 * 2 + 1 * 1 * 2 + 1 * 1 * 2 == len(runs(STUDY))
+    shared = 1 * 1 * 2  # digits-b: dcgan at full size, two seeds
+    assert jobs["train"] == jobs["evaluate"] == by_hand - shared and jobs["share_run"] == shared
     # digits and digits-b share their data: two prepared sets, two extractors
     assert jobs["prepare_dataset"] == jobs["train_extractor"] == 2
     assert jobs["reference_features"] == 4
@@ -113,7 +115,8 @@ def test_default_study_counts_match_its_dry_run():
     """The job stats `snakemake -n` prints for config/default.yaml (README's table)."""
     study = yaml.safe_load(Path("config/default.yaml").read_text())
     jobs = job_counts(study)
-    assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (36, 36, 3)
+    assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (30, 30, 3)
+    assert jobs["share_run"] == 6  # digits-place's dcgan and place.g8 are digits' runs
     assert (jobs["prepare_dataset"], jobs["train_extractor"], jobs["reference_features"]) == (
         2,
         2,
@@ -127,6 +130,7 @@ def test_train_and_evaluate_seconds_are_runs_times_per_run_time():
         2.0 + it * (0.5 if r.variant == "sagan" else 0.25)
         for r in runs(STUDY)
         for it in [30 if r.dataset == "pairs" else 10]
+        if r.dataset != "digits-b"  # shared, not trained
     )
     assert f.seconds["train"] == pytest.approx(expected)
     assert f.seconds["evaluate"] == pytest.approx(f.runs * (2.0 + 3.0))
@@ -187,7 +191,7 @@ def test_the_critical_path_bounds_the_wall_clock_from_below():
 
 def test_format_prints_every_job_type_and_the_totals():
     text = format_forecast(tiny_forecast(devices=2, jobs_per_device=2), "test CPU")
-    assert text.startswith(f"{len(runs(STUDY))} runs on test CPU")
+    assert text.startswith("10 runs (and 2 that copy a run with the same config) on test CPU")
     for label in ("| train |", "| evaluate |", "| extractor/reference/prepare |"):
         assert label in text
     assert "total device-hours" in text and "2 device(s) x 2 job(s)" in text

@@ -424,3 +424,67 @@ def test_failed_runs_under_keep_going_still_get_a_summary_and_tables(tmp_path):
     assert summary.loc[summary["variant"] == "crash", "reason"].str.contains("crash").all()
     assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
     assert (tmp_path / "reports/tiny/tables/ablation.md").is_file()
+
+
+SHARING = {
+    **TINY,
+    "datasets": {
+        "digits": {"resolution": 16, "heldout": 200, "variants": ["dcgan", "sagan"]},
+        # the same data again, for a placement sweep whose g8 point is the sagan arm
+        "digits-place": {
+            "dataset": "digits",
+            "resolution": 16,
+            "heldout": 200,
+            "variants": ["dcgan", "place"],
+        },
+    },
+    "variants": {
+        "dcgan": {},
+        "sagan": TINY["variants"]["sagan"],
+        "place": {"variant": "sagan", "d_resolutions": [8], "sweep": {"g_resolutions": [[4], [8]]}},
+    },
+    "sizes": ["full"],
+}
+
+
+def test_runs_that_differ_only_by_labels_are_trained_once_and_their_results_shared(tmp_path):
+    plan = snakemake(tmp_path, SHARING, "-n", "-p")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = planned_jobs(plan.stdout)
+    folder = {job["rule"]: set() for job in jobs}
+    for job in jobs:
+        folder[job["rule"]] |= {path.rsplit("/", 1)[0] for path in job["output"]}
+    trained = {
+        path.split("/")[3] + "/" + path.split("/")[4].rsplit("-", 1)[0] for path in folder["train"]
+    }
+    assert trained == {"digits/dcgan", "digits/sagan", "digits-place/place.g4"}
+    shared = {
+        path.split("/")[3] + "/" + path.split("/")[4].rsplit("-", 1)[0]
+        for path in folder["share_run"]
+    }
+    assert shared == {"digits-place/dcgan", "digits-place/place.g8"}
+    assert not folder["share_run"] & (folder["train"] | folder["evaluate"])
+    assert folder["share_run"] <= folder["run_config"]  # each keeps its own labels
+    # Run the sharing alone, over results of the first runs made by hand
+    sources = {
+        job["shell"].split(" share-run ")[1].split(" --out ")[0]
+        for job in jobs
+        if job["rule"] == "share_run"
+    }
+    for source in map(Path, sources):
+        source = tmp_path / source
+        source.mkdir(parents=True)
+        for name in ("checkpoint.pt", "log.csv", "samples.png"):
+            (source / name).write_bytes(b"weights")
+        (source / "status.json").write_text(json.dumps({"state": "done", "iterations": 20}))
+        (source / "metrics.json").write_text(json.dumps({"run": str(source), "metrics": {}}))
+    targets = [f"{path}/metrics.json" for path in folder["share_run"]]
+    only = [*targets, "--allowed-rules", "share_run", "run_config"]
+    done = snakemake(tmp_path, SHARING, *only)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for path in folder["share_run"]:
+        status = json.loads((tmp_path / path / "status.json").read_text())
+        config = yaml.safe_load((tmp_path / path / "config.yaml").read_text())
+        assert status["shared_from"] in sources and config["data"]["dataset"] == "digits-place"
+    again = snakemake(tmp_path, SHARING, "-n", *only)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

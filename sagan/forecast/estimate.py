@@ -145,7 +145,14 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     """Jobs per workflow rule, as the workflow plans them (``snakemake -n``'s job stats)."""
     from sagan.cost.plan import profile_settings
     from sagan.report.outputs import NOTEBOOKS
-    from sagan.study import TRAINED_EXTRACTORS, data_key, dataset_study, extractor_key, runs
+    from sagan.study import (
+        TRAINED_EXTRACTORS,
+        data_key,
+        dataset_study,
+        extractor_key,
+        runs,
+        shared_runs,
+    )
 
     names = list(study["datasets"])
     data = {data_key(study, d) for d in names}
@@ -156,7 +163,8 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         if (dataset_study(study, d).get("evaluation") or {}).get("extractor", "domain")
         in TRAINED_EXTRACTORS
     }
-    n = len(runs(study))
+    shared = len(shared_runs(study))  # copied from a run with the same config, not trained
+    n = len(runs(study)) - shared
     scaling = profile_settings(study)["scaling"]["resolutions"]
     return {
         "prepare_dataset": len(data),
@@ -164,6 +172,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         "reference_features": 2 * len(extractors),  # held-out and training pool
         "train": n,
         "evaluate": n,
+        "share_run": shared,
         "profile": len(names),
         "scaling": 1 if scaling else 0,
         "aggregate": 1,
@@ -250,13 +259,17 @@ class _Work:
             extractor_epochs,
             run_config,
             runs,
+            shared_runs,
         )
 
         sizes = dataset_study(self.study, name)["sizes"]
         biggest = max(shape.size(s) for s in sizes)
         longest_train = longest_eval = 0.0
+        shared = shared_runs(self.study)  # copies of another run's results: seconds, untimed
         for run in [r for r in runs(self.study) if r.dataset == name]:
             cfg = run_config(self.study, run)
+            if run in shared:
+                continue
             arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
             per_it = self.once(
                 ("train", arm, shape), lambda c=cfg: self.timer.train_iteration(c, shape)
@@ -379,8 +392,11 @@ def hours(seconds: float) -> str:
 def format_forecast(f: Forecast, device: str) -> str:
     """The forecast as printed by ``sagan estimate``."""
     jobs, secs = f.type_jobs(), f.type_seconds()
+    copies = f.jobs.get("share_run", 0)
+    shared = f" (and {copies} that copy a run with the same config)" if copies else ""
     lines = [
-        f"{f.runs} runs on {device}; job-hours by type (each job's process start-up included):",
+        f"{f.runs} runs{shared} on {device}; job-hours by type (each job's process start-up"
+        " included):",
         "",
         "| job type | jobs | hours | per job |",
         "|---|---:|---:|---:|",

@@ -1,6 +1,7 @@
 # Shared by every stage: the checked study, its runs, and the paths of everything derived.
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from sagan.study import (
     run_config,
     run_dir,
     runs,
+    shared_runs,
     validate_study,
 )
 
@@ -179,6 +181,7 @@ RUNS = runs(config)
 localrules:
     all,
     run_config,
+    share_run,
     cost_study,
     study_claims,
 
@@ -197,6 +200,11 @@ SUMMARY = f"{STUDY_RESULTS}/summary.csv"
 # Each run by its output folder, and the settings behind each data and extractor key.
 RUN_DIRS = {run: run_dir(config, run) for run in RUNS}
 RUN_CONFIGS = {d: run_config(config, run) for run, d in RUN_DIRS.items()}
+# Runs that differ from an earlier one only by their labels (a sweep's baseline point, one
+# arm in two dataset entries): trained and scored once, copied by the share_run rule
+SHARED_DIRS = {
+    RUN_DIRS[run]: RUN_DIRS[first] for run, first in shared_runs(config).items()
+}
 # The runs whose attention maps the report draws
 ATTENTION_RUN_DIRS = [RUN_DIRS[run] for run in attention_map_runs(config)]
 DATASETS = {data_key(config, d): d for d in config["datasets"]}

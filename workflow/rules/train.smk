@@ -41,3 +41,35 @@ rule train:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
         " train {input.config} --out $(dirname {output.checkpoint})"
         " --state {params.state} > {log} 2>&1"
+
+
+# A run that differs from an earlier one only by its labels copies that run's results
+# (checkpoint, log, samples, status, metrics) instead of training and scoring again.
+ruleorder: share_run > train
+ruleorder: share_run > evaluate
+
+
+rule share_run:
+    input:
+        config="{shared}/" + run_folder.CONFIG,
+        checkpoint=lambda w: run_folder.path(
+            SHARED_DIRS[w.shared], run_folder.CHECKPOINT
+        ),
+        metrics=lambda w: run_folder.path(SHARED_DIRS[w.shared], run_folder.METRICS),
+    output:
+        checkpoint="{shared}/" + run_folder.CHECKPOINT,
+        log_csv="{shared}/" + run_folder.LOG,
+        samples="{shared}/" + run_folder.SAMPLES,
+        metrics="{shared}/" + run_folder.METRICS,
+    log:
+        "{shared}/" + run_folder.TRAIN_LOG,
+    wildcard_constraints:
+        # exactly the shared runs' folders (a pattern that matches nothing when none)
+        shared="|".join(re.escape(d) for d in SHARED_DIRS) or "(?!)",
+    conda:
+        ENV
+    params:
+        sagan=SAGAN,
+        source=lambda w: SHARED_DIRS[w.shared],
+    shell:
+        "{params.sagan} share-run {params.source} --out {wildcards.shared} > {log} 2>&1"
