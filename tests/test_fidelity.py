@@ -6,6 +6,7 @@ from scipy import stats
 from scipy.spatial.distance import cdist
 
 from sagan.errors import DataError
+from sagan.metrics import distances
 from sagan.metrics.distances import (
     fid_infinity,
     fit_inverse_count_line,
@@ -24,7 +25,9 @@ def gaussian(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
 # --- KID -----------------------------------------------------------------------------------
 
 
-def test_kid_stats_mean_is_clean_fids_kid_and_the_global_rng_is_left_alone():
+@pytest.mark.parametrize("whole_rows", [4096, 0], ids=["kernels once", "kernels per subset"])
+def test_kid_stats_mean_is_clean_fids_kid_and_the_global_rng_is_left_alone(whole_rows, monkeypatch):
+    monkeypatch.setattr(distances, "WHOLE_KERNEL_ROWS", whole_rows)
     a, b = gaussian(0, 300, 8), gaussian(1, 250, 8, shift=0.2)
     np.random.seed(7)
     before = np.random.get_state()[1].copy()

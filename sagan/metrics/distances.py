@@ -58,16 +58,23 @@ def _seeded_global_rng(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
-def _polynomial_mmd2_times_m(x: np.ndarray, y: np.ndarray) -> float:
-    """m * unbiased MMD^2 of two (m, d) subsets under k(u, v) = (u.v / d + 1)^3.
+def _cubic_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """k(u, v) = (u.v / d + 1)^3 between the rows of x (n, d) and y (k, d): (n, k)."""
+    return (x @ y.T / x.shape[1] + 1) ** 3
 
-    The unbiased estimator of Bińkowski et al. 2018 with their cubic kernel, written as clean-fid
-    writes it, term for term, so that sums of it reproduce clean-fid's KID bit for bit.
-    """
-    m, d = x.shape
-    a = (x @ x.T / d + 1) ** 3 + (y @ y.T / d + 1) ** 3  # (m, m), within-set kernels
-    b = (x @ y.T / d + 1) ** 3  # (m, m), cross-set kernel
-    return (a.sum() - np.diag(a).sum()) / (m - 1) - b.sum() * 2 / m
+
+def _mmd2_times_m(within: np.ndarray, cross: np.ndarray) -> float:
+    """m * unbiased MMD^2 of two size-m subsets (Bińkowski et al. 2018), from the sum of their
+    within-set kernel matrices (m, m) and their cross kernel (m, m), in clean-fid's order of
+    operations, so that sums of it reproduce clean-fid's KID."""
+    m = len(within)
+    return (within.sum() - np.diag(within).sum()) / (m - 1) - cross.sum() * 2 / m
+
+
+# Up to this many rows per set the kernels are computed once (a float64 matrix of this side is
+# 128 MiB) and each subset reads its block: 5x faster at the default study's 500 x 400.
+# Above it (Inception at 10k-50k samples), each subset computes its own, as clean-fid does.
+WHOLE_KERNEL_ROWS = 4096
 
 
 def kernel_distance_stats(
@@ -91,13 +98,23 @@ def kernel_distance_stats(
         raise ValueError(
             f"KID needs at least 2 samples per set, got {len(feats_a)} and {len(feats_b)}"
         )
+    whole = max(len(feats_a), len(feats_b)) <= WHOLE_KERNEL_ROWS
+    if whole:
+        k_bb, k_aa = _cubic_kernel(feats_b, feats_b), _cubic_kernel(feats_a, feats_a)
+        k_ba = _cubic_kernel(feats_b, feats_a)
     per_subset = []
     with _seeded_global_rng(seed):
         for _ in range(num_subsets):
             # clean-fid draws feats_b's subset first, then feats_a's
-            x = feats_b[np.random.choice(len(feats_b), m, replace=False)]
-            y = feats_a[np.random.choice(len(feats_a), m, replace=False)]
-            per_subset.append(_polynomial_mmd2_times_m(x, y))
+            i = np.random.choice(len(feats_b), m, replace=False)
+            j = np.random.choice(len(feats_a), m, replace=False)
+            if whole:
+                within, cross = k_bb[np.ix_(i, i)] + k_aa[np.ix_(j, j)], k_ba[np.ix_(i, j)]
+            else:
+                x, y = feats_b[i], feats_a[j]
+                within = _cubic_kernel(x, x) + _cubic_kernel(y, y)
+                cross = _cubic_kernel(x, y)
+            per_subset.append(_mmd2_times_m(within, cross))
     # clean-fid's order of operations: running sum, then / num_subsets / m
     mean = sum(per_subset, 0) / num_subsets / m
     return float(mean), float(np.std(np.asarray(per_subset) / m))
