@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from sagan.bench.attention import format_table, needed_bytes, run_attention_bench
-from sagan.cost.memory import peak_memory_delta
+from sagan.cost.memory import peak_memory_delta, peak_memory_deltas
 
 IMPLS = ("naive", "sdpa", "auto", "topk", "linear")
 TINY = {"tokens": (16, 64), "batch": 2, "channels": 16, "repeats": 2}
@@ -62,6 +62,13 @@ def test_memory_probe_sees_a_64_mib_allocation():
     idle = peak_memory_delta(allocate_nothing)
     busy = peak_memory_delta(allocate_mib, mib=64)
     assert busy - idle > 56 * 2**20
+
+
+def test_memory_probes_run_at_once_each_read_its_own_peak():
+    small, big, small_again = peak_memory_deltas(
+        allocate_mib, [{"mib": 8}, {"mib": 96}, {"mib": 8}]
+    )
+    assert big - small > 80 * 2**20 and abs(small_again - small) < 8 * 2**20
 
 
 def test_memory_probe_rejects_a_closure():

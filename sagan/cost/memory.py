@@ -77,19 +77,40 @@ def peak_memory_delta(setup: Setup, timeout_s: float = 600.0, **kwargs: Any) -> 
 
     kwargs must be JSON-serialisable. Raises RuntimeError with the child's stderr if it fails.
     """
-    spec = json.dumps({"target": target_name(setup), "kwargs": kwargs})
-    # the child sees the parent's import path, so setups in test or script modules resolve
+    return peak_memory_deltas(setup, [kwargs], timeout_s)[0]
+
+
+def peak_memory_deltas(
+    setup: Setup, kwargs_list: list[dict[str, Any]], timeout_s: float = 600.0
+) -> list[int]:
+    """peak_memory_delta for each kwargs, the children all at once: each reads its own peak,
+    so they do not disturb each other, and the probes of a profile take one child's time."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "sagan.cost.memory", spec],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout_s,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"memory probe of {spec} failed:\n{proc.stderr[-4000:]}")
-    return int(json.loads(proc.stdout.strip().splitlines()[-1]))
+    specs = [json.dumps({"target": target_name(setup), "kwargs": kw}) for kw in kwargs_list]
+    # the child sees the parent's import path, so setups in test or script modules resolve
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sagan.cost.memory", spec],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for spec in specs
+    ]
+    try:
+        outputs = [child.communicate(timeout=timeout_s) for child in children]
+    finally:
+        for child in children:  # one failed or timed out: none is left running
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    deltas = []
+    for spec, child, (out, err) in zip(specs, children, outputs, strict=True):
+        if child.returncode != 0:
+            raise RuntimeError(f"memory probe of {spec} failed:\n{err[-4000:]}")
+        deltas.append(int(json.loads(out.strip().splitlines()[-1])))
+    return deltas
 
 
 def _run_child(spec: str) -> int:

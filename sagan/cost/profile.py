@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from sagan.cost.flops import model_costs
-from sagan.cost.memory import peak_memory_delta
+from sagan.cost.memory import peak_memory_deltas
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
 from sagan.cost.timing import cores, cuda_peak_bytes, machine_load, median_interval, time_rounds
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
@@ -63,6 +63,7 @@ def profile(
     load = machine_load(load_before, os.getloadavg()[0], cores())
     ms = {label: float(np.median(t)) for label, t in rounds.items()}
     peaks = {p: matmul_peak_flops(device, p) for p in {s.precision for s in specs}}
+    memory_mib = _peak_mib(specs, built, device) if memory else {}
     rows = []
     for spec in specs:
         step, m = built[spec.label]
@@ -84,7 +85,7 @@ def profile(
             "images_per_s": round(spec.batch / ms[spec.label] * 1e3, 2),
             "baseline": baseline,
             **load,
-            "peak_mem_mib": _peak_mib(spec, step, device) if memory else math.nan,
+            "peak_mem_mib": memory_mib.get(spec.label, math.nan),
             **model_costs(
                 m.G,
                 m.D,
@@ -124,13 +125,15 @@ def spread(times: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _peak_mib(spec: StepSpec, step, device: str) -> float:
+def _peak_mib(specs: Sequence[StepSpec], built: dict, device: str) -> dict[str, float]:
+    """Each spec's peak memory of one step, by label: on CUDA in this process, on a CPU in
+    child processes (one per spec, all at once)."""
     if device.startswith("cuda"):
-        return round(cuda_peak_bytes(step, device) / MIB, 1)
-    delta = peak_memory_delta(
-        setup_for_memory, spec=spec.to_json(), threads=torch.get_num_threads()
-    )
-    return round(delta / MIB, 1)
+        return {s.label: round(cuda_peak_bytes(built[s.label][0], device) / MIB, 1) for s in specs}
+    threads = torch.get_num_threads()
+    kwargs = [{"spec": s.to_json(), "threads": threads} for s in specs]
+    deltas = peak_memory_deltas(setup_for_memory, kwargs)
+    return {s.label: round(delta / MIB, 1) for s, delta in zip(specs, deltas, strict=True)}
 
 
 def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
