@@ -21,7 +21,7 @@ from sagan.cli_types import (
     token_spec,
 )
 from sagan.errors import ConfigError, DataError
-from sagan.report.outputs import NOTEBOOKS
+from sagan.report.outputs import NOTEBOOKS, PARTS
 
 
 def cmd_variants(args: argparse.Namespace) -> None:
@@ -485,8 +485,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--parts",
         nargs="+",
-        default=["stats", "tables", "figures", "cost-figures", "notebooks"],
-        choices=["stats", "tables", "figures", "cost-figures", "notebooks"],
+        default=PARTS,
+        choices=PARTS,
     )
     s.add_argument(
         "--notebooks",

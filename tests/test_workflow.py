@@ -81,24 +81,72 @@ def snakemake(workdir: Path, study: dict, *args: str, **kw) -> subprocess.Comple
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1500, **kw)
 
 
-@pytest.mark.slow
-def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
-    done = snakemake(tmp_path, TINY)
+# One study runs the whole workflow once for every end-to-end check below (a study's fixed
+# cost, data, extractors, profile and notebooks, is paid once): every image variant and one
+# that diverges on digits, the probe at two sizes, and every video variant.
+E2E = {
+    **TINY,
+    "plugins": ["nan_bomb_plugin"],
+    "datasets": {
+        "digits": {**TINY["datasets"]["digits"], "sizes": ["full"]},
+        "pairs": {**TINY["datasets"]["pairs"], "variants": ["dcgan", "sagan"]},
+        "moving-digits": {
+            "resolution": 16,
+            "heldout": 20,
+            "options": {"count": 80, "frames": 4},
+            "sizes": ["full"],
+            "model": {"width": 4},
+            "train": {"batch_size": 8, "iterations": 10, "sample_every": 5},
+            "evaluation": {"num_samples": 40},
+        },
+    },
+    "variants": {
+        **TINY["variants"],
+        "nan_bomb": {"after": 15},  # G's output turns NaN after 15 training forwards
+        "video_baseline": {},
+        "video3d": {"g_resolutions": [8], "d_resolutions": [8]},
+        "video_factorized": {"g_resolutions": [8], "d_resolutions": [8]},
+    },
+    "train": {**TINY["train"], "log_every": 2},
+}
+IMAGE_ARMS = set(TINY["variants"])
+
+
+def with_plugins(root: Path) -> dict[str, str]:
+    """The environment of a workflow that imports the plug-ins written to ``root``."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *sys.path])}
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    (root / "nan_bomb_plugin.py").write_text(NAN_PLUGIN)
+    done = snakemake(root, E2E, env=with_plugins(root))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return root
+
+
+@pytest.mark.slow
+def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
+    tmp_path = e2e
     summary = pd.read_csv(tmp_path / "results/tiny/summary.csv", dtype={"size": str})
-    assert len(summary) == 2 * 2 * len(TINY["variants"]) and set(summary["status"]) == {"done"}
+    images = summary[summary["dataset"] != "moving-digits"]
+    healthy = images[images["variant"] != "nan_bomb"]
+    assert len(summary) == len(IMAGE_ARMS) + 1 + 2 * 2 + 3
+    assert set(healthy["status"]) == {"done"}
     pairs = summary[summary["dataset"] == "pairs"]
     assert pairs["pairs_agreement"].between(0, 1).all()
     assert summary.loc[summary["dataset"] == "digits", "pairs_agreement"].isna().all()
-    assert set(summary["variant"]) == set(TINY["variants"]) == set(VARIANTS.names("image"))
-    assert set(summary["size"]) == {"100", "full"}
-    assert summary["fd_domain"].notna().all() and summary["kid_domain"].notna().all()
+    digits = healthy[healthy["dataset"] == "digits"]
+    assert set(digits["variant"]) == IMAGE_ARMS == set(VARIANTS.names("image"))
+    assert set(pairs["size"]) == {"100", "full"}
+    assert healthy["fd_domain"].notna().all() and healthy["kid_domain"].notna().all()
     for column in ("train_seconds", "it_per_s", "params_g", "params_d", "iterations"):
-        assert (summary[column] > 0).all(), column
+        assert (healthy[column] > 0).all(), column
     # quality, fidelity/diversity, the small-data gap and D's overfitting signal for every run
     for column in ("precision_domain", "recall_domain", "fd_domain_gap", "r_t", "d_gap"):
-        assert summary[column].notna().all(), column
-    assert summary["r_t"].between(-1, 1).all()
+        assert healthy[column].notna().all(), column
+    assert healthy["r_t"].between(-1, 1).all()
     assert (tmp_path / "reports/tiny/figures/quality_vs_size.png").stat().st_size > 10_000
     html = (tmp_path / "reports/tiny/overview.html").read_text()
     assert "fd_domain" in html and "Traceback" not in html
@@ -109,8 +157,6 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     for table in ("ablation", "small_data", "video", "cost_scaling", "claims"):
         md = (tmp_path / f"reports/tiny/tables/{table}.md").read_text()
         assert md and (tmp_path / f"reports/tiny/tables/{table}.tex").stat().st_size > 0
-    video = (tmp_path / "reports/tiny/tables/video.md").read_text()
-    assert video.strip() == "No video runs in this study."  # no video dataset in TINY
     assert "**" in (tmp_path / "reports/tiny/tables/ablation.md").read_text()  # a best value
     claims = pd.read_csv(tmp_path / "reports/tiny/tables/claims.csv")
     assert (
@@ -131,20 +177,21 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
     for name in ("overview", "ablation", "small_data", "cost", "video"):
         html = (tmp_path / f"reports/tiny/{name}.html").read_text()
         assert "Traceback" not in html, name
-        assert name == "video" or "data:image/png;base64" in html, name
-    # cost: every variant profiled per dataset, the scaling sweep, its slopes and figures
-    for dataset in TINY["datasets"]:
+        assert "data:image/png;base64" in html, name
+    # cost: every arm profiled per dataset, the scaling sweep, its slopes and figures
+    arms = {"digits": IMAGE_ARMS | {"nan_bomb"}, "pairs": {"dcgan", "sagan"}}
+    for dataset, expected in arms.items():
         profile = pd.read_csv(tmp_path / f"results/tiny/cost/profile_{dataset}.csv")
-        assert sorted(profile["variant"]) == sorted(TINY["variants"])
+        assert set(profile["variant"]) == expected and len(profile) == len(expected)
         assert (profile["ms_per_step"] > 0).all() and (profile["macs_g"] > 0).all()
     slopes = pd.read_csv(tmp_path / "results/tiny/cost/scaling_slopes.csv")
     assert len(slopes) == 2 and slopes["slope_attention_macs"].between(1, 2.5).all()
     for name in ("step_overhead", "cost_scaling"):
         assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000
-    again = snakemake(tmp_path, TINY, "--dry-run")
+    again = snakemake(tmp_path, E2E, "--dry-run", env=with_plugins(tmp_path))
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
     # the HTML report: the workflow's description and each output's one-line caption
-    made = snakemake(tmp_path, TINY, "--report", "reports/report.html")
+    made = snakemake(tmp_path, E2E, "--report", "reports/report.html", env=with_plugins(tmp_path))
     assert made.returncode == 0, made.stderr[-3000:]
     report = (tmp_path / "reports/report.html").read_text()
     assert "SAGAN Bench study" in report
@@ -153,8 +200,36 @@ def test_tiny_study_end_to_end_then_nothing_to_do(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_diverged_run_is_a_result_and_the_study_completes(e2e):
+    summary = pd.read_csv(e2e / "results/tiny/summary.csv")
+    bomb = summary[summary["variant"] == "nan_bomb"]
+    assert len(bomb) == 1 and set(bomb["status"]) == {"diverged"}
+    assert bomb["fd_domain"].isna().all() and bomb["diverged_at"].between(2, 10).all()
+    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
+
+
+@pytest.mark.slow
+def test_a_study_with_video_scores_every_video_variant_and_reports_them(e2e):
+    summary = pd.read_csv(e2e / "results/tiny/summary.csv", dtype={"size": str})
+    video = summary[summary["dataset"] == "moving-digits"]
+    assert set(video["variant"]) == set(VARIANTS.names("video")) and len(video) == 3
+    for column in ("fd_frame_domain", "fd_video_domain3d", "temporal_consistency"):
+        assert video[column].notna().all(), column
+    assert summary.loc[summary["dataset"] == "digits", "fd_video_domain3d"].isna().all()
+    profile = pd.read_csv(e2e / "results/tiny/cost/profile_moving-digits.csv")
+    assert sorted(profile["variant"]) == sorted(VARIANTS.names("video"))
+    assert (profile["macs_g"] > 0).all() and set(profile["baseline"]) == {"video_baseline"}
+    assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
+    table = (e2e / "reports/tiny/tables/video.md").read_text()
+    assert "video3d" in table and "No video runs" not in table
+    assert (e2e / "reports/tiny/figures/video_temporal.png").stat().st_size > 10_000
+    assert "Traceback" not in (e2e / "reports/tiny/video.html").read_text()
+
+
+@pytest.mark.slow
 def test_every_variant_trains_on_the_resnet_backbone(tmp_path):
     study = {**TINY, "study": "tiny_resnet", "sizes": [100]}
+    study["datasets"] = {"digits": TINY["datasets"]["digits"]}
     study["model"] = {**TINY["model"], "backbone": "resnet", "width": 4}
     done = snakemake(tmp_path, study, "results/tiny_resnet/summary.csv")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -191,22 +266,6 @@ def one_run_study(variant: dict, **train) -> dict:
 
 
 @pytest.mark.slow
-def test_a_diverged_run_is_a_result_and_the_study_completes(tmp_path):
-    (tmp_path / "nan_bomb_plugin.py").write_text(NAN_PLUGIN)
-    study = one_run_study({"dcgan": {}, "nan_bomb": {"after": 15}}, log_every=2)
-    study["plugins"] = ["nan_bomb_plugin"]
-    study["profile"]["scaling"] = {"resolutions": [16, 32], "batch": 2}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    done = snakemake(tmp_path, study, env=env)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/tiny/summary.csv")
-    bomb = summary[summary["variant"] == "nan_bomb"]
-    assert set(bomb["status"]) == {"diverged"} and bomb["fd_domain"].isna().all()
-    assert bomb["diverged_at"].between(2, 10).all()
-    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
-
-
-@pytest.mark.slow
 def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
     study = one_run_study(
         {"sagan": TINY["variants"]["sagan"]},
@@ -215,7 +274,7 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
         sample_every=1000,
     )
     proc = subprocess.Popen(
-        snakemake_cmd(tmp_path, study),
+        snakemake_cmd(tmp_path, study, "results/tiny/summary.csv"),
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -230,7 +289,7 @@ def test_killed_workflow_resumes_every_run_from_its_checkpoints(tmp_path):
     runs = [next(tmp_path.glob(states.format(s) + "/i2000")) for s in (0, 1)]
     assert not any((r / "checkpoint.pt").exists() for r in runs)
     assert snakemake(tmp_path, study, "--unlock").returncode == 0
-    done = snakemake(tmp_path, study, "--rerun-incomplete")
+    done = snakemake(tmp_path, study, "results/tiny/summary.csv", "--rerun-incomplete")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for run in runs:
         status = json.loads((run / "status.json").read_text())
@@ -361,26 +420,6 @@ VIDEO_TINY = {
 }
 
 
-@pytest.mark.slow
-def test_a_study_with_video_scores_every_video_variant_and_reports_them(tmp_path):
-    done = snakemake(tmp_path, VIDEO_TINY)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    summary = pd.read_csv(tmp_path / "results/tiny_video/summary.csv", dtype={"size": str})
-    video = summary[summary["dataset"] == "moving-digits"]
-    assert set(video["variant"]) == set(VARIANTS.names("video")) and len(summary) == 5
-    for column in ("fd_frame_domain", "fd_video_domain3d", "temporal_consistency"):
-        assert video[column].notna().all(), column
-    assert summary.loc[summary["dataset"] == "digits", "fd_video_domain3d"].isna().all()
-    profile = pd.read_csv(tmp_path / "results/tiny_video/cost/profile_moving-digits.csv")
-    assert sorted(profile["variant"]) == sorted(VARIANTS.names("video"))
-    assert (profile["macs_g"] > 0).all() and set(profile["baseline"]) == {"video_baseline"}
-    assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
-    table = (tmp_path / "reports/tiny_video/tables/video.md").read_text()
-    assert "video3d" in table and "No video runs" not in table
-    assert (tmp_path / "reports/tiny_video/figures/video_temporal.png").stat().st_size > 10_000
-    assert "Traceback" not in (tmp_path / "reports/tiny_video/video.html").read_text()
-
-
 def test_a_progressive_arm_scoring_fd_while_training_plans_its_inputs(tmp_path):
     """A dry run: the progressive arm is its own run folder, and a run scoring FD while
     training waits for the extractor and the held-out reference features it reads."""
@@ -415,8 +454,8 @@ CRASH_PLUGIN = NAN_PLUGIN.replace("nan_bomb", "crash").replace(
 def test_failed_runs_under_keep_going_still_get_a_summary_and_tables(tmp_path):
     (tmp_path / "crash_plugin.py").write_text(CRASH_PLUGIN)
     study = one_run_study({"dcgan": {}, "crash": {"after": 5}})
-    study["plugins"] = ["crash_plugin"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    study["plugins"], study["seeds"] = ["crash_plugin"], [0]
+    env = with_plugins(tmp_path)
     done = snakemake(tmp_path, study, "--keep-going", env=env)
     assert done.returncode != 0  # the failures stay visible to Snakemake and the shell
     summary = pd.read_csv(tmp_path / "results/tiny/summary.csv")

@@ -16,10 +16,8 @@ from sagan import run_folder
 from sagan.errors import DataError
 from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
-from sagan.report.outputs import FIGURES, NOTEBOOKS, notebook_dir
+from sagan.report.outputs import FIGURES, NOTEBOOKS, PARTS, notebook_dir
 from sagan.report.stats import cell_stats, numeric_metrics
-
-PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]
 
 
 class Results:

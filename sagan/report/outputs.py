@@ -17,6 +17,7 @@ FIGURES = [
     "video_temporal",
 ]
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
+PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]  # `sagan report --parts`
 
 
 def notebook_dir() -> Path:
