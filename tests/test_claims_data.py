@@ -179,10 +179,12 @@ def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
     assert table.loc[CLAIM_2, "verdict"] == "not measured in this study"
 
 
-def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5):
+def profile_row(
+    dataset, variant, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5, **more
+):
     """A profile row; ``rounds``: its ms/step in each interleaved round (default 5 x ``ms``)."""
     rounds = rounds or [ms] * 5
-    return {
+    return more | {
         "dataset": dataset,
         "variant": variant,
         "label": variant,
@@ -200,15 +202,17 @@ def profile_row(dataset, variant, baseline, ms, base_ms, precision="fp32", round
     }
 
 
-def time_overhead_verdict(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5):
+def time_overhead_verdict(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5, **more):
     """Claim 3 (sagan over dcgan, claimed 30-50%) on one profile per dataset: sagan's ms/step
     in each round, the baseline's in ``base``."""
     rows = []
     for i, rounds in enumerate(datasets):
         rows.append(
-            profile_row(f"d{i}", "dcgan", "dcgan", 10.0, 10.0, rounds=list(base), load=load)
+            profile_row(f"d{i}", "dcgan", "dcgan", 10.0, 10.0, rounds=list(base), load=load, **more)
         )
-        rows.append(profile_row(f"d{i}", "sagan", "dcgan", 14.0, 10.0, rounds=rounds, load=load))
+        rows.append(
+            profile_row(f"d{i}", "sagan", "dcgan", 14.0, 10.0, rounds=rounds, load=load, **more)
+        )
     no_runs = pd.DataFrame(columns=["variant", "status"])
     return time_overhead_verdicts(no_runs, pd.DataFrame(rows))[0]
 
@@ -248,6 +252,11 @@ def test_a_loaded_machine_is_named_in_the_note():
     steady = time_overhead_verdict(STEADY, load=3.5)
     assert steady.verdict == "supported" and "decides even so" in steady.note
     assert "loaded" not in time_overhead_verdict(STEADY).note
+
+
+def test_a_loaded_machine_is_named_by_the_cores_other_work_took():
+    noisy = time_overhead_verdict(NOISY, load=3.5, other_cores=0.8)
+    assert "loaded while profiling d0 (other processes kept 0.8 of 2 cores busy)" in noisy.note
 
 
 def test_a_profile_without_its_repeats_is_read_but_decides_nothing():

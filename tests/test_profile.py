@@ -1,4 +1,8 @@
 import math
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,7 +14,7 @@ from sagan.config import ModelConfig
 from sagan.cost.plan import profile_specs, scaling_specs
 from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes, spread
 from sagan.cost.step import StepSpec, build_step
-from sagan.cost.timing import machine_load, median_interval
+from sagan.cost.timing import OtherWork, machine_load, median_interval
 from sagan.train.trainer import d_step, g_step
 
 TINY_MODEL = ModelConfig(width=4, z_dim=8)
@@ -54,6 +58,9 @@ def test_spec_survives_the_trip_to_a_child_process():
 def test_profile_rows_carry_time_ratio_cost_and_utilisation(monkeypatch):
     monkeypatch.setattr("sagan.cost.profile.os.getloadavg", lambda: (3.5, 3.0, 3.0))
     monkeypatch.setattr("sagan.cost.profile.cores", lambda: 2)
+    # the machine's busy CPU seconds: far more than this process used while it timed
+    busy = iter([100.0, 1e6])
+    monkeypatch.setattr("sagan.cost.timing.busy_cpu_seconds", lambda: next(busy))
     rows = profile([spec("dcgan", "dcgan"), spec("sagan")], repeats=3, warmup=1, memory=False)
     base, attn = rows
     assert base["ratio_to_baseline"] == 1.0 and base["baseline"] == "dcgan"
@@ -68,6 +75,7 @@ def test_profile_rows_carry_time_ratio_cost_and_utilisation(monkeypatch):
     assert attn["ms_min"] <= attn["ms_q25"] <= attn["ms_per_step"] <= attn["ms_q75"]
     assert attn["ms_q75"] <= attn["ms_max"] and attn["repeats"] == 3
     assert attn["loaded"] and (attn["load_before"], attn["cores"]) == (3.5, 2)
+    assert attn["other_cores"] > 1
     assert attn["images_per_s"] == pytest.approx(4 / attn["ms_per_step"] * 1e3, rel=1e-3)
     assert attn["params_g"] > base["params_g"] and attn["attention_macs_g"] > 0
     assert base["attention_macs_g"] == 0 and attn["flops_g"] == 2 * attn["macs_g"]
@@ -91,10 +99,36 @@ def test_the_median_interval_widens_to_min_max_below_six_repeats():
     assert median_interval(list(range(20)))[:2] == (5, 14)
 
 
-def test_the_machine_is_loaded_when_the_load_average_exceeds_the_cores():
+def test_without_cpu_times_the_machine_is_loaded_when_the_load_average_exceeds_the_cores():
     assert machine_load(1.0, 2.5, 2)["loaded"]
     assert machine_load(2.5, 1.0, 2)["loaded"]
     assert not machine_load(1.9, 2.0, 2)["loaded"]
+
+
+def test_with_cpu_times_other_work_decides_and_a_lingering_load_average_does_not():
+    # training jobs just ended: the 1-minute average still reads 3.4, but nothing else ran
+    assert not machine_load(3.4, 3.4, 2, other_cores=0.05)["loaded"]
+    assert machine_load(0.5, 0.5, 2, other_cores=0.6)["loaded"]
+    assert machine_load(0.5, 0.5, 2, other_cores=0.6)["other_cores"] == 0.6
+    assert not machine_load(0.5, 0.5, 2, other_cores=0.19)["loaded"]  # under 10% of 2
+
+
+@pytest.mark.skipif(not Path("/proc/stat").is_file(), reason="reads /proc/stat (Linux)")
+def test_other_work_counts_a_busy_process_beside_the_block_and_not_the_block_itself():
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    with OtherWork() as alone:
+        end = time.perf_counter() + 1.0
+        while time.perf_counter() < end:  # this process's own work is not other work
+            pass
+    busy = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.3)  # the child's start-up
+        with OtherWork() as beside:
+            time.sleep(1.5)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert alone.cores < 0.5 and beside.cores > 0.7, (alone.cores, beside.cores)
 
 
 def test_profile_measures_cpu_peak_memory_in_a_child():

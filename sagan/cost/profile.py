@@ -5,12 +5,13 @@ Each configuration's step is built once; after warm-up the steps run interleaved
 row alike. A row gives the median ms/step with its spread over the repeats (quartiles, min,
 max, and the times themselves), and the ratio to a baseline row taken per round (over the
 baseline's time in the same round): its median and the order-statistic interval of that median
-(``median_interval``: min-max below 6 repeats). The 1-minute load average before and after the
-timing and the cores available say whether other work shared the machine (``loaded``: the load
-exceeded the cores). Beside time: images/s, peak memory (CUDA: max allocated during a step;
-CPU: peak RSS delta of one step in a fresh child process), parameters, counted MACs/FLOPs per
-image (fvcore, sagan.cost.flops), the step's FLOPs (torch's FlopCounterMode) and their rate
-against this device's matmul peak.
+(``median_interval``: min-max below 6 repeats). The cores that other processes kept busy during
+the timing (``other_cores``: the machine's busy CPU time less this process's) say whether other
+work shared the machine (``loaded``: more than 10% of the cores); the 1-minute load averages
+before and after are kept beside it. Beside time: images/s, peak memory (CUDA: max allocated
+during a step; CPU: peak RSS delta of one step in a fresh child process), parameters, counted
+MACs/FLOPs per image (fvcore, sagan.cost.flops), the step's FLOPs (torch's FlopCounterMode) and
+their rate against this device's matmul peak.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ import torch
 from sagan.cost.flops import model_costs
 from sagan.cost.memory import peak_memory_deltas
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
-from sagan.cost.timing import cores, cuda_peak_bytes, machine_load, median_interval, time_rounds
+from sagan.cost.timing import (
+    OtherWork,
+    cores,
+    cuda_peak_bytes,
+    machine_load,
+    median_interval,
+    time_rounds,
+)
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
 
 MIB = 2**20
@@ -57,10 +65,11 @@ def profile(
         raise ValueError(f"baseline {baseline!r} is not one of the labels {labels}")
     built = {s.label: build_step(s, device) for s in specs}
     load_before = os.getloadavg()[0]
-    rounds = time_rounds(
-        {label: step for label, (step, _) in built.items()}, repeats, warmup, device
-    )
-    load = machine_load(load_before, os.getloadavg()[0], cores())
+    with OtherWork() as other:
+        rounds = time_rounds(
+            {label: step for label, (step, _) in built.items()}, repeats, warmup, device
+        )
+    load = machine_load(load_before, os.getloadavg()[0], cores(), other.cores)
     ms = {label: float(np.median(t)) for label, t in rounds.items()}
     peaks = {p: matmul_peak_flops(device, p) for p in {s.precision for s in specs}}
     memory_mib = _peak_mib(specs, built, device) if memory else {}

@@ -77,16 +77,65 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def machine_load(before: float, after: float, cores: int) -> dict[str, float | int | bool]:
-    """The 1-minute load averages around a measurement and whether the machine was loaded:
-    either exceeded the cores. The load average counts the measuring process's own busy
-    threads too, so above the cores some thread waited for a core during the timing."""
+# Other processes busy on more than this share of the cores during a timing: "loaded"
+OTHER_WORK_SHARE = 0.1
+
+
+def machine_load(
+    before: float, after: float, cores: int, other_cores: float | None = None
+) -> dict[str, float | int | bool]:
+    """The 1-minute load averages around a measurement, the cores that other processes kept
+    busy during it (``other_cores``, from OtherWork), and whether the machine was loaded.
+
+    With ``other_cores`` the verdict is that: more than 10% of the cores busy with other work.
+    The load average lingers for minutes after other jobs end (a profile that follows training
+    jobs reads as loaded), so it decides only where the CPU time was not readable (no
+    /proc/stat): either average above the cores."""
+    loaded = (
+        other_cores > OTHER_WORK_SHARE * cores
+        if other_cores is not None
+        else max(before, after) > cores
+    )
     return {
         "load_before": round(before, 2),
         "load_after": round(after, 2),
         "cores": cores,
-        "loaded": max(before, after) > cores,
+        "other_cores": round(other_cores, 2) if other_cores is not None else math.nan,
+        "loaded": loaded,
     }
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is inside user)
+    ticks = [int(v) for v in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class OtherWork:
+    """Cores kept busy by other processes while the block ran: the machine's busy CPU time
+    less this process's own, over the wall time (``cores``; None without /proc/stat)."""
+
+    cores: float | None = None
+
+    def __enter__(self) -> OtherWork:
+        self._start = (busy_cpu_seconds(), time.process_time(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        busy0, own0, wall0 = self._start
+        busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
+        if busy0 is None or busy is None or wall <= wall0:
+            return
+        self.cores = max(0.0, (busy - busy0) - (own - own0)) / (wall - wall0)
 
 
 def cuda_peak_bytes(step: Callable[[], None], device: str) -> int:

@@ -388,10 +388,13 @@ def _round_ratios(arm: pd.Series, baseline: pd.Series) -> list[float]:
 
 
 def _load(row: pd.Series) -> str:
-    """The load when the machine was loaded ("load 3.5 before / 4 after on 2 cores"), else
-    "" (also for a profile that did not record it)."""
+    """What loaded the machine, when it was ("other processes kept 0.8 of 2 cores busy"; from
+    a profile without that column, "load 3.5 before / 4 after on 2 cores"), else ""."""
     if str(row.get("loaded")) != "True":
         return ""
+    other = row.get("other_cores")
+    if other is not None and not pd.isna(other):
+        return f"other processes kept {other:g} of {row['cores']} cores busy"
     return (
         f"load {row['load_before']:g} before / {row['load_after']:g} after on {row['cores']} cores"
     )
