@@ -51,18 +51,18 @@ ruleorder: share_run > evaluate
 
 rule share_run:
     input:
-        config="{shared}/" + run_folder.CONFIG,
+        config=f"{{shared}}/{run_folder.CONFIG}",
         checkpoint=lambda w: run_folder.path(
             SHARED_DIRS[w.shared], run_folder.CHECKPOINT
         ),
         metrics=lambda w: run_folder.path(SHARED_DIRS[w.shared], run_folder.METRICS),
     output:
-        checkpoint="{shared}/" + run_folder.CHECKPOINT,
-        log_csv="{shared}/" + run_folder.LOG,
-        samples="{shared}/" + run_folder.SAMPLES,
-        metrics="{shared}/" + run_folder.METRICS,
+        checkpoint=f"{{shared}}/{run_folder.CHECKPOINT}",
+        log_csv=f"{{shared}}/{run_folder.LOG}",
+        samples=f"{{shared}}/{run_folder.SAMPLES}",
+        metrics=f"{{shared}}/{run_folder.METRICS}",
     log:
-        "{shared}/" + run_folder.TRAIN_LOG,
+        f"{{shared}}/{run_folder.TRAIN_LOG}",
     wildcard_constraints:
         # exactly the shared runs' folders (a pattern that matches nothing when none)
         shared="|".join(re.escape(d) for d in SHARED_DIRS) or "(?!)",
