@@ -40,15 +40,17 @@ class MemoryEstimate:
 def meta_device() -> Iterator[None]:
     """Modules built here get meta tensors (shapes, no memory). Spectral norm's 15 power
     iterations at init mean nothing on them, yet took most of a meta build's time (0.4 s per
-    G and D): they are skipped on meta tensors."""
+    G and D), and the first normal_ init of a meta tensor (an embedding's) loads torch's
+    decompositions, 2.6 s of every study check: both are skipped on meta tensors."""
     norm = torch.nn.utils.parametrizations._SpectralNorm
-    power_method = norm._power_method
+    power_method, init_normal = norm._power_method, torch.nn.init.normal_
     norm._power_method = lambda self, *args: None if args[0].is_meta else power_method(self, *args)
+    torch.nn.init.normal_ = lambda t, *args, **kw: t if t.is_meta else init_normal(t, *args, **kw)
     try:
         with torch.device("meta"):
             yield
     finally:
-        norm._power_method = power_method
+        norm._power_method, torch.nn.init.normal_ = power_method, init_normal
 
 
 class _SavedBytes:
