@@ -17,9 +17,6 @@ from sagan import gpu_pool
 from sagan.errors import ConfigError
 from sagan.gpu_pool import acquire, default_pool_dir, pool_devices, visible_devices
 
-# slots are checked after fixed sleeps: a loaded machine starts the jobs too late for them
-pytestmark = pytest.mark.alone
-
 # A job that says where it runs, then waits for the test's go file (at most 30 s).
 JOB = (
     "import os, sys, time; from pathlib import Path; d = Path(sys.argv[1]); "

@@ -114,7 +114,6 @@ def test_with_cpu_times_other_work_decides_and_a_lingering_load_average_does_not
 
 
 @pytest.mark.skipif(not Path("/proc/stat").is_file(), reason="reads /proc/stat (Linux)")
-@pytest.mark.alone
 def test_other_work_counts_a_busy_process_beside_the_block_and_not_the_block_itself():
     spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
     with OtherWork() as alone:

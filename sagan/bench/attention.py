@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from sagan.cost.memory import peak_memory_delta
+from sagan.cost.memory import peak_memory_deltas
 from sagan.cost.timing import cuda_peak_bytes, time_interleaved
 from sagan.errors import ConfigError
 from sagan.nn.attention import SelfAttention2d
@@ -129,19 +129,20 @@ def cpu_memory_step(
     return make_step(block, make_input(batch, channels, tokens, "cpu"))
 
 
-def peak_memory(
-    impl: str,
-    tokens: int,
+def peak_memories(
+    impls: Sequence[str],
+    tokens: int | str,
     steps: dict[str, Callable[[], None]],
     config: dict,
     device: str,
-) -> int:
-    """Peak memory (bytes) of one forward+backward of ``impl`` at ``tokens``."""
+) -> dict[str, int]:
+    """Peak memory (bytes) of one forward+backward of each impl at ``tokens``: on CUDA one
+    after another in this process, on a CPU in child processes, all at once."""
     if device.startswith("cuda"):
-        return cuda_peak_bytes(steps[impl], device)
-    return peak_memory_delta(
-        cpu_memory_step, impl=impl, tokens=tokens, threads=torch.get_num_threads(), **config
-    )
+        return {impl: cuda_peak_bytes(steps[impl], device) for impl in impls}
+    threads = torch.get_num_threads()
+    kwargs = [{"impl": i, "tokens": tokens, "threads": threads, **config} for i in impls]
+    return dict(zip(impls, peak_memory_deltas(cpu_memory_step, kwargs), strict=True))
 
 
 def device_name(device: str) -> str:
@@ -171,6 +172,7 @@ def bench_tokens(
     x = make_input(batch, channels, spec, device)
     steps = {impl: make_step(blocks[impl], x) for impl in run}
     ms = time_interleaved(steps, repeats, warmup, device)
+    peaks = peak_memories(run, spec, steps, config, device) if measure_memory else {}
     rows = []
     for impl in impls:
         row = {"tokens": tokens, "map": label, "impl": impl, "ms": None}
@@ -180,7 +182,7 @@ def bench_tokens(
         else:
             row["ms"] = ms[impl]
             if measure_memory:
-                row["peak_mib"] = peak_memory(impl, spec, steps, config, device) / MIB
+                row["peak_mib"] = peaks[impl] / MIB
         rows.append(row)
     return add_ratios(rows)
 
