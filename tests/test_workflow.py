@@ -81,6 +81,17 @@ def snakemake(workdir: Path, study: dict, *args: str, **kw) -> subprocess.Comple
     return subprocess.run(cmd, capture_output=True, text=True, timeout=1500, **kw)
 
 
+# A tiny clip dataset: 80 clips of 4 frames at 16 px
+MOVING_DIGITS = {
+    "resolution": 16,
+    "heldout": 20,
+    "options": {"count": 80, "frames": 4},
+    "sizes": ["full"],
+    "model": {"width": 4},
+    "train": {"batch_size": 8},
+    "evaluation": {"num_samples": 40},
+}
+
 # One study runs the whole workflow once for every end-to-end check below (a study's fixed
 # cost, data, extractors, profile and notebooks, is paid once): every image variant and one
 # that diverges on digits, the probe at two sizes, and every video variant.
@@ -91,13 +102,8 @@ E2E = {
         "digits": {**TINY["datasets"]["digits"], "sizes": ["full"]},
         "pairs": {**TINY["datasets"]["pairs"], "variants": ["dcgan", "sagan"]},
         "moving-digits": {
-            "resolution": 16,
-            "heldout": 20,
-            "options": {"count": 80, "frames": 4},
-            "sizes": ["full"],
-            "model": {"width": 4},
-            "train": {"batch_size": 8, "iterations": 10, "sample_every": 5},
-            "evaluation": {"num_samples": 40},
+            **MOVING_DIGITS,
+            "train": {**MOVING_DIGITS["train"], "iterations": 10, "sample_every": 5},
         },
     },
     "variants": {
@@ -398,15 +404,7 @@ VIDEO_TINY = {
     "study": "tiny_video",
     "datasets": {
         "digits": TINY["datasets"]["digits"],
-        "moving-digits": {
-            "resolution": 16,
-            "heldout": 20,
-            "options": {"count": 80, "frames": 4},
-            "sizes": ["full"],
-            "model": {"width": 4},
-            "train": {"batch_size": 8},
-            "evaluation": {"num_samples": 40},
-        },
+        "moving-digits": MOVING_DIGITS,
     },
     "variants": {
         "dcgan": {},
