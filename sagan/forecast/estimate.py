@@ -241,6 +241,10 @@ class _Work:
         self.study, self.timer, self.start = study, timer, startup
         self.cache: dict[str, float] = {}
         self.data_done: set[str] = set()  # data keys whose shared jobs are counted
+        from sagan.study import shared_runs
+
+        # copies of another run's results (seconds, untimed): resolved once, not per dataset
+        self.shared = shared_runs(study)
 
     def once(self, key: Any, measure: Callable[[], float]) -> float:
         key = repr(key)
@@ -259,16 +263,14 @@ class _Work:
             extractor_epochs,
             run_config,
             runs,
-            shared_runs,
         )
 
         sizes = dataset_study(self.study, name)["sizes"]
         biggest = max(shape.size(s) for s in sizes)
         longest_train = longest_eval = 0.0
-        shared = shared_runs(self.study)  # copies of another run's results: seconds, untimed
         for run in [r for r in runs(self.study) if r.dataset == name]:
             cfg = run_config(self.study, run)
-            if run in shared:
+            if run in self.shared:
                 continue
             arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
             per_it = self.once(
