@@ -52,6 +52,9 @@ class TrainConfig:
     lr_d: float = 4e-4
     betas: tuple[float, float] = (0.0, 0.9)
     seed: int = 0
+    # paired: one random stream per source, seeded from (seed, source): arms of one seed share
+    # backbone init, latents and data order (sagan.streams); global: one generator, as before
+    streams: str = "paired"
     log_every: int = 10  # iterations between CSV rows
     sample_every: int = 500  # iterations between sample grids (and log flushes)
     precision: str = "fp32"  # fp32 | bf16 (autocast, CPU and GPU) | fp16 (autocast + scaler, GPU)

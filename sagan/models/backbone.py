@@ -13,6 +13,7 @@ from sagan.models.progressive import grow
 from sagan.models.spec import VariantSpec
 from sagan.nn.spectral import check_g_spectral_norm, set_spectral_norm
 from sagan.registry import VARIANTS, Registry
+from sagan.streams import ATTENTION, BACKBONE, GROWTH, reseed_spectral_norm, seeded
 
 
 class Backbone(Protocol):
@@ -101,10 +102,12 @@ def build_blocks(
     channels: int,
     num_classes: int = 0,
     frames: int = 0,
+    seed: int | None = None,
 ) -> tuple[Backbone, dict[int, nn.Module], dict[int, nn.Module]]:
     """The backbone of ``variant`` and its attention blocks for G and D by resolution, each
     built at its slot's width: everything ``build_models`` checks, without G and D (study
-    validation builds these for every arm, on the meta device)."""
+    validation builds these for every arm, on the meta device). With ``seed``, each block's
+    weights come from its own stream, keyed by its net and slot (``sagan.streams``)."""
     spec = build_variant(variant, variant_options)
     name = variant_backbone(spec, model)
     backbone = build_backbone(
@@ -118,9 +121,12 @@ def build_blocks(
     check_slots(spec, backbone, variant, name)
     width = backbone.slot_channels()
     labels = (check_labelled(variant, model, num_classes),) if spec.labels else ()
-    g_blocks = {r: make(width["g"][r], *labels) for r, make in spec.g_slots.items()}
-    d_blocks = {r: make(width["d"][r], *labels) for r, make in spec.d_slots.items()}
-    return backbone, g_blocks, d_blocks
+    blocks: dict[str, dict[int, nn.Module]] = {"g": {}, "d": {}}
+    for net, slots in (("g", spec.g_slots), ("d", spec.d_slots)):
+        for r, make in slots.items():
+            with seeded(seed, ATTENTION.format(net=net.upper(), slot=r)):
+                blocks[net][r] = make(width[net][r], *labels)
+    return backbone, blocks["g"], blocks["d"]
 
 
 def check_labelled(variant: str, model: ModelConfig, num_classes: int) -> int:
@@ -162,6 +168,7 @@ def build_models(
     num_classes: int = 0,
     frames: int = 0,
     grow_from: int = 0,
+    seed: int | None = None,
 ) -> tuple[nn.Module, nn.Module]:
     """G and D of ``variant`` on the configured backbone (or the one the variant pins);
     ``grow_from`` > 0 wraps them for progressive growing from that image side.
@@ -169,6 +176,10 @@ def build_models(
     G is called as ``G(z, y=None) -> (B, C, H, W)`` in [-1, 1] and has ``G.z_dim``;
     D as ``D(x, y=None) -> (B,)`` logits. ``y`` (B,) class ids, for conditional models only.
     With ``frames`` (video data) G makes (B, C, T, H, W) clips and D scores them.
+
+    With ``seed``, the backbone's G and D, each attention block and each spectral norm draw
+    from streams of their own (``sagan.streams``): two variants built with one seed get the
+    same backbone weights. Without it, everything draws from torch's global generator.
     """
     backbone, g_blocks, d_blocks = build_blocks(
         model,
@@ -178,14 +189,22 @@ def build_models(
         channels=channels,
         num_classes=num_classes,
         frames=frames,
+        seed=seed,
     )
-    G, D = backbone.generator(g_blocks), backbone.discriminator(d_blocks)
+    with seeded(seed, BACKBONE.format(net="G")):
+        G = backbone.generator(g_blocks)
+    with seeded(seed, BACKBONE.format(net="D")):
+        D = backbone.discriminator(d_blocks)
     if grow_from:
         check_growable(variant_backbone(build_variant(variant, variant_options), model))
-        G, D = grow(G, D, backbone.slot_channels(), channels, grow_from)
+        with seeded(seed, GROWTH):
+            G, D = grow(G, D, backbone.slot_channels(), channels, grow_from)
     check_g_spectral_norm(model.g_spectral_norm)
     if model.g_spectral_norm != "backbone":
         set_spectral_norm(G, model.g_spectral_norm == "on")
+    if seed is not None:
+        reseed_spectral_norm(G, seed, "G")
+        reseed_spectral_norm(D, seed, "D")
     return G, D
 
 
@@ -195,7 +214,9 @@ def run_classes(cfg: RunConfig, meta: dict) -> int:
 
 
 def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
-    """G and D of a run on a prepared dataset (``meta``: resolution, channels, classes)."""
+    """G and D of a run on a prepared dataset (``meta``: resolution, channels, classes),
+    initialised from the run seed's streams (``train.streams: paired``) or from the global
+    generator as it stands (``global``: the caller seeds it)."""
     return build_models(
         cfg.model,
         cfg.variant,
@@ -205,4 +226,5 @@ def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
         num_classes=run_classes(cfg, meta),
         frames=meta.get("frames", 0),
         grow_from=cfg.train.progressive.start_resolution if cfg.train.progressive else 0,
+        seed=cfg.train.seed if cfg.train.streams == "paired" else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sagan.config import TrainConfig
 from sagan.errors import ConfigError
+from sagan.streams import STREAMS
 from sagan.train.live_log import check_mode
 from sagan.train.losses import LOSSES
 from sagan.train.precision import PRECISIONS
@@ -16,6 +17,8 @@ def check_train(t: TrainConfig) -> None:
         raise ConfigError(
             f"train.precision {t.precision!r} is unknown; allowed: {list(PRECISIONS)}"
         )
+    if t.streams not in STREAMS:
+        raise ConfigError(f"train.streams {t.streams!r} is unknown; allowed: {list(STREAMS)}")
     if t.loss not in LOSSES:
         raise ConfigError(f"train.loss {t.loss!r} is unknown; allowed: {list(LOSSES)}")
     if t.compile and t.loss == "wgan-gp":

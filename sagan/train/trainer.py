@@ -32,6 +32,8 @@ from sagan.run_folder import (
     SAMPLES,
     write_status,
 )
+from sagan.streams import DATA_ORDER, LATENTS, stream_seed
+from sagan.streams import generator as stream_generator
 from sagan.train.checkpoint import (
     check_resumable,
     checkpoint_paths,
@@ -63,6 +65,7 @@ class Models:
     loss: str = "hinge"
     gp_weight: float = 10.0
     ema: EMA | None = None
+    latents: torch.Generator | None = None  # training latents' stream (None: global RNG)
 
     @property
     def sampler_G(self) -> nn.Module:
@@ -92,9 +95,9 @@ def place(net: nn.Module, device: torch.device, channels_last: bool) -> nn.Modul
 def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
     """G, D and their optimisers; ``meta`` is the prepared dataset's."""
     check_train(cfg.train)
-    torch.manual_seed(cfg.train.seed)
-    G, D = models_for_run(cfg, meta)
     t = cfg.train
+    torch.manual_seed(t.seed)  # paired: anything left on the global generator stays seeded
+    G, D = models_for_run(cfg, meta)
     G, D = place(G, device, t.channels_last), place(D, device, t.channels_last)
     m = Models(
         G,
@@ -105,6 +108,7 @@ def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
         t.loss,
         t.gp_weight,
         EMA(G, t.ema_decay, t.ema_start) if t.ema_decay > 0 else None,  # before compiling
+        stream_generator(t.seed, LATENTS) if t.streams == "paired" else None,
     )
     if t.compile:  # Module.compile: the same objects, so checkpoints see no wrapper
         G.compile()
@@ -244,7 +248,8 @@ def _train(
     during = DuringScorer(cfg.eval, classes, device, data.kind.name) if cfg.eval.during else None
     m = build(cfg, data.meta, device)
     layout = memory_layout(t.channels_last, data.meta)
-    real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), t.seed, layout)
+    order_seed = stream_seed(t.seed, DATA_ORDER) if t.streams == "paired" else t.seed
+    real_batches = RealBatches(images, labels, min(t.batch_size, len(images)), order_seed, layout)
     grid = _grid_latents(cfg, classes, device)
     monitor = OverfitMonitor(
         m.D,
@@ -271,9 +276,8 @@ def _train(
         set_growth(growing, t.progressive, it, size)
         for _ in range(t.n_dis):
             real, y_real = next(real_batches)
-            z, y = sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device)
-            stats = d_step(m, real, y_real, z, y)
-        stats |= g_step(m, *sample_latents(t.batch_size, cfg.model.z_dim, classes, device=device))
+            stats = d_step(m, real, y_real, *_latents(m, cfg, classes, device))
+        stats |= g_step(m, *_latents(m, cfg, classes, device))
         if m.ema is not None:
             m.ema.update(m.G, it)
         nonfinite |= ~(stats["loss_d"].isfinite() & stats["loss_g"].isfinite())
@@ -329,6 +333,8 @@ def _state(
         "rng": rng_state(),
         "log": rows,
     }
+    if m.latents is not None:
+        state["latents"] = m.latents.get_state()
     if m.precision.scaler is not None:
         state["scaler"] = m.precision.scaler.state_dict()
     return state
@@ -362,6 +368,8 @@ def _restore(m: Models, batches: RealBatches, monitor: OverfitMonitor, state: di
     batches.load_state_dict(state["data"])
     monitor.load_state_dict(state["monitor"])
     set_rng_state(state["rng"])
+    if m.latents is not None and "latents" in state:  # absent: a checkpoint of the old code
+        m.latents.set_state(state["latents"])
 
 
 def _weights_finite(m: Models) -> bool:
@@ -395,6 +403,13 @@ def _diverged(
         last_good_checkpoint=str(good[-1]) if good else None,
         train_seconds=round(seconds, 3),
     )
+
+
+def _latents(m: Models, cfg: RunConfig, classes: int, device: torch.device) -> tuple:
+    """One training batch's z and class ids, from the run's latent stream (drawn on the
+    CPU, so the same on every device) or, without one, torch's global generator."""
+    n, z_dim = cfg.train.batch_size, cfg.model.z_dim
+    return sample_latents(n, z_dim, classes, generator=m.latents, device=device)
 
 
 def _grid_latents(cfg: RunConfig, classes: int, device: torch.device) -> tuple:
