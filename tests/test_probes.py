@@ -1,5 +1,7 @@
 """Structure probes: deterministic data and exact scores that separate real, broken and noise."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -8,8 +10,17 @@ from sagan import layout
 from sagan.data import DATASETS
 from sagan.data.probes import BACKGROUND, object_size
 from sagan.errors import ConfigError
-from sagan.metrics.declared import better
-from sagan.metrics.probes import PROBE_SCORES
+from sagan.metrics.declared import annotate, better
+from sagan.metrics.image_evaluate import probe_metric
+from sagan.metrics.probes import (
+    NO_OBJECT,
+    PROBE_SCORES,
+    class_table,
+    independence_baseline,
+    mutual_information,
+    pairs_dependence,
+    plug_in_bias,
+)
 from sagan.study import data_key
 
 
@@ -132,3 +143,79 @@ def test_a_redrawn_source_gets_new_prepared_data_and_an_old_one_keeps_its_key():
 def test_pairs_images_do_not_repeat_so_held_out_images_are_new():
     x = probe_images("pairs", 32, count=1000)
     assert len(torch.unique(x.flatten(1), dim=0)) >= 990
+
+
+# -- pairs against its own independence baseline ---------------------------------------------
+def table_of(pairs: list[tuple[int, int]], k: int = 9) -> np.ndarray:
+    return class_table(np.array(pairs, dtype=np.int64).reshape(-1, 2), k)
+
+
+def test_a_perfectly_dependent_table_agrees_above_its_baseline_and_shares_all_its_bits():
+    table = table_of([(0, 0), (1, 1), (2, 2), (3, 3)] * 5)  # 4 classes, each side the other's
+    assert independence_baseline(table) == pytest.approx(4 * (1 / 4) ** 2)  # 0.25
+    assert mutual_information(table) == pytest.approx(2.0)  # log2 4
+    # Miller-Madow: 4 cells seen, 4 classes per side: (4 - 4 - 4 + 1) / (2 n ln 2) bits back
+    assert mutual_information(table, miller_madow=True) == pytest.approx(
+        2.0 + 3 / (2 * 20 * np.log(2))
+    )
+
+
+def test_an_independent_table_has_no_information_and_agrees_at_its_baseline():
+    left, right = [0, 0, 0, 1], [0, 1, 2, 2]  # p_left = (3/4, 1/4), p_right = (1/4, 1/4, 1/2)
+    table = table_of([(a, b) for a in left for b in right])  # every combination once
+    assert mutual_information(table) == pytest.approx(0.0, abs=1e-12)
+    assert independence_baseline(table) == pytest.approx(3 / 4 * 1 / 4 + 1 / 4 * 1 / 4)
+    assert np.trace(table[:-1, :-1]) / table.sum() == pytest.approx(independence_baseline(table))
+
+
+def test_a_generator_collapsed_onto_one_class_agrees_fully_by_chance_alone():
+    table = table_of([(4, 4)] * 50)
+    assert independence_baseline(table) == 1.0  # what the 1/9 line missed
+    assert mutual_information(table) == 0.0
+    assert plug_in_bias(table) == 0.0  # one class a side: nothing to overfit
+
+
+def test_no_object_agrees_with_nothing_and_leaves_the_baseline_at_the_classes():
+    table = table_of([(NO_OBJECT, NO_OBJECT), (0, 0)])
+    assert table.shape == (10, 10) and table[-1, -1] == 1 and table[0, 0] == 1
+    assert independence_baseline(table) == pytest.approx(0.25)  # (1/2)(1/2): only class 0
+
+
+def test_pairs_dependence_is_high_on_real_none_when_broken_and_zero_when_collapsed():
+    real = probe_images("pairs", 32, count=400)
+    found = pairs_dependence(real)
+    baseline = found["pairs_independence_baseline"]["value"]
+    assert baseline == pytest.approx(1 / 9, abs=0.02)  # real classes are near uniform
+    assert found["pairs_excess_agreement"]["value"] == pytest.approx(1 - baseline)
+    assert found["pairs_mutual_information"]["value"] > np.log2(9) - 0.05
+    assert found["pairs_mutual_information"]["num_pairs"] == 400
+    broken = pairs_dependence(swap_right_halves(real))
+    assert abs(broken["pairs_excess_agreement"]["value"]) < 0.04
+    mi = broken["pairs_mutual_information"]
+    assert mi["value"] < 2 * mi["chance"] and abs(mi["miller_madow"]) < 0.1
+    labels = DATASETS.build("pairs", {"count": 400, "resolution": 32, "seed": 1}).labels
+    collapsed = pairs_dependence(real[torch.from_numpy(labels == labels[0])])
+    assert collapsed["pairs_independence_baseline"]["value"] == 1.0
+    assert collapsed["pairs_excess_agreement"]["value"] == 0.0
+    assert collapsed["pairs_mutual_information"]["value"] == 0.0
+
+
+def test_pairs_metrics_carry_the_real_value_and_sample_count_and_are_declared():
+    real = probe_images("pairs", 32, count=60)
+    data = SimpleNamespace(images=real.to(torch.uint8), heldout=torch.arange(30, 60))
+    cfg = SimpleNamespace(
+        data=SimpleNamespace(source="", dataset="pairs"), eval=SimpleNamespace(seed=7)
+    )
+    fake = real[:30].clone()
+    fake[..., 22:] = fake[..., 22:].roll(1, dims=0)  # right objects from the previous image
+    metrics = annotate(probe_metric(cfg, fake, data))
+    names = ("pairs_independence_baseline", "pairs_excess_agreement", "pairs_mutual_information")
+    assert set(names) < set(metrics)
+    for name in names:
+        entry = metrics[name]
+        assert entry["num_samples"] == 30 and entry["sample_seed"] == 7
+        assert np.isfinite(entry["value"]) and np.isfinite(entry["real_heldout"])
+    assert metrics["pairs_excess_agreement"]["real_heldout"] > 0.8
+    assert metrics["pairs_excess_agreement"]["value"] < 0.3
+    assert better("pairs_excess_agreement") == better("pairs_mutual_information") == "higher"
+    assert metrics["pairs_mutual_information"]["samples"].endswith("both objects decoded")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sagan.report.study_figures import pareto_front, probe_coherence, training_curves
 
@@ -33,3 +34,22 @@ def test_probe_coherence_needs_probe_runs():
     summary = summary.assign(pairs_agreement=[0.5], pairs_agreement_chance=[1 / 9])
     fig = probe_coherence(summary)
     assert any(line.get_linestyle() == ":" for line in fig.axes[0].lines)  # the chance line
+
+
+def test_probe_coherence_marks_each_runs_own_baseline_and_draws_the_excess_beside_real():
+    summary = pd.DataFrame(
+        {"variant": ["a", "b"], "size": ["full"] * 2, "status": ["done"] * 2, "seed": [0, 0]}
+        | {"pairs_agreement": [0.5, 0.8], "pairs_independence_baseline": [0.53, 0.3]}
+        | {"pairs_excess_agreement": [-0.03, 0.5], "pairs_excess_agreement_real_heldout": 0.89}
+        | {"pairs_mutual_information": [0.0, 1.0], "pairs_mutual_information_real_heldout": 3.1}
+    )
+    fig = probe_coherence(summary)
+    agreement, excess, mi = fig.axes[:3]
+    marks = np.concatenate([c.get_offsets()[:, 1] for c in agreement.collections])
+    assert {0.53, 0.3} <= set(np.round(marks, 2).tolist())  # each run's own baseline
+    assert "own baseline" in [t.get_text() for t in fig.axes[-1].get_legend().texts]
+    for ax, real in ((excess, 0.89), (mi, 3.1)):
+        lines = {
+            line.get_label(): line.get_ydata()[0] for line in ax.lines if len(line.get_ydata())
+        }
+        assert lines["real held-out"] == pytest.approx(real)

@@ -25,6 +25,32 @@ dependencies" becomes a measurement.
   own (0.7-1.0 of the palette colour): with heights alone, 1,800 draws held only 441 distinct
   images, so held-out images repeated training ones; with it, 1,798 of 1,800 are distinct, and
   sagan pilots still reached 0.78 and 0.76 at 900 iterations.
+
+  Agreement is not dependence (issue 27): each run is also scored against its own
+  independence baseline, sum_c p_left(c) p_right(c), as excess agreement and as the mutual
+  information of the two classes (``sagan.metrics.probes.pairs_dependence``). Real held-out
+  pairs (the default study's entry: 32 px, 1,800 drawn, 400 held out): agreement 1.00,
+  own baseline 0.111, excess 0.889, MI 3.170 bits (Miller-Madow 3.184; log2 9 = 3.170).
+  Pilot, seed 100 (not a study seed), 450 iterations, G's EMA, 500 samples: dcgan agrees
+  0.498 against its own baseline 0.528 (excess -0.030, MI 0.006 bits, plug-in bias 0.002;
+  blue circles and triangles only), sagan 0.804 against 0.804 (excess -0.000, MI 0.002
+  bits; 89 % one class, green circles). Neither arm beats its own baseline: the agreement
+  the study has reported (0.69-0.81) is collapse onto one or two classes, not coherence.
+  The same dcgan trained to 1,800 iterations: 0.640 against 0.610 (excess +0.030, about
+  1.4 binomial SEs at 500 samples; MI 0.015 bits, Miller-Madow 0.009), three classes only.
+
+  A global latent can carry this dependence, so pairs cannot credit spatial mixing: G
+  projects the whole z through one linear layer onto its 4x4 map, so one z coordinate can
+  set the class of both objects at once, and a dcgan that fit the data would match real
+  pairs (excess 0.89) with no attention at all; D ends in a linear layer over its whole
+  4x4 map, so it can compare the two sides too. What pairs measures is whether G fits the
+  joint of 9 classes before it collapses. A probe that only spatial mixing can solve needs
+  the left object's class decided by an input that G sees only at the left: a per-position
+  random map (a conditioning noise map, not z) whose left-third value picks the class, or
+  the left third given as pixels (completion), with no image-level input that names the
+  class; the right object must then copy it across a distance longer than the receptive
+  field of G's convolutions at the stage where the class is decided, scored as excess
+  agreement against the run's own baseline at several distances.
 """
 
 from __future__ import annotations

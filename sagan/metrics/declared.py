@@ -231,6 +231,21 @@ for _name in ("spectrum_l1", "spectrum_hf_l1"):
 # probe scores (sagan.metrics.probes)
 declare_metric("mirror_error", better="lower", unit="mean |x - mirror(x)| / 255")
 declare_metric("pairs_agreement", better="higher", unit="fraction of images")
+# pairs against the batch's own independence baseline (sum_c p_left(c) p_right(c)): a
+# collapsed G agrees far above 1/9 with no dependence at all
+declare_metric(
+    "pairs_independence_baseline", better=None,
+    unit="fraction of images agreeing if left and right were drawn independently",
+)  # fmt: skip
+declare_metric(
+    "pairs_excess_agreement", better="higher",
+    unit="fraction of images, agreement minus its own independence baseline",
+)  # fmt: skip
+declare_metric(
+    "pairs_mutual_information", better="higher",
+    samples="generated images with both objects decoded",
+    unit="bits, I(left class; right class), plug-in (log2 9 = 3.17 at most)",
+)  # fmt: skip
 # the summary's training columns and the cost profile's (per run or model, not per sample)
 for _name, _better, _unit, _samples in (
     ("it_per_s", "higher", "iterations per second", RUN),

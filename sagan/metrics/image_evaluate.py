@@ -80,17 +80,23 @@ def conditional_accuracy_metric(
 
 
 def probe_metric(cfg: RunConfig, pixels: torch.Tensor, data: PreparedData) -> dict:
-    """The probe's exact coherence score of the generated images, beside real and chance."""
+    """The probe's exact coherence score of the generated images, beside real and chance,
+    and its further metrics (pairs: against the batch's own independence baseline), each
+    beside the real held-out images' value."""
     probe = PROBE_SCORES.build(cfg.data.source or cfg.data.dataset)
     real = data.images[data.heldout].float()
+    drawn = {"num_samples": len(pixels), "sample_seed": cfg.eval.seed}
     entry = {
         "value": probe.score(pixels),
         "real_heldout": probe.score(real),
         "chance": probe.chance,
-        "num_samples": len(pixels),
-        "sample_seed": cfg.eval.seed,
     }
-    return {probe.name: entry}
+    metrics = {probe.name: entry | drawn}
+    if probe.dependence is not None:
+        reference = probe.dependence(real)
+        for name, fields in probe.dependence(pixels).items():
+            metrics[name] = fields | {"real_heldout": reference[name]["value"]} | drawn
+    return metrics
 
 
 def image_metrics(

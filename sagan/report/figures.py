@@ -57,13 +57,21 @@ VIDEO_LABELS = {
     "fd_frame_domain": "FD per frame (domain)",
     "fd_video_domain3d": "FD video (3D)",
 }
+# the pairs probe against each run's own independence baseline: drawn in probe_coherence
+# only, not as panels of their own in quality_vs_size
+DEPENDENCE_LABELS = {
+    "pairs_independence_baseline": "own independence baseline",
+    "pairs_excess_agreement": "excess agreement",  # agreement minus its own baseline
+    "pairs_mutual_information": "MI (bits)",  # between left and right classes
+}
 
 
 def metric_label(metric: str) -> str:
     """An axis label with the metric's declared better side as an arrow."""
     arrow = {"lower": " ↓", "higher": " ↑"}.get(better(metric) or "", "")
-    if metric in PROBE_METRICS or metric in VIDEO_LABELS:
-        return {**PROBE_METRICS, **VIDEO_LABELS}[metric] + arrow
+    labels = {**PROBE_METRICS, **VIDEO_LABELS, **DEPENDENCE_LABELS}
+    if metric in labels:
+        return labels[metric] + arrow
     if metric in ("fid", "kid"):
         return metric.upper() + arrow
     name, extractor = metric.split("_", 1)

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
 from sagan.report.panels import errorbar, panel_grid, reference_lines, seed_note
@@ -143,23 +144,80 @@ def _score_panel(ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple) -> 
     ax.tick_params(axis="x", rotation=30)
     for tick in ax.get_xticklabels():
         tick.set_ha("right")
-    ax.legend(title="training images", fontsize=6, title_fontsize=6, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), frameon=False)  # fmt: skip
+    ax.legend(**SIZE_LEGEND)
+
+
+SIZE_LEGEND = {
+    "title": "training images", "fontsize": 6, "title_fontsize": 6, "loc": "upper left",
+    "bbox_to_anchor": (1.0, 1.0), "frameon": False,
+}  # fmt: skip
+
+
+# the pairs probe against each run's own independence baseline (sagan.metrics.probes):
+# panels beside the agreement, where the metrics carry them
+BASELINE = "pairs_independence_baseline"
+DEPENDENCE = ("pairs_excess_agreement", "pairs_mutual_information")
+PANEL_TITLES = {
+    "pairs_excess_agreement": "(b) above its own baseline?",
+    "pairs_mutual_information": "(c) left-right information",
+}
 
 
 def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> plt.Figure | None:
     """The probe's coherence score per variant and size (mean, 95% CI, seeds as dots), with the
-    score of real held-out images and of chance as reference lines. None without probe runs."""
+    score of real held-out images and of chance as reference lines. On pairs, each run's own
+    independence baseline is a bar beside its agreement (a collapsed G agrees by chance far
+    above 1/9), and further panels show agreement minus that baseline and the mutual
+    information of left and right classes, each with its real held-out level. None without
+    probe runs."""
     if probe not in summary or summary[probe].notna().sum() == 0:
         return None
     paper_theme()
     rows = summary[summary[probe].notna() & (summary["status"] == "done")]
-    fig, ax = plt.subplots(figsize=(TWO_COLUMN_WIDTH / 2, 2.4))
-    _score_panel(ax, rows, probe, (0, 1.05))
+    extra = [m for m in DEPENDENCE if m in rows and rows[m].notna().any()]
+    width = TWO_COLUMN_WIDTH / 2 if not extra else TWO_COLUMN_WIDTH
+    fig, axes = plt.subplots(1, 1 + len(extra), figsize=(width, 2.6), squeeze=False)
+    _score_panel(axes[0, 0], rows, probe, (0, 1.05))
+    if BASELINE in rows and rows[BASELINE].notna().any():
+        _baseline_marks(axes[0, 0], rows, BASELINE)
+    for ax, metric in zip(axes[0, 1:], extra, strict=True):
+        real = rows.get(f"{metric}_real_heldout", pd.Series(dtype=float))
+        low = min(0.0, float(rows[metric].min()))
+        high = max(float(rows[metric].max()), float(real.max()) if real.notna().any() else 0.0)
+        _score_panel(ax, rows, metric, (low - 0.05 * (high - low), 1.08 * high))
+        ax.set_title(PANEL_TITLES[metric], loc="left", fontsize=7)
+    if extra:  # one legend of sizes, lines and marks (the first panel's), beside the last
+        legends = [ax.get_legend() for ax in axes[0]]
+        handles, labels = legends[0].legend_handles, [t.get_text() for t in legends[0].texts]
+        for legend in legends:
+            legend.remove()
+        axes[0, -1].legend(handles, labels, **SIZE_LEGEND)
     note = seed_note(rows, ["dataset", "variant", "size"], "95% CI")
-    ax.set_title(f"Long-range coherence on the {probe.split('_')[0]} probe\n({note})", fontsize=8)
+    what = f"Long-range coherence on the {probe.split('_')[0]} probe ({note})"
+    if extra:
+        axes[0, 0].set_title("(a) agreement, own baseline", loc="left", fontsize=7)
+        fig.suptitle(what, fontsize=8)
+    else:
+        axes[0, 0].set_title(what.replace(" (", "\n("), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _baseline_marks(ax: plt.Axes, rows: pd.DataFrame, column: str) -> None:
+    """Each run's own independence baseline as a black bar across its arm's and size's bar:
+    the agreement that run would score with no dependence between its two objects."""
+    xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
+    order = sorted(rows["variant"].unique())
+    hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
+    sns.stripplot(
+        rows, x="variant", y=column, hue="size", order=order, hue_order=hue_order, dodge=True,
+        jitter=False, marker="_", size=9, linewidth=1.5, palette=["black"] * len(hue_order),
+        legend=False, ax=ax,
+    )  # fmt: skip
+    ax.set(xlabel=xlabel, ylabel=ylabel)  # the agreement's, not the baseline column's
+    handles, labels = ax.get_legend_handles_labels()
+    mark = Line2D([], [], marker="_", ls="", color="black", markersize=9, mew=1.5)
+    ax.legend([*handles, mark], [*labels, "own baseline"], **SIZE_LEGEND)
 
 
 TEMPORAL = ("temporal_consistency", "motion_smoothness")
