@@ -218,3 +218,36 @@ def test_a_run_without_during_or_metrics_says_so(tmp_path):
     assert row["converged"] is None and math.isnan(row["converged_change"])
     assert row["collapsed"] is None and row["collapse_reason"] == "not evaluated"
     assert math.isnan(row["gamma_g_final"])
+
+
+# -- the tables count them --------------------------------------------------------------------
+
+
+def test_the_tables_count_collapsed_and_converged_runs_per_arm():
+    import pandas as pd
+
+    from sagan.report.paper_tables import ablation_table, small_data_table
+    from sagan.report.stats import cell_stats, numeric_metrics
+
+    summary = pd.DataFrame(
+        {
+            "study": "s",
+            "dataset": "d",
+            "variant": ["dcgan"] * 3 + ["sagan"] * 3,
+            "size": "full",
+            "train_images": 10,
+            "seed": [0, 1, 2] * 2,
+            "status": "done",
+            "fd_domain": [1.0, 2.0, 3.0, 1.5, 2.5, 3.5],
+            "collapsed": [False, False, False, True, False, True],
+            "converged": [True, None, True, False, False, True],
+        }
+    )
+    assert not {"collapsed", "converged"} & set(numeric_metrics(summary))  # counted, not averaged
+    stats = cell_stats(summary, ["fd_domain"])
+    table = ablation_table(summary, stats, None)
+    assert table.text["collapsed"].tolist() == ["0/3", "2/3"]
+    assert table.text["converged"].tolist() == ["2/2", "1/3"]
+    assert "declared criterion" in table.note
+    small = small_data_table(summary, stats)
+    assert small.text["collapsed"].tolist() == ["0/3", "2/3"]
