@@ -251,3 +251,28 @@ def test_the_tables_count_collapsed_and_converged_runs_per_arm():
     assert "declared criterion" in table.note
     small = small_data_table(summary, stats)
     assert small.text["collapsed"].tolist() == ["0/3", "2/3"]
+
+
+def test_training_curves_draw_fd_while_training_and_every_gate_beside_the_losses():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from sagan.report.study_figures import training_curves
+
+    rows = []
+    for variant, gates in (("dcgan", {}), ("multiscale", {"G.s4": 0.02, "G.s8": 0.01})):
+        for it in range(10, 61, 10):
+            fd = 5.0 / it if it % 20 == 0 else None
+            rows.append(
+                {"study": "s", "dataset": "digits", "variant": variant, "size": "full",
+                 "seed": 0, "iteration": it, "loss_d": 1.0, "loss_g": 0.5,
+                 "during_fd_domain": fd, **{f"gamma:{k}": v * it for k, v in gates.items()}}
+            )  # fmt: skip
+    fig = training_curves(pd.DataFrame(rows))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].endswith("while training") and "attention gate gamma" in titles
+    gates = fig.axes[titles.index("attention gate gamma")]
+    assert [t.get_text() for t in gates.get_legend().get_texts()] == ["G s4", "G s8"]
+    fd = fig.axes[0].lines[0]
+    assert list(fd.get_xdata()) == [20, 40, 60]  # the scored points only
+    plt.close(fig)
