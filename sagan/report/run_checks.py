@@ -17,7 +17,8 @@ from sagan.metrics.declared import resolve
 
 # Convergence: FD while training over the last third of the run moves by at most this share
 # of its value at the window's start. The during FD of one G rescored with other latents
-# varies by about 1-2 % at its 250 samples (README), so 10 % is a real change, not noise.
+# varies by 3.6 % (SD/mean) at its 250 samples (README), so 10 % is about 2 SD of the
+# difference of two independent scorings: a real change, not noise.
 CONVERGED_TOLERANCE = 0.10
 LAST_PART = 1 / 3  # the window: the last third of the run's iterations
 
