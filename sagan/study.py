@@ -28,7 +28,7 @@ from sagan.data.kinds import IMAGE, DatasetKind, kind_of_tags
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
-from sagan.metrics.during import check_during
+from sagan.metrics.during import check_during, default_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
 from sagan.models.backbone import (
     build_blocks,
@@ -259,11 +259,22 @@ def run_config(study: dict[str, Any], run: Run, paths: dict[str, str] | None = N
         train=replace(base.train, seed=run.seed),
         eval=replace(
             base.eval,
+            during=run_during(study, base.train.iterations),
             extractor_path=paths["extractor"],
             reference_path=paths["reference"],
             train_reference_path=paths["train_reference"],
         ),
     )
+
+
+def run_during(study: dict[str, Any], iterations: int) -> list[int]:
+    """The iterations a run scores FD at while training: the study's (or its dataset's)
+    ``evaluation.during`` where it sets one (``[]``: none), else ``default_during``, so every
+    run's convergence is measured (sagan.report.run_checks) unless a study turns it off."""
+    evaluation = study.get("evaluation") or {}
+    if "during" in evaluation:
+        return list(evaluation["during"] or [])
+    return default_during(iterations)
 
 
 TRAINED_EXTRACTORS = ("domain",)  # extractors the workflow trains; others are files you supply

@@ -254,6 +254,10 @@ for _name, _better, _unit, _samples in (
     ("r_t", "lower", "E[sign(D(x_train))], toward 1 as D overfits", RUN),
     ("d_gap", "lower", "mean D logit, training minus held-out reals", RUN),
     ("fd_at_equal_time", "lower", FD_UNIT + ", scored while training", RUN),
+    # sagan.report.run_checks: < 0 while FD still falls; read against its tolerance
+    ("converged_change", None, "relative change of FD while training, last third", RUN),
+    ("gamma_g_final", None, "mean |gamma| of G's attention gates at the end", MODEL),
+    ("gamma_d_final", None, "mean |gamma| of D's attention gates at the end", MODEL),
     ("params_g", "lower", "parameters", MODEL),
     ("params_d", "lower", "parameters", MODEL),
     ("macs_g", "lower", "multiply-adds per image", MODEL),

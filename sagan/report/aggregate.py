@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import yaml
 
 from sagan.io import atomic_write_bytes, atomic_write_text
 from sagan.metrics.declared import resolve
+from sagan.report.run_checks import collapse, convergence, final_gammas, reference_trace
 from sagan.run_folder import CONFIG, EVALUATE_LOG, LOG, METRICS, read_status
 
 ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
@@ -51,10 +53,62 @@ def run_row(run_dir: Path) -> dict:
     row |= {name: m["value"] for name, m in metrics.items()}
     for name, m in metrics.items():  # a probe's reference scores, for its figure
         row |= {f"{name}_{k}": m[k] for k in ("real_heldout", "chance") if k in m}
+    row |= learned(run_dir, cfg, {name: m["value"] for name, m in metrics.items()})
     row["status"], row["reason"] = run_state(status, (run_dir / METRICS).is_file())
     row["diverged_at"] = status.get("iteration") if status["state"] == "diverged" else math.nan
     row["run_dir"] = str(run_dir)
     return row
+
+
+def learned(run_dir: Path, cfg: dict, metrics: dict[str, float]) -> dict:
+    """The run's declared checks (sagan.report.run_checks): ``converged`` and the
+    ``converged_change`` it read from the FD scored while training, ``collapsed`` and its
+    ``collapse_reason``, and the final attention gates ``gamma_g_final`` / ``gamma_d_final``
+    (mean |gamma| of each side's blocks in the log's last row)."""
+    log = _log(run_dir)
+    during = [c for c in log.columns if c.startswith("during_")]
+    points = []
+    if during and "iteration" in log:
+        scored = log[log[during[0]].notna()]
+        points = list(zip(scored["iteration"].astype(int), scored[during[0]], strict=True))
+    iterations = int(cfg["train"].get("iterations", 0))
+    converged, change = convergence(points, iterations)
+    trace = _reference_trace(run_dir, (cfg.get("eval") or {}).get("reference_path", ""))
+    collapsed, reason = collapse(metrics, trace) if metrics else (None, "not evaluated")
+    last = log.iloc[-1].to_dict() if len(log) else {}
+    return {
+        "converged": converged,
+        "converged_change": change,
+        "collapsed": collapsed,
+        "collapse_reason": reason,
+        **final_gammas(last),
+    }
+
+
+def _log(run_dir: Path) -> pd.DataFrame:
+    path = run_dir / LOG
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    return pd.read_csv(path)
+
+
+def _reference_trace(run_dir: Path, reference: str) -> float | None:
+    """The trace of the run's held-out reference features' covariance; None where the file
+    is not found (as given, or below a folder above the run: paths are relative to the
+    folder that holds ``results/``)."""
+    if not reference:
+        return None
+    candidates = [Path(reference)] + [p / reference for p in run_dir.resolve().parents]
+    found = next((p for p in candidates if p.is_file()), None)
+    return _trace_of(str(found.resolve())) if found else None
+
+
+@cache
+def _trace_of(path: str) -> float:
+    from sagan.metrics.reference_files import load_reference
+
+    features, _ = load_reference(path)
+    return reference_trace(features)
 
 
 def _metrics(run_dir: Path) -> dict[str, dict]:

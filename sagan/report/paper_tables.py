@@ -62,6 +62,13 @@ def cost_rows(profile: pd.DataFrame | None, precision: str = "fp32") -> pd.DataF
     return rows.sort_values("_pick").groupby(["dataset", "variant"], sort=False).head(1)
 
 
+def _with_images(wide: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """(dataset, variant, train_images) of each row of a table at one size per dataset."""
+    images = cells.groupby(["dataset", "variant"])["train_images"].first()
+    keys = wide.index.to_frame(index=False)
+    return keys.assign(train_images=list(images.reindex(wide.index)))
+
+
 def _cells(stats: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Wide: one row per cell, columns (statistic, metric)."""
     wide = stats.pivot_table(
@@ -111,6 +118,7 @@ def ablation_table(
     for metric in pr:
         columns[label(metric)] = _mean_column(wide, metric)
     columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
+    flag_note = _add_flags(columns, summary, _with_images(wide, cells))
     cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
     if "macs_g" in cost:
         giga = max(cost["macs_g"].max(), cost["macs_d"].max()) >= 1e8
@@ -130,7 +138,7 @@ def ablation_table(
         "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
         f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
         f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). "
-        "FD-domain/KID-domain are not FID."
+        "FD-domain/KID-domain are not FID." + flag_note
     )
     caption = "Ablation: quality and cost per variant and dataset"
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
@@ -160,6 +168,38 @@ def _overhead(cost: pd.DataFrame) -> tuple[list[str], list[float]]:
     return text, list(pct)
 
 
+FLAGS = {"collapsed": "collapsed", "converged": "converged"}  # summary column -> table column
+FLAG_NOTE = (
+    "collapsed / converged: runs that meet the declared criterion, of the runs it could read "
+    "(README, 'Runs that learned'); no run is left out of the statistics for it."
+)
+
+
+def _flag_counts(
+    summary: pd.DataFrame, keys: pd.DataFrame, flag: str
+) -> tuple[list[str], list[float]]:
+    """'k/n' per row of ``keys`` (dataset, variant, train_images): of its runs that have a
+    ``flag`` value, the n, and k that are True; '–' where no run has one."""
+    text, values = [], []
+    for _, key in keys.iterrows():
+        match = pd.Series(True, index=summary.index)
+        for column, value in key.items():
+            match &= summary[column] == value
+        flags = summary.loc[match, flag].dropna()
+        k = int((flags == True).sum())  # noqa: E712 (object column of True / False / None)
+        text.append(f"{k}/{len(flags)}" if len(flags) else "–")
+        values.append(math.nan)  # never bold
+    return text, values
+
+
+def _add_flags(columns: dict, summary: pd.DataFrame, keys: pd.DataFrame) -> str:
+    """The flag-count columns the summary can fill, and their note ('' for none)."""
+    present = [f for f in FLAGS if f in summary and "train_images" in summary]
+    for flag in present:
+        columns[FLAGS[flag]] = _flag_counts(summary, keys, flag)
+    return f" {FLAG_NOTE}" if present else ""
+
+
 def _plain(series: pd.Series, signed: bool = False) -> tuple[list[str], list[float]]:
     text = [("–" if pd.isna(v) else (f"{v:+.1f}" if signed else fmt(v))) for v in series]
     return text, list(series)
@@ -182,6 +222,7 @@ def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None
     if memo:
         columns["near copies"] = _mean_column(wide, memo)
     columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
+    flag_note = _add_flags(columns, summary, wide.index.to_frame(index=False))
     keys = wide.index.to_frame().rename(columns={"train_images": "images"})
     keys["images"] = keys["images"].astype(int)
     text, values = _build(keys, columns)
@@ -190,7 +231,7 @@ def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None
     note = (
         "gap = FD(held-out) - FD(train): > 0 means G is closer to its training images. "
         "r_t = E[sign(D(x_train))] (Karras et al. 2020): toward 1 as D overfits. "
-        "Mean ± half the 95% bootstrap CI over seeds."
+        "Mean ± half the 95% bootstrap CI over seeds." + flag_note
     )
     caption = "Small data: generalisation gap and overfitting per training-set size"
     return Table(
@@ -213,6 +254,7 @@ def video_table(
         [str(int(v)) for v in wide[("n", "fd_video_domain3d")]],
         [math.nan] * len(wide),
     )
+    flag_note = _add_flags(columns, summary, _with_images(wide, cells))
     cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
     if "ms_per_step" in cost:
         columns["ms/step"] = _plain(cost["ms_per_step"])
@@ -222,7 +264,7 @@ def video_table(
     best |= {"ms/step": "min"} if "ms/step" in text else {}
     note = (
         "Mean ± half the 95% bootstrap CI over seeds, at each dataset's largest training set. "
-        f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE}"
+        f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE}" + flag_note
     )
     caption = "Video: per-frame and video quality, temporal consistency, cost"
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)

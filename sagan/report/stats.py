@@ -93,7 +93,8 @@ def cell_stats(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
 
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:
     """Every numeric column that is a result, not an id or a bookkeeping field."""
-    skip = {"seed", "diverged_at", "num_samples", "reason"}
+    # the run checks' flags are counted per arm in the tables, not averaged
+    skip = {"seed", "diverged_at", "num_samples", "reason", "converged", "collapsed"}
     return [
         c
         for c in summary.columns

@@ -19,29 +19,37 @@ CURVES = {
     "loss_d": "D loss",
     "loss_g": "G loss",
 }
+DURING = "during_"  # the log's FD-while-training columns (sagan.metrics.during)
+GAMMA = ("gamma:G.", "gamma:D.")  # the log's attention gates, one column per block
 
 
 def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt.Figure:
-    """Per dataset (a block of rows, at most three panels wide), each signal it logged against
-    iteration, a line per variant with the seeds as a 95% CI band (none for one seed). FD is
-    not in the log (it is scored once, at the end)."""
+    """Per dataset (a block of rows, at most three panels wide, at its largest size): FD
+    scored while training (the convergence criterion reads it), each signal it logged, and
+    every attention gate gamma of G and of D (one panel, a line style per block), against
+    iteration; a line per variant with the seeds as a 95% CI band (none for one seed)."""
     paper_theme()
     datasets = sorted(logs["dataset"].unique())
     sizes = logs.groupby("dataset")["size"].agg(lambda s: _largest(s.unique()))
     rows = {d: logs[(logs["dataset"] == d) & (logs["size"] == sizes[d])] for d in datasets}
-    logged = {d: [c for c in columns if c in logs and rows[d][c].notna().any()] for d in datasets}
-    datasets = [d for d in datasets if logged[d]]  # a dataset with no signal: no empty row
-    fig, blocks = panel_grid([len(logged[d]) for d in datasets], row_height=1.9, top=0.4)
+    panels = {d: _curve_panels(rows[d], columns) for d in datasets}
+    datasets = [d for d in datasets if panels[d]]  # a dataset with no signal: no empty row
+    fig, blocks = panel_grid([len(panels[d]) for d in datasets], row_height=1.9, top=0.4)
     hue_order = sorted(logs["variant"].unique())
     cell = ["dataset", "variant", "iteration"]
     for r, (axes, dataset) in enumerate(zip(blocks, datasets, strict=True)):
-        for ax, column in zip(axes, logged[dataset], strict=True):
+        for ax, (title, long, style, sparse) in zip(axes, panels[dataset], strict=True):
             sns.lineplot(
-                rows[dataset], x="iteration", y=column, hue="variant", hue_order=hue_order,
-                errorbar=errorbar(rows[dataset], cell), ax=ax, legend=r == 0 and ax is axes[0],
+                long, x="iteration", y="value", hue="variant", hue_order=hue_order,
+                style=style, errorbar=errorbar(long, cell + ([style] if style else [])),
+                marker="o" if sparse else None, markersize=3, ax=ax,
+                legend="auto" if style or (r == 0 and ax is axes[0]) else False,
             )  # fmt: skip
             ax.set(xlabel="iteration", ylabel="")
-            ax.set_title(columns[column], fontsize=8)
+            ax.set_xlim(left=0)  # sparse FD points start later: the panels' axes still align
+            ax.set_title(title, fontsize=8)
+            if style:  # which line is which block: a small legend of its own
+                _block_legend(ax, long[style])
         for ax in axes:  # the first panel of each of the block's rows names the dataset
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
@@ -55,6 +63,41 @@ def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     title.set_in_layout(True)
     return fig
+
+
+def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
+    """(title, long rows with a ``value`` column, style column or None, whether its points
+    are sparse and get markers) per panel that has values: FD while training first, the
+    logged signals, then G's and D's gammas."""
+    ids = ["dataset", "variant", "size", "seed", "iteration"]
+    panels = []
+    for column in [c for c in rows if c.startswith(DURING)][:1]:
+        scored = rows[rows[column].notna()]
+        if len(scored):
+            label = metric_label(column.removeprefix(DURING))
+            scored = scored.assign(value=scored[column])
+            panels.append((f"{label} while training", scored, None, True))
+    for column, title in columns.items():
+        if column in rows and rows[column].notna().any():
+            panels.append((title, rows.assign(value=rows[column]), None, False))
+    gates = [c for c in rows if c.startswith(GAMMA) and rows[c].notna().any()]
+    if gates:  # one panel: G's and D's gates apart by line style, so a row holds six panels
+        long = rows.melt(ids, gates, var_name="block", value_name="value")
+        long = long.dropna(subset=["value"])
+        long["block"] = long["block"].str.removeprefix("gamma:").str.replace(".", " ", n=1)
+        style = "block" if long["block"].nunique() > 1 else None
+        panels.append(("attention gate gamma", long, style, False))
+    return panels
+
+
+def _block_legend(ax: plt.Axes, blocks: pd.Series) -> None:
+    """Only the line styles of the blocks (the variants' colours are the figure's legend)."""
+    names = set(blocks)
+    handles, labels = ax.get_legend_handles_labels()
+    keep = [(h, label) for h, label in zip(handles, labels, strict=True) if label in names]
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    ax.legend(*zip(*keep, strict=True), fontsize=6, frameon=False, loc="best")
 
 
 def _largest(sizes) -> str:

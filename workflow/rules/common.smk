@@ -273,9 +273,14 @@ def this_run(w):
 
 
 def during_inputs(w):
-    """The extractor and reference features a run scoring FD while training reads."""
-    e = this_run(w).eval
-    return [e.extractor_path, e.reference_path] if e.during else []
+    """The extractor and reference features a run scoring FD while training reads (on by
+    default: sagan.study.run_during); a supplied extractor's file as extractor_file says.
+    """
+    cfg = this_run(w)
+    if not cfg.eval.during:
+        return []
+    extractor = extractor_file(cfg.data.dataset)  # [] in a dry run without the file
+    return [*([extractor] if extractor else []), reference_file(cfg.data.dataset)]
 
 
 def dataset_options(w):
