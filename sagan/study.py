@@ -44,6 +44,7 @@ from sagan.study_checks import (
     check_heldout,
     check_positive,
     check_resolution,
+    check_pilot_seeds,
     check_seeds,
     check_sizes,
     check_study_name,
@@ -297,6 +298,7 @@ def validate_study(
     """
     check_study_name(study.get("study"))
     check_seeds(study.get("seeds"))
+    check_pilot_seeds(study["seeds"], study.get("pilot_seeds"))
     load_plugins(study.get("plugins", []))
     arms = study_arms(study)
     for arm in arms.values():

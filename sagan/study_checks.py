@@ -45,6 +45,21 @@ def check_seeds(seeds: Any) -> None:
             )
 
 
+def check_pilot_seeds(seeds: list[int], pilots: Any) -> None:
+    """A study's seeds must not be the ones its settings were tuned on: an effect measured on
+    the seeds that chose the budget is biased towards the runs that looked good."""
+    if pilots is None:
+        return
+    if not isinstance(pilots, list):
+        raise ConfigError(f"pilot_seeds must be a list of integers, got {pilots!r}")
+    reused = sorted(set(seeds) & set(pilots))
+    if reused:
+        raise ConfigError(
+            f"seeds {reused} are also pilot_seeds (the runs the study's settings were chosen "
+            "on); give the study seeds of its own"
+        )
+
+
 def check_positive(section: Any, where: str, keys: tuple[str, ...]) -> None:
     for key in keys:
         if getattr(section, key) < 1:
