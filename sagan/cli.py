@@ -196,6 +196,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     from sagan.report.aggregate import (
         aggregate,
         metric_protocol,
@@ -206,7 +208,8 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     df = aggregate(args.run_dirs)
     write_csv_parquet(df, args.out)
     print(f"{args.out} (+ .parquet): {len(df)} runs")
-    protocol = metric_protocol(args.run_dirs)
+    floor = pd.read_csv(args.noise_floor) if args.noise_floor else None
+    protocol = metric_protocol(args.run_dirs, floor)
     path = Path(args.out).with_name("metric_protocol.csv")
     write_csv_parquet(protocol, path)
     print(f"{path} (+ .parquet): each metric's sample count, extractor, split and unit")
@@ -534,6 +537,9 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("run_dirs", type=existing_dir, nargs="+")
     s.add_argument("--out", required=True)
+    s.add_argument(
+        "--noise-floor", type=existing_file, help="the study's noise_floor.csv: each metric's floor"
+    )
     s.set_defaults(fn=cmd_aggregate)
 
     s = sub.add_parser(

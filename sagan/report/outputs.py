@@ -19,6 +19,7 @@ FIGURES = [
     "probe_coherence",
     "attention_maps",
     "video_temporal",
+    "extractor_checks",
 ]
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]  # `sagan report --parts`
