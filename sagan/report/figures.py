@@ -12,10 +12,11 @@ import seaborn as sns
 
 from sagan.io import atomic_write_bytes
 from sagan.metrics.declared import better, resolve
-from sagan.report.floor_figure import floor_band, floor_of
 from sagan.report.panels import (
     SAVE_DPI,
     errorbar,
+    floor_band,
+    floor_of,
     panel_grid,
     panel_width,
     reference_lines,

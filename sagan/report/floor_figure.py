@@ -1,5 +1,5 @@
-"""The noise floor in figures: a band on any FD/KID panel, and the extractor checks' figure
-(degradations of real images ranked against the real-vs-real floor)."""
+"""The extractor checks' figure: degradations of real images ranked against the
+real-vs-real floor (drawn as on every FD/KID panel: ``sagan.report.panels.floor_band``)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sagan.metrics.extractor_checks import check_warnings
-from sagan.report.panels import panel_grid
+from sagan.report.figures import paper_theme
+from sagan.report.panels import floor_band, panel_grid
 
-FLOOR_COLOR = "0.55"
 STEP_NAMES = ["floor", "mild", "strong"]  # the x positions: expected_rank 0, 1, 2
-
-
-def floor_of(floor: pd.DataFrame | None, dataset: str, metric: str) -> tuple[float, float] | None:
-    """(mean, SD) of ``metric``'s floor on the dataset entry; None where none was measured."""
-    if floor is None or floor.empty:
-        return None
-    rows = floor[(floor["dataset"] == dataset) & (floor["metric"] == metric)]
-    return (float(rows["mean"].iloc[0]), float(rows["sd"].iloc[0])) if len(rows) else None
-
-
-def floor_band(ax: plt.Axes, mean: float, sd: float, label: str = "real vs real") -> None:
-    """The floor as a grey band (mean +- SD) with its mean dotted, labelled inside the panel."""
-    ax.axhspan(mean - sd, mean + sd, color=FLOOR_COLOR, alpha=0.25, lw=0, zorder=0)
-    ax.axhline(mean, ls=":", color=FLOOR_COLOR, lw=1, zorder=0)
-    ax.annotate(
-        f"{label} {mean:.3g}", (0, mean + sd), xycoords=("axes fraction", "data"),
-        xytext=(2, 1), textcoords="offset points", ha="left", va="bottom", fontsize=6,
-        color="0.3", bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5},
-    )  # fmt: skip
 
 
 def _panels(checks: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -47,8 +28,6 @@ def extractor_checks_figure(checks: pd.DataFrame) -> plt.Figure:
     """Per dataset entry: FD against the held-out reals of each degradation at the floor,
     mild and strong, on a log axis; the floor as a band; a red cross where a step does not
     rise (the title names it)."""
-    from sagan.report.figures import paper_theme
-
     paper_theme()
     panels = _panels(checks)
     fig, blocks = panel_grid([1] * len(panels), row_height=2.6, top=0.3)

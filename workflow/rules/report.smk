@@ -50,7 +50,7 @@ rule floor_tables:
             f"--entry {d} {floor_files(d)['floor']} {floor_files(d)['checks']}"
             for d in config["datasets"]
         ),
-        out=STUDY_RESULTS,
+        out=lambda w, output: os.path.dirname(output.floor),
     shell:
         "{params.sagan} floor-tables {params.entries} --out-dir {params.out} > {log} 2>&1"
 
