@@ -134,6 +134,38 @@ def cmd_reference(args: argparse.Namespace) -> None:
     print(f"{args.out}: {meta['count']} {meta['split']} images, extractor {meta['extractor']}")
 
 
+def cmd_noise_floor(args: argparse.Namespace) -> None:
+    from sagan.metrics.floor_files import measure_floor
+
+    floor, checks = measure_floor(
+        args.data,
+        args.reference,
+        args.train_reference,
+        extractor=args.extractor,
+        extractor_path=args.extractor_path,
+        num_samples=args.num_samples,
+        out_floor=args.out_floor,
+        out_checks=args.out_checks,
+        resamples=args.resamples,
+        device=args.device,
+    )
+    for _, r in floor.iterrows():
+        print(f"{r['metric']} floor: {r['mean']:.4g} +- {r['sd']:.2g} ({r['resamples']} draws)")
+    failed = checks[~checks["ok"].astype(bool)]
+    print(f"{args.out_checks}: {len(checks)} checks, {len(failed)} out of order")
+
+
+def cmd_floor_tables(args: argparse.Namespace) -> None:
+    from sagan.io import atomic_write_text
+    from sagan.metrics.floor_files import stack_entries
+    from sagan.report.outputs import EXTRACTOR_CHECKS, NOISE_FLOOR
+
+    for column, name in ((1, NOISE_FLOOR), (2, EXTRACTOR_CHECKS)):
+        table = stack_entries({e[0]: e[column] for e in args.entry})
+        atomic_write_text(Path(args.out_dir) / name, table.to_csv(index=False))
+        print(f"{Path(args.out_dir) / name}: {len(table)} rows")
+
+
 def cmd_run_config(args: argparse.Namespace) -> None:
     from sagan.config import RunConfig, from_dict, save_run_config
 
@@ -164,6 +196,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     from sagan.report.aggregate import (
         aggregate,
         metric_protocol,
@@ -174,7 +208,8 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     df = aggregate(args.run_dirs)
     write_csv_parquet(df, args.out)
     print(f"{args.out} (+ .parquet): {len(df)} runs")
-    protocol = metric_protocol(args.run_dirs)
+    floor = pd.read_csv(args.noise_floor) if args.noise_floor else None
+    protocol = metric_protocol(args.run_dirs, floor)
     path = Path(args.out).with_name("metric_protocol.csv")
     write_csv_parquet(protocol, path)
     print(f"{path} (+ .parquet): each metric's sample count, extractor, split and unit")
@@ -444,6 +479,35 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_reference)
 
+    s = sub.add_parser(
+        "noise-floor",
+        help="FD/KID of real vs real at the study's counts, and the extractor's degradation checks",
+    )
+    s.add_argument("data", type=existing_file, help="prepared data file")
+    s.add_argument("--reference", type=existing_file, required=True, help="held-out features")
+    s.add_argument("--train-reference", type=existing_file, required=True, help="pool features")
+    s.add_argument("--extractor", default="domain")
+    s.add_argument("--extractor-path", required=True)
+    s.add_argument("--num-samples", type=positive_int, required=True, help="evaluation's count")
+    s.add_argument("--resamples", type=positive_int, default=5, help="draws (at least 2)")
+    s.add_argument("--out-floor", required=True, help="floor CSV")
+    s.add_argument("--out-checks", required=True, help="extractor checks CSV")
+    s.set_defaults(fn=cmd_noise_floor)
+
+    s = sub.add_parser(
+        "floor-tables", help="a study's floor and check CSVs, one per entry, stacked"
+    )
+    s.add_argument(
+        "--entry",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("DATASET", "FLOOR", "CHECKS"),
+        help="a dataset entry's name and its two CSVs (sagan noise-floor); repeat per entry",
+    )
+    s.add_argument("--out-dir", required=True, help="results/<study>")
+    s.set_defaults(fn=cmd_floor_tables)
+
     s = sub.add_parser("run-config", help="write a run's resolved config (JSON) as its YAML")
     s.add_argument("--config", type=json_object, required=True, help="resolved config, JSON")
     s.add_argument("--out", required=True, help="config.yaml of the run")
@@ -473,6 +537,9 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("run_dirs", type=existing_dir, nargs="+")
     s.add_argument("--out", required=True)
+    s.add_argument(
+        "--noise-floor", type=existing_file, help="the study's noise_floor.csv: each metric's floor"
+    )
     s.set_defaults(fn=cmd_aggregate)
 
     s = sub.add_parser(

@@ -6,6 +6,8 @@ the old result:
 - prepared data: results/data/<source>-r<res>-<hash of source, options, resolution, heldout>/
 - a domain extractor: results/extractors/<data key>/domain-e<epochs>.pt
 - reference features: results/features/<data key>/<extractor key>/<split>.pt
+- the noise floor and extractor checks at a sample count beside them: floor-n<N>.csv,
+  checks-n<N>.csv (a study's tables of them: sagan.report.outputs)
 - a run: results/runs/<study>/<dataset>/<arm>-<hash>/n<size>/s<seed>/i<iterations>/ (its
   folders and files: sagan.run_folder).
 """
@@ -22,6 +24,8 @@ from typing import Any
 DATA = "results/data/{data}/images.pt"
 EXTRACTOR = "results/extractors/{data}/{extractor}.pt"
 REFERENCE = "results/features/{data}/{extractor}/{split}.pt"
+NOISE_FLOOR = "results/features/{data}/{extractor}/floor-n{samples}.csv"
+EXTRACTOR_CHECKS = "results/features/{data}/{extractor}/checks-n{samples}.csv"
 STUDY_RESULTS = "results/{study}"  # a study's summary, statistics and cost outputs
 STUDY_REPORTS = "reports/{study}"  # its tables, figures and executed notebooks
 

@@ -117,6 +117,7 @@ def test_default_study_counts_match_its_dry_run():
     jobs = job_counts(study)
     assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (30, 30, 3)
     assert jobs["share_run"] == 6  # digits-place's dcgan and place.g8 are digits' runs
+    assert (jobs["noise_floor"], jobs["floor_tables"]) == (2, 1)  # digits-place: digits' floor
     assert (jobs["prepare_dataset"], jobs["train_extractor"], jobs["reference_features"]) == (
         2,
         2,

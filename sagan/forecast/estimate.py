@@ -35,6 +35,8 @@ JOB_TYPES = {
         "cost_figures",
         "cost_study",
         "study_claims",
+        "noise_floor",
+        "floor_tables",
     ),
 }
 # Seconds of the CPU-only jobs (whatever the device; they do not scale with it, so they are not
@@ -50,6 +52,10 @@ REPORT_SECONDS = {
     "cost_figures": 5.0,
     "cost_study": 7.0,
     "study_claims": 6.0,
+    # digits at 16 px, 500 vs 400, 5 resamples: 17 s with start-up (its extractor is tiny;
+    # Inception at 10k samples runs on the device and takes minutes: not modelled)
+    "noise_floor": 17.0,
+    "floor_tables": 3.0,
 }
 
 
@@ -163,6 +169,8 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         if (dataset_study(study, d).get("evaluation") or {}).get("extractor", "domain")
         in TRAINED_EXTRACTORS
     }
+    # one floor per (data, extractor, the entry's sample count): entries sharing all share it
+    floors = {(data_key(study, d), extractor_key(study, d), _num_samples(study, d)) for d in names}
     shared = len(shared_runs(study))  # copied from a run with the same config, not trained
     n = len(runs(study)) - shared
     scaling = profile_settings(study)["scaling"]["resolutions"]
@@ -182,7 +190,16 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         "cost_figures": 1,
         "cost_study": 1,
         "study_claims": 1,
+        "noise_floor": len(floors),
+        "floor_tables": 1,
     }
+
+
+def _num_samples(study: dict[str, Any], dataset: str) -> int:
+    """The sample count the entry's runs are scored at (its first run's resolved config)."""
+    from sagan.study import run_config, runs
+
+    return run_config(study, next(r for r in runs(study) if r.dataset == dataset)).eval.num_samples
 
 
 def forecast(

@@ -152,11 +152,24 @@ def protocol_rows(run_dir: Path) -> list[dict]:
     return rows
 
 
-def metric_protocol(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+# the noise floor of the metric (real vs real at the study's counts; NaN: none measured)
+FLOOR_COLUMNS = ["floor_mean", "floor_sd", "floor_num_samples", "floor_reference_count"]
+
+
+def metric_protocol(
+    run_dirs: Iterable[str | Path], floor: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Each run's metrics with their sample count, extractor, reference split, unit and
-    direction: the summary's metric columns, described."""
+    direction: the summary's metric columns, described; with ``floor`` (the study's
+    noise_floor.csv), each metric's floor beside them."""
     rows = [r for d in run_dirs for r in protocol_rows(Path(d))]
-    return pd.DataFrame(rows, columns=[*ID_COLUMNS, *PROTOCOL_COLUMNS])
+    protocol = pd.DataFrame(rows, columns=[*ID_COLUMNS, *PROTOCOL_COLUMNS])
+    if floor is None or floor.empty:
+        return protocol.assign(**{c: math.nan for c in FLOOR_COLUMNS})
+    renamed = {"mean": "floor_mean", "sd": "floor_sd", "num_samples": "floor_num_samples"}
+    renamed["reference_count"] = "floor_reference_count"
+    floor = floor.rename(columns=renamed)[["dataset", "metric", *FLOOR_COLUMNS]]
+    return protocol.merge(floor, on=["dataset", "metric"], how="left")
 
 
 def run_state(status: dict, evaluated: bool) -> tuple[str, str]:

@@ -16,7 +16,14 @@ from sagan import run_folder
 from sagan.errors import DataError
 from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
-from sagan.report.outputs import FIGURES, NOTEBOOKS, PARTS, notebook_dir
+from sagan.report.outputs import (
+    EXTRACTOR_CHECKS,
+    FIGURES,
+    NOISE_FLOOR,
+    NOTEBOOKS,
+    PARTS,
+    notebook_dir,
+)
 from sagan.report.stats import cell_stats, numeric_metrics
 
 
@@ -42,6 +49,9 @@ class Results:
         self.slopes = _concat(sorted(self.dir.glob("cost/**/scaling_slopes.csv")))
         claims = self.dir / "claims.yaml"  # the study's claims (rule study_claims)
         self.claims = load_claims(claims) if claims.is_file() else []
+        # the noise floor and extractor checks (rule floor_tables); older results lack them
+        self.floor = _concat([p for p in [self.dir / NOISE_FLOOR] if p.is_file()])
+        self.checks = _concat([p for p in [self.dir / EXTRACTOR_CHECKS] if p.is_file()])
 
     @property
     def root(self) -> Path:
@@ -90,10 +100,14 @@ def write_tables(results: Results, out: Path) -> list[Path]:
     from sagan.report.tables import write_note, write_table
 
     s, stats, profile = results.summary, results.cell_stats(), results.profile
+    floor, checks = results.floor, results.checks
     out.mkdir(parents=True, exist_ok=True)
     built = {
-        "ablation": (pt.ablation_table(s, stats, profile), "no image runs with an FD column"),
-        "small_data": (pt.small_data_table(s, stats), "no image runs with an FD column"),
+        "ablation": (
+            pt.ablation_table(s, stats, profile, floor, checks),
+            "no image runs with an FD column",
+        ),
+        "small_data": (pt.small_data_table(s, stats, floor), "no image runs with an FD column"),
         "video": (pt.video_table(s, stats, profile), "No video runs in this study."),
         "cost_scaling": (
             pt.scaling_table(results.scaling, results.slopes)
@@ -129,11 +143,12 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
     from sagan.report import study_figures as sf
     from sagan.report.during_figure import fd_during
     from sagan.report.figures import quality_vs_size, sample_grids
+    from sagan.report.floor_figure import extractor_checks_figure
 
     s = results.summary
     absolute = s.assign(run_dir=[str(results.root / d) for d in s["run_dir"]])
     return {
-        "quality_vs_size": lambda: quality_vs_size(s),
+        "quality_vs_size": lambda: quality_vs_size(s, results.floor),
         "sample_grids": lambda: sample_grids(absolute),
         "training_curves": lambda: (
             sf.training_curves(results.logs)
@@ -155,6 +170,11 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
         "attention_maps": lambda: attention_maps(results),
         "video_temporal": lambda: (
             sf.video_temporal(s) or _note_figure("no video runs in this study")
+        ),
+        "extractor_checks": lambda: (
+            extractor_checks_figure(results.checks)
+            if results.checks is not None and len(results.checks)
+            else _note_figure("no extractor checks in this results folder (rule floor_tables)")
         ),
     }
 
@@ -242,6 +262,11 @@ def build_report(
     summary, the executed notebooks in its notebooks/."""
     results, out, parts = Results(results_dir), Path(out), set(parts)
     require_finished_runs(results)
+    if results.checks is not None and len(results.checks):
+        from sagan.metrics.extractor_checks import check_warnings
+
+        for line in check_warnings(results.checks):  # also in the ablation table's note
+            print(f"warning: {line}", file=sys.stderr)
     paths = []
     if "stats" in parts:
         paths += write_stats(results)

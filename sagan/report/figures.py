@@ -15,6 +15,8 @@ from sagan.metrics.declared import better, resolve
 from sagan.report.panels import (
     SAVE_DPI,
     errorbar,
+    floor_band,
+    floor_of,
     panel_grid,
     panel_width,
     reference_lines,
@@ -82,10 +84,16 @@ SEED_CELL = ["dataset", "variant", "train_images"]
 
 
 def _versus_size(
-    ax: plt.Axes, runs: pd.DataFrame, metric: str, legend: bool, palette: dict | None = None
+    ax: plt.Axes,
+    runs: pd.DataFrame,
+    metric: str,
+    legend: bool,
+    palette: dict | None = None,
+    floor: tuple[float, float] | None = None,
 ) -> None:
     """Mean over seeds (95% CI band when there are seeds to bootstrap), each seed as a dot,
-    on a log size axis ticked at the sizes; a probe score with its real and chance lines."""
+    on a log size axis ticked at the sizes; a probe score with its real and chance lines;
+    FD/KID with their real-vs-real ``floor`` (mean, SD) as a band."""
     sns.lineplot(
         runs,
         x="train_images",
@@ -110,14 +118,17 @@ def _versus_size(
     )
     if metric in PROBE_METRICS:
         reference_lines(ax, runs, metric)
+    if floor is not None:
+        floor_band(ax, *floor)
     size_axis(ax, runs["train_images"].unique())
     ax.set_xlabel("training images")
     ax.set_ylabel(metric_label(metric))
 
 
-def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
+def quality_vs_size(df: pd.DataFrame, floor: pd.DataFrame | None = None) -> plt.Figure:
     """Per dataset (a block of rows, at most three panels wide): FD, KID and any probe score
-    against training-set size per variant, then training throughput per variant."""
+    against training-set size per variant, then training throughput per variant; with
+    ``floor`` (the study's noise_floor.csv), each FD/KID's real-vs-real floor as a band."""
     paper_theme()
     done = df[df["status"] == "done"]
     datasets = sorted(done["dataset"].unique())
@@ -128,7 +139,8 @@ def quality_vs_size(df: pd.DataFrame) -> plt.Figure:
     for axes, dataset in zip(blocks, datasets, strict=True):
         runs = done[done["dataset"] == dataset]
         for i, metric in enumerate(per_row[dataset]):
-            _versus_size(axes[i], runs, metric, legend=i == 0, palette=palette)
+            band = floor_of(floor, dataset, metric)
+            _versus_size(axes[i], runs, metric, legend=i == 0, palette=palette, floor=band)
         mine = [v for v in variants if v in set(runs["variant"])]
         sns.barplot(
             runs,

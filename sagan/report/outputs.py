@@ -5,6 +5,10 @@ from pathlib import Path
 
 from sagan.package_files import package_file
 
+# results/<study>/ files the report reads beside the summary, when there (older results lack
+# them): every dataset entry's noise floor and extractor checks (rule floor_tables)
+NOISE_FLOOR = "noise_floor.csv"
+EXTRACTOR_CHECKS = "extractor_checks.csv"
 TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
 FIGURES = [
     "quality_vs_size",
@@ -15,6 +19,7 @@ FIGURES = [
     "probe_coherence",
     "attention_maps",
     "video_temporal",
+    "extractor_checks",
 ]
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]  # `sagan report --parts`

@@ -169,3 +169,25 @@ def t_interval(values: Sequence[float]) -> tuple[float, float]:
         return m, m
     half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     return float(x.mean() - half), float(x.mean() + half)
+
+
+FLOOR_COLOR = "0.55"
+
+
+def floor_of(floor: pd.DataFrame | None, dataset: str, metric: str) -> tuple[float, float] | None:
+    """(mean, SD) of ``metric``'s floor on the dataset entry; None where none was measured."""
+    if floor is None or floor.empty:
+        return None
+    rows = floor[(floor["dataset"] == dataset) & (floor["metric"] == metric)]
+    return (float(rows["mean"].iloc[0]), float(rows["sd"].iloc[0])) if len(rows) else None
+
+
+def floor_band(ax: plt.Axes, mean: float, sd: float, label: str = "real vs real") -> None:
+    """The floor as a grey band (mean +- SD) with its mean dotted, labelled inside the panel."""
+    ax.axhspan(mean - sd, mean + sd, color=FLOOR_COLOR, alpha=0.25, lw=0, zorder=0)
+    ax.axhline(mean, ls=":", color=FLOOR_COLOR, lw=1, zorder=0)
+    ax.annotate(
+        f"{label} {mean:.3g}", (0, mean + sd), xycoords=("axes fraction", "data"),
+        xytext=(2, 1), textcoords="offset points", ha="left", va="bottom", fontsize=6,
+        color="0.3", bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5},
+    )  # fmt: skip

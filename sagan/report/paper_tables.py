@@ -102,10 +102,47 @@ def _build(keys: pd.DataFrame, columns: dict[str, tuple[list[str], list[float]]]
     return text, values
 
 
+def floor_column(
+    wide: pd.DataFrame, floor: pd.DataFrame | None, metric: str
+) -> tuple[list[str], list[float]] | None:
+    """Each row's dataset's floor of ``metric``, 'mean ± SD'; None without a floor file."""
+    if floor is None or floor.empty:
+        return None
+    rows = floor[floor["metric"] == metric].set_index("dataset")
+    datasets = wide.index.get_level_values("dataset")
+    mean = [float(rows["mean"].get(d, math.nan)) for d in datasets]
+    sd = [float(rows["sd"].get(d, math.nan)) for d in datasets]
+    pairs = zip(mean, sd, strict=True)
+    text = ["–" if math.isnan(m) else f"{fmt(m)} ± {fmt(v, 2)}" for m, v in pairs]
+    return text, [math.nan] * len(mean)  # not a result: never bold
+
+
+def floor_note(floor: pd.DataFrame | None, checks: pd.DataFrame | None = None) -> str:
+    """The floor's footnote, and a warning per extractor check out of order."""
+    if floor is None or floor.empty:
+        return ""
+    from sagan.metrics.extractor_checks import check_warnings
+
+    r = floor.iloc[0]
+    note = (
+        f" floor: FD between {int(r['num_samples'])} training-pool and {int(r['reference_count'])}"
+        f" held-out real images, mean ± SD over {int(r['resamples'])} draws: a difference"
+        " between arms under it is no effect."
+    )
+    warnings = check_warnings(checks) if checks is not None and len(checks) else []
+    return note + "".join(f" WARNING: {w}." for w in warnings)
+
+
 def ablation_table(
-    summary: pd.DataFrame, stats: pd.DataFrame, profile: pd.DataFrame | None
+    summary: pd.DataFrame,
+    stats: pd.DataFrame,
+    profile: pd.DataFrame | None,
+    floor: pd.DataFrame | None = None,
+    checks: pd.DataFrame | None = None,
 ) -> Table:
-    """Variant x dataset at each dataset's largest training set: quality with CIs and cost."""
+    """Variant x dataset at each dataset's largest training set: quality with CIs and cost,
+    and the real-vs-real floor of FD where measured (``floor``: the study's noise_floor.csv;
+    ``checks``: its extractor_checks.csv, whose failures the note names)."""
     fd, kid = headline(summary)
     cells = largest_size(stats[~stats["dataset"].isin(video_rows(summary)["dataset"])])
     wide = _cells(cells, ["dataset", "variant"])
@@ -113,6 +150,8 @@ def ablation_table(
     for metric in (fd, kid):
         if metric:
             columns[label(metric)] = _ci_column(wide, metric)
+    if fd and (floors := floor_column(wide, floor, fd)):
+        columns[f"{label(fd)} floor"] = floors
     pr = sorted(c for c in summary.columns if c.startswith(("precision_", "recall_")))
     pr = pr or [c for c in ("precision", "recall") if c in summary]
     for metric in pr:
@@ -138,7 +177,7 @@ def ablation_table(
         "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
         f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
         f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). "
-        "FD-domain/KID-domain are not FID." + flag_note
+        "FD-domain/KID-domain are not FID." + flag_note + floor_note(floor, checks)
     )
     caption = "Ablation: quality and cost per variant and dataset"
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
@@ -205,8 +244,11 @@ def _plain(series: pd.Series, signed: bool = False) -> tuple[list[str], list[flo
     return text, list(series)
 
 
-def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None:
-    """Size x variant: FD against held-out and training reals, their gap, r_t, memorisation."""
+def small_data_table(
+    summary: pd.DataFrame, stats: pd.DataFrame, floor: pd.DataFrame | None = None
+) -> Table | None:
+    """Size x variant: FD against held-out and training reals, their gap, r_t, memorisation;
+    the held-out FD's real-vs-real floor where measured (the study's noise_floor.csv)."""
     fd, _ = headline(summary)
     if fd is None:
         return None
@@ -219,6 +261,8 @@ def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None
         "gap": _ci_column(wide, f"{fd}_gap"),
         "r_t": _ci_column(wide, "r_t"),
     }
+    if floors := floor_column(wide, floor, fd):
+        columns = {**dict(list(columns.items())[:1]), "floor": floors, **columns}
     if memo:
         columns["near copies"] = _mean_column(wide, memo)
     columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
@@ -231,7 +275,7 @@ def small_data_table(summary: pd.DataFrame, stats: pd.DataFrame) -> Table | None
     note = (
         "gap = FD(held-out) - FD(train): > 0 means G is closer to its training images. "
         "r_t = E[sign(D(x_train))] (Karras et al. 2020): toward 1 as D overfits. "
-        "Mean ± half the 95% bootstrap CI over seeds." + flag_note
+        "Mean ± half the 95% bootstrap CI over seeds." + flag_note + floor_note(floor)
     )
     caption = "Small data: generalisation gap and overfitting per training-set size"
     return Table(

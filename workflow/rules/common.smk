@@ -225,6 +225,7 @@ wildcard_constraints:
     iterations=r"\d+",
     extractor=r"[A-Za-z0-9_-]+",
     split=r"heldout|train",
+    samples=r"\d+",
 
 
 def paths_of(dataset):
@@ -250,6 +251,21 @@ def extractor_file(dataset):
 
 def reference_file(dataset, split="heldout"):
     return paths_of(dataset)["reference" if split == "heldout" else "train_reference"]
+
+
+def floor_files(dataset):
+    """The entry's noise floor and extractor checks, keyed by its data, its extractor and
+    the sample count its runs are scored at (rule noise_floor)."""
+    run = next(r for r in RUNS if r.dataset == dataset)
+    keys = {
+        "data": data_key(config, dataset),
+        "extractor": extractor_key(config, dataset),
+        "samples": RUN_CONFIGS[RUN_DIRS[run]].eval.num_samples,
+    }
+    return {
+        "floor": layout.NOISE_FLOOR.format(**keys),
+        "checks": layout.EXTRACTOR_CHECKS.format(**keys),
+    }
 
 
 def evaluation_of(dataset):
@@ -329,8 +345,10 @@ def partial_report():
     log = Path(f"results/logs/{STUDY}/partial_report.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     sagan = [sys.executable, "-m", "sagan.cli"]  # this process imports sagan already
+    floor = STUDY_FLOOR  # report.smk; absent when rule floor_tables has not run
     steps = [
-        [*sagan, "aggregate", *run_dirs, "--out", SUMMARY],
+        [*sagan, "aggregate", *run_dirs, "--out", SUMMARY]
+        + (["--noise-floor", floor] if os.path.isfile(floor) else []),
         [*sagan, "report", os.path.dirname(SUMMARY), "--out", STUDY_REPORTS]
         + ["--parts", "stats", "tables", "figures"],
     ]

@@ -50,6 +50,39 @@ rule reference_features:
         " --out {output} > {log} 2>&1"
 
 
+# Real vs real at the runs' own sample counts (the floor every score sits on), and known
+# degradations of those reals ranked against it (is the extractor fit to judge?).
+rule noise_floor:
+    input:
+        data=DATA,
+        extractor=lambda w: extractor_file(EXTRACTORS[(w.data, w.extractor)]),
+        reference=lambda w: REFERENCE.format(**w, split="heldout"),
+        train_reference=lambda w: REFERENCE.format(**w, split="train"),
+    output:
+        floor=layout.NOISE_FLOOR,
+        checks=layout.EXTRACTOR_CHECKS,
+    log:
+        "results/logs/floor/{data}/{extractor}_n{samples}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=gpu_slots(),
+    params:
+        extractor=lambda w: evaluation_of(EXTRACTORS[(w.data, w.extractor)]).get(
+            "extractor", "domain"
+        ),
+        pool=GPU_POOL,
+        sagan=SAGAN,
+        device=MODEL_DEVICE,
+    shell:
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
+        " noise-floor {input.data} --reference {input.reference}"
+        " --train-reference {input.train_reference} --extractor {params.extractor}"
+        " --extractor-path {input.extractor} --num-samples {wildcards.samples}"
+        " --out-floor {output.floor} --out-checks {output.checks} > {log} 2>&1"
+
+
 rule evaluate:
     input:
         checkpoint=run_file(run_folder.CHECKPOINT),

@@ -2,7 +2,9 @@
 # retraining: per-cell statistics, tables (Markdown + LaTeX), figures, claim verdicts, and the
 # notebooks executed to HTML. `snakemake --cores all report` rebuilds all of it.
 from sagan.report.outputs import (
+    EXTRACTOR_CHECKS,
     FIGURES as FIGURE_NAMES,
+    NOISE_FLOOR,
     NOTEBOOKS,
     TABLES,
     notebook_dir,
@@ -14,6 +16,8 @@ CAPTIONS = (
 TRAINING_LOG = f"{STUDY_RESULTS}/training_log.csv"
 STUDY_CLAIMS = f"{STUDY_RESULTS}/claims.yaml"
 SUMMARY_STATS = f"{STUDY_RESULTS}/summary_stats.csv"
+STUDY_FLOOR = f"{STUDY_RESULTS}/{NOISE_FLOOR}"
+STUDY_CHECKS = f"{STUDY_RESULTS}/{EXTRACTOR_CHECKS}"
 FIGURES = expand(
     f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "pdf"]
 )
@@ -26,9 +30,35 @@ SAMPLE_GRIDS = runs_file(run_folder.SAMPLES)
 ATTENTION_MAPS = runs_file(run_folder.ATTENTION_MAPS, ATTENTION_RUN_DIRS)
 
 
+# Every dataset entry's floor and extractor checks, one table each for the study.
+rule floor_tables:
+    input:
+        floors=[floor_files(d)["floor"] for d in config["datasets"]],
+        checks=[floor_files(d)["checks"] for d in config["datasets"]],
+    output:
+        floor=report(
+            STUDY_FLOOR, caption=f"{CAPTIONS}/noise_floor.rst", category="Tables"
+        ),
+        checks=STUDY_CHECKS,
+    log:
+        f"results/logs/{STUDY}/floor_tables.log",
+    conda:
+        ENV
+    params:
+        sagan=SAGAN,
+        entries=" ".join(
+            f"--entry {d} {floor_files(d)['floor']} {floor_files(d)['checks']}"
+            for d in config["datasets"]
+        ),
+        out=lambda w, output: os.path.dirname(output.floor),
+    shell:
+        "{params.sagan} floor-tables {params.entries} --out-dir {params.out} > {log} 2>&1"
+
+
 rule aggregate:
     input:
-        runs_file(run_folder.METRICS),
+        runs=runs_file(run_folder.METRICS),
+        floor=STUDY_FLOOR,
     output:
         summary=report(
             SUMMARY,
@@ -49,7 +79,8 @@ rule aggregate:
         sagan=SAGAN,
         run_dirs=list(RUN_DIRS.values()),
     shell:
-        "{params.sagan} aggregate {params.run_dirs} --out {output.summary} > {log} 2>&1"
+        "{params.sagan} aggregate {params.run_dirs} --out {output.summary}"
+        " --noise-floor {input.floor} > {log} 2>&1"
 
 
 rule study_claims:
@@ -90,6 +121,8 @@ rule report_build:
         stats=SUMMARY_STATS,
         claims=STUDY_CLAIMS,
         logs=TRAINING_LOG,
+        floor=STUDY_FLOOR,  # read from the results folder: the floor in tables and figures
+        checks=STUDY_CHECKS,
         samples=SAMPLE_GRIDS,
         attention_maps=ATTENTION_MAPS,
         profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
@@ -128,6 +161,8 @@ rule notebook:
         STUDY_CLAIMS,
         SUMMARY_STATS,
         TRAINING_LOG,
+        STUDY_FLOOR,
+        STUDY_CHECKS,
         expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
         expand(SCALING, study=STUDY),
         SAMPLE_GRIDS,
