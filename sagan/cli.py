@@ -219,6 +219,27 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     print(f"{path} (+ .parquet): {len(logs)} log rows")
 
 
+def cmd_pairing(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from sagan.report.pairing import pairing
+
+    summary = pd.read_csv(args.summary, dtype={"size": str})
+    if args.dataset:
+        summary = summary[summary["dataset"] == args.dataset]
+    if args.size:
+        summary = summary[summary["size"] == args.size]
+    p = pairing(summary, args.arm, args.baseline, args.metric)
+    need = p.seeds_for(args.effect)
+    print(
+        f"{args.arm} vs {args.baseline} ({args.metric}), {p.n} seed pairs: r = "
+        f"{p.correlation:.3f}, SD of the paired difference {p.sd_difference:.4f} "
+        f"(unpaired {p.sd_unpaired:.4f}), baseline mean {p.baseline_mean:.4f}\n"
+        f"MDE at {p.n} seeds (paired t, alpha 0.05, power 0.8): {p.mde_percent():.1f} % of the "
+        f"baseline; {args.effect:g} % needs {need if need else 'more than 1000'} seeds"
+    )
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     from sagan.report.build import build_report
 
@@ -671,6 +692,17 @@ def parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_estimate)
 
+    s = sub.add_parser(
+        "pairing", help="how well seeds pair two arms: r, paired SD, MDE, seeds needed"
+    )
+    s.add_argument("summary", help="a study's results/<study>/summary.csv")
+    s.add_argument("--arm", required=True)
+    s.add_argument("--baseline", required=True)
+    s.add_argument("--metric", default="fd_domain")
+    s.add_argument("--dataset", help="the dataset entry (needed when the study has several)")
+    s.add_argument("--size", help="the training-set size, e.g. full (needed with several)")
+    s.add_argument("--effect", type=float, default=12.0, help="effect to detect, %% (12)")
+    s.set_defaults(fn=cmd_pairing)
     s = sub.add_parser("validate", help="check a study config without running it")
     s.add_argument("study")
     s.add_argument(

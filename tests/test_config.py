@@ -45,15 +45,13 @@ def test_run_config_round_trips(tmp_path):
 
 
 def test_default_study_is_valid_and_expands_to_every_run():
-    from sagan.metrics.probes import PROBE_SCORES
-
     validate_study(DEFAULT)
     assert "digits" in DEFAULT["datasets"] and len(DEFAULT["sizes"]) >= 2
-    assert any(name in PROBE_SCORES for name in DEFAULT["datasets"])
+    assert not set(DEFAULT["seeds"]) & set(DEFAULT["pilot_seeds"])  # tuned on other seeds
     expanded = runs(DEFAULT)
     count = {d: sum(r.dataset == d for r in expanded) for d in DEFAULT["datasets"]}
     # each dataset's own arms x its sizes x 3 seeds; the placement sweep expands to 3 arms
-    assert count == {"digits": 3 * 2 * 3, "digits-place": 4 * 1 * 3, "pairs": 2 * 1 * 3}
+    assert count == {"digits": 2 * 2 * 3, "digits-place": 4 * 1 * 3, "digits-topk": 2 * 1 * 3}
     assert {r.variant for r in expanded if r.dataset == "digits-place"} == {
         "dcgan",
         "place.g4",
@@ -65,10 +63,14 @@ def test_default_study_is_valid_and_expands_to_every_run():
     cfg = run_config(DEFAULT, digits[-1], paths)
     assert cfg.train.seed == digits[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]
-    probe = run_config(DEFAULT, [r for r in expanded if r.dataset == "pairs"][-1], paths)
-    own = DEFAULT["datasets"]["pairs"]["train"]["iterations"]
-    assert own != DEFAULT["train"]["iterations"]  # the probe has its own budget
-    assert probe.train.iterations == own and probe.model.width == cfg.model.width  # own keys
+    assert cfg.train.streams == "paired"  # a seed pairs the arms
+
+
+def test_a_study_seed_that_is_a_pilot_seed_is_refused():
+    study = copy.deepcopy(DEFAULT)
+    study["seeds"] = [DEFAULT["pilot_seeds"][0], 7]
+    with pytest.raises(ConfigError, match=r"seeds \[0\] are also pilot_seeds"):
+        validate_study(study)
 
 
 def test_video_study_is_valid_and_trains_every_video_variant():

@@ -115,13 +115,14 @@ def test_default_study_counts_match_its_dry_run():
     """The job stats `snakemake -n` prints for config/default.yaml (README's table)."""
     study = yaml.safe_load(Path("config/default.yaml").read_text())
     jobs = job_counts(study)
-    assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (30, 30, 3)
-    assert jobs["share_run"] == 6  # digits-place's dcgan and place.g8 are digits' runs
-    assert (jobs["noise_floor"], jobs["floor_tables"]) == (2, 1)  # digits-place: digits' floor
+    assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (21, 21, 3)
+    # digits-place's dcgan and place.g8, digits-topk's sagan: digits' own runs
+    assert jobs["share_run"] == 9
+    assert (jobs["noise_floor"], jobs["floor_tables"]) == (1, 1)  # one prepared set
     assert (jobs["prepare_dataset"], jobs["train_extractor"], jobs["reference_features"]) == (
+        1,
+        1,
         2,
-        2,
-        4,
     )
 
 
