@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -276,3 +277,30 @@ def test_training_curves_draw_fd_while_training_and_every_gate_beside_the_losses
     fd = fig.axes[0].lines[0]
     assert list(fd.get_xdata()) == [20, 40, 60]  # the scored points only
     plt.close(fig)
+
+
+def test_the_report_names_every_run_that_collapsed_or_did_not_converge():
+    from sagan.report.learned_table import learned_table
+
+    runs = pd.DataFrame(
+        {
+            "dataset": ["digits"] * 4,
+            "variant": ["dcgan", "sagan", "topk", "linear"],
+            "size": ["full"] * 4,
+            "seed": [3, 3, 3, 3],
+            "run_dir": ["a", "b", "c", "d"],
+            "collapsed": [False, True, False, False],
+            "collapse_reason": ["", "recall_domain = 0 <= 0", "", ""],
+            "converged": [True, True, False, None],  # linear: FD not scored while training
+            "converged_change": [-0.02, 0.01, -0.25, math.nan],
+        }
+    )
+    table = learned_table(runs)
+    listed = table.text.set_index("variant")
+    assert list(listed.index) == ["sagan", "topk", "linear"]  # the healthy dcgan is not named
+    assert listed.loc["sagan", "why"] == "recall_domain = 0 <= 0"
+    assert listed.loc["topk", "converged"] == "no"
+    assert listed.loc["topk", "FD change, last third"] == "-25.0%"
+    assert listed.loc["linear", "converged"] == "unknown"
+    assert table.note.startswith("3 of 4 runs")
+    assert learned_table(runs.drop(columns=["collapsed", "converged"])) is None

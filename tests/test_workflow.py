@@ -160,7 +160,7 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
     # the report: tidy tables, per-cell statistics, paper tables, figures, claims, notebooks
     for table in ("summary", "summary_stats", "training_log"):
         assert len(pd.read_parquet(tmp_path / f"results/tiny/{table}.parquet")) > 0, table
-    for table in ("ablation", "small_data", "video", "cost_scaling", "claims"):
+    for table in ("ablation", "small_data", "video", "cost_scaling", "learned", "claims"):
         md = (tmp_path / f"reports/tiny/tables/{table}.md").read_text()
         assert md and (tmp_path / f"reports/tiny/tables/{table}.tex").stat().st_size > 0
     assert "**" in (tmp_path / "reports/tiny/tables/ablation.md").read_text()  # a best value

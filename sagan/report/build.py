@@ -97,6 +97,7 @@ def write_stats(results: Results) -> list[Path]:
 def write_tables(results: Results, out: Path) -> list[Path]:
     from sagan.report import paper_tables as pt
     from sagan.report.claims import claims_table, evaluate_claims
+    from sagan.report.learned_table import learned_table
     from sagan.report.tables import write_note, write_table
 
     s, stats, profile = results.summary, results.cell_stats(), results.profile
@@ -115,6 +116,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
             else None,
             "No scaling sweep in this results folder (rule scaling).",
         ),
+        "learned": (learned_table(s), "No convergence or collapse flags in this summary."),
     }
     paths = []
     for name, (table, missing) in built.items():

@@ -9,7 +9,7 @@ from sagan.package_files import package_file
 # them): every dataset entry's noise floor and extractor checks (rule floor_tables)
 NOISE_FLOOR = "noise_floor.csv"
 EXTRACTOR_CHECKS = "extractor_checks.csv"
-TABLES = ["ablation", "small_data", "video", "cost_scaling", "claims"]
+TABLES = ["ablation", "small_data", "video", "cost_scaling", "learned", "claims"]
 FIGURES = [
     "quality_vs_size",
     "sample_grids",
