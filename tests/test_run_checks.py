@@ -261,7 +261,7 @@ def test_training_curves_draw_fd_while_training_and_every_gate_beside_the_losses
     from sagan.report.study_figures import training_curves
 
     rows = []
-    for variant, gates in (("dcgan", {}), ("multiscale", {"G.s4": 0.02, "G.s8": 0.01})):
+    for variant, gates in (("dcgan", {}), ("multiscale", {"G.s4": -0.02, "G.s8": 0.01})):
         for it in range(10, 61, 10):
             fd = 5.0 / it if it % 20 == 0 else None
             rows.append(
@@ -271,9 +271,11 @@ def test_training_curves_draw_fd_while_training_and_every_gate_beside_the_losses
             )  # fmt: skip
     fig = training_curves(pd.DataFrame(rows))
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0].endswith("while training") and "attention gate gamma" in titles
-    gates = fig.axes[titles.index("attention gate gamma")]
+    assert titles[0].endswith("while training") and "attention gate |gamma|" in titles
+    gates = fig.axes[titles.index("attention gate |gamma|")]
     assert [t.get_text() for t in gates.get_legend().get_texts()] == ["G s4", "G s8"]
+    # how open each gate is: G s4's gate runs to -1.2, drawn as +1.2
+    assert max(max(line.get_ydata(), default=0) for line in gates.lines) == pytest.approx(1.2)
     fd = fig.axes[0].lines[0]
     assert list(fd.get_xdata()) == [20, 40, 60]  # the scored points only
     plt.close(fig)

@@ -83,10 +83,12 @@ def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
     gates = [c for c in rows if c.startswith(GAMMA) and rows[c].notna().any()]
     if gates:  # one panel: G's and D's gates apart by line style, so a row holds six panels
         long = rows.melt(ids, gates, var_name="block", value_name="value")
-        long = long.dropna(subset=["value"])
+        # |gamma|: how far the gate has opened; seeds open it to either sign, so a mean of
+        # signed gates sits near 0 however open they are
+        long = long.dropna(subset=["value"]).assign(value=lambda d: d["value"].abs())
         long["block"] = long["block"].str.removeprefix("gamma:").str.replace(".", " ", n=1)
         style = "block" if long["block"].nunique() > 1 else None
-        panels.append(("attention gate gamma", long, style, False))
+        panels.append(("attention gate |gamma|", long, style, False))
     return panels
 
 
