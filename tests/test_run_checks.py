@@ -286,23 +286,30 @@ def test_the_report_names_every_run_that_collapsed_or_did_not_converge():
 
     runs = pd.DataFrame(
         {
-            "dataset": ["digits"] * 4,
-            "variant": ["dcgan", "sagan", "topk", "linear"],
-            "size": ["full"] * 4,
-            "seed": [3, 3, 3, 3],
-            "run_dir": ["a", "b", "c", "d"],
-            "collapsed": [False, True, False, False],
-            "collapse_reason": ["", "recall_domain = 0 <= 0", "", ""],
-            "converged": [True, True, False, None],  # linear: FD not scored while training
-            "converged_change": [-0.02, 0.01, -0.25, math.nan],
+            "dataset": ["digits"] * 5,
+            "variant": ["dcgan", "sagan", "topk", "linear", "multiscale"],
+            "size": ["full"] * 5,
+            "seed": [3, 3, 3, 3, 3],
+            "run_dir": ["a", "b", "c", "d", "e"],
+            "collapsed": [False, True, False, False, False],
+            "collapse_reason": ["", "recall_domain = 0 <= 0", "", "", ""],
+            "converged": [True, True, False, None, True],  # linear: FD not scored while training
+            "converged_change": [-0.02, 0.01, -0.25, math.nan, -0.01],
+            "recall_domain": [0.8, 0.0, 0.8, 0.8, 0.8],
+            "class_coverage_domain": [1.0, 1.0, 1.0, 0.9, 0.7],  # multiscale: 7 of 10 classes
         }
     )
     table = learned_table(runs)
     listed = table.text.set_index("variant")
-    assert list(listed.index) == ["sagan", "topk", "linear"]  # the healthy dcgan is not named
+    # the healthy dcgan is not named; multiscale converged, but its samples miss classes
+    assert list(listed.index) == ["sagan", "topk", "linear", "multiscale"]
+    assert listed.loc["multiscale", "samples learned"] == "no: class_coverage_domain = 0.7 < 0.9"
+    assert listed.loc["sagan", "samples learned"] == "no: recall_domain = 0"
+    assert listed.loc["linear", "samples learned"] == "yes"  # 0.9 is enough
+    assert "2 runs fail" in table.note
     assert listed.loc["sagan", "why"] == "recall_domain = 0 <= 0"
     assert listed.loc["topk", "converged"] == "no"
     assert listed.loc["topk", "FD change, last third"] == "-25.0%"
     assert listed.loc["linear", "converged"] == "unknown"
-    assert table.note.startswith("3 of 4 runs")
+    assert "4 of 5 runs" in table.note
     assert learned_table(runs.drop(columns=["collapsed", "converged"])) is None

@@ -29,6 +29,33 @@ CLASS_COVERAGE_BELOW = 0.5  # fewer than half the classes get half their fair sh
 # worse than a point mass at the real features' mean, whose FD is exactly that trace.
 
 
+# Learned samples: a stricter bar than "not collapsed", the default study's stated check that
+# its samples look like the data (digits you can read): nearly every class drawn, and some
+# held-out reals inside the generated manifold.
+LEARNED_CLASS_COVERAGE = 0.9
+LEARNED_RECALL_ABOVE = 0.0
+
+
+def samples_learned(metrics: Mapping[str, float]) -> tuple[bool | None, str]:
+    """(learned, what failed) from a run's metric values: class coverage >= 0.9 and recall
+    > 0 wherever the run has them; None when it has neither (e.g. Inception scores only)."""
+    failed, read = [], 0
+    for name, value in sorted(metrics.items()):
+        m = resolve(name)
+        if m is None or value is None or not math.isfinite(value):
+            continue
+        family = m.declaration.key
+        if family == "class_coverage":
+            read += 1
+            if value < LEARNED_CLASS_COVERAGE:
+                failed.append(f"{name} = {value:.3g} < {LEARNED_CLASS_COVERAGE:g}")
+        elif family == "recall":
+            read += 1
+            if value <= LEARNED_RECALL_ABOVE:
+                failed.append(f"{name} = {value:.3g}")
+    return (None if not read else not failed), "; ".join(failed)
+
+
 def convergence(points: Sequence[tuple[int, float]], iterations: int) -> tuple[bool | None, float]:
     """(converged, change) of a run of ``iterations`` from its FD-while-training ``points``
     (iteration, fd). ``change`` = (FD at the end - FD at the window's start) / FD at the
