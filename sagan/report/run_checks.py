@@ -9,11 +9,11 @@ The criteria and their thresholds are fixed here, before any effect is looked at
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from sagan.metrics.declared import resolve
+from sagan.metrics.declared import DeclaredMetric, resolve
 
 # Convergence: FD while training over the last third of the run moves by at most this share
 # of its value at the window's start. The during FD of one G rescored with other latents
@@ -36,23 +36,23 @@ LEARNED_CLASS_COVERAGE = 0.9
 LEARNED_RECALL_ABOVE = 0.0
 
 
+def _declared(metrics: Mapping[str, float]) -> Iterator[tuple[str, float, DeclaredMetric]]:
+    """(name, value, declaration) of each finite, declared metric, in name order."""
+    for name, value in sorted(metrics.items()):
+        m = resolve(name)
+        if m is not None and value is not None and math.isfinite(value):
+            yield name, value, m
+
+
 def samples_learned(metrics: Mapping[str, float]) -> tuple[bool | None, str]:
     """(learned, what failed) from a run's metric values: class coverage >= 0.9 and recall
     > 0 wherever the run has them; None when it has neither (e.g. Inception scores only)."""
-    failed, read = [], 0
-    for name, value in sorted(metrics.items()):
-        m = resolve(name)
-        if m is None or value is None or not math.isfinite(value):
-            continue
-        family = m.declaration.key
-        if family == "class_coverage":
-            read += 1
-            if value < LEARNED_CLASS_COVERAGE:
-                failed.append(f"{name} = {value:.3g} < {LEARNED_CLASS_COVERAGE:g}")
-        elif family == "recall":
-            read += 1
-            if value <= LEARNED_RECALL_ABOVE:
-                failed.append(f"{name} = {value:.3g}")
+    checks = {
+        "class_coverage": lambda v: v >= LEARNED_CLASS_COVERAGE,
+        "recall": lambda v: v > LEARNED_RECALL_ABOVE,
+    }
+    read = [(n, v, m) for n, v, m in _declared(metrics) if m.declaration.key in checks]
+    failed = [f"{n} = {v:.3g}" for n, v, m in read if not checks[m.declaration.key](v)]
     return (None if not read else not failed), "; ".join(failed)
 
 
@@ -82,10 +82,7 @@ def collapse(
     ``collapsed`` is True when any declared criterion holds (``reason`` names each criterion
     and the number it read), False when none does, None when none could be read."""
     reasons, read = [], 0
-    for name, value in sorted(metrics.items()):
-        m = resolve(name)
-        if m is None or value is None or not math.isfinite(value):
-            continue
+    for name, value, m in _declared(metrics):
         family = m.declaration.key
         if family == "recall":
             read += 1
