@@ -311,6 +311,7 @@ MODEL_RULES = {
     "train_extractor",
     "profile",
     "scaling",
+    "noise_floor",  # the extractor scores real images
 }
 
 
