@@ -163,6 +163,9 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
         ),
         "quality_cost_pareto": lambda: (
             sf.quality_cost_pareto(results.cell_stats(), results.profile, s)
+            or _note_figure(
+                "no image runs with both an FD and a profiled cost (video: the video table)"
+            )
             if results.profile is not None
             else _note_figure("no cost profile in this results folder")
         ),

@@ -139,12 +139,15 @@ def ablation_table(
     profile: pd.DataFrame | None,
     floor: pd.DataFrame | None = None,
     checks: pd.DataFrame | None = None,
-) -> Table:
+) -> Table | None:
     """Variant x dataset at each dataset's largest training set: quality with CIs and cost,
     and the real-vs-real floor of FD where measured (``floor``: the study's noise_floor.csv;
-    ``checks``: its extractor_checks.csv, whose failures the note names)."""
+    ``checks``: its extractor_checks.csv, whose failures the note names). None for a study
+    without image runs (a video-only study: its table is ``video_table``)."""
     fd, kid = headline(summary)
     cells = largest_size(stats[~stats["dataset"].isin(video_rows(summary)["dataset"])])
+    if fd is None or cells.empty:
+        return None
     wide = _cells(cells, ["dataset", "variant"])
     columns = {}
     for metric in (fd, kid):

@@ -132,10 +132,10 @@ def pareto_front(cost: np.ndarray, quality: np.ndarray) -> np.ndarray:
 
 def quality_cost_pareto(
     stats: pd.DataFrame, profile: pd.DataFrame, summary: pd.DataFrame, cost: str = "ms_per_step"
-) -> plt.Figure:
+) -> plt.Figure | None:
     """FD (mean, 95% CI) against the training-step cost per variant, one panel per dataset at
-    its largest training set; the dashed line joins the Pareto-optimal variants."""
-    paper_theme()
+    its largest training set; the dashed line joins the Pareto-optimal variants. None when no
+    image run has both an FD and a profiled cost (a video-only study)."""
     fd, _ = headline(summary)
     cells = stats[stats["metric"] == fd]
     cells = cells[
@@ -143,6 +143,9 @@ def quality_cost_pareto(
     ]
     costs = cost_rows(profile)[["dataset", "variant", cost]]
     points = cells.merge(costs, on=["dataset", "variant"])
+    if fd is None or points.empty:
+        return None
+    paper_theme()
     datasets = sorted(points["dataset"].unique())
     fig, (axes,) = panel_grid([len(datasets)], row_height=2.6)
     palette = dict(zip(sorted(points["variant"].unique()), sns.color_palette(), strict=False))
