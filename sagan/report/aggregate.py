@@ -32,18 +32,36 @@ STATUS_COLUMNS = [
 ]
 
 
-def run_row(run_dir: Path) -> dict:
-    cfg = yaml.safe_load((run_dir / CONFIG).read_text())
-    status = read_status(run_dir)
-    row = {
+def _ids(cfg: dict) -> dict:
+    """A run's ID_COLUMNS from its resolved config."""
+    return {
         "study": cfg["study"],
         "dataset": cfg["data"]["dataset"],
         "variant": cfg.get("arm") or cfg["variant"],  # the arm: what tables compare
+        "size": str(cfg["data"]["size"]),
+        "seed": cfg["train"]["seed"],
+    }
+
+
+def run_ids(run_dir: Path) -> dict:
+    """The ids alone: the protocol and log tables key their rows by them, and need none of
+    a full row's work (its log read, its checks)."""
+    return _ids(yaml.safe_load((run_dir / CONFIG).read_text()))
+
+
+def run_row(run_dir: Path) -> dict:
+    cfg = yaml.safe_load((run_dir / CONFIG).read_text())
+    status = read_status(run_dir)
+    ids = _ids(cfg)
+    row = {
+        "study": ids["study"],
+        "dataset": ids["dataset"],
+        "variant": ids["variant"],
         "registered_variant": cfg["variant"],
         "sweep": cfg.get("sweep", ""),
         "sweep_point": json.dumps(cfg.get("sweep_point") or {}, sort_keys=True),
-        "size": str(cfg["data"]["size"]),
-        "seed": cfg["train"]["seed"],
+        "size": ids["size"],
+        "seed": ids["seed"],
         "resolution": cfg["data"].get("resolution", math.nan),
     }
     # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
@@ -137,7 +155,7 @@ def protocol_rows(run_dir: Path) -> list[dict]:
     metrics = _metrics(run_dir)
     if not metrics:
         return []
-    ids = {k: v for k, v in run_row(run_dir).items() if k in ID_COLUMNS}
+    ids = run_ids(run_dir)
     rows = []
     for name, entry in metrics.items():
         m = resolve(name)  # None: a metric nobody declares any more
@@ -224,7 +242,7 @@ def training_logs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
         rows = pd.read_csv(log)
         if rows.empty:
             continue
-        ids = {k: v for k, v in run_row(d).items() if k in ID_COLUMNS}
+        ids = run_ids(d)
         frames.append(rows.assign(**ids))
     if not frames:
         return pd.DataFrame(columns=[*ID_COLUMNS, "iteration"])
