@@ -8,7 +8,6 @@ import pytest
 from scipy import stats
 
 from sagan.report.stats import (
-    bootstrap_ci,
     cell_stats,
     describe,
     iqm,
@@ -16,6 +15,7 @@ from sagan.report.stats import (
     paired_differences,
     paired_test,
     sign_flip_test,
+    t_interval,
 )
 
 
@@ -32,15 +32,33 @@ def test_one_seed_has_no_spread_and_no_interval():
 
 
 def test_constant_sample_has_a_zero_width_interval():
-    assert bootstrap_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    assert t_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
 
 
-def test_bootstrap_ci_contains_the_mean_and_is_reproducible():
-    x = np.random.default_rng(0).normal(10, 1, size=12)
-    lo, hi = bootstrap_ci(x)
-    assert lo < x.mean() < hi and hi - lo < 2.5
-    assert bootstrap_ci(x) == (lo, hi)  # the fixed RNG: a table regenerates byte for byte
-    assert bootstrap_ci(x, seed=1) != (lo, hi)
+def test_t_interval_is_the_student_t_interval_of_the_mean():
+    x = np.array([1.0, 2.0, 6.0])
+    expected = stats.t.interval(0.95, 2, loc=x.mean(), scale=stats.sem(x))
+    assert t_interval(x) == pytest.approx(expected)  # a level or df off fails
+    assert t_interval([1.0, np.nan, 2.0, 6.0]) == pytest.approx(expected)  # NaN dropped
+    assert t_interval([-3.0, 1.0, 2.0], lower=0.0)[0] == 0.0  # cut at the metric's floor
+    assert math.isnan(t_interval([1.0])[0])
+
+
+def test_fd_intervals_stop_at_zero_and_gaps_do_not():
+    runs = pd.DataFrame(
+        {
+            "study": "s",
+            "dataset": "d",
+            "variant": "a",
+            "size": "full",
+            "seed": [0, 1, 2],
+            "fd_domain": [0.1, 0.2, 2.0],
+            "fd_domain_gap": [-1.0, 0.0, 0.2],
+        }
+    )
+    cells = cell_stats(runs, ["fd_domain", "fd_domain_gap"]).set_index("metric")
+    assert cells.loc["fd_domain", "ci_lo"] == 0.0
+    assert cells.loc["fd_domain_gap", "ci_lo"] < -1.0
 
 
 def test_iqm_trims_the_outer_quartiles():
@@ -88,23 +106,6 @@ def test_paired_test_picks_wilcoxon_from_six_pairs_and_sign_flips_below():
     assert name == "Wilcoxon signed-rank" and p == pytest.approx(2 / 2**7)
     assert sign_flip_test([1.0, 1.0, 1.0, 1.0]) == 2 / 16  # all + or all -
     assert math.isnan(paired_test([1.0])[1])
-
-
-def test_bootstrap_ci_is_scipys_95_percent_bca_with_seed_2019():
-    skewed = np.array([0.1, 0.2, 0.2, 0.3, 0.5, 0.8, 1.3, 2.1, 3.4, 5.5, 8.9, 14.4])
-    res = stats.bootstrap(
-        (skewed,),
-        np.mean,
-        confidence_level=0.95,
-        n_resamples=2000,
-        method="BCa",
-        rng=np.random.default_rng(2019),
-    )
-    lo, hi = res.confidence_interval
-    assert bootstrap_ci(skewed) == (
-        float(lo),
-        float(hi),
-    )  # exactly: a level, seed or method off fails
 
 
 def test_iqm_trims_a_quarter_from_each_end_not_a_fifth():

@@ -50,10 +50,10 @@ from sagan.report.claim_specs import (
 from sagan.report.equal_time import EQUAL_TIME, equal_time_rows
 from sagan.report.paper_tables import headline, video_rows
 from sagan.report.stats import (
-    bootstrap_ci,
     minimum_detectable_effect,
     paired_differences,
     paired_test,
+    t_interval,
 )
 from sagan.report.tables import Table
 
@@ -87,7 +87,7 @@ def verdict(effects: np.ndarray, claimed: tuple[float, float], sesoi: float | No
     d = np.asarray([e for e in effects if np.isfinite(e)], dtype=float)
     if len(d) == 0:
         return {"n": 0, "verdict": "not measured in this study"}
-    lo, hi = bootstrap_ci(d)
+    lo, hi = t_interval(d)
     test, p = paired_test(d)
     mean = float(d.mean())
     out = {"n": len(d), "mean": mean, "ci_lo": lo, "ci_hi": hi, "test": test, "p": p}

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullLocator
-from scipy import stats
+
+from sagan.report.stats import t_interval as stats_t_interval
 
 TWO_COLUMN_WIDTH = 7.0  # inches: a full-width figure in a two-column paper
 SAVE_DPI = 200
@@ -159,16 +160,15 @@ def errorbar(runs: pd.DataFrame, cell: Sequence[str]) -> Callable | None:
 
 
 def t_interval(values: Sequence[float]) -> tuple[float, float]:
-    """The Student-t 95% CI of the mean over seeds. Exact for a few seeds, where a bootstrap
-    of 3 values is too narrow; and seaborn's bootstrap (1,000 resamples per plotted point)
-    took 30 s to draw the default study's training curves. One value: a point."""
+    """``sagan.report.stats.t_interval`` for seaborn: the tables' 95% CI over seeds, and one
+    value a point (seaborn's bootstrap, 1,000 resamples per plotted point, took 30 s to draw
+    the default study's training curves)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) < 2:
         m = float(x.mean()) if len(x) else math.nan
         return m, m
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
+    return stats_t_interval(x)
 
 
 FLOOR_COLOR = "0.55"

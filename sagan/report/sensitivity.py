@@ -20,7 +20,7 @@ import pandas as pd
 
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
 from sagan.report.paper_tables import headline
-from sagan.report.stats import bootstrap_ci
+from sagan.report.stats import lower_bound, t_interval
 from sagan.report.tables import Table, fmt_ci
 
 MS_PER_STEP = "ms_per_step"
@@ -89,7 +89,7 @@ def per_seed(cell: pd.DataFrame, metric: str) -> np.ndarray:
 
 def sensitivity(summary: pd.DataFrame) -> pd.DataFrame:
     """Tidy: one row per (sweep, option, value, dataset, metric) with n seeds, the mean and
-    the 95% bootstrap CI over seeds (``per_seed``), for the headline FD column and
+    the 95% t-interval over seeds (``per_seed``), for the headline FD column and
     ms_per_step; rows in value order."""
     runs = sweep_runs(summary)
     fd, _ = headline(summary)
@@ -101,7 +101,7 @@ def sensitivity(summary: pd.DataFrame) -> pd.DataFrame:
             x = per_seed(cell, metric)
             if not len(x):
                 continue
-            lo, hi = bootstrap_ci(x)
+            lo, hi = t_interval(x, lower=lower_bound(metric))
             info = dict(zip(keys, key, strict=True))
             del info["order"]
             rows.append(info | {"metric": metric, "n": len(x), "mean": float(x.mean())})
@@ -147,7 +147,7 @@ def sensitivity_table(summary: pd.DataFrame, sweep: str, option: str) -> Table:
     names = ["ms/step" if m == MS_PER_STEP else m for m in metrics]
     crossed = _crossed(summary, sweep, option)
     note = (
-        "mean ± half the 95% bootstrap CI over seeds; ms/step = 1000 / training it/s of each "
+        "mean ± half the 95% t-interval over seeds; ms/step = 1000 / training it/s of each "
         "run (runs may share the machine)"
         + (f"; pooled over the other swept option(s) {', '.join(crossed)}" if crossed else "")
     )
@@ -199,7 +199,7 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
                     continue
                 jitter = rng.uniform(-0.12, 0.12, len(y))
                 ax.scatter(order + 0.18 + jitter, y, s=10, alpha=0.45, color="C0", lw=0)
-                lo, hi = bootstrap_ci(y)
+                lo, hi = t_interval(y, lower=lower_bound(metric))
                 m = float(y.mean())
                 err = None if math.isnan(lo) else [[m - lo], [hi - m]]
                 ax.errorbar(
