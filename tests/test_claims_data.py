@@ -11,6 +11,7 @@ import pytest
 from sagan.errors import ConfigError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.report.claims import evaluate_claim, evaluate_claims
+from sagan.report.verdict_rules import INSIDE, OPPOSITE, SMALLER_SAME
 from tests.design_claims import (
     DESIGN,
     design_claims,
@@ -70,7 +71,7 @@ def test_a_new_id_adds_a_claim_measured_like_the_others():
                 )
     table = evaluate_claims(pd.DataFrame(rows), None, specs).set_index("claim")
     row = table.loc["wide: wider attention helps"]
-    assert row["verdict"] == "supported" and row["n"] == 6  # dataset b left out
+    assert row["verdict"] == INSIDE and row["n"] == 6  # dataset b left out
     assert row["comparison"] == "sagan-wide vs sagan, paired"
 
 
@@ -152,20 +153,20 @@ def placement_sweep(gains: dict[int, float], *, seeds: int = 6, sweep: str = "sa
 
 def test_a_clearly_better_mid_placement_supports_claim_2():
     (c,) = mid_placement_verdicts(placement_sweep({4: 5.0, 8: 20.0, 16: 7.0}))
-    assert c.verdict == "supported" and c.n == 6 and c.seeds == 6
+    assert c.verdict == INSIDE and c.n == 6 and c.seeds == 6
     assert c.mean == pytest.approx(13.0, abs=1.0)
     assert "sagan-place" in c.comparison and "G sides [4, 8, 16]" in c.scale
 
 
 def test_a_worse_mid_placement_does_not_support_claim_2():
     (c,) = mid_placement_verdicts(placement_sweep({4: 5.0, 8: -10.0, 16: 7.0}))
-    assert c.verdict == "contradicted" and c.mean < 0
+    assert c.verdict == OPPOSITE and c.mean < 0
 
 
 def test_claim_2_reads_empty_csv_cells_as_no_sweep():
     runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
     runs.loc[runs["variant"] == "dcgan", ["sweep", "sweep_point", "g_attention"]] = np.nan
-    assert mid_placement_verdicts(runs)[0].verdict == "supported"
+    assert mid_placement_verdicts(runs)[0].verdict == INSIDE
 
 
 def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
@@ -228,21 +229,21 @@ def test_a_profile_claim_is_decided_only_by_its_interval_over_the_repeats():
     assert (noisy.ci_lo, noisy.ci_hi) == pytest.approx((20.0, 60.0))
     assert "5 interleaved repeats" in noisy.test
     steady = time_overhead_verdict(STEADY)
-    assert steady.verdict == "supported" and (steady.ci_lo, steady.ci_hi) == pytest.approx((35, 45))
-    assert time_overhead_verdict(CHEAP).verdict == "contradicted"
+    assert steady.verdict == INSIDE and (steady.ci_lo, steady.ci_hi) == pytest.approx((35, 45))
+    assert time_overhead_verdict(CHEAP).verdict == SMALLER_SAME
 
 
 def test_a_profile_claims_ratio_is_taken_round_by_round():
     # the machine is twice as slow in rounds 2 and 4, for both arms alike: +40% in every round
     c = time_overhead_verdict([14.0, 28.0, 14.0, 28.0, 14.0], base=(10.0, 20.0, 10.0, 20.0, 10.0))
-    assert c.verdict == "supported" and (c.ci_lo, c.ci_hi) == pytest.approx((40.0, 40.0))
+    assert c.verdict == INSIDE and (c.ci_lo, c.ci_hi) == pytest.approx((40.0, 40.0))
 
 
 def test_a_profile_claim_holds_only_where_every_dataset_decides_alike():
-    assert time_overhead_verdict(STEADY, STEADY).verdict == "supported"
+    assert time_overhead_verdict(STEADY, STEADY).verdict == INSIDE
     assert time_overhead_verdict(STEADY, NOISY).verdict == "inconclusive"
     assert time_overhead_verdict(STEADY, CHEAP).verdict == "inconclusive"
-    assert time_overhead_verdict(CHEAP, CHEAP).verdict == "contradicted"
+    assert time_overhead_verdict(CHEAP, CHEAP).verdict == SMALLER_SAME
 
 
 def test_a_loaded_machine_is_named_in_the_note():
@@ -250,7 +251,7 @@ def test_a_loaded_machine_is_named_in_the_note():
     assert noisy.verdict == "inconclusive" and "loaded while profiling d0" in noisy.note
     assert "on 2 cores" in noisy.note
     steady = time_overhead_verdict(STEADY, load=3.5)
-    assert steady.verdict == "supported" and "decides even so" in steady.note
+    assert steady.verdict == INSIDE and "decides even so" in steady.note
     assert "loaded" not in time_overhead_verdict(STEADY).note
 
 
@@ -280,7 +281,7 @@ def test_the_saving_claim_divides_by_its_own_baseline_round_by_round():
     (c,) = evaluate_claim(
         pd.DataFrame(columns=["variant", "status"]), spec("5a-cost"), pd.DataFrame(rows)
     )
-    assert c.verdict == "supported" and (c.ci_lo, c.ci_hi) == pytest.approx((25.0, 25.0))
+    assert c.verdict == INSIDE and (c.ci_lo, c.ci_hi) == pytest.approx((25.0, 25.0))
 
 
 def test_claim_3_reads_image_profiles_beside_a_video_profile():
@@ -316,13 +317,24 @@ def test_claim_3_prefers_fp32_per_dataset():
         ]
     )
     c = time_overhead_verdicts(pd.DataFrame(columns=["variant", "status"]), profile)[0]
-    assert c.mean == pytest.approx(40.0) and c.verdict == "supported"
+    assert c.mean == pytest.approx(40.0) and c.verdict == INSIDE
 
 
-def test_every_design_claim_states_a_positive_sesoi_that_a_study_can_change():
-    assert all(c.sesoi is not None and c.sesoi > 0 for c in DESIGN)
+def test_every_design_claim_states_one_margin_that_a_study_can_change():
+    assert all((c.sesoi is None) != (c.sesoi_floors is None) for c in DESIGN)
     one = claims_from_study({"claims": {"1": {"sesoi": "2.5"}}}, DESIGN)[0]
     assert one.sesoi == 2.5 and claims_to_dict([one])["1"]["sesoi"] == 2.5
+    four = claims_from_study({"claims": {"4": {"sesoi_floors": 3}}}, DESIGN)
+    assert next(c for c in four if c.id == "4").sesoi_floors == 3.0
+
+
+def test_a_bare_fd_margin_is_refused_and_names_the_two_ways_to_state_one():
+    with pytest.raises(ConfigError, match="sesoi_floors: k.*relative: true"):
+        claims_from_study({"claims": {"4": {"sesoi": 1.0}}}, DESIGN)
+    # a relative FD effect states its margin as a % of the baseline
+    assert claims_from_study({"claims": {"1": {"sesoi": 3}}}, DESIGN)[0].sesoi == 3.0
+    with pytest.raises(ConfigError, match="sesoi_floors must be"):
+        claims_from_study({"claims": {"4": {"sesoi_floors": 0.5}}}, DESIGN)
 
 
 @pytest.mark.parametrize("bad", [0, -1, ".inf", "big", True])

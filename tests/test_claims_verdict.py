@@ -1,107 +1,134 @@
-"""The verdict rule on paired effects whose answer is known: bounded claims, equivalence, MDE."""
+"""The verdict words, one rule each (README, "Verdict rules"), on seed-cluster values whose
+answer is known, and the table's columns that show how a row was decided."""
 
 import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from sagan.report.claims import _nearest, claims_table, verdict
-from sagan.report.stats import minimum_detectable_effect, paired_test
+from sagan.report.claims import claims_table
+from sagan.report.stats import minimum_detectable_effect
 from sagan.report.tables import to_markdown
+from sagan.report.verdict_rules import (
+    EQUIVALENT,
+    INCONCLUSIVE,
+    INSIDE,
+    LARGER,
+    OPPOSITE,
+    SMALLER,
+    SMALLER_SAME,
+    UNTESTABLE,
+    interval_verdict,
+    judge,
+    needed_seeds,
+)
 from tests.design_claims import design_claims, spec
 from tests.test_claims import runs
 
 INF = math.inf
 
 
-def around(centre: float, n: int = 8, spread: float = 0.5) -> np.ndarray:
-    """n paired effects evenly spread over centre +- spread (no ties, no randomness)."""
+def around(centre: float, n: int = 5, spread: float = 0.5) -> np.ndarray:
+    """n cluster values evenly spread over centre +- spread (no randomness)."""
     return centre + np.linspace(-spread, spread, n)
 
 
-def test_a_topk_3_percent_better_supports_little_loss():
-    assert verdict(around(3.0), (-5, INF))["verdict"] == "supported"
-    assert verdict(around(-3.0), (-5, INF))["verdict"] == "supported"  # a loss, but a little one
+def test_inside_needs_every_finite_bound_rejected():
+    j = judge(around(15.0), (12, 18))
+    assert j.verdict == INSIDE and j.test == "mean > 12 and mean < 18"
+    p_low = stats.ttest_1samp(around(15.0), 12, alternative="greater").pvalue
+    p_high = stats.ttest_1samp(around(15.0), 18, alternative="less").pvalue
+    assert j.p == pytest.approx(max(p_low, p_high))  # intersection-union: the larger p
+    assert judge(around(17.5, spread=2), (12, 18)).verdict == INCONCLUSIVE  # touches 18
 
 
-def test_a_topk_12_percent_worse_contradicts_little_loss():
-    assert verdict(around(-12.0), (-5, INF))["verdict"] == "contradicted"
+def test_larger_than_claimed_lies_beyond_the_far_bound():
+    j = judge(around(30.0), (12, 18))
+    assert (j.verdict, j.test) == (LARGER, "mean > 18")
 
 
-def test_no_loss_shown_is_not_support_for_little_loss():
-    assert verdict(around(-4.5, n=8, spread=2.0), (-5, INF))["verdict"] == "inconclusive"
+def test_equivalent_needs_both_sides_of_the_margin():
+    j = judge(around(0.5, spread=1.0), (0, INF), margin=5.0)
+    assert (j.verdict, j.test) == (EQUIVALENT, "mean > -5 and mean < 5")
+    assert judge(around(0.5, spread=1.0), (0, INF)).verdict == INCONCLUSIVE  # no margin
+    assert judge(around(4.0, spread=3.0), (0, INF), margin=5.0).verdict != EQUIVALENT
 
 
-def test_a_claimed_improvement_from_zero_still_needs_the_two_sided_evidence():
-    assert verdict(around(3.0), (0, INF))["verdict"] == "supported"
-    assert verdict(around(-3.0), (0, INF))["verdict"] == "contradicted"
-    # 5 pairs: one-sided p = 1/32 < 0.05 but > 0.025, as two-sided 2/32 > 0.05 was
-    assert verdict(around(3.0, n=5), (0, INF))["verdict"] == "inconclusive"
+def test_opposite_is_a_directional_claim_shown_on_the_other_side_of_zero():
+    assert judge(around(-15.0), (12, 18), margin=5.0).verdict == OPPOSITE
+    assert judge(around(15.0), (-18, -12)).verdict == OPPOSITE  # a claimed decrease, mirrored
+    assert judge(around(-15.0), (-18, -12)).verdict == INSIDE
 
 
-def test_a_range_from_zero_is_supported_exactly_when_the_old_rule_said_so():
-    rng = np.random.default_rng(3)
-    supported = 0
-    for _ in range(60):
-        d = rng.normal(rng.uniform(-1, 2), 1.0, size=rng.integers(3, 11))
-        out = verdict(d, (0, INF))
-        old = out["p"] < 0.05 and d.mean() > 0 and out["ci_hi"] >= 0
-        assert (out["verdict"] == "supported") == old
-        supported += old
-    assert 5 < supported < 55  # both answers occur
+def test_smaller_same_direction_is_below_the_near_bound_and_above_zero():
+    j = judge(around(6.0), (12, 18), margin=5.0)
+    assert (j.verdict, j.test) == (SMALLER_SAME, "mean < 12 and mean > 0")
 
 
-def test_a_range_below_zero_claims_the_negative_side():
-    assert verdict(around(-15.0), (-18, -12))["verdict"] == "supported"
-    assert verdict(around(15.0), (-18, -12))["verdict"] == "contradicted"
+def test_smaller_than_claimed_without_a_direction():
+    # below the near bound, its sign unknown
+    assert judge(around(2.0, spread=6.0), (12, 18)).verdict == SMALLER
+    # a range holding 0 ("no worse than -5") has no direction: far below it is "smaller"
+    assert judge(around(-12.0), (-5, INF)).verdict == SMALLER
+    assert judge(around(-3.0), (-5, INF)).verdict == INSIDE  # a loss, but a little one
 
 
-def test_contradicted_needs_the_paired_test_not_only_the_interval():
-    out = verdict([2.0, 2.1, 1.9, 2.05], (12, 18))
-    assert out["verdict"] == "inconclusive" and out["p"] == 0.125  # 4 pairs: 2 of 16 patterns
-    assert out["ci_hi"] < 12  # the CI alone would have called it
+def test_inside_comes_before_equivalent_and_equivalent_before_smaller():
+    assert judge(around(3.0), (0, INF), margin=5.0).verdict == INSIDE
+    assert judge(around(1.0), (12, 18), margin=5.0).verdict == EQUIVALENT
 
 
-def test_contradiction_is_tested_against_the_bound_the_mean_lies_beyond():
-    assert _nearest((12, 18), 30.0) == 18 and _nearest((12, 18), 2.0) == 12
-    assert _nearest((-INF, 2), 20.0) == 2 and _nearest((-5, INF), -12.0) == -5
-    # "no more than 2 better": 20 better is contradicted only by the test against the upper bound
-    assert verdict(around(20.0), (-INF, 2))["verdict"] == "contradicted"
+def test_inconclusive_names_the_test_that_came_nearest():
+    j = judge(around(10.0, spread=15.0), (12, 18), margin=5.0)
+    assert j.verdict == INCONCLUSIVE
+    assert j.p == min(p for _, _, p in j.ranked) and j.test
 
 
-def test_an_effect_shown_within_the_sesoi_is_equivalent():
-    out = verdict(around(0.5, spread=1.0), (0, INF), sesoi=5.0)
-    assert out["verdict"] == "equivalent"
-    assert out["note"] == "equivalent: no effect larger than ±5 at this scale"
-    assert verdict(around(0.5, spread=1.0), (0, INF))["verdict"] == "inconclusive"  # no sesoi
+def test_one_cluster_decides_nothing():
+    j = judge([15.0], (12, 18))
+    assert j.verdict == INCONCLUSIVE and j.n == 1 and math.isnan(j.p)
 
 
-def test_equivalence_needs_both_one_sided_tests():
-    d = around(0.5, spread=1.0)
-    assert paired_test(d + 5, "greater")[1] < 0.05 and paired_test(d - 5, "less")[1] < 0.05
-    assert verdict(around(4.0, spread=3.0), (0, INF), sesoi=5.0)["verdict"] != "equivalent"
-    assert verdict(around(0.5, n=4), (0, INF), sesoi=5.0)["verdict"] == "inconclusive"  # 1/16
+def test_a_floor_above_the_margin_tests_zero_as_the_floor_and_no_equivalence():
+    # an effect of 3 +- 0.5 is above 0, but not above a floor of 8: untestable here
+    j = judge(around(3.0), (0, INF), margin=5.0, floor=8.0)
+    assert j.verdict == UNTESTABLE and "mean > 8" in j.tests
+    assert judge(around(30.0), (0, INF), margin=5.0, floor=8.0).verdict == INSIDE
+    assert judge(around(0.0), (0, INF), margin=5.0, floor=8.0).verdict == UNTESTABLE
+    # a claimed range beyond the floor is still told apart
+    assert judge(around(2.0), (12, 18), margin=5.0, floor=8.0).verdict == SMALLER
 
 
-def test_supported_and_contradicted_come_before_equivalent():
-    assert verdict(around(3.0), (0, INF), sesoi=5.0)["verdict"] == "supported"
-    assert verdict(around(1.0), (12, 18), sesoi=5.0)["verdict"] == "contradicted"
+def test_every_test_of_a_row_is_kept_with_its_p():
+    j = judge(around(15.0), (12, 18), margin=5.0)
+    assert set(j.tests) == {"mean > 12", "mean < 18", "mean > 18", "mean > -5", "mean < 5",
+                            "mean < 0", "mean < 12", "mean > 0"}  # fmt: skip
+    assert j.p_zero == pytest.approx(stats.ttest_1samp(around(15.0), 0).pvalue)
 
 
-def test_each_paired_row_has_its_minimum_detectable_effect_in_the_table():
+def test_a_profile_interval_reads_the_same_words():
+    assert interval_verdict(35, 45, (30, 50)) == INSIDE
+    assert interval_verdict(55, 70, (30, 50)) == LARGER
+    assert interval_verdict(25, 45, (30, 50)) == INCONCLUSIVE
+
+
+def test_mde_and_the_seeds_that_would_detect_the_claim():
     d = around(3.0, spread=2.0)
-    assert verdict(d, (0, INF))["mde"] == pytest.approx(minimum_detectable_effect(d))
-    claims = design_claims(runs(15.0, spread=0.5)).set_index("claim")
-    one = claims.loc[spec("1").label]
-    assert one["mde"] > 0 and one["sesoi"] == 5.0
-    table = claims_table(claims.reset_index())
-    assert table.text.loc[0, "MDE (effect's unit)"] == f"{one['mde']:.3g}"
-    assert "MDE (effect's unit)" in to_markdown(table)
+    assert judge(d, (0, INF)).mde == pytest.approx(minimum_detectable_effect(d))
+    n = needed_seeds(d, 1.0)
+    t = stats.t.ppf(0.975, n - 1) + stats.t.ppf(0.8, n - 1)
+    assert t * d.std(ddof=1) / math.sqrt(n) <= 1.0
+    t = stats.t.ppf(0.975, n - 2) + stats.t.ppf(0.8, n - 2)
+    assert t * d.std(ddof=1) / math.sqrt(n - 1) > 1.0  # the fewest that do
 
 
-def test_no_change_of_multiscale_reads_equivalent_in_the_design_claims():
-    rows = runs(0.0, spread=0.5)
-    rows["variant"] = rows["variant"].map({"dcgan": "sagan", "sagan": "multiscale"})
-    claims = design_claims(rows).set_index("claim")
-    five_b = claims.loc[spec("5b").label]
-    assert five_b["verdict"] == "equivalent" and "±5 at this scale" in five_b["note"]
+def test_the_table_shows_the_deciding_test_its_holm_p_and_clusters_as_n():
+    claims = design_claims(runs(15.0, spread=0.5))
+    one = claims[claims["claim"] == spec("1").label].iloc[0]
+    table = claims_table(claims).text
+    row = table[table["claim"] == spec("1").label].iloc[0]
+    assert row["n"] == "4 seeds (4 pairs)"
+    assert row["deciding test"].startswith(f"{one['test']}: p = {one['p']:.3g}, Holm p = ")
+    assert row["margin"].startswith("±5 (5 % of the baseline)")
+    assert "Holm" in to_markdown(claims_table(claims))

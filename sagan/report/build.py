@@ -63,6 +63,12 @@ class Results:
             self._root = find_root(self.dir, self.summary)
         return self._root
 
+    def claims_verdicts(self) -> pd.DataFrame:
+        """Every claim's rows (``sagan.report.claims.evaluate_claims``) from these results."""
+        from sagan.report.claims import evaluate_claims
+
+        return evaluate_claims(self.summary, self.profile, self.claims, self.logs, self.floor)
+
     def cell_stats(self) -> pd.DataFrame:
         if self.stats is None:
             self.stats = cell_stats(self.summary, numeric_metrics(self.summary))
@@ -96,7 +102,7 @@ def write_stats(results: Results) -> list[Path]:
 
 def write_tables(results: Results, out: Path) -> list[Path]:
     from sagan.report import paper_tables as pt
-    from sagan.report.claims import claims_table, evaluate_claims
+    from sagan.report.claims import claims_table
     from sagan.report.learned_table import learned_table
     from sagan.report.tables import write_note, write_table
 
@@ -122,7 +128,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
     for name, (table, missing) in built.items():
         stem = out / name
         paths += write_table(table, stem) if table is not None else write_note(missing, stem)
-    claims = evaluate_claims(s, profile, results.claims, results.logs)
+    claims = results.claims_verdicts()
     paths += write_table(claims_table(claims), out / "claims")
     from sagan.io import atomic_write_text
 

@@ -41,8 +41,14 @@ class ClaimSpec:
     - ``metric``: a summary column, ``"headline"`` (the headline FD column),
       ``"headline_gap"`` (its generalisation gap) or ``"s_per_it"`` (1 / it_per_s);
     - ``claimed``: the claimed range (lo, hi) of the effect, ``math.inf`` for open;
-    - ``sesoi``: the smallest effect of interest, > 0 in the effect's unit: a verdict of
-      "equivalent" says the effect lies within +-sesoi (None: no equivalence test);
+    - ``sesoi``: the smallest effect of interest (the margin), > 0 in the effect's unit: a
+      % of the baseline for a relative effect; a verdict of "equivalent to no effect" says
+      the effect lies within +-sesoi (None: no equivalence test). An absolute difference of
+      an FD or KID is no unit a margin can be stated in (its scale moves with the extractor
+      and data), so such a claim gives ``sesoi_floors`` instead: the margin is that many
+      real-vs-real noise floors of the dataset (``results/<study>/noise_floor.csv``);
+    - ``quality``: a claim about sample quality, so runs that collapsed or did not converge
+      are left out (with a sensitivity row keeping them); false for a cost measured on runs;
     - ``relative``: the effect in % of the baseline; the effect is oriented by the metric's
       declared direction (``sagan.metrics.declared``) so that > 0 means the arm is better;
       ``raw_difference``: keep arm minus baseline instead (> 0: the arm's value is larger,
@@ -65,6 +71,8 @@ class ClaimSpec:
     baseline: str
     claimed: tuple[float, float]
     sesoi: float | None = None
+    sesoi_floors: float | None = None
+    quality: bool = True
     metric: str = HEADLINE
     relative: bool = True
     raw_difference: bool = False
@@ -94,6 +102,19 @@ class ClaimSpec:
                 f"claim {self.id!r}: sesoi (smallest effect of interest) must be a finite "
                 f"number > 0 in the effect's unit, got {self.sesoi}"
             )
+        if self.sesoi_floors is not None and not 1 <= self.sesoi_floors < math.inf:
+            raise ConfigError(
+                f"claim {self.id!r}: sesoi_floors must be a finite number >= 1 (the margin in "
+                f"real-vs-real noise floors), got {self.sesoi_floors}"
+            )
+        if self.sesoi is not None and self.sesoi_floors is not None:
+            raise ConfigError(f"claim {self.id!r}: give sesoi or sesoi_floors, not both")
+        if self.sesoi is not None and not self.relative and _a_distance(self.metric):
+            raise ConfigError(
+                f"claim {self.id!r}: sesoi {self.sesoi:g} is a bare {self.metric} difference, "
+                "whose meaning moves with the extractor and data; set sesoi_floors: k (k "
+                "real-vs-real noise floors), or relative: true and sesoi as a % of the baseline"
+            )
 
     @property
     def label(self) -> str:
@@ -112,6 +133,17 @@ class ClaimSpec:
         return template
 
 
+def _a_distance(metric: str) -> bool:
+    """Whether ``metric`` is an FD or KID (the headline, its gap, or a declared one)."""
+    if metric in (HEADLINE, f"{HEADLINE}_gap"):
+        return True
+    from sagan.metrics.declared import resolve
+
+    found = resolve(metric)
+    return found is not None and found.declaration.family in ("fd", "kid")
+
+
+MARGINS = ("sesoi", "sesoi_floors")  # one margin: setting either clears the other
 FIELDS = tuple(f.name for f in dataclasses.fields(ClaimSpec))
 SETTABLE = tuple(f for f in FIELDS if f != "id")
 REQUIRED_NEW = ("arm", "baseline", "claimed")  # a new claim must say these
@@ -136,11 +168,11 @@ def _coerce(cid: str, key: str, value: Any) -> Any:
                 f"got {value!r}"
             ) from e
         return (lo, hi)
-    if key == "sesoi":
+    if key in MARGINS:
         try:
             return None if value is None else _number(value)
         except (TypeError, ValueError) as e:
-            raise ConfigError(f"claim {cid!r}: sesoi must be a number, got {value!r}") from e
+            raise ConfigError(f"claim {cid!r}: {key} must be a number, got {value!r}") from e
     if key == "datasets":
         if value is None:
             return None
@@ -149,7 +181,7 @@ def _coerce(cid: str, key: str, value: Any) -> Any:
         return tuple(str(v) for v in value)
     if key == "max_train_images":
         return None if value is None else int(value)
-    if key in ("relative", "raw_difference", "when_present"):
+    if key in ("relative", "raw_difference", "when_present", "quality"):
         if not isinstance(value, bool):
             raise ConfigError(f"claim {cid!r}: {key} must be true or false, got {value!r}")
         return value
@@ -210,7 +242,9 @@ def claims_from_study(
             )
         values = {k: _coerce(cid, k, v) for k, v in fields.items()}
         if cid in specs:
-            specs[cid] = dataclasses.replace(specs[cid], **values)
+            given_margin = [k for k in MARGINS if k in values]
+            cleared = {k: None for k in MARGINS if given_margin and k not in values}
+            specs[cid] = dataclasses.replace(specs[cid], **cleared, **values)
             continue
         missing = [k for k in REQUIRED_NEW if k not in values]
         if missing:

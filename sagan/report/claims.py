@@ -2,36 +2,28 @@
 claims"), from the summary table.
 
 Every claim becomes an effect measured on runs that share (study, dataset, size, seed), so
-seeds pair up, plus a claimed range for it and a smallest effect of interest (sesoi). The
-verdict rule (``verdict``), the first that holds, with the nonparametric paired tests of
-``sagan.report.stats.paired_test`` (exact Wilcoxon signed-rank from 6 pairs, exact sign flips
-below):
-- supported, for a range that excludes 0 (a claimed direction, e.g. 12-18% better): the paired
-  test rejects "no effect" (two-sided p < 0.05) with the mean on the claimed side of 0, and the
-  95% CI overlaps the claimed range;
-- supported, for a range that holds 0 or is bounded by it (a bounded or non-inferiority claim,
-  e.g. [-5, inf]: "no worse than -5%", or [0, inf]): for each finite bound b, the one-sided
-  paired test of d - b rejects "the effect lies beyond b" at p < 0.025 (so [0, inf] asks
-  exactly what the two-sided test at 0.05 asks: the same evidence as a claimed direction),
-  with the mean inside the range;
-- contradicted: the 95% CI lies wholly outside the claimed range and the two-sided paired test
-  of d - b rejects (p < 0.05) for the bound b nearest the mean (at least 3 pairs);
-- equivalent: a TOST (two one-sided tests) at 0.05 each shows the effect within +-sesoi: the
-  one-sided tests of d + sesoi ("mean > -sesoi") and of d - sesoi ("mean < +sesoi") both
-  reject; the note reads "no effect larger than +-sesoi at this scale";
-- inconclusive: anything else — at this scale the data cannot tell;
-- not measured in this study: no runs to compare; the row says what config would measure it.
-Each seed-paired row also carries the minimum detectable effect (``mde``: 80% power, two-sided
-0.05, paired-t approximation), in the effect's unit; side-by-side profile rows leave it NaN.
-The claims themselves are data (``sagan.report.claim_specs``: the design's in
-config/claims.yaml, a study's ``claims:`` over them via ``claims_from_study``). Pure
+seeds pair up, with a claimed range and a smallest effect of interest (the margin). Then:
+- the seed is the unit: each (dataset, seed) cluster is one value, the mean of its per-size
+  effects (``sagan.report.clusters``), and n counts clusters;
+- one row per dataset; a pooled row beside them only where the datasets agree in sign and a
+  heterogeneity test does not reject (else a "not pooled" row says why);
+- quality claims leave out runs that collapsed or did not converge, say how many each arm
+  lost, and add a sensitivity row with them kept (not part of the tested family);
+- each row runs every one-sided t-test its verdict could need (``sagan.report.verdict_rules``:
+  the words and their exact rules) and prints the one that decided, or came nearest;
+- Holm's adjustment across the table's tested rows: the adjusted p decides;
+- a margin is a % of the baseline or a multiple of the real-vs-real noise floor, never a bare
+  FD number; where the floor exceeds the margin, or the real data score 0 on the metric at
+  this scale, the row reads "untestable at this scale".
+Side-by-side profile rows (no seeds) read the same words off the interval of the median over
+interleaved repeats. The claims themselves are data (``sagan.report.claim_specs``). Pure
 functions over DataFrames; no file is read here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
@@ -39,7 +31,7 @@ import pandas as pd
 
 from sagan.cost.timing import median_interval
 from sagan.errors import ConfigError
-from sagan.metrics.declared import better
+from sagan.metrics.declared import better, resolve
 from sagan.report.claim_specs import (
     EVERY_OTHER_ARM,
     HEADLINE,
@@ -47,17 +39,25 @@ from sagan.report.claim_specs import (
     claims_from_study,
     load_claims,
 )
+from sagan.report.claims_table import claims_table
+from sagan.report.clusters import PAIR, cluster_values, failed_runs, lost_note, pooling_check
 from sagan.report.equal_time import EQUAL_TIME, equal_time_rows
 from sagan.report.paper_tables import headline, video_rows
-from sagan.report.stats import (
-    minimum_detectable_effect,
-    paired_differences,
-    paired_test,
-    t_interval,
+from sagan.report.stats import paired_differences
+from sagan.report.verdict_rules import (
+    INCONCLUSIVE,
+    NOT_MEASURED,
+    NOT_POOLED,
+    ONE_SIDED,
+    UNTESTABLE,
+    distance_to_tell,
+    interval_verdict,
+    judge,
+    needed_seeds,
 )
-from sagan.report.tables import Table
 
-ALPHA = 0.05
+DATASET, POOLED, ALL_KEPT = "dataset", "pooled", "all runs kept"  # a row's level
+CEILING = 0.005  # a real-data score below this reads 0 at the table's precision
 
 
 @dataclass
@@ -66,102 +66,60 @@ class Verdict:
     comparison: str
     effect: str  # what the number measures, with its unit
     claimed: tuple[float, float]
-    sesoi: float = math.nan  # smallest effect of interest, the effect's unit (NaN: none)
-    n: int = 0  # pairs (or datasets for a profile measurement)
+    dataset: str = ""  # the dataset entry, or the datasets a pooled row joins
+    level: str = DATASET  # dataset, pooled, or all runs kept (a sensitivity row)
+    margin: float = math.nan  # the smallest effect of interest, the effect's unit (NaN: none)
+    margin_rule: str = ""  # where the margin comes from ("5 % of the baseline", "2 x floor")
+    floor: float = math.nan  # the real-vs-real noise floor, the effect's unit
+    n: int = 0  # seed clusters (or datasets for a profile measurement)
+    pairs: int = 0  # paired runs behind the clusters
     seeds: int = 0
     mean: float = math.nan
     ci_lo: float = math.nan
     ci_hi: float = math.nan
-    test: str = ""
-    p: float = math.nan
+    test: str = ""  # the test that decided the verdict (inconclusive: that came nearest)
+    p: float = math.nan  # its p, one-sided (an intersection-union test: the largest)
+    p_holm: float = math.nan  # Holm-adjusted across the table's tested rows: it decides
+    p_vs_0: float = math.nan  # two-sided t-test against no effect, for reference
+    tests: str = ""  # every one-sided test run for the row, with its p
     mde: float = math.nan  # minimum detectable effect (80% power), the effect's unit
-    verdict: str = "not measured in this study"
+    verdict: str = NOT_MEASURED
     scale: str = ""
+    excluded: str = ""  # runs left out as collapsed or not converged, per arm
     note: str = ""  # a caveat of the measurement
     needs: str = ""  # what would measure it, shown while it is not measured
 
 
-def verdict(effects: np.ndarray, claimed: tuple[float, float], sesoi: float | None = None) -> dict:
-    """n, mean, CI, test, p, MDE and the verdict for paired effects against a claimed range
-    (the rule: the module docstring); ``sesoi`` (> 0) enables "equivalent"."""
-    d = np.asarray([e for e in effects if np.isfinite(e)], dtype=float)
-    if len(d) == 0:
-        return {"n": 0, "verdict": "not measured in this study"}
-    lo, hi = t_interval(d)
-    test, p = paired_test(d)
-    mean = float(d.mean())
-    out = {"n": len(d), "mean": mean, "ci_lo": lo, "ci_hi": hi, "test": test, "p": p}
-    out["mde"] = minimum_detectable_effect(d, ALPHA)
-    outside = not math.isnan(lo) and (hi < claimed[0] or lo > claimed[1])
-    if _supported(d, claimed, p, (lo, hi)):
-        out["verdict"] = "supported"
-        if not claimed[0] <= mean <= claimed[1]:
-            out["note"] = "the mean lies outside the claimed range; only its CI overlaps it"
-    elif outside and len(d) >= 3 and paired_test(d - _nearest(claimed, mean))[1] < ALPHA:
-        out["verdict"] = "contradicted"
-    elif sesoi is not None and np.isfinite(sesoi) and _equivalent(d, sesoi):
-        out["verdict"] = "equivalent"
-        out["note"] = f"equivalent: no effect larger than ±{sesoi:g} at this scale"
-    else:
-        out["verdict"] = "inconclusive"
-    return out
-
-
-def _supported(
-    d: np.ndarray, claimed: tuple[float, float], p: float, ci: tuple[float, float]
-) -> bool:
-    """The "supported" rule: a claimed direction for a range that excludes 0, else every
-    finite bound rejected by a one-sided test at ALPHA / 2 (and the mean in the range, as a
-    rank test can reject with an outlier pulling the mean the other way)."""
-    lo, hi = claimed
-    if lo > 0 or hi < 0:
-        side = 1.0 if lo > 0 else -1.0
-        overlaps = not (math.isnan(ci[0]) or ci[1] < lo or ci[0] > hi)
-        return p < ALPHA and np.sign(d.mean()) == side and overlaps
-    bounds = [(b, alt) for b, alt in ((lo, "greater"), (hi, "less")) if math.isfinite(b)]
-    rejected = all(paired_test(d - b, alt)[1] < ALPHA / 2 for b, alt in bounds)
-    return bool(bounds) and rejected and lo <= d.mean() <= hi
-
-
-def _equivalent(d: np.ndarray, sesoi: float) -> bool:
-    """TOST: the effect is shown above -sesoi and below +sesoi, one-sided ALPHA each."""
-    above = paired_test(d + sesoi, "greater")[1] < ALPHA
-    return above and paired_test(d - sesoi, "less")[1] < ALPHA
-
-
-def _nearest(claimed: tuple[float, float], mean: float) -> float:
-    """The point of the claimed range nearest the measured mean: for a mean outside it, the
-    bound it lies beyond (always finite)."""
-    return min(max(mean, claimed[0]), claimed[1])
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
 
 
 def measured_verdict(rounds: dict[str, list[float]], claimed: tuple[float, float]) -> dict:
     """For side-by-side measurements (one profile per dataset, no seeds), from each dataset's
     effect in every interleaved round: the interval of its median (``median_interval``: order
-    statistics covering it >= 95%, min-max below 6 rounds) decides a dataset — supported wholly
-    inside the claimed range, contradicted wholly outside, inconclusive when it straddles a
-    bound or is missing. Supported only if every dataset is, contradicted only if every one is."""
+    statistics covering it >= 95%, min-max below 6 rounds) gives a dataset its word
+    (``interval_verdict``; inconclusive when it straddles a bound or is missing). The row
+    reads a word only where every dataset reads it."""
     if not rounds:
-        return {"n": 0, "verdict": "not measured in this study"}
+        return {"n": 0, "verdict": NOT_MEASURED}
     words, parts, medians, los, his, repeats = [], [], [], [], [], set()
     for dataset, values in rounds.items():
         v = [x for x in values if np.isfinite(x)]
         lo, hi, _ = median_interval(v)
         if not v:
-            words.append("inconclusive")
+            words.append(INCONCLUSIVE)
             parts.append(f"{dataset}: no per-repeat times (an older profile)")
             continue
-        inside = claimed[0] <= lo and hi <= claimed[1]
-        outside = hi < claimed[0] or lo > claimed[1]
-        words.append("supported" if inside else "contradicted" if outside else "inconclusive")
+        words.append(interval_verdict(lo, hi, claimed))
         medians.append(float(np.median(v)))
         los.append(lo)
         his.append(hi)
         repeats.add(len(v))
         parts.append(f"{dataset}: {medians[-1]:+.3g} [{lo:+.3g}, {hi:+.3g}] over {len(v)}")
-    word = words[0] if len(set(words)) == 1 else "inconclusive"
+    word = words[0] if len(set(words)) == 1 else INCONCLUSIVE
     return {
         "n": len(rounds),
+        "dataset": ", ".join(rounds),
         "mean": float(np.mean(medians)) if medians else math.nan,
         "ci_lo": min(los, default=math.nan),
         "ci_hi": max(his, default=math.nan),
@@ -233,53 +191,227 @@ def _base(spec: ClaimSpec, metric: str | None = None, arm: str | None = None) ->
         named.text(spec.comparison, metric),
         named.text(spec.effect, metric),
         spec.claimed,
-        sesoi=math.nan if spec.sesoi is None else spec.sesoi,
         note=spec.note,
         needs=named.text(spec.needs, metric),
     )
 
 
-def _paired(
-    rows: pd.DataFrame, base: Verdict, metric: str | None, spec: ClaimSpec, arm: str
+def _floor_metric(metric: str | None) -> str | None:
+    """The FD whose real-vs-real floor bounds ``metric``: itself, or the FD of its gap."""
+    found = resolve(metric) if metric else None
+    if found is None or found.declaration.family != "fd":
+        return None
+    return metric.removesuffix("_gap") if found.declaration.tail == "gap" else metric
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What one dataset's margin is measured against: the baseline's mean (for a relative
+    effect) and the real-vs-real floor of the claim's FD (None where not measured)."""
+
+    baseline_mean: float = math.nan
+    floor: float | None = None
+    ceiling: float | None = None  # the metric's real held-out score, where it has one
+
+
+def margin_of(spec: ClaimSpec, at: Scale) -> tuple[float, float, str]:
+    """(margin, floor, rule) in the effect's unit for one dataset. A relative effect's floor
+    is the floor as a % of the baseline's mean. ``sesoi_floors: k`` sets k floors; a floor
+    not measured leaves no margin (no equivalence test)."""
+    floor = math.nan
+    if at.floor is not None:
+        floor = 100 * at.floor / abs(at.baseline_mean) if spec.relative else at.floor
+    if spec.sesoi_floors is not None:
+        if math.isnan(floor):
+            return math.nan, floor, "no noise floor measured: no margin"
+        return spec.sesoi_floors * floor, floor, f"{spec.sesoi_floors:g} x the real-vs-real floor"
+    if spec.sesoi is None:
+        return math.nan, floor, ""
+    unit = " % of the baseline" if spec.relative else " (effect's unit)"
+    return spec.sesoi, floor, f"{spec.sesoi:g}{unit}"
+
+
+def _untestable(v: Verdict, at: Scale, metric: str | None) -> str:
+    """Why no verdict, or only some, can be read at this scale ("" when all can)."""
+    if at.ceiling is not None and abs(at.ceiling) < CEILING:
+        return f"real held-out {metric} is {at.ceiling:.2g} at this scale: the metric cannot score"
+    if math.isfinite(v.floor) and math.isfinite(v.margin) and v.floor > v.margin:
+        return (
+            f"the real-vs-real floor ({v.floor:.3g}) exceeds the margin ±{v.margin:.3g}: "
+            "effects below the floor are noise at this sample count, so no equivalence is "
+            "tested and 0 is tested as the floor"
+        )
+    return ""
+
+
+def _judged(
+    base: Verdict,
+    spec: ClaimSpec,
+    values: np.ndarray,
+    at: Scale,
+    metric: str | None,
 ) -> Verdict:
-    if metric is None or metric not in rows:
-        return base
-    pairs = paired_differences(
-        rows,
-        metric,
-        arm,
-        spec.baseline,
-        relative=spec.relative,
-        lower_is_better=lower_is_better(spec, metric),
+    """One row from cluster values: every test, the verdict, the margin and its checks."""
+    v = replace(base)
+    v.margin, v.floor, v.margin_rule = margin_of(spec, at)
+    margin = v.margin if math.isfinite(v.margin) else None
+    floor = v.floor if math.isfinite(v.floor) and margin is not None else None
+    j = judge(values, spec.claimed, margin, floor)
+    for name in ("n", "mean", "ci_lo", "ci_hi", "mde", "verdict", "test", "p"):
+        setattr(v, name, getattr(j, name))
+    v.seeds, v.p_vs_0 = j.n, j.p_zero
+    v.tests = "; ".join(f"{t}: p = {p:.3g}" for t, p in j.tests.items())
+    if why := _untestable(v, at, metric):
+        v.note = _join(v.note, why)
+        if at.ceiling is not None and abs(at.ceiling) < CEILING:
+            v.verdict = UNTESTABLE
+    if v.verdict == INCONCLUSIVE and j.n >= 2:
+        v.note = _join(v.note, _power_note(values, spec, v))
+    return v
+
+
+def _power_note(values: np.ndarray, spec: ClaimSpec, v: Verdict) -> str:
+    """For an inconclusive row: what these seeds could detect against what the claim needs."""
+    need = distance_to_tell(spec.claimed, v.margin if math.isfinite(v.margin) else None)
+    if not (math.isfinite(need) and math.isfinite(v.mde)):
+        return ""
+    if v.mde <= need:
+        return f"MDE {v.mde:.3g} <= {need:.3g} needed: the effect is near a bound"
+    more = needed_seeds(values, need)
+    seeds = f"; about {more} seeds would detect {need:.3g}" if more else ""
+    return (
+        f"underpowered: MDE {v.mde:.3g} > {need:.3g} needed to tell the claim from no effect{seeds}"
     )
-    if pairs.empty:
-        return base
-    out = Verdict(
-        **{**asdict(base), **verdict(pairs["effect"].to_numpy(), base.claimed, base.sesoi)}
-    )
-    out.note = "; ".join(x for x in (base.note, out.note) if x)
-    out.seeds = pairs["seed"].nunique()
-    keys = ["study", "dataset", "size", "seed"]
-    used = rows.merge(pairs[keys], on=keys)
-    out.scale = scale(used[used["variant"].isin([arm, spec.baseline])])
+
+
+EffectsOf = Callable[[pd.DataFrame], pd.DataFrame]  # runs -> PAIR columns + "effect"
+
+
+def _scale_of(
+    rows: pd.DataFrame,
+    spec: ClaimSpec,
+    metric: str | None,
+    dataset: str,
+    floor: pd.DataFrame | None,
+) -> Scale:
+    mine = rows[(rows["dataset"] == dataset) & (rows["variant"] == spec.baseline)]
+    base = pd.to_numeric(mine[metric], errors="coerce").mean() if metric in mine else math.nan
+    fd = _floor_metric(metric)
+    found = None
+    if fd and floor is not None and len(floor):
+        hit = floor[(floor["dataset"] == dataset) & (floor["metric"] == fd)]
+        found = float(hit["mean"].iloc[0]) if len(hit) else None
+    real = f"{metric}_real_heldout"
+    ceiling = None
+    if real in rows and rows.loc[rows["dataset"] == dataset, real].notna().any():
+        ceiling = float(rows.loc[rows["dataset"] == dataset, real].dropna().mean())
+    return Scale(float(base), found, ceiling)
+
+
+def _seed_rows(
+    base: Verdict,
+    spec: ClaimSpec,
+    rows: pd.DataFrame,
+    effects_of: EffectsOf,
+    metric: str | None,
+    arms: list[str],
+    floor: pd.DataFrame | None = None,
+) -> list[Verdict]:
+    """The rows of a seed-paired claim: one per dataset, a pooled row where several are
+    measured, and, where quality runs were left out, the sensitivity rows with them kept."""
+    failed = failed_runs(rows) if spec.quality else pd.Series(False, index=rows.index)
+    kept = effects_of(rows[~failed])
+    if kept.empty and not failed.any():
+        return [base]
+    involved = rows[rows["variant"].isin(arms)]
+    out = _dataset_rows(base, spec, rows, kept, metric, involved, floor, DATASET)
+    if failed.any():
+        for v in out:
+            v.excluded = lost_note(involved[involved["dataset"].isin(v.dataset.split(", "))], arms)
+        out += _dataset_rows(
+            base, spec, rows, effects_of(rows), metric, involved, floor, ALL_KEPT, pool=False
+        )
     return out
 
 
-def paired_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
-    """A seed-paired claim: one row, or one per arm for ``arm: "*"`` (none: [] if
-    ``when_present`` and the metric has no data)."""
+def _dataset_rows(
+    base: Verdict,
+    spec: ClaimSpec,
+    rows: pd.DataFrame,
+    effects: pd.DataFrame,
+    metric: str | None,
+    involved: pd.DataFrame,
+    floor: pd.DataFrame | None,
+    level: str,
+    pool: bool = True,
+) -> list[Verdict]:
+    clusters = cluster_values(effects)
+    if clusters.empty:
+        return [replace(base, level=level, note=_join(base.note, "no pair left to compare"))]
+    out = []
+    for dataset, mine in clusters.groupby("dataset", sort=True):
+        at = _scale_of(rows, spec, metric, dataset, floor)
+        v = _judged(
+            replace(base, dataset=dataset, level=level), spec, mine["effect"].to_numpy(), at, metric
+        )
+        v.pairs = int(mine["pairs"].sum())
+        used = involved.merge(effects[effects["dataset"] == dataset][PAIR], on=PAIR)
+        v.scale = scale(used)
+        out.append(v)
+    if pool and clusters["dataset"].nunique() > 1:
+        out.append(_pooled(base, spec, rows, clusters, effects, metric, involved, floor))
+    return out
+
+
+def _pooled(base, spec, rows, clusters, effects, metric, involved, floor) -> Verdict:
+    """The pooled row: clusters of every dataset as one sample, after ``pooling_check``; the
+    margin is the strictest of the datasets'."""
+    names = ", ".join(sorted(clusters["dataset"].unique()))
+    ok, why = pooling_check(clusters)
+    row = replace(base, dataset=names, level=POOLED)
+    if not ok:
+        return replace(row, verdict=NOT_POOLED, note=_join(base.note, why))
+    scales = [_scale_of(rows, spec, metric, d, floor) for d in sorted(clusters["dataset"].unique())]
+    margins = [margin_of(spec, at) for at in scales]
+    tightest = min(range(len(scales)), key=lambda i: np.nan_to_num(margins[i][0], nan=np.inf))
+    v = _judged(row, spec, clusters["effect"].to_numpy(), scales[tightest], metric)
+    v.pairs = int(clusters["pairs"].sum())
+    v.note = _join(v.note, f"pooled: {why}")
+    v.scale = scale(involved.merge(effects[PAIR], on=PAIR))
+    return v
+
+
+def _pair_effects(spec: ClaimSpec, metric: str, arm: str) -> EffectsOf:
+    """Runs -> ``arm``'s paired effects over the baseline, oriented as the claim says."""
+    down = lower_is_better(spec, metric)
+
+    def effects(runs: pd.DataFrame) -> pd.DataFrame:
+        return paired_differences(
+            runs, metric, arm, spec.baseline, relative=spec.relative, lower_is_better=down
+        )
+
+    return effects
+
+
+def paired_claim(
+    summary: pd.DataFrame, spec: ClaimSpec, floor: pd.DataFrame | None = None
+) -> list[Verdict]:
+    """A seed-paired claim: its rows (``_seed_rows``) for one arm, or for each arm of
+    ``arm: "*"`` (none: [] if ``when_present`` and the metric has no data)."""
     summary, metric = _metric(summary, spec)
     if spec.when_present and (metric not in summary or summary[metric].isna().all()):
         return []
     rows = _rows(summary, spec)
-    if spec.arm != EVERY_OTHER_ARM:
-        return [_paired(rows, _base(spec, metric), metric, spec, spec.arm)]
-    if metric not in rows or rows.empty:
+    if metric is None or metric not in rows or rows.empty:
         return [_base(spec, metric)]
-    arms = [a for a in sorted(rows["variant"].unique()) if a != spec.baseline]
-    return [_paired(rows, _base(spec, metric, a), metric, spec, a) for a in arms] or [
-        _base(spec, metric)
-    ]
+    every = spec.arm == EVERY_OTHER_ARM
+    arms = sorted(set(rows["variant"]) - {spec.baseline}) if every else [spec.arm]
+    out = []
+    for arm in arms:
+        base = _base(spec, metric, arm if every else None)
+        effects = _pair_effects(spec, metric, arm)
+        out += _seed_rows(base, spec, rows, effects, metric, [arm, spec.baseline], floor)
+    return out or [_base(spec, metric)]
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -303,10 +435,33 @@ def placement_sweeps(summary: pd.DataFrame, variant: str | None = None) -> dict[
     return found
 
 
-def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
-    """Claim 2 from one sweep over placement: per (dataset, size, seed), the FD improvement
-    over the baseline arm at the best mid placement minus that at the best end placement
-    (the smallest and largest side); one row per placement sweep."""
+def _placement_effects(spec: ClaimSpec, fd: str, sweep: str, sides: list[int]) -> EffectsOf:
+    """Runs -> per (dataset, size, seed): the FD improvement over the baseline at the best mid
+    placement minus that at the best end placement (the smallest and largest side)."""
+
+    def effects(runs: pd.DataFrame) -> pd.DataFrame:
+        arms = runs[_text(runs["sweep"]) == sweep]
+        side = _text(arms["g_attention"])
+        gains = {}
+        for s in sides:
+            per_arm = [
+                _pair_effects(spec, fd, arm)(runs).set_index(PAIR)["effect"]
+                for arm in sorted(arms.loc[side == str(s), "variant"].unique())
+            ]
+            if not per_arm:
+                return pd.DataFrame(columns=[*PAIR, "effect"])
+            gains[s] = pd.concat(per_arm, axis=1).max(axis=1)  # the best arm at that side
+        ends = pd.concat([gains[sides[0]], gains[sides[-1]]], axis=1).max(axis=1)
+        best_mid = pd.concat([gains[s] for s in sides[1:-1]], axis=1).max(axis=1)
+        return (best_mid - ends).dropna().rename("effect").reset_index()
+
+    return effects
+
+
+def placement_claim(
+    summary: pd.DataFrame, spec: ClaimSpec, floor: pd.DataFrame | None = None
+) -> list[Verdict]:
+    """Claim 2 from each sweep over placement (``_placement_effects``): its rows per sweep."""
     summary, fd = _metric(summary, spec)
     base = _base(spec, fd)
     rows = _rows(summary, spec)
@@ -315,38 +470,13 @@ def placement_claim(summary: pd.DataFrame, spec: ClaimSpec) -> list[Verdict]:
         return [base]
     out = []
     for sweep, sides in sweeps.items():
-        arms = rows[_text(rows["sweep"]) == sweep]
-        side = _text(arms["g_attention"])
-        gains = {}
-        for s in sides:
-            per_arm = []
-            for arm in sorted(arms.loc[side == str(s), "variant"].unique()):
-                keep = rows[rows["variant"].isin([arm, spec.baseline])]
-                pairs = paired_differences(
-                    keep,
-                    fd,
-                    arm,
-                    spec.baseline,
-                    relative=spec.relative,
-                    lower_is_better=lower_is_better(spec, fd),
-                )
-                per_arm.append(pairs.set_index(["study", "dataset", "size", "seed"])["effect"])
-            gains[s] = pd.concat(per_arm, axis=1).max(axis=1)  # the best arm at that side
-        ends = pd.concat([gains[sides[0]], gains[sides[-1]]], axis=1).max(axis=1)
-        best_mid = pd.concat([gains[s] for s in sides[1:-1]], axis=1).max(axis=1)
-        effect = (best_mid - ends).dropna()
         v = replace(base, comparison=f"{base.comparison} (sweep {sweep}, G sides {sides})")
-        if effect.empty:
-            out.append(v)
-            continue
-        found = verdict(effect.to_numpy(), spec.claimed, base.sesoi)
-        v = Verdict(**{**asdict(v), **found})
-        v.note = "; ".join(x for x in (base.note, found.get("note", "")) if x)
-        v.seeds = effect.index.get_level_values("seed").nunique()
-        used = rows[(_text(rows["sweep"]) == sweep) | (rows["variant"] == spec.baseline)]
-        keys = effect.index.to_frame(index=False)
-        v.scale = scale(used.merge(keys, on=list(keys.columns))) + f"; G sides {sides}"
-        out.append(v)
+        arms = sorted(rows.loc[_text(rows["sweep"]) == sweep, "variant"].unique())
+        effects = _placement_effects(spec, fd, sweep, sides)
+        found = _seed_rows(v, spec, rows, effects, fd, [*arms, spec.baseline], floor)
+        for row in found:
+            row.scale = _join(row.scale, f"G sides {sides}")
+        out += found
     return out
 
 
@@ -430,15 +560,23 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     return out
 
 
-def equal_time_claim(summary: pd.DataFrame, logs: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
-    """FD of ``arm`` vs ``baseline`` at equal training seconds, from FD scored while training."""
+def equal_time_claim(
+    summary: pd.DataFrame,
+    logs: pd.DataFrame | None,
+    spec: ClaimSpec,
+    floor: pd.DataFrame | None = None,
+) -> list[Verdict]:
+    """FD of ``arm`` vs ``baseline`` at equal training seconds, from FD scored while training
+    (no floor: FD while training uses its own, smaller sample)."""
     base = _base(spec, "FD while training")
     rows = equal_time_rows(_rows(summary, spec), logs, spec.arm, spec.baseline)
     if rows.empty:
-        return base
-    out = _paired(rows, base, EQUAL_TIME, spec, spec.arm)
+        return [base]
+    effects = _pair_effects(spec, EQUAL_TIME, spec.arm)
+    out = _seed_rows(base, spec, rows, effects, EQUAL_TIME, [spec.arm, spec.baseline])
     seconds = f"read at equal training time, median {rows['equal_seconds'].median():.3g} s per pair"
-    out.note = "; ".join(x for x in (out.note, seconds) if x)
+    for v in out:
+        v.note = _join(v.note, seconds)
     return out
 
 
@@ -447,31 +585,54 @@ def evaluate_claim(
     spec: ClaimSpec,
     profile: pd.DataFrame | None = None,
     logs: pd.DataFrame | None = None,
+    floor: pd.DataFrame | None = None,
 ) -> list[Verdict]:
-    """The verdict rows of one claim (done runs of ``summary``; the cost ``profile``; the
-    training ``logs``, for FD scored while training)."""
+    """The verdict rows of one claim, before Holm's adjustment (done runs of ``summary``; the
+    cost ``profile``; the training ``logs``, for FD scored while training; the real-vs-real
+    noise ``floor`` per dataset, ``results/<study>/noise_floor.csv``)."""
     done = summary[summary["status"] == "done"] if "status" in summary else summary
     if spec.kind == "equal_time":
-        return [equal_time_claim(done, logs, spec)]
+        return equal_time_claim(done, logs, spec)
     if spec.kind == "placement":
-        return placement_claim(done, spec)
+        return placement_claim(done, spec, floor)
     if spec.kind in ("profile_overhead", "profile_saving"):
         return [profile_claim(profile, spec)]
-    out = paired_claim(done, spec)
+    out = paired_claim(done, spec, floor)
     if spec.max_train_images is not None and out:
         has = done.get("train_images", pd.Series(dtype=float))
         if not (has >= spec.max_train_images).any():
+            above = f"no run has >= {spec.max_train_images // 1000}k images, so the contrast "
             for v in out:
-                v.note = "; ".join(
-                    x
-                    for x in (
-                        v.note,
-                        f"no run has >= {spec.max_train_images // 1000}k images, so the "
-                        "contrast above the threshold is not measured",
-                    )
-                    if x
-                )
+                v.note = _join(v.note, above + "above the threshold is not measured")
     return out
+
+
+TESTED = (DATASET, POOLED)  # the levels in Holm's family; sensitivity rows stay outside
+
+
+def adjust_holm(verdicts: Sequence[Verdict]) -> None:
+    """Holm's step-down adjustment of each tested row's deciding p, across the table (rows
+    with a p, not untestable or unpooled); a verdict whose adjusted p is not below 0.025
+    falls to inconclusive, its note saying what it read before."""
+    from statsmodels.stats.multitest import multipletests
+
+    family = [
+        v
+        for v in verdicts
+        if v.level in TESTED and math.isfinite(v.p) and v.verdict not in (UNTESTABLE, NOT_POOLED)
+    ]
+    if not family:
+        return
+    adjusted = multipletests([v.p for v in family], method="holm")[1]
+    for v, p in zip(family, adjusted, strict=True):
+        v.p_holm = float(p)
+        if v.verdict != INCONCLUSIVE and p >= ONE_SIDED:
+            v.note = _join(
+                v.note,
+                f"reads {v.verdict} at p = {v.p:.3g}, not after Holm's adjustment over "
+                f"{len(family)} tested rows",
+            )
+            v.verdict = INCONCLUSIVE
 
 
 def evaluate_claims(
@@ -479,68 +640,13 @@ def evaluate_claims(
     profile: pd.DataFrame | None,
     claims: Sequence[ClaimSpec],
     logs: pd.DataFrame | None = None,
+    floor: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per claim measurement (some claims have several), ``claims`` in order (a
-    study's: ``claims_from_study``)."""
-    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile, logs)]
+    """Every row of every claim, ``claims`` in order (a study's: ``claims_from_study``),
+    Holm-adjusted across the table."""
+    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile, logs, floor)]
+    adjust_holm(verdicts)
     return pd.DataFrame([asdict(v) for v in verdicts], columns=[f.name for f in fields(Verdict)])
-
-
-def _interval(lo: float, hi: float) -> str:
-    def one(v: float) -> str:
-        return "∞" if v == math.inf else "-∞" if v == -math.inf else f"{v:.3g}"
-
-    return f"[{one(lo)}, {one(hi)}]"
-
-
-def _number(v: float) -> str:
-    return "" if pd.isna(v) else f"{v:.3g}"
-
-
-def _count(c: pd.Series) -> str:
-    if not c["n"]:
-        return "–"
-    return f"{c['n']} / {c['seeds']}" if c["seeds"] else f"{c['n']} datasets (profile)"
-
-
-def claims_table(claims: pd.DataFrame) -> Table:
-    """The verdicts as a paper table (no bold: the verdict column is the point)."""
-    rows = []
-    for _, c in claims.iterrows():
-        measured = "–" if c["n"] == 0 else f"{c['mean']:.3g} {_interval(c['ci_lo'], c['ci_hi'])}"
-        p = "" if pd.isna(c["p"]) else f", p = {c['p']:.3g}"
-        rows.append(
-            {
-                "claim": c["claim"],
-                "comparison": c["comparison"],
-                "effect": c["effect"],
-                "claimed": _interval(*c["claimed"]),
-                "measured [95% CI]": measured,
-                "MDE (effect's unit)": _number(c["mde"]),
-                "pairs / seeds": _count(c),
-                "test": f"{c['test']}{p}" if c["n"] else "–",
-                "verdict": c["verdict"] + (f" ({c['scale']})" if c["scale"] else ""),
-                "note": "; ".join(x for x in (c["note"], "" if c["n"] else c["needs"]) if x),
-            }
-        )
-    text = pd.DataFrame(rows)
-    note = (
-        "supported: for a range excluding 0, paired test p < 0.05 on the claimed side and the "
-        "95% bootstrap CI overlaps the claimed range; for a range holding 0, one-sided paired "
-        "tests (p < 0.025) reject an effect beyond each finite bound; contradicted: the CI "
-        "lies wholly outside it and the test rejects "
-        "the nearest claimed bound (>= 3 pairs); "
-        "equivalent: two one-sided paired tests (p < 0.05 each) put the effect within "
-        "+-sesoi, the smallest effect of interest; inconclusive otherwise. MDE: the smallest "
-        "true effect detected with 80% power at two-sided 0.05 (paired-t approximation) for "
-        "the pairs and spread measured, in the effect's unit. Profile rows (no seeds): "
-        "supported or contradicted only when the interval of the median over the interleaved "
-        "repeats lies wholly inside or wholly outside the claimed range on every dataset. "
-        "Verdicts hold at the scale in brackets only."
-    )
-    return Table(
-        "Claims: measured effects and verdicts", text, text.copy(), ["claim"], {}, [], note
-    )
 
 
 __all__ = [
@@ -551,5 +657,4 @@ __all__ = [
     "evaluate_claim",
     "evaluate_claims",
     "load_claims",
-    "verdict",
 ]

@@ -1,0 +1,120 @@
+"""What a claim row is built from: seed clusters, failed runs set aside, margins at the study's
+scale, and Holm's adjustment across the table."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from sagan.report.claims import adjust_holm, evaluate_claim, evaluate_claims
+from sagan.report.clusters import cluster_values
+from sagan.report.verdict_rules import INCONCLUSIVE, INSIDE, SMALLER, UNTESTABLE
+from tests.design_claims import spec
+
+
+def nested(gains: dict[tuple[str, int], float], dataset: str = "d") -> pd.DataFrame:
+    """dcgan at FD 100 and sagan at gains[(size, seed)] % better; one row per run."""
+    rows = []
+    for (size, seed), gain in gains.items():
+        for variant, fd in (("dcgan", 100.0), ("sagan", 100.0 - gain)):
+            rows.append(
+                {"study": "s", "dataset": dataset, "size": size, "seed": seed}
+                | {"variant": variant, "status": "done", "fd_domain": fd, "train_images": 100}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_nested_sizes_of_one_seed_are_one_cluster():
+    gains = {("500", 0): 10.0, ("full", 0): 12.0, ("500", 1): 20.0, ("full", 1): 22.0}
+    (row,) = evaluate_claim(nested(gains), spec("1"))
+    assert (row.n, row.pairs, row.seeds) == (2, 4, 2)
+    assert row.mean == pytest.approx(16.0)
+    keys = {"study": "s", "dataset": "d"}
+    effects = pd.DataFrame(
+        [keys | {"size": z, "seed": s, "effect": g} for (z, s), g in gains.items()]
+    )
+    assert cluster_values(effects)["effect"].tolist() == [11.0, 21.0]  # the mean per seed
+
+
+def test_collapsed_and_unconverged_runs_leave_quality_claims_with_a_sensitivity_row():
+    gains = {("full", s): 15.0 + 0.1 * s for s in range(5)}
+    runs = nested(gains).assign(converged=True, collapsed=False)
+    bad = (runs["variant"] == "sagan") & (runs["seed"] == 0)
+    runs.loc[bad, "collapsed"] = True
+    runs.loc[bad, "fd_domain"] = 400.0  # what a collapsed run scores
+    runs.loc[(runs["variant"] == "dcgan") & (runs["seed"] == 1), "converged"] = False
+    kept, everything = evaluate_claim(runs, spec("1"))
+    assert kept.n == 3 and kept.verdict == INSIDE
+    assert kept.excluded == "sagan lost 1 of 5 (1 collapsed); dcgan lost 1 of 5 (1 not converged)"
+    assert everything.level == "all runs kept" and everything.n == 5
+    assert everything.verdict == INCONCLUSIVE  # the collapsed run decides, when kept
+    # a cost measured on runs keeps them all: a collapsed run's seconds still count
+    runs["s_per_it"] = np.where(runs["variant"] == "sagan", 1.4, 1.0)
+    (cost,) = evaluate_claim(runs, spec("3-runs"))
+    assert cost.n == 5 and not cost.excluded
+
+
+def floor_file(mean: float, dataset: str = "d") -> pd.DataFrame:
+    return pd.DataFrame([{"dataset": dataset, "metric": "fd_domain", "mean": mean, "sd": 0.1}])
+
+
+def test_a_relative_margin_below_the_floor_reads_untestable():
+    gains = {("full", s): 1.0 + 0.2 * s for s in range(5)}  # about 1.4 % better
+    better = replace(spec("1"), claimed=(0.0, math.inf))  # "attention improves FD"
+    (row,) = evaluate_claim(nested(gains), better, floor=floor_file(8.0))
+    assert row.floor == pytest.approx(8.0)  # 8 FD on a baseline of 100: 8 % > the 5 % margin
+    assert row.verdict == UNTESTABLE and "exceeds the margin" in row.note
+    assert "mean > 8" in row.tests  # 0 is tested as the floor
+    # the claimed 12-18 % lies beyond the floor, so "smaller than claimed" is still read
+    assert evaluate_claim(nested(gains), spec("1"), floor=floor_file(8.0))[0].verdict == SMALLER
+    (fine,) = evaluate_claim(nested(gains), better, floor=floor_file(1.0))
+    assert fine.verdict == INSIDE  # a 1 % floor: a 1.4 % gain is told from noise
+
+
+def test_a_margin_in_floors_scales_with_the_datasets_floor():
+    runs = nested({("full", s): 0.0 for s in range(4)}).assign(
+        fd_domain_gap=lambda r: np.where(r["variant"] == "sagan", 0.3, 0.0) + 0.01 * r["seed"]
+    )
+    (row,) = evaluate_claim(runs, spec("4"), floor=floor_file(0.5))
+    assert row.margin == pytest.approx(1.0) and row.margin_rule == "2 x the real-vs-real floor"
+    assert row.verdict == INSIDE  # 0.3 > 0, shown
+    (small,) = evaluate_claim(runs, spec("4"), floor=floor_file(0.05))
+    assert small.margin == pytest.approx(0.1)
+
+
+def test_a_metric_whose_real_data_score_0_is_flagged_not_scored():
+    rows = nested({("full", s): 0.0 for s in range(4)})
+    rows["variant"] = rows["variant"].map({"dcgan": "video_baseline", "sagan": "video3d"})
+    rows["fd_video_domain3d"] = 1.0
+    rows["temporal_consistency"] = np.where(rows["variant"] == "video3d", 0.2, 0.1)
+    rows["temporal_consistency_real_heldout"] = 0.0
+    (row,) = evaluate_claim(rows, spec("6"))
+    assert row.verdict == UNTESTABLE and "cannot score" in row.note
+    rows["temporal_consistency_real_heldout"] = 0.8
+    assert evaluate_claim(rows, spec("6"))[0].verdict == INSIDE
+
+
+def test_holm_adjusts_the_deciding_p_across_the_table_and_the_adjusted_p_decides():
+    one = nested({("full", s): 15.0 + 1.04 * (s - 1) for s in range(3)})  # p just under 0.025
+    (alone,) = evaluate_claim(one, spec("1"))
+    assert alone.verdict == INSIDE and 0.01 < alone.p < 0.025
+    two = pd.concat([one, one.assign(dataset="e")], ignore_index=True)
+    table = evaluate_claims(two, None, [spec("1")])
+    tested = table[table["level"] == "dataset"]
+    expected = multipletests(tested["p"], method="holm")[1]
+    assert tested["p_holm"].tolist() == pytest.approx(list(expected))
+    assert (tested["verdict"] == INCONCLUSIVE).all()  # 2 x p > 0.025 after Holm
+    assert "not after Holm's adjustment" in tested["note"].iloc[0]
+
+
+def test_sensitivity_and_unpooled_rows_stay_outside_holms_family():
+    gains = {("full", s): 15.0 + 0.1 * s for s in range(5)}
+    runs = nested(gains).assign(collapsed=False)
+    runs.loc[(runs["variant"] == "sagan") & (runs["seed"] == 0), "collapsed"] = True
+    rows = evaluate_claim(runs, spec("1"))
+    adjust_holm(rows)
+    assert rows[0].p_holm == pytest.approx(rows[0].p)  # a family of one
+    assert math.isnan(rows[1].p_holm)
