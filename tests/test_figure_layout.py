@@ -150,7 +150,36 @@ def test_cost_scaling_prints_no_nan_slope():
     fig = cost_scaling(rows)  # every placement has one token count: nothing to fit
     labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
     assert labels and not any("nan" in label for label in labels)
-    assert "side / 8: one size, no slope" in labels
+    assert "side / 8: fewer than 3 points above the floor, no slope" in labels
+
+
+def test_a_slope_needs_three_token_counts_above_the_floor_in_figure_table_and_file():
+    from sagan.cost.profile import scaling_slopes
+    from sagan.report.paper_tables import scaling_table
+
+    tokens = [64, 256, 1024]
+    rows = pd.DataFrame(
+        {"variant": "sagan", "tokens": tokens, "resolution": [16, 32, 64]}
+        | {"attention_side": [8, 16, 32], "device": "cpu", "attention_macs": [1e3, 1.6e4, 2.56e5]}
+        # time: 3 points, but the first one's per-round interval reaches the baseline (1.0)
+        | {"overhead_ms": [0.2, 4.0, 64.0], "ratio_lo": [0.98, 1.2, 2.0]}
+        | {"overhead_mem_mib": [0.1, 3.0, 48.0]}  # 0.1 MiB: one step of the reading
+    )
+    fig = cost_scaling(rows)
+    labels = {ax.get_ylabel(): ax.get_legend().get_texts()[0].get_text() for ax in fig.axes}
+    no_slope = "side / 2: fewer than 3 points above the floor, no slope"
+    assert labels == {
+        "ms / step over baseline": no_slope,
+        "attention MACs / image": "side / 2: slope 2.00",
+        "MiB over baseline": no_slope,
+    }
+    table = scaling_table(rows).text
+    fit = table[table["image px"] == "slope"].iloc[0]
+    assert (fit["ms over baseline"], fit["MiB over baseline"]) == ("no slope", "no slope")
+    assert fit["attention MMACs"] == "2"
+    (slopes,) = scaling_slopes(rows.to_dict("records"))
+    assert np.isnan(slopes["slope_overhead_ms"]) and np.isnan(slopes["slope_overhead_mem_mib"])
+    assert slopes["slope_attention_macs"] == pytest.approx(2.0)
 
 
 def test_seed_bands_are_the_student_t_interval_of_the_mean():

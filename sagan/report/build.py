@@ -111,9 +111,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
         "small_data": (pt.small_data_table(s, stats, floor), "no image runs with an FD column"),
         "video": (pt.video_table(s, stats, profile), "No video runs in this study."),
         "cost_scaling": (
-            pt.scaling_table(results.scaling, results.slopes)
-            if results.scaling is not None
-            else None,
+            pt.scaling_table(results.scaling) if results.scaling is not None else None,
             "No scaling sweep in this results folder (rule scaling).",
         ),
         "learned": (learned_table(s), "No convergence or collapse flags in this summary."),

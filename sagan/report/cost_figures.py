@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter, NullLocator
 
-from sagan.cost.profile import loglog_slope
+from sagan.cost.slopes import NO_SLOPE, above_floor, scaling_slope
 from sagan.cost.timing import median_interval
 from sagan.report.figures import paper_theme
 from sagan.report.panels import bar_containers, bars_by_arm, colors_for, panel_grid
@@ -126,17 +126,19 @@ SCALING_PANELS = {
 PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
 
 
-def slope_label(placement: str, slope: float, sizes: int) -> str:
+def slope_label(placement: str, slope: float) -> str:
     """The legend entry of one fitted line; no 'slope nan' where there is nothing to fit."""
     if math.isfinite(slope):
         return f"{placement}: slope {slope:.2f}"
-    return f"{placement}: one size, no slope" if sizes == 1 else placement
+    return f"{placement}: {NO_SLOPE}"
 
 
 def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     """Attention cost against tokens N, one line per placement, fitted log-log slope in the
-    legend; points at or below zero (noise in a small overhead) cannot sit on a log axis, and
-    a cost with none above zero gets no panel, only a word in the title."""
+    legend (``scaling_slope``: none through fewer than 3 points above the measurement floor;
+    a point at the floor hollow, and no fit dotted); points at or below zero (noise in a
+    small overhead) cannot sit on a log axis, and a cost with none above zero gets no panel,
+    only a word in the title."""
     paper_theme()
     rows = scaling[scaling["tokens"] > 0].copy()
     rows["placement"] = "side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
@@ -148,16 +150,16 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     fig, (axes,) = panel_grid([max(len(panels), 1)], row_height=2.6 + 0.45 * max(lines - 2, 0))
     for ax, (column, label) in zip(axes, panels.items(), strict=False):
         for placement, group in rows.groupby("placement"):
-            slope = loglog_slope(group["tokens"].tolist(), group[column].tolist())
             positive = group[group[column] > 0]
             if positive.empty:
                 continue
-            ax.plot(
-                positive["tokens"],
-                positive[column],
-                marker="o",
-                label=slope_label(placement, slope, positive["tokens"].nunique()),
-            )
+            slope = scaling_slope(group, column)
+            (line,) = ax.plot(
+                positive["tokens"], positive[column], marker="o", ls="-" if slope == slope else ":",
+                label=slope_label(placement, slope),
+            )  # fmt: skip
+            floor = positive[~above_floor(positive, column)]  # drawn hollow: not fitted
+            ax.plot(floor["tokens"], floor[column], "o", mfc="white", color=line.get_color())
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(PLAIN)
         ax.xaxis.set_minor_locator(NullLocator())
