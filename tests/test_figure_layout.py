@@ -240,3 +240,74 @@ def test_the_pareto_legend_names_the_arms_of_every_panel():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"dcgan", "sagan", "place.g4", "place.g8"} <= set(labels)
     assert len(labels) == len(set(labels))  # each arm once, though dcgan is in both panels
+
+
+def fd_runs(arms=("dcgan", "place.g4"), sizes=(500, 1397), fd=(0.1, 2.0, 0.2)) -> pd.DataFrame:
+    """Seeds of FD per arm and size; the first arm's seeds spread so far that the lower end
+    of a plain t-interval falls below 0."""
+    rows = [
+        {"study": "t", "dataset": "digits", "variant": a, "size": str(n), "train_images": n}
+        | {"seed": s, "status": "done", "it_per_s": 9.0, "fd_domain": v + i}
+        for i, a in enumerate(arms)
+        for n in sizes
+        for s, v in enumerate(fd)
+    ]
+    return pd.DataFrame(rows)
+
+
+def lines_in(ax):
+    """The data lines of a panel with more than one point (seaborn's lines, not markers)."""
+    return [
+        line for line in ax.lines if len(line.get_xdata()) > 1 and line.get_linestyle() != "None"
+    ]
+
+
+def test_two_sizes_draw_point_ranges_not_lines_and_three_draw_lines():
+    two = quality_vs_size(fd_runs(sizes=(500, 1397)))
+    (fd_panel,) = [ax for ax in size_panels(two) if ax.get_ylabel().startswith("FD")]
+    assert not [ln for ln in lines_in(fd_panel) if ln.get_xdata()[0] != ln.get_xdata()[-1]]
+    three = quality_vs_size(fd_runs(sizes=(100, 500, 1397)))
+    (fd_panel,) = [ax for ax in size_panels(three) if ax.get_ylabel().startswith("FD")]
+    assert len([ln for ln in lines_in(fd_panel) if len(ln.get_xdata()) == 3]) == 2  # per arm
+
+
+def test_fd_whiskers_and_axes_stop_at_zero():
+    from sagan.report.panels import errorbar
+
+    runs = fd_runs()
+    fig = quality_vs_size(runs)
+    (fd_panel,) = [ax for ax in size_panels(fig) if ax.get_ylabel().startswith("FD")]
+    assert fd_panel.get_ylim()[0] >= 0
+    whiskers = [
+        seg for c in fd_panel.collections if hasattr(c, "get_segments") for seg in c.get_segments()
+    ]
+    assert whiskers and min(seg[:, 1].min() for seg in whiskers) == pytest.approx(0.0)
+    interval = errorbar(runs, ["variant"], lower=0.0)
+    assert interval([0.1, 2.0, 0.2])[0] == 0.0  # seaborn's band: cut at 0 as well
+
+
+def test_arms_get_distinct_colours_the_same_in_every_figure():
+    from matplotlib.colors import to_hex
+
+    from sagan.report.panels import arm_colors
+    from sagan.report.study_figures import training_curves
+
+    arms = [f"arm{i}" for i in range(8)]
+    colors = arm_colors(arms)
+    assert len(set(colors.values())) == 8
+    assert arm_colors(reversed(arms)) == colors  # any listing order: one mapping
+    runs = fd_runs(arms=("dcgan", "place.g4", "place.g8", "place.g16"))
+    palette = arm_colors(["sagan", *runs["variant"]])  # the report's: one more arm
+    size_fig = quality_vs_size(runs[runs["variant"] != "dcgan"], colors=palette)
+    curves = training_curves(runs.assign(iteration=runs["seed"] * 10, r_t=0.1), colors=palette)
+
+    def legend(fig):
+        return {
+            t.get_text(): to_hex(h.get_color())
+            for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles, strict=True)
+        }
+
+    hexes = {a: to_hex(c) for a, c in palette.items()}
+    assert legend(size_fig) == {a: hexes[a] for a in ("place.g16", "place.g4", "place.g8")}
+    assert legend(curves)["place.g8"] == legend(size_fig)["place.g8"] == hexes["place.g8"]
+    assert len(set(legend(curves).values())) == 4
