@@ -150,7 +150,38 @@ def test_cost_scaling_prints_no_nan_slope():
     fig = cost_scaling(rows)  # every placement has one token count: nothing to fit
     labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
     assert labels and not any("nan" in label for label in labels)
-    assert "side / 8: one size, no slope" in labels
+    assert "side / 8: no slope" in labels
+    assert "no slope: fewer than 3 points above the floor" in fig.get_suptitle()
+
+
+def test_a_slope_needs_three_token_counts_above_the_floor_in_figure_table_and_file():
+    from sagan.cost.profile import scaling_slopes
+    from sagan.report.paper_tables import scaling_table
+
+    tokens = [64, 256, 1024]
+    rows = pd.DataFrame(
+        {"variant": "sagan", "tokens": tokens, "resolution": [16, 32, 64]}
+        | {"attention_side": [8, 16, 32], "device": "cpu", "attention_macs": [1e3, 1.6e4, 2.56e5]}
+        # time: 3 points, but the first one's per-round interval reaches the baseline (1.0)
+        | {"overhead_ms": [0.2, 4.0, 64.0], "ratio_lo": [0.98, 1.2, 2.0]}
+        | {"overhead_mem_mib": [0.1, 3.0, 48.0]}  # 0.1 MiB: one step of the reading
+    )
+    fig = cost_scaling(rows)
+    labels = {ax.get_ylabel(): ax.get_legend().get_texts()[0].get_text() for ax in fig.axes}
+    no_slope = "side / 2: no slope"
+    assert "no slope: fewer than 3 points above the floor" in fig.get_suptitle()
+    assert labels == {
+        "ms / step over baseline": no_slope,
+        "attention MACs / image": "side / 2: slope 2.00",
+        "MiB over baseline": no_slope,
+    }
+    table = scaling_table(rows).text
+    fit = table[table["image px"] == "slope"].iloc[0]
+    assert (fit["ms over baseline"], fit["MiB over baseline"]) == ("no slope", "no slope")
+    assert fit["attention MMACs"] == "2"
+    (slopes,) = scaling_slopes(rows.to_dict("records"))
+    assert np.isnan(slopes["slope_overhead_ms"]) and np.isnan(slopes["slope_overhead_mem_mib"])
+    assert slopes["slope_attention_macs"] == pytest.approx(2.0)
 
 
 def test_seed_bands_are_the_student_t_interval_of_the_mean():
@@ -173,6 +204,9 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
             "precision": "fp32", "ms_per_step": [10.0, 14.0], "ms_q25": [9.0, 12.0],
             "ms_q75": [12.0, 15.0], "resolution": 16, "batch": 32, "device": "cpu",
             "loaded": [False, True],
+            # per round: 1.2, 1.5, 1.17, 1.1, 2.5 x the baseline: median +20%, where the
+            # ratio of the medians (14 / 10) says +40%
+            "ms_repeats": ["10 10 12 10 8", "12 15 14 11 20"],
         }
     )  # fmt: skip
     fig = step_overhead(profile)
@@ -181,7 +215,9 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
     spans = sorted((seg[:, 1].min(), seg[:, 1].max()) for c in whiskers for seg in c.get_segments())
     assert spans == [(9.0, 12.0), (12.0, 15.0)]
     labels = [t.get_text() for t in ax.texts]
-    assert labels == ["1.00x", "1.40x†"]
+    # the claims' statistic: the median per-round overhead, its order-statistic interval
+    # (min-max at 5 rounds)
+    assert labels == ["baseline", "+20%\n[+10, +150]†"]
     assert "IQR" in fig._suptitle.get_text() and "† machine loaded" in fig._suptitle.get_text()
 
 
@@ -206,3 +242,74 @@ def test_the_pareto_legend_names_the_arms_of_every_panel():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"dcgan", "sagan", "place.g4", "place.g8"} <= set(labels)
     assert len(labels) == len(set(labels))  # each arm once, though dcgan is in both panels
+
+
+def fd_runs(arms=("dcgan", "place.g4"), sizes=(500, 1397), fd=(0.1, 2.0, 0.2)) -> pd.DataFrame:
+    """Seeds of FD per arm and size; the first arm's seeds spread so far that the lower end
+    of a plain t-interval falls below 0."""
+    rows = [
+        {"study": "t", "dataset": "digits", "variant": a, "size": str(n), "train_images": n}
+        | {"seed": s, "status": "done", "it_per_s": 9.0, "fd_domain": v + i}
+        for i, a in enumerate(arms)
+        for n in sizes
+        for s, v in enumerate(fd)
+    ]
+    return pd.DataFrame(rows)
+
+
+def lines_in(ax):
+    """The data lines of a panel with more than one point (seaborn's lines, not markers)."""
+    return [
+        line for line in ax.lines if len(line.get_xdata()) > 1 and line.get_linestyle() != "None"
+    ]
+
+
+def test_two_sizes_draw_point_ranges_not_lines_and_three_draw_lines():
+    two = quality_vs_size(fd_runs(sizes=(500, 1397)))
+    (fd_panel,) = [ax for ax in size_panels(two) if ax.get_ylabel().startswith("FD")]
+    assert not [ln for ln in lines_in(fd_panel) if ln.get_xdata()[0] != ln.get_xdata()[-1]]
+    three = quality_vs_size(fd_runs(sizes=(100, 500, 1397)))
+    (fd_panel,) = [ax for ax in size_panels(three) if ax.get_ylabel().startswith("FD")]
+    assert len([ln for ln in lines_in(fd_panel) if len(ln.get_xdata()) == 3]) == 2  # per arm
+
+
+def test_fd_whiskers_and_axes_stop_at_zero():
+    from sagan.report.panels import errorbar
+
+    runs = fd_runs()
+    fig = quality_vs_size(runs)
+    (fd_panel,) = [ax for ax in size_panels(fig) if ax.get_ylabel().startswith("FD")]
+    assert fd_panel.get_ylim()[0] >= 0
+    whiskers = [
+        seg for c in fd_panel.collections if hasattr(c, "get_segments") for seg in c.get_segments()
+    ]
+    assert whiskers and min(seg[:, 1].min() for seg in whiskers) == pytest.approx(0.0)
+    interval = errorbar(runs, ["variant"], lower=0.0)
+    assert interval([0.1, 2.0, 0.2])[0] == 0.0  # seaborn's band: cut at 0 as well
+
+
+def test_arms_get_distinct_colours_the_same_in_every_figure():
+    from matplotlib.colors import to_hex
+
+    from sagan.report.panels import arm_colors
+    from sagan.report.study_figures import training_curves
+
+    arms = [f"arm{i}" for i in range(8)]
+    colors = arm_colors(arms)
+    assert len(set(colors.values())) == 8
+    assert arm_colors(reversed(arms)) == colors  # any listing order: one mapping
+    runs = fd_runs(arms=("dcgan", "place.g4", "place.g8", "place.g16"))
+    palette = arm_colors(["sagan", *runs["variant"]])  # the report's: one more arm
+    size_fig = quality_vs_size(runs[runs["variant"] != "dcgan"], colors=palette)
+    curves = training_curves(runs.assign(iteration=runs["seed"] * 10, r_t=0.1), colors=palette)
+
+    def legend(fig):
+        return {
+            t.get_text(): to_hex(h.get_color())
+            for t, h in zip(fig.legends[0].get_texts(), fig.legends[0].legend_handles, strict=True)
+        }
+
+    hexes = {a: to_hex(c) for a, c in palette.items()}
+    assert legend(size_fig) == {a: hexes[a] for a in ("place.g16", "place.g4", "place.g8")}
+    assert legend(curves)["place.g8"] == legend(size_fig)["place.g8"] == hexes["place.g8"]
+    assert len(set(legend(curves).values())) == 4

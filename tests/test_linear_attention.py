@@ -105,10 +105,14 @@ def test_the_scaling_sweep_places_and_fits_each_listed_variant_apart():
 
 @pytest.mark.slow  # profiles 6 training steps (10-30 s on 2 shared cores)
 def test_the_real_scaling_sweep_finds_linear_macs_linear_in_tokens():
-    slopes = {s["variant"]: s for s in scaling_slopes(scaling(SWEEP, [16, 32], memory=False))}
-    assert slopes["linear"]["tokens"] == slopes["sagan"]["tokens"] == "64 256"
-    assert abs(slopes["linear"]["slope_attention_macs"] - 1) < 0.15
-    assert slopes["sagan"]["slope_attention_macs"] > 1.5
+    rows = pd.DataFrame(scaling(SWEEP, [16, 32], memory=False))
+    rows = rows[rows["tokens"] > 0]
+    fit = {  # two sizes: the slopes file fits none (3 points needed), so fit the MACs here
+        v: loglog_slope(g["tokens"].tolist(), g["attention_macs"].tolist())
+        for v, g in rows.groupby("variant")
+    }
+    assert abs(fit["linear"] - 1) < 0.15
+    assert fit["sagan"] > 1.5
 
 
 def test_a_listed_scaling_variant_must_be_registered_and_not_the_baseline():
@@ -207,10 +211,10 @@ def test_the_scaling_table_and_figure_give_each_variant_its_own_slope():
     from sagan.report.cost_figures import cost_scaling
     from sagan.report.paper_tables import scaling_table
 
-    rows = [sweep_row("sagan", r, 3 * (r // 2) ** 4) for r in (16, 32)]
-    rows += [sweep_row("linear", r, 5 * (r // 2) ** 2) for r in (16, 32)]
+    rows = [sweep_row("sagan", r, 3 * (r // 2) ** 4) for r in (16, 32, 64)]
+    rows += [sweep_row("linear", r, 5 * (r // 2) ** 2) for r in (16, 32, 64)]
     scaling_rows = pd.DataFrame(rows).assign(device="cpu")
-    text = scaling_table(scaling_rows, pd.DataFrame(scaling_slopes(rows))).text
+    text = scaling_table(scaling_rows).text
     fits = text[text["image px"] == "slope"].set_index("variant")["attention MMACs"]
     assert fits.to_dict() == {"sagan": "2", "linear": "1"}
     fig = cost_scaling(scaling_rows)

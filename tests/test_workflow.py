@@ -181,7 +181,9 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
         assert set(profile["variant"]) == expected and len(profile) == len(expected)
         assert (profile["ms_per_step"] > 0).all() and (profile["macs_g"] > 0).all()
     slopes = pd.read_csv(tmp_path / "results/tiny/cost/scaling_slopes.csv")
-    assert len(slopes) == 2 and slopes["slope_attention_macs"].between(1, 2.5).all()
+    macs = slopes["slope_attention_macs"]  # no slope through fewer than 3 points
+    assert len(slopes) == 2 and (macs.isna() == (slopes["points"] < 3)).all()
+    assert macs.dropna().between(1, 2.5).all()
     for name in ("step_overhead", "cost_scaling"):
         assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000
     again = snakemake(tmp_path, E2E, "--dry-run", env=with_plugins(tmp_path))

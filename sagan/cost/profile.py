@@ -23,10 +23,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from sagan.cost.flops import model_costs
 from sagan.cost.memory import peak_memory_deltas
+from sagan.cost.slopes import loglog_slope as loglog_slope  # where the tests find it
+from sagan.cost.slopes import scaling_slope
 from sagan.cost.step import StepSpec, build_step, setup_for_memory
 from sagan.cost.timing import (
     OtherWork,
@@ -145,16 +148,6 @@ def _peak_mib(specs: Sequence[StepSpec], built: dict, device: str) -> dict[str, 
     return {s.label: round(delta / MIB, 1) for s, delta in zip(specs, deltas, strict=True)}
 
 
-def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
-    """Least-squares slope of log y on log x: 2 for a cost that grows as N^2. NaN when fewer
-    than two points are positive."""
-    pts = [(a, b) for a, b in zip(x, y, strict=True) if a > 0 and b > 0]
-    if len(pts) < 2:
-        return math.nan
-    lx, ly = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
-    return float(np.polyfit(lx, ly, 1)[0])
-
-
 def scaling(
     study: dict[str, Any],
     resolutions: Sequence[int],
@@ -194,7 +187,7 @@ def scaling(
 def scaling_slopes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Log-log slopes against tokens N of the attention rows, per variant and placement (image
     side / attention side): about 2 where the O(N^2) attention dominates the cost, about 1 for
-    a kernel linear in N."""
+    a kernel linear in N; NaN through fewer than 3 points above the floor (``scaling_slope``)."""
     attention = [r for r in rows if r["tokens"]]
     variants = list(dict.fromkeys(r["variant"] for r in attention))  # in sweep order
     out = []
@@ -210,7 +203,7 @@ def scaling_slopes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "points": len(group),
                     "tokens": " ".join(str(t) for t in tokens),
                     **{
-                        f"slope_{key}": round(loglog_slope(tokens, [r[key] for r in group]), 3)
+                        f"slope_{key}": round(scaling_slope(pd.DataFrame(group), key), 3)
                         for key in ("overhead_ms", "overhead_mem_mib", "attention_macs")
                     },
                 }

@@ -117,9 +117,7 @@ def write_tables(results: Results, out: Path) -> list[Path]:
         "small_data": (pt.small_data_table(s, stats, floor), "no image runs with an FD column"),
         "video": (pt.video_table(s, stats, profile), "No video runs in this study."),
         "cost_scaling": (
-            pt.scaling_table(results.scaling, results.slopes)
-            if results.scaling is not None
-            else None,
+            pt.scaling_table(results.scaling) if results.scaling is not None else None,
             "No scaling sweep in this results folder (rule scaling).",
         ),
         "learned": (learned_table(s), "No convergence or collapse flags in this summary."),
@@ -155,20 +153,21 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
 
     s = results.summary
     absolute = s.assign(run_dir=[str(results.root / d) for d in s["run_dir"]])
+    colors = report_colors(results)
     return {
-        "quality_vs_size": lambda: quality_vs_size(s, results.floor),
+        "quality_vs_size": lambda: quality_vs_size(s, results.floor, colors),
         "sample_grids": lambda: sample_grids(absolute),
         "training_curves": lambda: (
-            sf.training_curves(results.logs)
+            sf.training_curves(results.logs, colors=colors)
             if results.logs is not None and len(results.logs)
             else _note_figure("no training logs (results/training_log.csv)")
         ),
         "fd_during": lambda: (
-            fd_during(results.logs)
+            fd_during(results.logs, colors)
             or _note_figure("no FD scored while training (evaluation.during is not set)")
         ),
         "quality_cost_pareto": lambda: (
-            sf.quality_cost_pareto(results.cell_stats(), results.profile, s)
+            sf.quality_cost_pareto(results.cell_stats(), results.profile, s, colors=colors)
             or _note_figure(
                 "no image runs with both an FD and a profiled cost (video: the video table)"
             )
@@ -176,11 +175,12 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
             else _note_figure("no cost profile in this results folder")
         ),
         "probe_coherence": lambda: (
-            sf.probe_coherence(s) or _note_figure("no pairs-probe runs in this study")
+            sf.probe_coherence(s, colors=colors)
+            or _note_figure("no pairs-probe runs in this study")
         ),
         "attention_maps": lambda: attention_maps(results),
         "video_temporal": lambda: (
-            sf.video_temporal(s) or _note_figure("no video runs in this study")
+            sf.video_temporal(s, colors) or _note_figure("no video runs in this study")
         ),
         "extractor_checks": lambda: (
             extractor_checks_figure(results.checks)
@@ -188,6 +188,14 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
             else _note_figure("no extractor checks in this results folder (rule floor_tables)")
         ),
     }
+
+
+def report_colors(results: Results) -> dict[str, str]:
+    """One colour per arm of the study (``panels.arm_colors``) for every figure of the report:
+    the arms of the summary, the training logs and the cost profile together."""
+    from sagan.report.panels import arm_colors, study_arms
+
+    return arm_colors(study_arms(results.summary, results.logs, results.profile))
 
 
 def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
@@ -288,7 +296,9 @@ def build_report(
     if "cost-figures" in parts:
         from sagan.report.cost_figures import write_cost_figures
 
-        paths += write_cost_figures(results.profile, results.scaling, out / "figures")
+        paths += write_cost_figures(
+            results.profile, results.scaling, out / "figures", report_colors(results)
+        )
     if "notebooks" in parts:
         for name in notebooks:
             template = notebook_dir() / f"{name}.ipynb"

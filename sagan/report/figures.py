@@ -14,9 +14,11 @@ from sagan.io import atomic_write_bytes
 from sagan.metrics.declared import better, resolve
 from sagan.report.panels import (
     SAVE_DPI,
+    colors_for,
     errorbar,
     floor_band,
     floor_of,
+    keep_above,
     panel_grid,
     panel_width,
     reference_lines,
@@ -27,6 +29,8 @@ from sagan.report.panels import (
 from sagan.report.panels import (
     TWO_COLUMN_WIDTH as TWO_COLUMN_WIDTH,  # figures' one page width, shared
 )
+from sagan.report.point_ranges import arm_handles, line_series, lines_or_ranges
+from sagan.report.stats import lower_bound
 from sagan.run_folder import SAMPLES
 
 
@@ -87,60 +91,54 @@ def _versus_size(
     ax: plt.Axes,
     runs: pd.DataFrame,
     metric: str,
-    legend: bool,
-    palette: dict | None = None,
+    colors: dict[str, str],
     floor: tuple[float, float] | None = None,
 ) -> None:
-    """Mean over seeds (95% CI band when there are seeds to bootstrap), each seed as a dot,
-    on a log size axis ticked at the sizes; a probe score with its real and chance lines;
-    FD/KID with their real-vs-real ``floor`` (mean, SD) as a band."""
-    sns.lineplot(
-        runs,
-        x="train_images",
-        y=metric,
-        hue="variant",
-        marker="o",
-        errorbar=errorbar(runs, SEED_CELL),
-        ax=ax,
-        legend=legend,
-        palette=palette,
-    )
-    sns.scatterplot(
-        runs,
-        x="train_images",
-        y=metric,
-        hue="variant",
-        alpha=0.4,
-        s=12,
-        ax=ax,
-        legend=False,
-        palette=palette,
-    )
+    """Per arm, the mean over seeds against training-set size: a line with its 95% CI band
+    from three sizes on, else point-ranges (mean, 95% CI whisker, seeds as dots); on a log
+    size axis ticked at the sizes; a probe score with its real and chance lines; FD/KID with
+    their real-vs-real ``floor`` (mean, SD) as a band. An FD's interval and axis stop at 0."""
+    lower = lower_bound(metric)
+    long = set(line_series(runs[runs[metric].notna()], "train_images", "variant"))
+    lines_or_ranges(
+        ax, runs, x="train_images", y=metric, hue="variant", colors=colors, cell=SEED_CELL,
+        lower=lower, log_x=True,
+    )  # fmt: skip
+    if long:  # the lines' seeds as dots (point-ranges draw their own)
+        dots = runs[runs["variant"].isin(long)]
+        sns.scatterplot(
+            dots, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax,
+            legend=False, palette=colors,
+        )  # fmt: skip
     if metric in PROBE_METRICS:
         reference_lines(ax, runs, metric)
     if floor is not None:
         floor_band(ax, *floor)
     size_axis(ax, runs["train_images"].unique())
+    keep_above(ax, lower)
     ax.set_xlabel("training images")
     ax.set_ylabel(metric_label(metric))
 
 
-def quality_vs_size(df: pd.DataFrame, floor: pd.DataFrame | None = None) -> plt.Figure:
+def quality_vs_size(
+    df: pd.DataFrame, floor: pd.DataFrame | None = None, colors: dict[str, str] | None = None
+) -> plt.Figure:
     """Per dataset (a block of rows, at most three panels wide): FD, KID and any probe score
     against training-set size per variant, then training throughput per variant; with
-    ``floor`` (the study's noise_floor.csv), each FD/KID's real-vs-real floor as a band."""
+    ``floor`` (the study's noise_floor.csv), each FD/KID's real-vs-real floor as a band.
+    ``colors``: the report's colour per arm (``panels.arm_colors``)."""
     paper_theme()
     done = df[df["status"] == "done"]
     datasets = sorted(done["dataset"].unique())
     variants = sorted(done["variant"].unique())
     per_row = {d: _row_metrics(df, done[done["dataset"] == d]) for d in datasets}
     fig, blocks = panel_grid([len(per_row[d]) + 1 for d in datasets], row_height=2.3, top=0.4)
-    palette = dict(zip(variants, sns.color_palette(n_colors=len(variants)), strict=True))
+    palette = colors_for(variants, colors)
     for axes, dataset in zip(blocks, datasets, strict=True):
         runs = done[done["dataset"] == dataset]
         for i, metric in enumerate(per_row[dataset]):
             band = floor_of(floor, dataset, metric)
-            _versus_size(axes[i], runs, metric, legend=i == 0, palette=palette, floor=band)
+            _versus_size(axes[i], runs, metric, palette, floor=band)
         mine = [v for v in variants if v in set(runs["variant"])]
         sns.barplot(
             runs,
@@ -155,15 +153,9 @@ def quality_vs_size(df: pd.DataFrame, floor: pd.DataFrame | None = None) -> plt.
         )
         axes[-1].set(xlabel="training it/s ↑", ylabel="")
         axes[0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
-    legend = {}  # every variant once, from whichever block draws it
-    for axes in blocks:
-        for handle, label in zip(*axes[0].get_legend_handles_labels(), strict=True):
-            if label in variants:
-                legend.setdefault(label, handle)
-        if axes[0].get_legend():
-            axes[0].get_legend().remove()
-    handles, labels = list(legend.values()), list(legend)
-    note = seed_note(done, SEED_CELL, "95% CI band")
+    labels = [v for v in variants if v in palette]
+    handles = arm_handles(labels, palette)
+    note = seed_note(done, SEED_CELL, "95% CI")
     title = fig.suptitle(
         f"{', '.join(done['study'].unique())}: quality vs data size, and speed ({note})",
         fontsize=9,

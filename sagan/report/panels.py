@@ -5,12 +5,15 @@ and error bars (and titles) that say "one seed" when there is nothing to bootstr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from itertools import pairwise
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.container import BarContainer
+from matplotlib.patches import Patch
 from matplotlib.ticker import NullLocator
 
 from sagan.report.stats import t_interval as stats_t_interval
@@ -154,21 +157,108 @@ def seed_note(runs: pd.DataFrame, cell: Sequence[str], what: str = "95% CI") -> 
     return f"mean of {seeds} seeds, {what}"
 
 
-def errorbar(runs: pd.DataFrame, cell: Sequence[str]) -> Callable | None:
-    """The 95% CI over seeds (``t_interval``) for seaborn, or none when no cell has two seeds."""
-    return t_interval if seed_counts(runs, cell)[1] > 1 else None
+def errorbar(
+    runs: pd.DataFrame, cell: Sequence[str], lower: float | None = None
+) -> Callable | None:
+    """The 95% CI over seeds (``t_interval``, cut at ``lower``: ``stats.lower_bound`` of the
+    metric) for seaborn, or none when no cell has two seeds."""
+    if seed_counts(runs, cell)[1] <= 1:
+        return None
+    return partial(t_interval, lower=lower)
 
 
-def t_interval(values: Sequence[float]) -> tuple[float, float]:
-    """``sagan.report.stats.t_interval`` for seaborn: the tables' 95% CI over seeds, and one
-    value a point (seaborn's bootstrap, 1,000 resamples per plotted point, took 30 s to draw
-    the default study's training curves)."""
+def t_interval(values: Sequence[float], lower: float | None = None) -> tuple[float, float]:
+    """``sagan.report.stats.t_interval`` for seaborn: the tables' 95% CI over seeds, cut at
+    ``lower``, and one value a point (seaborn's bootstrap, 1,000 resamples per plotted point,
+    took 30 s to draw the default study's training curves)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) < 2:
         m = float(x.mean()) if len(x) else math.nan
         return m, m
-    return stats_t_interval(x)
+    return stats_t_interval(x, lower=lower)
+
+
+def keep_above(ax: plt.Axes, lower: float | None) -> None:
+    """No y axis below ``lower`` (0 for an FD): a whisker or a margin must not suggest a
+    value the metric cannot take."""
+    if lower is not None and ax.get_ylim()[0] < lower:
+        ax.set_ylim(bottom=lower)
+
+
+# Okabe & Ito (2008), "Color universal design": 8 colours told apart under the common colour
+# vision deficiencies; the yellow (faint on white) and black (the reference lines' tone) last
+OKABE_ITO = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442",
+)  # fmt: skip
+ARM_MARKERS = ("o", "s", "^", "D", "v", "P")  # the 9th arm on: the colours again, a new marker
+ARM_DASHES = ("", (4, 1.5), (1, 1), (3, 1, 1, 1), (5, 2, 1, 2), (2, 2))
+
+
+def arm_order(arms: Iterable[str]) -> list[str]:
+    """The arms once each, sorted: one order, whatever order a table lists them in."""
+    return sorted({str(a) for a in arms})
+
+
+def arm_colors(arms: Iterable[str]) -> dict[str, str]:
+    """A distinct Okabe-Ito colour per arm for up to 8 arms (then the colours repeat, with
+    ``arm_markers`` and ``arm_dashes`` telling the arms apart). Given every arm of the study,
+    an arm has the same colour in every figure that gets this mapping."""
+    order = arm_order(arms)
+    return {a: OKABE_ITO[i % len(OKABE_ITO)] for i, a in enumerate(order)}
+
+
+def arm_markers(arms: Iterable[str]) -> dict[str, str]:
+    """One marker per round of 8 colours: arms sharing a colour differ in marker."""
+    order = arm_order(arms)
+    return {a: ARM_MARKERS[i // len(OKABE_ITO) % len(ARM_MARKERS)] for i, a in enumerate(order)}
+
+
+def arm_dashes(arms: Iterable[str]) -> dict[str, str | tuple]:
+    """One line style per round of 8 colours (seaborn's ``dashes``: "" is a solid line)."""
+    order = arm_order(arms)
+    return {a: ARM_DASHES[i // len(OKABE_ITO) % len(ARM_DASHES)] for i, a in enumerate(order)}
+
+
+def study_arms(*tables: pd.DataFrame | None) -> list[str]:
+    """Every arm (``variant``) named by any of the tables: the report's one colour key."""
+    names = [t["variant"].dropna() for t in tables if t is not None and "variant" in t]
+    return arm_order(pd.concat(names) if names else [])
+
+
+def colors_for(arms: Iterable[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    """``colors`` (the report's), or a mapping of these arms alone when a figure is drawn
+    on its own; an arm the mapping lacks gets a colour of its own after the mapped ones."""
+    if colors is None:
+        return arm_colors(arms)
+    extra = [a for a in arm_order(arms) if a not in colors]
+    more = {a: OKABE_ITO[(len(colors) + i) % len(OKABE_ITO)] for i, a in enumerate(extra)}
+    return {**colors, **more}
+
+
+def bar_containers(ax: plt.Axes) -> list[BarContainer]:
+    """The axes' bar groups (seaborn: one per hue level, in order), not its error bars."""
+    return [c for c in ax.containers if isinstance(c, BarContainer)]
+
+
+HATCHES = ("", "////", "....", "xxxx", "\\\\\\\\", "oo")  # a bar's second key (size, precision)
+
+
+def bars_by_arm(
+    ax: plt.Axes, arms: Sequence[str], levels: Sequence[str], colors: Mapping[str, str]
+) -> list[Patch]:
+    """Recolour a seaborn barplot of x = arm (in the order ``arms``) and hue = ``levels`` (each
+    present in the data; seaborn draws a container per level, in order): each bar in its arm's
+    colour, each level its own hatching. Returns the levels' legend entries."""
+    hatches = [HATCHES[i % len(HATCHES)] for i in range(len(levels))]
+    for container, hatch in zip(bar_containers(ax), hatches, strict=False):
+        for bar in container:
+            arm = arms[round(bar.get_x() + bar.get_width() / 2)]  # seaborn puts arm i at x = i
+            bar.set(facecolor=colors[arm], hatch=hatch, edgecolor="white")
+    return [
+        Patch(facecolor="0.6", edgecolor="white", hatch=hatch, label=str(level))
+        for level, hatch in zip(levels, hatches, strict=True)
+    ]
 
 
 FLOOR_COLOR = "0.55"

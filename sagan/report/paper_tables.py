@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from sagan.cost.slopes import MEMORY_STEP_MIB, NO_SLOPE, scaling_slope
 from sagan.metrics.declared import feature_name, resolve
 from sagan.report.tables import Table, direction, fmt, fmt_ci
 
@@ -317,9 +318,18 @@ def video_table(
     return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
 
 
-def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
-    """Attention cost over the baseline against tokens N, per variant and placement, with
-    fitted slopes (slopes written before they had a variant column match on placement)."""
+# the table's columns fitted against tokens N, and the scaling rows' columns they show
+SLOPE_COLUMNS = {
+    "ms over baseline": "overhead_ms",
+    "MiB over baseline": "overhead_mem_mib",
+    "attention MMACs": "attention_macs",
+}
+
+
+def scaling_table(scaling: pd.DataFrame) -> Table:
+    """Attention cost over the baseline against tokens N, per variant and placement, with the
+    fitted slopes of ``sagan.cost.slopes.scaling_slope`` (the slopes file's own rule), fitted
+    here from the rows so a slopes file of an older rule cannot disagree with the figure."""
     rows = scaling[scaling["tokens"] > 0].copy()
     divisor = rows["resolution"] // rows["attention_side"]
     rows["placement"] = "image side / " + divisor.astype(str)
@@ -339,28 +349,19 @@ def scaling_table(scaling: pd.DataFrame, slopes: pd.DataFrame) -> Table:
                     "attention MMACs": fmt(r["attention_macs"] / 1e6),
                 }
             )
-        fit = slopes[slopes["placement"] == placement]
-        if "variant" in slopes:
-            fit = fit[fit["variant"] == variant]
-        if len(fit):
-            f = fit.iloc[0]
-            text_rows.append(
-                {
-                    "variant": variant,
-                    "placement": placement,
-                    "image px": "slope",
-                    "tokens N": "log-log",
-                    "ms over baseline": fmt(f["slope_overhead_ms"], 2),
-                    "MiB over baseline": fmt(f["slope_overhead_mem_mib"], 2),
-                    "attention MMACs": fmt(f["slope_attention_macs"], 2),
-                }
-            )
+        slopes = {c: scaling_slope(group, c) for c in SLOPE_COLUMNS.values()}
+        text_rows.append(
+            {"variant": variant, "placement": placement, "image px": "slope", "tokens N": "log-log"}
+            | {name: fmt(slope, 2) if math.isfinite(slope) else "no slope" for name, slope in
+               zip(SLOPE_COLUMNS, slopes.values(), strict=True)}
+        )  # fmt: skip
     text = pd.DataFrame(text_rows)
     device = scaling["device"].iloc[0] if "device" in scaling else "?"
     note = (
         f"Measured on {device}. 'slope' rows: least-squares slope of log cost on log N "
-        "(2 = quadratic in tokens, 1 = linear); a time or memory overhead at the noise floor "
-        "gives no slope."
+        "(2 = quadratic in tokens, 1 = linear), through the token counts whose cost lies above "
+        "the measurement floor (time: the per-round ratio's interval above 1; memory: above one "
+        f"{MEMORY_STEP_MIB} MiB step of the reading); 'no slope': {NO_SLOPE}."
     )
     caption = "Cost scaling of attention against tokens N (attention MACs per image, G + D)"
     keys = ["variant", "placement", "image px", "tokens N"]

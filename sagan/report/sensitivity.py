@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
+from sagan.report.panels import colors_for, keep_above
 from sagan.report.paper_tables import headline
 from sagan.report.stats import lower_bound, t_interval
 from sagan.report.tables import Table, fmt_ci
@@ -172,10 +173,13 @@ def sensitivity_tables(summary: pd.DataFrame) -> dict[tuple[str, str], Table]:
     return {(s, o): sensitivity_table(summary, s, o) for s, o in sweeps(summary)}
 
 
-def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Figure:
+def sensitivity_figure(
+    summary: pd.DataFrame, sweep: str, option: str, colors: dict[str, str] | None = None
+) -> plt.Figure:
     """One row per dataset, columns FD and ms/step, against the values of ``option`` in
     ``sweep`` (categories, in order): the mean with its 95% CI as an error bar, each seed a
-    dot beside it."""
+    dot beside it; a value that is one arm in that arm's colour (``colors``: the report's),
+    a value pooled over arms in grey. An FD's axis stops at 0."""
     paper_theme()
     runs = sweep_runs(summary)
     runs = runs[(runs["sweep"] == sweep) & (runs["option"] == option)]
@@ -189,6 +193,7 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
         max(len(datasets), 1), max(len(metrics), 1), figsize=size, squeeze=False
     )
     rng = np.random.default_rng(0)
+    palette = colors_for(runs["variant"].unique(), colors)
     for r, dataset in enumerate(datasets):
         mine = runs[runs["dataset"] == dataset]
         for c, metric in enumerate(metrics):
@@ -197,13 +202,15 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
                 y = per_seed(cell, metric)
                 if not len(y):
                     continue
+                arms = cell["variant"].unique()
+                color = palette[arms[0]] if len(arms) == 1 else "0.35"
                 jitter = rng.uniform(-0.12, 0.12, len(y))
-                ax.scatter(order + 0.18 + jitter, y, s=10, alpha=0.45, color="C0", lw=0)
+                ax.scatter(order + 0.18 + jitter, y, s=10, alpha=0.45, color=color, lw=0)
                 lo, hi = t_interval(y, lower=lower_bound(metric))
                 m = float(y.mean())
                 err = None if math.isnan(lo) else [[m - lo], [hi - m]]
                 ax.errorbar(
-                    order, m, yerr=err, fmt="o", color="C0", ms=5, capsize=3, elinewidth=1.2
+                    order, m, yerr=err, fmt="o", color=color, ms=5, capsize=3, elinewidth=1.2
                 )
             ax.set_xticks(range(len(labels)), labels, rotation=35 if long else 0)
             if long:
@@ -213,6 +220,7 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
             values = mine[metric].dropna()
             if len(values) and values.min() > 0 and values.max() > 20 * values.min():
                 ax.set_yscale("log")  # one collapsed seed would flatten every other point
+            keep_above(ax, lower_bound(metric))
             ax.set_xlabel(option if r == len(datasets) - 1 else "")
             ylabel = "ms / training step ↓" if metric == MS_PER_STEP else metric_label(metric)
             ax.set_ylabel(ylabel)
@@ -226,6 +234,11 @@ def sensitivity_figure(summary: pd.DataFrame, sweep: str, option: str) -> plt.Fi
     return fig
 
 
-def sensitivity_figures(summary: pd.DataFrame) -> dict[str, plt.Figure]:
+def sensitivity_figures(
+    summary: pd.DataFrame, colors: dict[str, str] | None = None
+) -> dict[str, plt.Figure]:
     """``sensitivity_figure`` for every (sweep, option), named "sensitivity_SWEEP_OPTION"."""
-    return {f"sensitivity_{s}_{o}": sensitivity_figure(summary, s, o) for s, o in sweeps(summary)}
+    return {
+        f"sensitivity_{s}_{o}": sensitivity_figure(summary, s, o, colors)
+        for s, o in sweeps(summary)
+    }

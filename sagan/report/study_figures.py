@@ -10,8 +10,18 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
-from sagan.report.panels import errorbar, panel_grid, reference_lines, seed_note
+from sagan.report.panels import (
+    bars_by_arm,
+    colors_for,
+    errorbar,
+    keep_above,
+    panel_grid,
+    reference_lines,
+    seed_note,
+)
 from sagan.report.paper_tables import cost_rows, headline
+from sagan.report.point_ranges import arm_handles, lines_or_ranges
+from sagan.report.stats import lower_bound
 
 CURVES = {
     "r_t": "r_t ↑ = D overfits",
@@ -23,11 +33,15 @@ DURING = "during_"  # the log's FD-while-training columns (sagan.metrics.during)
 GAMMA = ("gamma:G.", "gamma:D.")  # the log's attention gates, one column per block
 
 
-def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt.Figure:
+def training_curves(
+    logs: pd.DataFrame, columns: dict[str, str] = CURVES, colors: dict[str, str] | None = None
+) -> plt.Figure:
     """Per dataset (a block of rows, at most three panels wide, at its largest size): FD
     scored while training (the convergence criterion reads it), each signal it logged, and
     every attention gate gamma of G and of D (one panel, a line style per block), against
-    iteration; a line per variant with the seeds as a 95% CI band (none for one seed)."""
+    iteration; a line per variant with the seeds as a 95% CI band (none for one seed), or
+    point-ranges where a variant has fewer than three iterations. ``colors``: the report's
+    colour per arm (``panels.arm_colors``)."""
     paper_theme()
     datasets = sorted(logs["dataset"].unique())
     sizes = logs.groupby("dataset")["size"].agg(lambda s: _largest(s.unique()))
@@ -36,24 +50,30 @@ def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt
     datasets = [d for d in datasets if panels[d]]  # a dataset with no signal: no empty row
     fig, blocks = panel_grid([len(panels[d]) for d in datasets], row_height=1.9, top=0.4)
     hue_order = sorted(logs["variant"].unique())
+    palette = colors_for(hue_order, colors)
     cell = ["dataset", "variant", "iteration"]
-    for r, (axes, dataset) in enumerate(zip(blocks, datasets, strict=True)):
-        for ax, (title, long, style, sparse) in zip(axes, panels[dataset], strict=True):
-            sns.lineplot(
-                long, x="iteration", y="value", hue="variant", hue_order=hue_order,
-                style=style, errorbar=errorbar(long, cell + ([style] if style else [])),
-                marker="o" if sparse else None, markersize=3, ax=ax,
-                legend="auto" if style or (r == 0 and ax is axes[0]) else False,
-            )  # fmt: skip
+    for axes, dataset in zip(blocks, datasets, strict=True):
+        for ax, (title, long, style, sparse, lower) in zip(axes, panels[dataset], strict=True):
+            if style:
+                sns.lineplot(
+                    long, x="iteration", y="value", hue="variant", hue_order=hue_order,
+                    palette=palette, style=style, errorbar=errorbar(long, [*cell, style], lower),
+                    ax=ax, legend="auto",
+                )  # fmt: skip
+                keep_above(ax, lower)
+                _block_legend(ax, long[style])  # which line is which block
+            else:
+                lines_or_ranges(
+                    ax, long, x="iteration", y="value", hue="variant", colors=palette,
+                    cell=cell, lower=lower, marker="o" if sparse else None,
+                )  # fmt: skip
             ax.set(xlabel="iteration", ylabel="")
             ax.set_xlim(left=0)  # sparse FD points start later: the panels' axes still align
             ax.set_title(title, fontsize=8)
-            if style:  # which line is which block: a small legend of its own
-                _block_legend(ax, long[style])
         for ax in axes:  # the first panel of each of the block's rows names the dataset
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel(f"{dataset}, n={sizes[dataset]}", fontsize=8, fontweight="bold")
-    _legend_on_top(fig, blocks[0][0])
+    _legend_on_top(fig, arm_handles(hue_order, palette))
     used = pd.concat(rows[d] for d in datasets)
     note = seed_note(used, cell, "95% CI")
     title = fig.suptitle(
@@ -67,8 +87,8 @@ def training_curves(logs: pd.DataFrame, columns: dict[str, str] = CURVES) -> plt
 
 def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
     """(title, long rows with a ``value`` column, style column or None, whether its points
-    are sparse and get markers) per panel that has values: FD while training first, the
-    logged signals, then G's and D's gammas."""
+    are sparse and get markers, the lowest value it can take or None) per panel that has
+    values: FD while training first, the logged signals, then G's and D's gammas."""
     ids = ["dataset", "variant", "size", "seed", "iteration"]
     panels = []
     for column in [c for c in rows if c.startswith(DURING)][:1]:
@@ -76,10 +96,11 @@ def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
         if len(scored):
             label = metric_label(column.removeprefix(DURING))
             scored = scored.assign(value=scored[column])
-            panels.append((f"{label} while training", scored, None, True))
+            lower = lower_bound(column.removeprefix(DURING))
+            panels.append((f"{label} while training", scored, None, True, lower))
     for column, title in columns.items():
         if column in rows and rows[column].notna().any():
-            panels.append((title, rows.assign(value=rows[column]), None, False))
+            panels.append((title, rows.assign(value=rows[column]), None, False, None))
     gates = [c for c in rows if c.startswith(GAMMA) and rows[c].notna().any()]
     if gates:  # one panel: G's and D's gates apart by line style, so a row holds six panels
         long = rows.melt(ids, gates, var_name="block", value_name="value")
@@ -88,7 +109,7 @@ def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
         long = long.dropna(subset=["value"]).assign(value=lambda d: d["value"].abs())
         long["block"] = long["block"].str.removeprefix("gamma:").str.replace(".", " ", n=1)
         style = "block" if long["block"].nunique() > 1 else None
-        panels.append(("attention gate |gamma|", long, style, False))
+        panels.append(("attention gate |gamma|", long, style, False, 0.0))
     return panels
 
 
@@ -106,14 +127,9 @@ def _largest(sizes) -> str:
     return max(sizes, key=lambda s: np.inf if s == "full" else float(s))
 
 
-def _legend_on_top(fig: plt.Figure, ax: plt.Axes) -> None:
-    legend = ax.get_legend()
-    if legend is None:
-        return
-    handles, labels = ax.get_legend_handles_labels()
-    legend.remove()
+def _legend_on_top(fig: plt.Figure, handles: list) -> None:
     fig.legend(
-        handles, labels, loc="upper center", ncol=len(labels), frameon=False, fontsize=7,
+        handles=handles, loc="upper center", ncol=len(handles), frameon=False, fontsize=7,
         bbox_to_anchor=(0.5, 1 - 0.2 / fig.get_figheight()),
     )  # fmt: skip
 
@@ -131,7 +147,11 @@ def pareto_front(cost: np.ndarray, quality: np.ndarray) -> np.ndarray:
 
 
 def quality_cost_pareto(
-    stats: pd.DataFrame, profile: pd.DataFrame, summary: pd.DataFrame, cost: str = "ms_per_step"
+    stats: pd.DataFrame,
+    profile: pd.DataFrame,
+    summary: pd.DataFrame,
+    cost: str = "ms_per_step",
+    colors: dict[str, str] | None = None,
 ) -> plt.Figure | None:
     """FD (mean, 95% CI) against the training-step cost per variant, one panel per dataset at
     its largest training set; the dashed line joins the Pareto-optimal variants. None when no
@@ -148,7 +168,7 @@ def quality_cost_pareto(
     paper_theme()
     datasets = sorted(points["dataset"].unique())
     fig, (axes,) = panel_grid([len(datasets)], row_height=2.6)
-    palette = dict(zip(sorted(points["variant"].unique()), sns.color_palette(), strict=False))
+    palette = colors_for(points["variant"].unique(), colors)
     for ax, dataset in zip(axes, datasets, strict=True):
         rows = points[points["dataset"] == dataset].reset_index(drop=True)
         for _, p in rows.iterrows():
@@ -161,6 +181,7 @@ def quality_cost_pareto(
         ax.plot(front[cost], front["mean"], "--", color="0.4", lw=1, zorder=0, label="Pareto front")
         ax.set(xlabel=f"{'ms per training step' if cost == 'ms_per_step' else cost} ↓")
         ax.set_ylabel(metric_label(fd))
+        keep_above(ax, lower_bound(fd))
         ax.set_title(f"{dataset}, n={rows['size'].iloc[0]}", loc="left", fontsize=8)
     seen: dict[str, object] = {}  # every panel's arms: a dataset may have arms of its own
     for ax in axes:
@@ -176,14 +197,19 @@ def quality_cost_pareto(
     return fig
 
 
-def _score_panel(ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple) -> None:
-    """One score per variant and size (mean, 95% CI when seeds allow, seeds as dots), with the
-    real held-out score and chance (where the metrics carry them) as reference lines."""
+def _score_panel(
+    ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple, colors: dict[str, str]
+) -> None:
+    """One score per variant and size (mean, 95% CI when seeds allow, seeds as dots): a bar in
+    the arm's colour, hatched by size, with the real held-out score and chance (where the
+    metrics carry them) as reference lines."""
     order = sorted(rows["variant"].unique())
     hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
     common = {"x": "variant", "y": metric, "hue": "size", "order": order, "hue_order": hue_order}
     cell = ["dataset", "variant", "size"]
-    sns.barplot(rows, **common, errorbar=errorbar(rows, cell), alpha=0.8, ax=ax)
+    bars = errorbar(rows, cell, lower_bound(metric))
+    sns.barplot(rows, **common, errorbar=bars, alpha=0.8, ax=ax, legend=False)
+    sizes = bars_by_arm(ax, order, hue_order, colors)
     sns.stripplot(
         rows, **common, dodge=True, palette=["0.2"] * len(hue_order), size=2.5, legend=False, ax=ax
     )
@@ -192,7 +218,8 @@ def _score_panel(ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple) -> 
     ax.tick_params(axis="x", rotation=30)
     for tick in ax.get_xticklabels():
         tick.set_ha("right")
-    ax.legend(**SIZE_LEGEND)
+    lines = [h for h in ax.get_legend_handles_labels()[0] if isinstance(h, Line2D)]
+    ax.legend(handles=[*sizes, *lines], **SIZE_LEGEND)
 
 
 SIZE_LEGEND = {
@@ -211,7 +238,9 @@ PANEL_TITLES = {
 }
 
 
-def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> plt.Figure | None:
+def probe_coherence(
+    summary: pd.DataFrame, probe: str = "pairs_agreement", colors: dict[str, str] | None = None
+) -> plt.Figure | None:
     """The probe's coherence score per variant and size (mean, 95% CI, seeds as dots), with the
     score of real held-out images and of chance as reference lines. On pairs, each run's own
     independence baseline is a bar beside its agreement (a collapsed G agrees by chance far
@@ -225,14 +254,15 @@ def probe_coherence(summary: pd.DataFrame, probe: str = "pairs_agreement") -> pl
     extra = [m for m in DEPENDENCE if m in rows and rows[m].notna().any()]
     width = TWO_COLUMN_WIDTH / 2 if not extra else TWO_COLUMN_WIDTH
     fig, axes = plt.subplots(1, 1 + len(extra), figsize=(width, 2.6), squeeze=False)
-    _score_panel(axes[0, 0], rows, probe, (0, 1.05))
+    palette = colors_for(rows["variant"].unique(), colors)
+    _score_panel(axes[0, 0], rows, probe, (0, 1.05), palette)
     if BASELINE in rows and rows[BASELINE].notna().any():
         _baseline_marks(axes[0, 0], rows, BASELINE)
     for ax, metric in zip(axes[0, 1:], extra, strict=True):
         real = rows.get(f"{metric}_real_heldout", pd.Series(dtype=float))
         low = min(0.0, float(rows[metric].min()))
         high = max(float(rows[metric].max()), float(real.max()) if real.notna().any() else 0.0)
-        _score_panel(ax, rows, metric, (low - 0.05 * (high - low), 1.08 * high))
+        _score_panel(ax, rows, metric, (low - 0.05 * (high - low), 1.08 * high), palette)
         ax.set_title(PANEL_TITLES[metric], loc="left", fontsize=7)
     if extra:  # one legend of sizes, lines and marks (the first panel's), beside the last
         legends = [ax.get_legend() for ax in axes[0]]
@@ -263,7 +293,8 @@ def _baseline_marks(ax: plt.Axes, rows: pd.DataFrame, column: str) -> None:
         legend=False, ax=ax,
     )  # fmt: skip
     ax.set(xlabel=xlabel, ylabel=ylabel)  # the agreement's, not the baseline column's
-    handles, labels = ax.get_legend_handles_labels()
+    legend = ax.get_legend()
+    handles, labels = legend.legend_handles, [t.get_text() for t in legend.texts]
     mark = Line2D([], [], marker="_", ls="", color="black", markersize=9, mew=1.5)
     ax.legend([*handles, mark], [*labels, "own baseline"], **SIZE_LEGEND)
 
@@ -271,7 +302,9 @@ def _baseline_marks(ax: plt.Axes, rows: pd.DataFrame, column: str) -> None:
 TEMPORAL = ("temporal_consistency", "motion_smoothness")
 
 
-def video_temporal(summary: pd.DataFrame) -> plt.Figure | None:
+def video_temporal(
+    summary: pd.DataFrame, colors: dict[str, str] | None = None
+) -> plt.Figure | None:
     """Temporal consistency and motion smoothness of each video variant (mean, 95% CI, seeds
     as dots) against real held-out clips. None without video runs."""
     if TEMPORAL[0] not in summary or summary[TEMPORAL[0]].notna().sum() == 0:
@@ -279,9 +312,10 @@ def video_temporal(summary: pd.DataFrame) -> plt.Figure | None:
     paper_theme()
     rows = summary[summary[TEMPORAL[0]].notna() & (summary["status"] == "done")]
     fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMN_WIDTH, 2.4))
+    palette = colors_for(rows["variant"].unique(), colors)
     for ax, metric in zip(axes, TEMPORAL, strict=True):
         low = min(0.0, float(rows[metric].min()) - 0.05)  # smoothness can dip below 0
-        _score_panel(ax, rows, metric, (low, 1.05))
+        _score_panel(ax, rows, metric, (low, 1.05), palette)
     axes[0].get_legend().remove()
     fig.suptitle(
         f"Video ({', '.join(sorted(rows['dataset'].unique()))}): does the content stay, "
