@@ -226,7 +226,7 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure | None]
     logs, profile, checks = results.logs, results.profile, results.checks
     return {
         "quality_vs_size": lambda: quality_vs_size(s, results.floor),
-        "sample_grids": lambda: sample_grids(absolute),
+        "sample_grids": lambda: sample_grids(absolute, _real_grids(results, absolute)),
         "training_curves": lambda: (
             sf.training_curves(logs) if logs is not None and len(logs) else None
         ),
@@ -244,6 +244,20 @@ def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure | None]
         ),
         "sensitivity": lambda: sweeps_figure(s),
     }
+
+
+def _real_grids(results: Results, absolute: pd.DataFrame) -> dict:
+    """Per dataset, real images shaped like its first finished run's sample grid."""
+    from sagan.report.real_grid import real_grids
+
+    done = absolute[absolute["status"] == "done"].groupby("dataset", sort=True).head(1)
+    runs, samples = {}, {}
+    for _, run in done.iterrows():
+        grid = run_folder.path(run["run_dir"], run_folder.SAMPLES)
+        if grid.is_file():
+            runs[run["dataset"]] = run_folder.path(run["run_dir"], run_folder.CONFIG)
+            samples[run["dataset"]] = plt.imread(grid)
+    return real_grids(runs, samples, results.root)
 
 
 def draw_figure(results: Results, name: str) -> plt.Figure:
