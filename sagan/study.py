@@ -38,6 +38,7 @@ from sagan.models.backbone import (
 )
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
+from sagan.report.figure_plan import StudyFacts
 from sagan.study_checks import (
     check_batch_size,
     check_counts,
@@ -214,6 +215,27 @@ def attention_map_runs(study: dict[str, Any]) -> list[Run]:
                 chosen.append(Run(dataset, name, largest, min(study["seeds"])))
                 break
     return chosen
+
+
+def study_facts(study: dict[str, Any], profile: bool = True) -> StudyFacts:
+    """What the report's plan (``sagan.report.figure_plan``) needs to know of a study,
+    from its config alone, before any job runs; ``profile``: whether a training-step profile
+    is made (the workflow always makes one)."""
+    from sagan.metrics.probes import PROBE_SCORES
+
+    sources = {dataset_source(study, d) for d in study["datasets"]}
+    return StudyFacts(
+        kinds=frozenset(dataset_kind(study, d).name for d in study["datasets"]),
+        probe_metrics=frozenset(PROBE_SCORES.build(s).name for s in sources if s in PROBE_SCORES),
+        during=any(run_config(study, run).eval.during for run in runs(study)),
+        sweep=any(
+            study_arms(study)[arm].sweep
+            for d in study["datasets"]
+            for arm in dataset_variants(study, d)
+        ),
+        profile=profile,
+        attention_maps=bool(attention_map_runs(study)),
+    )
 
 
 def run_dir(study: dict[str, Any], run: Run) -> str:

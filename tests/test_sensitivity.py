@@ -115,3 +115,29 @@ def test_the_figure_has_a_panel_per_dataset_and_metric_with_the_values_as_labels
     assert axes[0].get_title() == "a" and axes[2].get_title() == "b"
     assert "FD" in axes[0].get_ylabel() and "ms" in axes[1].get_ylabel()
     plt.close(fig)
+
+
+def test_every_sweep_goes_into_one_figure_and_one_table_file(tmp_path):
+    from sagan.report.sensitivity import sweeps_figure, write_sensitivity_tables
+
+    two = pd.concat(
+        [hand_frame(), pd.DataFrame([run(0, {"gamma": 1}, 5.0, 9.0, sweep="t")])],
+        ignore_index=True,
+    )
+    fig = sweeps_figure(two)
+    assert len(fig.subfigs) == 2  # a block per (sweep, option)
+    assert [f._suptitle.get_text().split(":")[0] for f in fig.subfigs] == ["Sweep s", "Sweep t"]
+    plt.close(fig)
+    paths = write_sensitivity_tables(two, tmp_path / "sensitivity")
+    md = (tmp_path / "sensitivity.md").read_text()
+    assert [p.name for p in paths] == ["sensitivity.md", "sensitivity.tex"]
+    assert "Sensitivity to k (sweep s)" in md and "Sensitivity to gamma (sweep t)" in md
+    assert (tmp_path / "sensitivity.tex").read_text().count("\\begin{table}") == 2
+
+
+def test_a_study_with_no_sweep_gets_no_sensitivity_file():
+    from sagan.report.sensitivity import sweeps_figure, write_sensitivity_tables
+
+    no_sweep = hand_frame().assign(sweep="", sweep_point="")
+    assert sweeps_figure(no_sweep) is None
+    assert write_sensitivity_tables(no_sweep, "/nonexistent/sensitivity") == []

@@ -128,6 +128,20 @@ def object_size(resolution: int) -> int:
     return max(5, resolution * 5 // 16)
 
 
+def pairs_regions(resolution: int) -> np.ndarray:
+    """(2, 4) int: the box each pairs object lies within, as (row0, row1, col0, col1) with
+    exclusive ends: the left and the right third, the rows the jittered middle height and the
+    object's size can reach (``pairs_image``)."""
+    r, size = resolution, object_size(resolution)
+    third, middle, jitter = r // 3, (r - size) // 2, max(1, r // 10)
+    rows = (middle - jitter, middle + jitter + size)
+    return np.array([[*rows, 0, third], [*rows, r - third, r]])
+
+
+# Datasets whose objects sit in known boxes, by name: resolution -> (K, 4) boxes
+OBJECT_LAYOUTS = {"pairs": pairs_regions}
+
+
 def _generate(make, count: int, seed: int, resolution: int) -> RawImages:
     _check(resolution, count)
     rng = np.random.default_rng(seed)

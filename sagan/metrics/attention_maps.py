@@ -13,12 +13,44 @@ import torch
 import torch.nn.functional as F
 
 from sagan.data.kinds import IMAGE
+from sagan.data.probes import OBJECT_LAYOUTS
 from sagan.errors import DataError
 from sagan.io import atomic_write_bytes
 from sagan.run_folder import CONFIG, read_status
 
 IMAGES = 2  # generated images per run
 SEED = 0  # of their latents: two calls on one checkpoint give the same maps
+
+
+def partner_share(
+    attention: np.ndarray, point: tuple[float, float], regions: np.ndarray
+) -> tuple[float, float] | None:
+    """Of one query's attention ``attention`` (H, W, any scale; e.g. upsampled to the image),
+    the share that lands on the partner object when the query at ``point`` (row, col in
+    pixels) sits on one of two objects whose boxes are ``regions`` ((2, 4): row0, row1, col0,
+    col1, ends exclusive), with the share uniform attention would put there (the partner
+    box's share of the image's area). None when the query sits on neither object."""
+    row, col = point
+    on = [k for k, (r0, r1, c0, c1) in enumerate(regions) if r0 <= row < r1 and c0 <= col < c1]
+    if len(regions) != 2 or len(on) != 1:
+        return None
+    r0, r1, c0, c1 = regions[1 - on[0]]
+    share = float(attention[r0:r1, c0:c1].sum() / attention.sum())
+    return share, (r1 - r0) * (c1 - c0) / attention.size
+
+
+def partner_shares(
+    maps: np.ndarray, points: np.ndarray, regions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``partner_share`` of every map (B, Q, H, W): the shares (B, Q) and the area shares
+    (Q,), NaN for a query on neither object."""
+    shares = np.full(maps.shape[:2], np.nan)
+    expected = np.full(maps.shape[1], np.nan)
+    for q, point in enumerate(points):
+        for b in range(len(maps)):
+            if (found := partner_share(maps[b, q], tuple(point), regions)) is not None:
+                shares[b, q], expected[q] = found
+    return shares, expected
 
 
 class NoMaps(ValueError):
@@ -66,12 +98,18 @@ def generator_attention(
     scale = side / w
     points = np.array([((r + 0.5) * scale - 0.5, (c + 0.5) * scale - 0.5) for r, c in cells])
     pictures = ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()  # (B, H, W, C)
-    return {
+    found = {
         "images": pictures.astype(np.float32),
         "maps": maps.cpu().numpy(),
         "points": points,
         "side": np.array(int(w)),
     }
+    layout = OBJECT_LAYOUTS.get(cfg.data.source or cfg.data.dataset)
+    if layout is not None:  # where its objects sit: the share of attention on the partner
+        regions = layout(side)
+        shares, expected = partner_shares(found["maps"], points, regions)
+        found |= {"regions": regions, "partner_share": shares, "partner_expected": expected}
+    return found
 
 
 def write_attention_maps(run_dir: str | Path, out: str | Path, device: str = "cpu") -> str:

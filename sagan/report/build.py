@@ -11,17 +11,22 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import yaml
 
 from sagan import run_folder
 from sagan.errors import DataError
 from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
+from sagan.report.figure_plan import ReportPlan, StudyFacts, index_text, report_plan
 from sagan.report.outputs import (
     EXTRACTOR_CHECKS,
     FIGURES,
+    INDEX,
     NOISE_FLOOR,
     NOTEBOOKS,
     PARTS,
+    STUDY_FACTS,
+    TABLES,
     notebook_dir,
 )
 from sagan.report.stats import cell_stats, numeric_metrics
@@ -52,6 +57,22 @@ class Results:
         # the noise floor and extractor checks (rule floor_tables); older results lack them
         self.floor = _concat([p for p in [self.dir / NOISE_FLOOR] if p.is_file()])
         self.checks = _concat([p for p in [self.dir / EXTRACTOR_CHECKS] if p.is_file()])
+        self._facts: StudyFacts | None = None
+
+    @property
+    def facts(self) -> StudyFacts:
+        """The study's facts as the workflow saw them (rule study_facts), else as this
+        folder's tables show them."""
+        if self._facts is None:
+            path = self.dir / STUDY_FACTS
+            read = yaml.safe_load(path.read_text()) if path.is_file() else None
+            self._facts = StudyFacts.from_dict(read) if read else results_facts(self)
+        return self._facts
+
+    @property
+    def plan(self) -> ReportPlan:
+        """The figures and tables this report draws, and why it leaves out the others."""
+        return report_plan(self.facts, FIGURES, TABLES)
 
     @property
     def root(self) -> Path:
@@ -91,6 +112,37 @@ def find_root(results_dir: Path, summary: pd.DataFrame) -> Path:
     )
 
 
+def results_facts(results: Results) -> StudyFacts:
+    """``StudyFacts`` from what a results folder holds: the kinds and probe scores of its
+    finished runs, FD during training in its log, sweeps, a profile and maps files."""
+    from sagan.metrics.probes import PROBE_SCORES
+    from sagan.report.during_figure import during_columns
+    from sagan.report.sensitivity import sweeps
+    from sagan.report.study_figures import TEMPORAL
+
+    s = results.summary
+    done = s[s["status"] == "done"] if "status" in s else s
+    video = done[TEMPORAL[0]].notna() if TEMPORAL[0] in done else pd.Series(False, done.index)
+    kinds = {"video"} if video.any() else set()
+    kinds |= {"image"} if (~video).any() else set()
+    scores = {PROBE_SCORES.build(name).name for name in PROBE_SCORES.names()}
+    try:
+        maps = any(
+            run_folder.path(results.root / d, run_folder.ATTENTION_MAPS).is_file()
+            for d in done.loc[~video, "run_dir"].dropna()
+        )
+    except DataError:  # the runs are not beside this folder
+        maps = False
+    return StudyFacts(
+        kinds=frozenset(kinds),
+        probe_metrics=frozenset(m for m in scores if m in s and s[m].notna().any()),
+        during=bool(during_columns(results.logs)),
+        sweep=bool(sweeps(s)),
+        profile=results.profile is not None,
+        attention_maps=maps,
+    )
+
+
 def _concat(paths: list[Path]) -> pd.DataFrame | None:
     return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else None
 
@@ -127,15 +179,22 @@ def write_tables(results: Results, out: Path) -> list[Path]:
         stem = out / name
         paths += write_table(table, stem) if table is not None else write_note(missing, stem)
     claims = results.claims_verdicts()
+    if "sensitivity" in results.plan.tables:
+        from sagan.report.sensitivity import write_sensitivity_tables
+
+        stem = out / "sensitivity"  # declared by the workflow: a line if no sweep run finished
+        paths += write_sensitivity_tables(s, stem) or write_note("No finished sweep runs.", stem)
     paths += write_table(claims_table(claims), out / "claims")
     from sagan.io import atomic_write_text
 
     atomic_write_text(out / "claims.csv", claims.to_csv(index=False))
-    return [*paths, out / "claims.csv"]
+    atomic_write_text(out / INDEX, index_text(results.plan, "tables"))
+    return [*paths, out / "claims.csv", out / INDEX]
 
 
 def _note_figure(text: str) -> plt.Figure:
-    """A figure whose data this study lacks says so, instead of being missing."""
+    """A declared figure whose data are missing after all says so: outputs promised exist.
+    (A figure the study has nothing for is left out instead: ``figure_plan``.)"""
     from sagan.report.figures import TWO_COLUMN_WIDTH, paper_theme
 
     paper_theme()
@@ -145,48 +204,50 @@ def _note_figure(text: str) -> plt.Figure:
     return fig
 
 
-def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure]]:
+# What a declared figure with no data after all says (its note figure)
+MISSING = {
+    "training_curves": "no training logs (results/training_log.csv)",
+    "fd_during": "no FD scored while training (evaluation.during is not set)",
+    "quality_cost_pareto": "no image runs with both an FD and a profiled cost",
+    "probe_coherence": "no pairs-probe runs in this study",
+    "attention_maps": "no attention maps (rule attention_maps, or sagan attention-maps)",
+    "video_temporal": "no video runs in this study",
+    "extractor_checks": "no extractor checks in this results folder (rule floor_tables)",
+    "sensitivity": "no finished sweep runs in this study",
+}
+
+
+def figure_makers(results: Results) -> dict[str, Callable[[], plt.Figure | None]]:
+    """Each figure's maker; None where this results folder has nothing for it."""
     from sagan.report import study_figures as sf
     from sagan.report.during_figure import fd_during
     from sagan.report.figures import quality_vs_size, sample_grids
     from sagan.report.floor_figure import extractor_checks_figure
+    from sagan.report.sensitivity import sweeps_figure
 
     s = results.summary
     absolute = s.assign(run_dir=[str(results.root / d) for d in s["run_dir"]])
+    logs, profile, checks = results.logs, results.profile, results.checks
     colors = report_colors(results)
     return {
         "quality_vs_size": lambda: quality_vs_size(s, results.floor, colors),
-        "sample_grids": lambda: sample_grids(absolute),
+        "sample_grids": lambda: sample_grids(absolute, _real_grids(results, absolute)),
         "training_curves": lambda: (
-            sf.training_curves(results.logs, colors=colors)
-            if results.logs is not None and len(results.logs)
-            else _note_figure("no training logs (results/training_log.csv)")
+            sf.training_curves(logs, colors=colors) if logs is not None and len(logs) else None
         ),
-        "fd_during": lambda: (
-            fd_during(results.logs, colors)
-            or _note_figure("no FD scored while training (evaluation.during is not set)")
-        ),
+        "fd_during": lambda: fd_during(logs, colors),
         "quality_cost_pareto": lambda: (
-            sf.quality_cost_pareto(results.cell_stats(), results.profile, s, colors=colors)
-            or _note_figure(
-                "no image runs with both an FD and a profiled cost (video: the video table)"
-            )
-            if results.profile is not None
-            else _note_figure("no cost profile in this results folder")
+            sf.quality_cost_pareto(results.cell_stats(), profile, s, colors=colors)
+            if profile is not None
+            else None
         ),
-        "probe_coherence": lambda: (
-            sf.probe_coherence(s, colors=colors)
-            or _note_figure("no pairs-probe runs in this study")
-        ),
+        "probe_coherence": lambda: sf.probe_coherence(s, colors=colors),
         "attention_maps": lambda: attention_maps(results),
-        "video_temporal": lambda: (
-            sf.video_temporal(s, colors) or _note_figure("no video runs in this study")
-        ),
+        "video_temporal": lambda: sf.video_temporal(s, colors),
         "extractor_checks": lambda: (
-            extractor_checks_figure(results.checks)
-            if results.checks is not None and len(results.checks)
-            else _note_figure("no extractor checks in this results folder (rule floor_tables)")
+            extractor_checks_figure(checks) if checks is not None and len(checks) else None
         ),
+        "sensitivity": lambda: sweeps_figure(s, colors),
     }
 
 
@@ -198,7 +259,27 @@ def report_colors(results: Results) -> dict[str, str]:
     return arm_colors(study_arms(results.summary, results.logs, results.profile))
 
 
-def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
+def _real_grids(results: Results, absolute: pd.DataFrame) -> dict:
+    """Per dataset, real images shaped like its first finished run's sample grid."""
+    from sagan.report.real_grid import real_grids
+
+    done = absolute[absolute["status"] == "done"].groupby("dataset", sort=True).head(1)
+    runs, samples = {}, {}
+    for _, run in done.iterrows():
+        grid = run_folder.path(run["run_dir"], run_folder.SAMPLES)
+        if grid.is_file():
+            runs[run["dataset"]] = run_folder.path(run["run_dir"], run_folder.CONFIG)
+            samples[run["dataset"]] = plt.imread(grid)
+    return real_grids(runs, samples, results.root)
+
+
+def draw_figure(results: Results, name: str) -> plt.Figure:
+    """The figure ``name``, or a note figure saying what it lacks."""
+    fig = figure_makers(results)[name]()
+    return fig if fig is not None else _note_figure(MISSING.get(name, f"no data for {name}"))
+
+
+def attention_maps(results: Results, arm: str | None = None) -> plt.Figure | None:
     """G's attention maps, per dataset, of the run at its largest size (first seed) of
     ``arm``, or of the first arm in the summary whose run's maps file holds maps. It reads
     the runs' ``attention_maps.npz`` (rule attention_maps); it loads no model."""
@@ -222,22 +303,28 @@ def attention_maps(results: Results, arm: str | None = None) -> plt.Figure:
             if maps is not None:  # None: not made for this run, or its G gives none
                 found[f"{dataset} · {name}"] = maps
                 break
-    if not found:
-        return _note_figure(
-            f"no attention maps of {arm or 'an arm with attention in G'} to draw "
-            "(rule attention_maps, or sagan attention-maps RUN_DIR --out it)"
-        )
+    if not found:  # None: no maps of ``arm`` (or of any arm with attention in G) to draw
+        return None
     return attention_maps_figure(found)
 
 
-def write_figures(results: Results, out: Path, names: Iterable[str] = FIGURES) -> list[Path]:
+def write_figures(results: Results, out: Path, names: Iterable[str] | None = None) -> list[Path]:
+    """The figures ``names`` (default: those the report's plan draws) into ``out``, with the
+    index ``out``/README.md of what is drawn and why the rest is left out."""
+    from sagan.io import atomic_write_text
     from sagan.report.figures import save_figure
 
-    makers = figure_makers(results)
+    plan = results.plan
     paths = []
-    for name in names:
-        paths += save_figure(makers[name](), out / name)
-    return paths
+    for name in plan.figures if names is None else names:
+        paths += save_figure(draw_figure(results, name), out / name)
+    for key in plan.left_out:  # a stale file of an earlier report would contradict it
+        part, name = key.split("/", 1)
+        for ext in ("png", "pdf"):
+            if part == "figures":
+                (out / f"{name}.{ext}").unlink(missing_ok=True)
+    atomic_write_text(out / INDEX, index_text(plan, "figures"))
+    return [*paths, out / INDEX]
 
 
 def run_notebook(template: Path, results_dir: Path, out: Path, executed_dir: Path) -> Path:

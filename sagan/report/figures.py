@@ -191,11 +191,15 @@ def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if (_headline(c) or c in PROBE_METRICS) and runs[c].notna().any()]
 
 
-def sample_grids(df: pd.DataFrame) -> plt.Figure:
+def sample_grids(
+    df: pd.DataFrame, real: dict[str, tuple[np.ndarray, str]] | None = None
+) -> plt.Figure:
     """Final sample grids: a block of rows per dataset, a panel per variant (largest size,
     first seed), each grid upscaled by an integer factor, nearest neighbour, so a 32 px
-    sample shows its own pixels instead of a blur."""
+    sample shows its own pixels instead of a blur. ``real``: per dataset, a grid of real
+    images and its split ("held-out" or "train"), drawn in a row above its arms."""
     paper_theme()
+    real = real or {}
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
     picks = done.groupby(["dataset", "variant"], sort=True).head(1)
     datasets = sorted(picks["dataset"].unique())
@@ -204,14 +208,24 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
         (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / SAMPLES)
         for _, run in picks.iterrows()
     }
+    # a block per row: the dataset's real images (one panel) where given, then its arms
+    blocks = [(d, True, [None]) for d in datasets if d in real] + [
+        (d, False, columns[d]) for d in datasets
+    ]
+    blocks.sort(key=lambda b: (datasets.index(b[0]), not b[1]))
     counts = [len(columns[d]) for d in datasets]
     width = panel_width(counts)
     aspect = max(g.shape[0] / g.shape[1] for g in grids.values())
-    fig, blocks = panel_grid(counts, row_height=width * aspect + 0.4)
-    for axes, dataset in zip(blocks, datasets, strict=True):
-        for ax, variant in zip(axes, columns[dataset], strict=True):
-            run = picks[(picks["dataset"] == dataset) & (picks["variant"] == variant)].iloc[0]
-            grid = grids[(dataset, variant)]
+    fig, axes_of = panel_grid([len(b[2]) for b in blocks], row_height=width * aspect + 0.4)
+    for axes, (dataset, is_real, variants) in zip(axes_of, blocks, strict=True):
+        for ax, variant in zip(axes, variants, strict=True):
+            if is_real:
+                grid, split = real[dataset]
+                title = f"{dataset} · real ({split})"
+            else:
+                run = picks[(picks["dataset"] == dataset) & (picks["variant"] == variant)]
+                run, grid = run.iloc[0], grids[(dataset, variant)]
+                title = f"{dataset} · {variant}\nn={run['size']}, seed {run['seed']}"
             factor = max(1, int(width * SAVE_DPI // grid.shape[1]))
             ax.imshow(
                 upscale(grid, factor),
@@ -221,7 +235,7 @@ def sample_grids(df: pd.DataFrame) -> plt.Figure:
                 interpolation="nearest",
             )
             ax.axis("off")
-            ax.set_title(f"{dataset} · {variant}\nn={run['size']}, seed {run['seed']}", fontsize=7)
+            ax.set_title(title, fontsize=7)
     fig.tight_layout()
     return fig
 

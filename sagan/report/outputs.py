@@ -9,7 +9,8 @@ from sagan.package_files import package_file
 # them): every dataset entry's noise floor and extractor checks (rule floor_tables)
 NOISE_FLOOR = "noise_floor.csv"
 EXTRACTOR_CHECKS = "extractor_checks.csv"
-TABLES = ["ablation", "small_data", "video", "cost_scaling", "learned", "claims"]
+# every name a report may make; which a study makes: sagan.report.figure_plan.report_plan
+TABLES = ["ablation", "small_data", "video", "cost_scaling", "learned", "sensitivity", "claims"]
 FIGURES = [
     "quality_vs_size",
     "sample_grids",
@@ -20,7 +21,10 @@ FIGURES = [
     "attention_maps",
     "video_temporal",
     "extractor_checks",
+    "sensitivity",
 ]
+INDEX = "README.md"  # figures/ and tables/: what is drawn, and why the rest is left out
+STUDY_FACTS = "study_facts.yaml"  # results/<study>/: what the report's plan is made from
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]  # `sagan report --parts`
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import SubFigure
 
+from sagan.io import atomic_write_text
 from sagan.report.figures import TWO_COLUMN_WIDTH, metric_label, paper_theme
 from sagan.report.panels import colors_for, keep_above
 from sagan.report.paper_tables import headline
 from sagan.report.stats import lower_bound, t_interval
-from sagan.report.tables import Table, fmt_ci
+from sagan.report.tables import Table, fmt_ci, to_latex, to_markdown
 
 MS_PER_STEP = "ms_per_step"
 COLUMNS = ["sweep", "option", "value", "dataset", "metric", "n", "mean", "ci_lo", "ci_hi"]
@@ -173,25 +176,43 @@ def sensitivity_tables(summary: pd.DataFrame) -> dict[tuple[str, str], Table]:
     return {(s, o): sensitivity_table(summary, s, o) for s, o in sweeps(summary)}
 
 
+def _labels(runs: pd.DataFrame) -> tuple[list[str], bool]:
+    """The option's value labels in order, and whether they are too long to sit level."""
+    labels = runs.drop_duplicates("order").sort_values("order")["value"].tolist()
+    return labels, max((len(x) for x in labels), default=1) * len(labels) > 28
+
+
+def _option_runs(summary: pd.DataFrame, sweep: str, option: str) -> pd.DataFrame:
+    runs = sweep_runs(summary)
+    return runs[(runs["sweep"] == sweep) & (runs["option"] == option)]
+
+
+def _height(runs: pd.DataFrame) -> float:
+    return (2.4 if _labels(runs)[1] else 2.1) * max(runs["dataset"].nunique(), 1)
+
+
 def sensitivity_figure(
-    summary: pd.DataFrame, sweep: str, option: str, colors: dict[str, str] | None = None
-) -> plt.Figure:
+    summary: pd.DataFrame,
+    sweep: str,
+    option: str,
+    fig: plt.Figure | SubFigure | None = None,
+    colors: dict[str, str] | None = None,
+) -> plt.Figure | SubFigure:
     """One row per dataset, columns FD and ms/step, against the values of ``option`` in
     ``sweep`` (categories, in order): the mean with its 95% CI as an error bar, each seed a
     dot beside it; a value that is one arm in that arm's colour (``colors``: the report's),
-    a value pooled over arms in grey. An FD's axis stops at 0."""
+    a value pooled over arms in grey. An FD's axis stops at 0. Drawn into ``fig`` (a
+    sub-figure of ``sweeps_figure``) where given."""
     paper_theme()
-    runs = sweep_runs(summary)
-    runs = runs[(runs["sweep"] == sweep) & (runs["option"] == option)]
+    runs = _option_runs(summary, sweep, option)
     fd, _ = headline(summary)
     metrics = [m for m in (fd, MS_PER_STEP) if m is not None and runs[m].notna().any()]
     datasets = sorted(runs["dataset"].unique())
-    labels = runs.drop_duplicates("order").sort_values("order")["value"].tolist()
-    long = max((len(x) for x in labels), default=1) * len(labels) > 28  # would overlap
-    size = (TWO_COLUMN_WIDTH, (2.4 if long else 2.1) * max(len(datasets), 1))
-    fig, axes = plt.subplots(
-        max(len(datasets), 1), max(len(metrics), 1), figsize=size, squeeze=False
-    )
+    labels, long = _labels(runs)
+    own = fig is None
+    if fig is None:
+        fig = plt.figure(figsize=(TWO_COLUMN_WIDTH, _height(runs)))
+    axes = fig.subplots(max(len(datasets), 1), max(len(metrics), 1), squeeze=False)
     rng = np.random.default_rng(0)
     palette = colors_for(runs["variant"].unique(), colors)
     for r, dataset in enumerate(datasets):
@@ -230,8 +251,37 @@ def sensitivity_figure(
     if crossed:
         title += f"\npooled over {', '.join(crossed)}"
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
+
+
+def sweeps_figure(summary: pd.DataFrame, colors: dict[str, str] | None = None) -> plt.Figure | None:
+    """Every (sweep, option) of the summary in one figure, a block of rows each
+    (``sensitivity_figure``); None for a study with no sweep."""
+    pairs = sweeps(summary)
+    if not pairs:
+        return None
+    if len(pairs) == 1:
+        return sensitivity_figure(summary, *pairs[0], colors=colors)
+    heights = [_height(_option_runs(summary, s, o)) for s, o in pairs]
+    fig = plt.figure(figsize=(TWO_COLUMN_WIDTH, sum(heights)), layout="constrained")
+    blocks = fig.subfigures(len(pairs), 1, height_ratios=heights, squeeze=False)[:, 0]
+    for block, (sweep, option) in zip(blocks, pairs, strict=True):
+        sensitivity_figure(summary, sweep, option, fig=block, colors=colors)
+    return fig
+
+
+def write_sensitivity_tables(summary: pd.DataFrame, stem: str | Path) -> list[Path]:
+    """Every (sweep, option)'s table, one after another, in ``stem``.md and ``stem``.tex;
+    nothing for a study with no sweep (the report's index says it is left out)."""
+    tables = list(sensitivity_tables(summary).values())
+    if not tables:
+        return []
+    paths = [Path(f"{stem}.md"), Path(f"{stem}.tex")]
+    atomic_write_text(paths[0], "\n".join(to_markdown(t) for t in tables))
+    atomic_write_text(paths[1], "\n".join(to_latex(t) for t in tables))
+    return paths
 
 
 def sensitivity_figures(
@@ -239,6 +289,6 @@ def sensitivity_figures(
 ) -> dict[str, plt.Figure]:
     """``sensitivity_figure`` for every (sweep, option), named "sensitivity_SWEEP_OPTION"."""
     return {
-        f"sensitivity_{s}_{o}": sensitivity_figure(summary, s, o, colors)
+        f"sensitivity_{s}_{o}": sensitivity_figure(summary, s, o, colors=colors)
         for s, o in sweeps(summary)
     }

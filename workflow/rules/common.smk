@@ -29,6 +29,7 @@ from sagan.study import (
     run_dir,
     runs,
     shared_runs,
+    study_facts,
     validate_study,
 )
 
@@ -184,6 +185,7 @@ localrules:
     share_run,
     cost_study,
     study_claims,
+    study_facts,
 
 
 # Every derived file is keyed by what defines it (sagan.layout): data by source, options,
@@ -207,6 +209,9 @@ SHARED_DIRS = {
 }
 # The runs whose attention maps the report draws
 ATTENTION_RUN_DIRS = [RUN_DIRS[run] for run in attention_map_runs(config)]
+# What the report's figures are chosen from (sagan.report.figure_plan): the profile rule
+# always runs
+FACTS = study_facts(config)
 DATASETS = {data_key(config, d): d for d in config["datasets"]}
 EXTRACTORS = {
     (data_key(config, d), extractor_key(config, d)): d for d in config["datasets"]

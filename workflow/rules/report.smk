@@ -1,11 +1,14 @@
 # Aggregate every run into tidy tables, then regenerate the report from them without
 # retraining: per-cell statistics, tables (Markdown + LaTeX), figures, claim verdicts, and the
 # notebooks executed to HTML. `snakemake --cores all report` rebuilds all of it.
+from sagan.report.figure_plan import report_plan
 from sagan.report.outputs import (
     EXTRACTOR_CHECKS,
     FIGURES as FIGURE_NAMES,
+    INDEX,
     NOISE_FLOOR,
     NOTEBOOKS,
+    STUDY_FACTS as FACTS_FILE,
     TABLES,
     notebook_dir,
 )
@@ -15,15 +18,19 @@ CAPTIONS = (
 )
 TRAINING_LOG = f"{STUDY_RESULTS}/training_log.csv"
 STUDY_CLAIMS = f"{STUDY_RESULTS}/claims.yaml"
+STUDY_FACTS = f"{STUDY_RESULTS}/{FACTS_FILE}"
+# The figures and tables this study draws; the rest are left out with a line in the index
+PLAN = report_plan(FACTS, FIGURE_NAMES, TABLES)
 SUMMARY_STATS = f"{STUDY_RESULTS}/summary_stats.csv"
 STUDY_FLOOR = f"{STUDY_RESULTS}/{NOISE_FLOOR}"
 STUDY_CHECKS = f"{STUDY_RESULTS}/{EXTRACTOR_CHECKS}"
 FIGURES = expand(
-    f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "pdf"]
+    f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}", name=PLAN.figures, ext=["png", "pdf"]
 )
 TABLE_FILES = expand(
-    f"{STUDY_REPORTS}/tables/{{name}}.{{ext}}", name=TABLES, ext=["md", "tex"]
+    f"{STUDY_REPORTS}/tables/{{name}}.{{ext}}", name=PLAN.tables, ext=["md", "tex"]
 )
+INDEXES = expand(f"{STUDY_REPORTS}/{{part}}/{INDEX}", part=["figures", "tables"])
 REPORTS = expand(f"{STUDY_REPORTS}/{{name}}.html", name=NOTEBOOKS)
 # What the figures and notebooks read from run folders beside the study's tables
 SAMPLE_GRIDS = runs_file(run_folder.SAMPLES)
@@ -94,6 +101,19 @@ rule study_claims:
         write_yaml(params.claims, output[0], log[0])
 
 
+# The facts the report's plan is made from, as the workflow saw them: `sagan report` makes
+# the same plan from them, so it draws the figures declared here
+rule study_facts:
+    output:
+        STUDY_FACTS,
+    log:
+        f"results/logs/{STUDY}/study_facts.log",
+    params:
+        facts=FACTS.to_dict(),
+    run:
+        write_yaml(params.facts, output[0], log[0])
+
+
 # The per-cell statistics first, on their own: the notebooks need only them, so they run
 # beside the tables and figures instead of after them.
 rule report_stats:
@@ -120,6 +140,7 @@ rule report_build:
         summary=SUMMARY,
         stats=SUMMARY_STATS,
         claims=STUDY_CLAIMS,
+        facts=STUDY_FACTS,
         logs=TRAINING_LOG,
         floor=STUDY_FLOOR,  # read from the results folder: the floor in tables and figures
         checks=STUDY_CHECKS,
@@ -141,6 +162,7 @@ rule report_build:
             report(f, caption=f"{CAPTIONS}/{Path(f).stem}.rst", category="Figures")
             for f in FIGURES
         ],
+        indexes=INDEXES,
     log:
         f"results/logs/{STUDY}/report_build.log",
     conda:
@@ -159,6 +181,7 @@ rule notebook:
     input:
         SUMMARY,
         STUDY_CLAIMS,
+        STUDY_FACTS,
         SUMMARY_STATS,
         TRAINING_LOG,
         STUDY_FLOOR,
@@ -192,6 +215,7 @@ rule report:
     input:
         TABLE_FILES,
         FIGURES,
+        INDEXES,
         COST_FIGURES,
         REPORTS,
 
