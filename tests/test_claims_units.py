@@ -118,3 +118,17 @@ def test_sensitivity_and_unpooled_rows_stay_outside_holms_family():
     adjust_holm(rows)
     assert rows[0].p_holm == pytest.approx(rows[0].p)  # a family of one
     assert math.isnan(rows[1].p_holm)
+
+
+def test_a_claim_whose_every_run_is_still_improving_says_so_and_reads_them_kept():
+    runs = nested({("full", s): 15.0 + 0.1 * s for s in range(4)}).assign(converged=False)
+    main, kept = evaluate_claim(runs, spec("1"))
+    assert (main.dataset, main.verdict, main.n) == ("d", INCONCLUSIVE, 0)
+    assert "no pair of learned runs left" in main.note
+    assert (
+        main.excluded == "sagan lost 4 of 4 (4 not converged); dcgan lost 4 of 4 (4 not converged)"
+    )
+    assert kept.level == "all runs kept" and kept.verdict == INSIDE and kept.n == 4
+    # other arms' failed runs do not touch a claim whose arms are absent
+    (absent,) = evaluate_claim(runs, spec("5b"))
+    assert absent.verdict == "not measured in this study" and not absent.excluded

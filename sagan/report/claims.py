@@ -319,20 +319,28 @@ def _seed_rows(
     floor: pd.DataFrame | None = None,
 ) -> list[Verdict]:
     """The rows of a seed-paired claim: one per dataset, a pooled row where several are
-    measured, and, where quality runs were left out, the sensitivity rows with them kept."""
-    failed = failed_runs(rows) if spec.quality else pd.Series(False, index=rows.index)
-    kept = effects_of(rows[~failed])
-    if kept.empty and not failed.any():
+    measured, and, where the claim's arms lost runs that did not learn (a quality claim),
+    the sensitivity rows with them kept."""
+    everything = effects_of(rows)
+    if everything.empty:
         return [base]
     involved = rows[rows["variant"].isin(arms)]
-    out = _dataset_rows(base, spec, rows, kept, metric, involved, floor, DATASET)
-    if failed.any():
-        for v in out:
-            v.excluded = lost_note(involved[involved["dataset"].isin(v.dataset.split(", "))], arms)
-        out += _dataset_rows(
-            base, spec, rows, effects_of(rows), metric, involved, floor, ALL_KEPT, pool=False
-        )
-    return out
+    failed = failed_runs(involved) if spec.quality else pd.Series(False, index=involved.index)
+    if not failed.any():
+        return _dataset_rows(base, spec, rows, everything, metric, involved, floor, DATASET)
+    datasets = sorted(everything["dataset"].unique())
+    kept = effects_of(rows.drop(involved.index[failed]))
+    out = _dataset_rows(base, spec, rows, kept, metric, involved, floor, DATASET, datasets)
+    for v in out:
+        v.excluded = lost_note(involved[involved["dataset"].isin(v.dataset.split(", "))], arms)
+    sensitivity = _dataset_rows(base, spec, rows, everything, metric, involved, floor, ALL_KEPT)
+    return out + [v for v in sensitivity if v.level == ALL_KEPT]
+
+
+NONE_LEARNED = (
+    "no pair of learned runs left: every pair lost a run that collapsed or did not converge "
+    "(column excluded); the all-runs-kept row below reads the same pairs with them"
+)
 
 
 def _dataset_rows(
@@ -344,22 +352,25 @@ def _dataset_rows(
     involved: pd.DataFrame,
     floor: pd.DataFrame | None,
     level: str,
-    pool: bool = True,
+    datasets: list[str] | None = None,
 ) -> list[Verdict]:
+    """One row per dataset of ``datasets`` (default: those with effects), a dataset with no
+    effect left inconclusive, and the pooled row where several are measured (not for a
+    sensitivity row)."""
     clusters = cluster_values(effects)
-    if clusters.empty:
-        return [replace(base, level=level, note=_join(base.note, "no pair left to compare"))]
     out = []
-    for dataset, mine in clusters.groupby("dataset", sort=True):
+    for dataset in datasets or sorted(clusters["dataset"].unique()):
+        mine = clusters[clusters["dataset"] == dataset]
+        row = replace(base, dataset=dataset, level=level)
+        if mine.empty:
+            out.append(replace(row, verdict=INCONCLUSIVE, note=_join(base.note, NONE_LEARNED)))
+            continue
         at = _scale_of(rows, spec, metric, dataset, floor)
-        v = _judged(
-            replace(base, dataset=dataset, level=level), spec, mine["effect"].to_numpy(), at, metric
-        )
+        v = _judged(row, spec, mine["effect"].to_numpy(), at, metric)
         v.pairs = int(mine["pairs"].sum())
-        used = involved.merge(effects[effects["dataset"] == dataset][PAIR], on=PAIR)
-        v.scale = scale(used)
+        v.scale = scale(involved.merge(effects[effects["dataset"] == dataset][PAIR], on=PAIR))
         out.append(v)
-    if pool and clusters["dataset"].nunique() > 1:
+    if level == DATASET and clusters["dataset"].nunique() > 1:
         out.append(_pooled(base, spec, rows, clusters, effects, metric, involved, floor))
     return out
 
