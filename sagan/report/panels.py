@@ -1,6 +1,6 @@
 """Layout rules every report figure shares: panels wrapped at most three to a row, log size
 axes ticked at the sizes themselves, tick labels that never overlap, labelled reference lines,
-and error bars (and titles) that say "one seed" when there is nothing to bootstrap."""
+and error bars (and titles) that say "one seed" when there is no spread to draw."""
 
 from __future__ import annotations
 

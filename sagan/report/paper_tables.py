@@ -178,7 +178,7 @@ def ablation_table(
     best |= {c: "min" for c in ("ms/step", "peak MiB") if c in text}
     precision = next(iter(cost["precision"].dropna()), "–") if "precision" in cost else "–"
     note = (
-        "Quality: mean ± half the 95% bootstrap CI over seeds, at each dataset's largest "
+        "Quality: mean ± half the 95% Student-t CI over seeds, at each dataset's largest "
         f"training set. Cost: one training step (D + G), {precision}, median of the profile; "
         f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). "
         "FD-domain/KID-domain are not FID." + flag_note + floor_note(floor, checks)
@@ -279,7 +279,7 @@ def small_data_table(
     note = (
         "gap = FD(held-out) - FD(train): > 0 means G is closer to its training images. "
         "r_t = E[sign(D(x_train))] (Karras et al. 2020): toward 1 as D overfits. "
-        "Mean ± half the 95% bootstrap CI over seeds." + flag_note + floor_note(floor)
+        "Mean ± half the 95% Student-t CI over seeds." + flag_note + floor_note(floor)
     )
     caption = "Small data: generalisation gap and overfitting per training-set size"
     return Table(
@@ -311,7 +311,7 @@ def video_table(
     best = {label(m): direction(m) for m in metrics if direction(m)}
     best |= {"ms/step": "min"} if "ms/step" in text else {}
     note = (
-        "Mean ± half the 95% bootstrap CI over seeds, at each dataset's largest training set. "
+        "Mean ± half the 95% Student-t CI over seeds, at each dataset's largest training set. "
         f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE}" + flag_note
     )
     caption = "Video: per-frame and video quality, temporal consistency, cost"

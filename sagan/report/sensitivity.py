@@ -1,7 +1,7 @@
 """Hyperparameter sensitivity from a study's sweeps: for each sweep (the arms sharing
 ``sweep``) and each option it sweeps (the keys of ``sweep_point``), per dataset and option
 value, the headline FD and the time of one training step (ms/step = 1000 / it_per_s) with
-their mean and 95% bootstrap CI over seeds; as a table and as a figure.
+their mean and 95% Student-t CI over seeds; as a table and as a figure.
 
 A sweep over several options crosses them; each option's table pools the arms that share
 its value (over the other options' values), which its caption says. Pure functions over the
