@@ -191,13 +191,16 @@ def _row_metrics(df: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if (_headline(c) or c in PROBE_METRICS) and runs[c].notna().any()]
 
 
+REAL_PANEL = None  # the real images' panel in a dataset's row of sample grids
+
+
 def sample_grids(
     df: pd.DataFrame, real: dict[str, tuple[np.ndarray, str]] | None = None
 ) -> plt.Figure:
     """Final sample grids: a block of rows per dataset, a panel per variant (largest size,
     first seed), each grid upscaled by an integer factor, nearest neighbour, so a 32 px
     sample shows its own pixels instead of a blur. ``real``: per dataset, a grid of real
-    images and its split ("held-out" or "train"), drawn in a row above its arms."""
+    images and its split ("held-out" or "train"), drawn first in its dataset's row."""
     paper_theme()
     real = real or {}
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
@@ -208,18 +211,14 @@ def sample_grids(
         (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / SAMPLES)
         for _, run in picks.iterrows()
     }
-    # a block per row: the dataset's real images (one panel) where given, then its arms
-    blocks = [(d, True, [None]) for d in datasets if d in real] + [
-        (d, False, columns[d]) for d in datasets
-    ]
-    blocks.sort(key=lambda b: (datasets.index(b[0]), not b[1]))
-    counts = [len(columns[d]) for d in datasets]
-    width = panel_width(counts)
+    # a row per dataset: its real images first (where given), then its arms beside them
+    rows = [([REAL_PANEL] if d in real else []) + columns[d] for d in datasets]
+    width = panel_width([len(r) for r in rows])
     aspect = max(g.shape[0] / g.shape[1] for g in grids.values())
-    fig, axes_of = panel_grid([len(b[2]) for b in blocks], row_height=width * aspect + 0.4)
-    for axes, (dataset, is_real, variants) in zip(axes_of, blocks, strict=True):
+    fig, axes_of = panel_grid([len(r) for r in rows], row_height=width * aspect + 0.4)
+    for axes, dataset, variants in zip(axes_of, datasets, rows, strict=True):
         for ax, variant in zip(axes, variants, strict=True):
-            if is_real:
+            if variant is REAL_PANEL:
                 grid, split = real[dataset]
                 title = f"{dataset} · real ({split})"
             else:
