@@ -91,6 +91,11 @@ def per_seed(cell: pd.DataFrame, metric: str) -> np.ndarray:
     return x.dropna().to_numpy(dtype=float)
 
 
+def _floor(metric: str) -> float | None:
+    """The lowest value ``metric`` can take: 0 for a time per step, else an FD's 0 or none."""
+    return 0.0 if metric == MS_PER_STEP else lower_bound(metric)
+
+
 def sensitivity(summary: pd.DataFrame) -> pd.DataFrame:
     """Tidy: one row per (sweep, option, value, dataset, metric) with n seeds, the mean and
     the 95% t-interval over seeds (``per_seed``), for the headline FD column and
@@ -105,7 +110,7 @@ def sensitivity(summary: pd.DataFrame) -> pd.DataFrame:
             x = per_seed(cell, metric)
             if not len(x):
                 continue
-            lo, hi = t_interval(x, lower=lower_bound(metric))
+            lo, hi = t_interval(x, lower=_floor(metric))
             info = dict(zip(keys, key, strict=True))
             del info["order"]
             rows.append(info | {"metric": metric, "n": len(x), "mean": float(x.mean())})
@@ -227,7 +232,7 @@ def sensitivity_figure(
                 color = palette[arms[0]] if len(arms) == 1 else "0.35"
                 jitter = rng.uniform(-0.12, 0.12, len(y))
                 ax.scatter(order + 0.18 + jitter, y, s=10, alpha=0.45, color=color, lw=0)
-                lo, hi = t_interval(y, lower=lower_bound(metric))
+                lo, hi = t_interval(y, lower=_floor(metric))
                 m = float(y.mean())
                 err = None if math.isnan(lo) else [[m - lo], [hi - m]]
                 ax.errorbar(
@@ -241,7 +246,7 @@ def sensitivity_figure(
             values = mine[metric].dropna()
             if len(values) and values.min() > 0 and values.max() > 20 * values.min():
                 ax.set_yscale("log")  # one collapsed seed would flatten every other point
-            keep_above(ax, lower_bound(metric))
+            keep_above(ax, _floor(metric))
             ax.set_xlabel(option if r == len(datasets) - 1 else "")
             ylabel = "ms / training step ↓" if metric == MS_PER_STEP else metric_label(metric)
             ax.set_ylabel(ylabel)
