@@ -132,3 +132,12 @@ def test_a_claim_whose_every_run_is_still_improving_says_so_and_reads_them_kept(
     # other arms' failed runs do not touch a claim whose arms are absent
     (absent,) = evaluate_claim(runs, spec("5b"))
     assert absent.verdict == "not measured in this study" and not absent.excluded
+
+
+def test_a_claim_with_its_arms_present_does_not_say_how_to_add_them():
+    from sagan.report.claims import claims_table
+
+    runs = nested({("full", s): 15.0 + 0.1 * s for s in range(4)}).assign(converged=False)
+    text = claims_table(evaluate_claims(runs, None, [spec("1"), spec("5b")])).text
+    assert spec("1").needs not in text["note"].iloc[0]  # its arms ran; their runs failed
+    assert spec("5b").needs in text["note"].iloc[-1]  # not measured: says what would

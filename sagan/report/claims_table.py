@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from sagan.report.tables import Table
+from sagan.report.verdict_rules import NOT_MEASURED
 
 
 def _interval(lo: float, hi: float) -> str:
@@ -52,6 +53,11 @@ def _where(c: pd.Series) -> str:
     return c["dataset"] or "–"
 
 
+def _needs(c: pd.Series) -> str:
+    """What would measure a claim, only while its arms are missing from the study."""
+    return c["needs"] if c["verdict"] == NOT_MEASURED else ""
+
+
 NOTE = (
     "n counts seed clusters: runs sharing (dataset, seed) are one unit, their value the mean "
     "of the per-size paired effects. Measured: mean over clusters and its 95% Student-t "
@@ -93,7 +99,7 @@ def claims_table(claims: pd.DataFrame) -> Table:
                 "MDE": _number(c["mde"]),
                 "verdict": c["verdict"] + (f" ({c['scale']})" if c["scale"] else ""),
                 "excluded": c["excluded"] or "",
-                "note": "; ".join(x for x in (c["note"], "" if c["n"] else c["needs"]) if x),
+                "note": "; ".join(x for x in (c["note"], _needs(c)) if x),
             }
         )
     text = pd.DataFrame(rows)
