@@ -12,6 +12,7 @@ from PIL import Image
 from sagan.data import DATASETS, load_prepared, prepare
 from sagan.data.kinds import VIDEO
 from sagan.data.moving_digits import bounce, direction_octant, moving_digits, render
+from sagan.data.pil_modes import to_rgb8
 from sagan.errors import ConfigError, DataError
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
 from sagan.nn.video_attention import FactorizedAttention3d, SelfAttention3d
@@ -99,6 +100,18 @@ def test_videofolder_reads_clips_in_frame_order_and_names_short_ones(tmp_path):
     assert sorted(raw.labels.tolist()) == [0, 1, 1, 1]
     with pytest.raises(DataError, match="fewer than 8 frames"):
         DATASETS.build("videofolder", {"root": str(tmp_path), "frames": 8})
+
+
+def test_videofolder_scales_16_bit_grey_frames_instead_of_clipping_them(tmp_path):
+    ramp = (np.arange(64, dtype=np.uint16) * 1040).reshape(8, 8)  # 64 levels, 0..65520
+    (tmp_path / "clip").mkdir()
+    for t in range(2):
+        Image.fromarray(ramp).save(tmp_path / "clip" / f"{t}.png")  # mode I;16
+    raw = DATASETS.build("videofolder", {"root": str(tmp_path), "frames": 2})
+    frame = raw.videos[0][0]
+    expected = np.asarray(to_rgb8(Image.open(tmp_path / "clip" / "0.png")))
+    assert np.array_equal(frame, expected)
+    assert len(np.unique(frame)) == 64  # PIL's convert("RGB") leaves 2: black and white
 
 
 # ---------------------------------------------------------------- attention

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from sagan.data.pil_modes import to_rgb8
 from sagan.data.registry import DATASETS, RawVideos
 from sagan.errors import DataError
 
@@ -42,9 +43,17 @@ class LazyClips(Sequence[np.ndarray]):
     def __len__(self) -> int:
         return len(self.clips)
 
+    def _eight_bit(self, frame: Image.Image) -> Image.Image:
+        """A frame in the clips' mode: an 8-bit grey as it is, anything else as 8-bit RGB
+        with a 16-bit grey's tones scaled (PIL's convert would clip them to black and white),
+        as image datasets are read (``sagan.data.pil_modes``)."""
+        if frame.mode == self.mode:
+            return frame
+        return to_rgb8(frame) if self.mode == "RGB" else frame.convert(self.mode)
+
     def __getitem__(self, index: int) -> np.ndarray:
         files = _frame_files(self.clips[index])[: self.frames]
-        frames = [np.asarray(Image.open(f).convert(self.mode).resize(self.size)) for f in files]
+        frames = [np.asarray(self._eight_bit(Image.open(f)).resize(self.size)) for f in files]
         return np.stack(frames).reshape(self.frames, self.size[1], self.size[0], -1)
 
 
