@@ -303,6 +303,29 @@ def test_a_video_run_gets_per_frame_fd_video_fd_and_temporal_scores(video_run):
     assert frames["num_samples"] == 12 * 4 and frames["samples"] == "generated frames"
     saved = json.loads((root / "run" / "metrics.json").read_text())["metrics"]
     assert saved["fd_frame_domain"]["value"] == metrics["fd_frame_domain"]["value"]
+    # each entry says how many references it read: 10 held-out clips, their 40 frames, and
+    # the run's training subset of the pool (30 clips) for the train scores
+    assert metrics["fd_video_domain3d"]["reference_count"] == 10
+    assert frames["reference_count"] == 10 * 4
+    assert metrics["fd_video_domain3d_train"]["reference_count"] == 30
+    assert metrics["temporal_consistency"]["reference_count"] == 10
+
+
+def test_a_video_run_refuses_a_train_reference_that_holds_another_split(video_run):
+    from dataclasses import replace
+
+    from sagan.config import load_run_config, save_run_config
+    from sagan.metrics.evaluate import evaluate
+
+    root, _, _ = video_run
+    cfg = load_run_config(root / "run" / "config.yaml")
+    wrong = replace(cfg, eval=replace(cfg.eval, train_reference_path=cfg.eval.reference_path))
+    save_run_config(wrong, root / "run" / "config.yaml")
+    try:
+        with pytest.raises(DataError, match="holds the heldout split, not the training pool"):
+            evaluate(root / "run")
+    finally:
+        save_run_config(cfg, root / "run" / "config.yaml")
 
 
 class _StandInI3D(torch.nn.Module):

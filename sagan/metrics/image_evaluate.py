@@ -10,7 +10,6 @@ import torch
 
 from sagan.config import EvalConfig, RunConfig
 from sagan.data import PreparedData
-from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.metrics.declared import feature_name
 from sagan.metrics.distances import fid_infinity
@@ -19,22 +18,14 @@ from sagan.metrics.extractors import extract, load_extractor
 from sagan.metrics.inception import inception_score
 from sagan.metrics.pixel_metrics import pixel_metrics, spread
 from sagan.metrics.probes import PROBE_SCORES
-from sagan.metrics.reference_files import load_reference
+from sagan.metrics.reference_files import load_reference, train_pool_features
 from sagan.metrics.suite import feature_metrics, metric_name
 from sagan.models.latents import generate_labelled
 
 
 def training_subset_features(cfg: RunConfig, data: PreparedData) -> np.ndarray:
-    """Features of the images this run trained on: the training pool's reference features
-    are stored in the pool's class-balanced order, so the subset of n is their first n."""
-    pool, meta = load_reference(cfg.eval.train_reference_path)
-    if meta["split"] != "train":
-        raise DataError(
-            f"{cfg.eval.train_reference_path} holds the {meta['split']} split, "
-            "not the training pool; regenerate it with 'sagan reference --split train'"
-        )
-    n = len(data.subset(cfg.data.size))
-    return pool[:n]
+    """Features of the images this run trained on (``train_pool_features``)."""
+    return train_pool_features(cfg.eval.train_reference_path, len(data.subset(cfg.data.size)))
 
 
 def fd_infinity_metric(fake: np.ndarray, heldout: np.ndarray, e, protocol: dict) -> dict:

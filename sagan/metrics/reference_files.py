@@ -31,3 +31,16 @@ def load_frame_reference(path: str | Path) -> np.ndarray:
     if "frame_features" not in saved:
         raise DataError(f"{path} holds no per-frame features; it is not a video reference")
     return saved["frame_features"].numpy()
+
+
+def train_pool_features(path: str | Path, n: int) -> np.ndarray:
+    """The features of the first ``n`` images (or clips) of the training pool at ``path``:
+    the pool is stored in its class-balanced order, so a run's subset of n is its first n.
+    A file that holds another split is an error naming the fix."""
+    pool, meta = load_reference(path)
+    if meta.get("split") != "train":
+        raise DataError(
+            f"{path} holds the {meta.get('split')} split, not the training pool; regenerate "
+            "it with 'sagan reference --split train'"
+        )
+    return pool[:n]

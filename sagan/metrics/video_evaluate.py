@@ -20,7 +20,11 @@ from sagan.errors import DataError
 from sagan.images import to_pixel_range
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
 from sagan.metrics.extractors import extract, in_batches
-from sagan.metrics.reference_files import load_frame_reference, load_reference
+from sagan.metrics.reference_files import (
+    load_frame_reference,
+    load_reference,
+    train_pool_features,
+)
 from sagan.metrics.suite import feature_metrics, metric_name
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
 from sagan.metrics.video_domain import (
@@ -80,20 +84,28 @@ def video_metrics(
         "library": f"prdc {version('prdc')}",
     }
     heldout, _ = load_reference(e.reference_path)
-    train_pool, _ = load_reference(e.train_reference_path)
+    train = train_pool_features(e.train_reference_path, len(train_idx))
     fake = extract(net, pixels, CLIP_BATCH, device).numpy()
-    values = feature_metrics(
-        fake, heldout, train_pool[: len(train_idx)], extractor=CLIP, seed=e.seed
-    )
+    values = feature_metrics(fake, heldout, train, extractor=CLIP, seed=e.seed)
     metrics = {
-        name: {"value": v.value, "reference_split": v.reference_split, **protocol}
+        name: {
+            "value": v.value,
+            "reference_split": v.reference_split,
+            "reference_count": v.reference_count,
+            **protocol,
+        }
         for name, v in values.items()
     }
     fake_frames = extract_frames(net, pixels, device).numpy()
     real_frames = load_frame_reference(e.reference_path)
     kid, _ = kernel_distance_stats(fake_frames, real_frames, seed=e.seed)
     # per frame: the count is the frames scored (clips x T), not the clips
-    frame_entry = {"reference_split": "heldout", **protocol, "num_samples": len(fake_frames)}
+    frame_entry = {
+        "reference_split": "heldout",
+        "reference_count": len(real_frames),
+        **protocol,
+        "num_samples": len(fake_frames),
+    }
     metrics[metric_name("fd", FRAME)] = {
         "value": frechet_distance(fake_frames, real_frames),
         **frame_entry,
@@ -103,11 +115,13 @@ def video_metrics(
     metrics["temporal_consistency"] = {
         "value": _consistency(net, pixels, device),
         "real_heldout": _consistency(net, real, device),
+        "reference_count": len(real),
         **protocol,
     }
     metrics["motion_smoothness"] = {
         "value": motion_smoothness(pixels),
         "real_heldout": motion_smoothness(real),
+        "reference_count": len(real),
         **protocol,
     }
     if e.i3d_path:
@@ -116,6 +130,7 @@ def video_metrics(
         metrics["fvd"] = {
             "value": fvd,
             "reference_split": "heldout",
+            "reference_count": len(real),
             **protocol,
             "extractor": "i3d",
             "extractor_file": e.i3d_path,
