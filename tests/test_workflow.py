@@ -167,7 +167,8 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
     assert "**" in (tmp_path / "reports/tiny/tables/ablation.md").read_text()  # a best value
     claims = pd.read_csv(tmp_path / "reports/tiny/tables/claims.csv")
     assert claims["verdict"].isin(VERDICTS).all()
-    assert claims["n"].max() > 0 and claims["tests"].notna().any()  # a row was tested
+    assert (claims["n"] > 0).any()  # a row was measured
+    assert claims.loc[claims["seeds"] >= 2, "tests"].notna().all()  # each tested row's tests
     for name in ("training_curves", "quality_cost_pareto", "probe_coherence", "attention_maps"):
         assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000, name
     for name in ("overview", "ablation", "small_data", "cost", "video"):
