@@ -119,3 +119,22 @@ def test_every_d_loss_falls_when_real_logits_rise_or_fake_logits_fall(real, fake
         assert float(loss.discriminator(r + 1, f)) <= base + 1e-6, name
         assert float(loss.discriminator(r, f - 1)) <= base + 1e-6, name
         assert float(loss.generator(f + 1)) <= float(loss.generator(f)) + 1e-6, name
+
+
+class _PerClass(torch.nn.Module):
+    """D(x, y) = <w_y, x>: a conditional D whose input gradient is its class's w."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([[3.0, 4.0], [0.6, 0.8]]))
+
+    def forward(self, x: torch.Tensor, y=None) -> torch.Tensor:
+        w = self.w[y] if y is not None else self.w.sum(0, keepdim=True)
+        return (x.flatten(1) * w).sum(1)
+
+
+def test_gradient_penalty_passes_the_class_labels_to_a_conditional_d():
+    real, fake = torch.randn(4, 2), torch.randn(4, 2)
+    y = torch.tensor([0, 0, 1, 1])  # |w_0| = 5, |w_1| = 1: penalties 16 and 0
+    gp = gradient_penalty(_PerClass(), real, fake, y)
+    assert float(gp) == pytest.approx((16 + 16 + 0 + 0) / 4)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Mutation testing with mutmut, module by module (too slow for CI: run it by hand).
+#
+#   tools/mutation.sh                 every target in tools/mutation_targets.txt
+#   tools/mutation.sh losses claims   the targets whose module path contains a name
+#
+# Each target runs in a scratch copy of the committed tree (git archive HEAD), so the work
+# tree is never mutated and uncommitted edits are not measured. Prints, per module, mutants
+# killed / survived / other (timeouts, suspicious), the score killed / (killed + survived),
+# and appends it to mutation-scores.tsv in the scratch root; `mutmut show NAME` inside the
+# module's scratch folder shows a survivor.
+set -euo pipefail
+repo=$(git rev-parse --show-toplevel)
+scratch=${MUTATION_SCRATCH:-${TMPDIR:-/tmp}/sagan-mutation}
+mkdir -p "$scratch"
+scores="$scratch/mutation-scores.tsv"
+mapfile -t targets < <(grep -v '^#' "$repo/tools/mutation_targets.txt" | grep -v '^$')
+for line in "${targets[@]}"; do
+    read -r module tests <<<"$line"
+    if (($#)); then
+        hit=0
+        for name in "$@"; do [[ $module == *"$name"* ]] && hit=1; done
+        ((hit)) || continue
+    fi
+    work="$scratch/$(basename "$module" .py)"
+    rm -rf "$work" && mkdir -p "$work"
+    git -C "$repo" archive HEAD | tar -x -C "$work"
+    {
+        echo "[mutmut]"
+        echo "source_paths=$module"
+        echo "pytest_add_cli_args_test_selection="
+        for t in $tests; do echo "    $t"; done
+    } >"$work/setup.cfg"
+    (cd "$work" && PYTHONPATH= mutmut run >/dev/null 2>&1 || true)
+    results=$(cd "$work" && PYTHONPATH= mutmut results --all true 2>/dev/null || true)
+    killed=$(grep -c ': killed$' <<<"$results" || true)
+    survived=$(grep -c ': survived$' <<<"$results" || true)
+    total=$(grep -c ': ' <<<"$results" || true)
+    other=$((total - killed - survived))
+    score=$(python3 -c "k, s = $killed, $survived; print(f'{100 * k / (k + s):.1f}' if k + s else 'nan')")
+    printf '%s\tkilled %s\tsurvived %s\tother %s\tscore %s%%\n' \
+        "$module" "$killed" "$survived" "$other" "$score" | tee -a "$scores"
+    grep ': survived$' <<<"$results" | sed 's/^ */    survivor: /' || true
+done
