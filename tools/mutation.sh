@@ -28,6 +28,10 @@ for line in "${targets[@]}"; do
     {
         echo "[mutmut]"
         echo "source_paths=$module"
+        echo "also_copy="  # the rest of the package and its data files, which tests import
+        echo "    sagan"
+        echo "    config"
+        echo "    tests"
         echo "pytest_add_cli_args_test_selection="
         for t in $tests; do echo "    $t"; done
     } >"$work/setup.cfg"
