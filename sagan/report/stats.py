@@ -1,23 +1,23 @@
-"""Statistics over seeds: mean, std, n, the 95% CI and the IQM per cell, and paired tests
-across seeds. Pure functions over numbers and DataFrames.
+"""Statistics over seeds: mean, std, n, the 95% CI and the IQM per cell, paired differences
+across seeds, and the MDE. Pure functions over numbers and DataFrames.
 
 Conventions:
 - The seed is the unit: one value per seed (a cluster), never one per run of a seed.
 - std is the sample standard deviation (ddof=1); NaN for n = 1.
 - The CI is the Student-t 95% interval of the mean over seeds (``t_interval``), the one
-  interval of tables, figures and claims. A bootstrap of 3-10 seeds is too narrow: BCa covers
-  about 72% at n = 3 (tests/test_interval_coverage.py measures both). n = 1 gives NaN (no
-  spread), a constant sample gives [x, x]. A metric that cannot be negative (an FD) has its
+  interval of tables, figures and claims. A bootstrap of 3-10 seeds is too narrow: BCa
+  covers about 72% at n = 3, a percentile bootstrap under 85%
+  (tests/test_interval_coverage.py). n = 1 gives NaN (no spread), a constant sample gives
+  [x, x]. A metric that cannot be negative (an FD) has its
   interval cut at 0 (``NONNEGATIVE``): the true value lies there too.
 - IQM is the mean of the middle 50% of the sorted values (scipy.stats.trim_mean at 25%);
   below 4 values no quartile can be trimmed, so it is NaN rather than a disguised mean.
-- Paired tests are nonparametric: the exact Wilcoxon signed-rank test from 6 pairs, an exact
-  sign-flip permutation test below; two-sided, or one-sided with ``alternative``.
+- The claims' tests are one-sample t-tests on seed clusters (``sagan.report.verdict_rules``),
+  the duals of this interval.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 
@@ -27,7 +27,6 @@ from scipy import stats
 
 CELL = ["study", "dataset", "variant", "size"]
 CONFIDENCE = 0.95
-PERMUTATION_SEED = 2019
 IQM_MIN_N = 4
 
 
@@ -134,57 +133,14 @@ def paired_differences(
     return pairs
 
 
-EXACT_MAX_N = 16  # 2^16 sign patterns: exact enumeration stays cheap
-ALTERNATIVES = ("two-sided", "greater", "less")
-
-
-def sign_flip_test(
-    d: Sequence[float], seed: int = PERMUTATION_SEED, alternative: str = "two-sided"
-) -> float:
-    """Permutation test of mean(d) = 0 by flipping signs (exact up to 16 pairs, else 20,000
-    random flips with a fixed RNG). Makes no normality assumption. ``alternative``: the
-    hypothesis against 0, "two-sided", "greater" (mean > 0) or "less" (mean < 0)."""
-    if alternative not in ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
-    d = np.asarray(d, dtype=float)
-    if len(d) <= EXACT_MAX_N:
-        signs = np.array(list(itertools.product((1, -1), repeat=len(d))))  # (2^n, n)
-    else:
-        signs = np.random.default_rng(seed).choice((1, -1), size=(20_000, len(d)))
-    means, observed = (signs * d).mean(axis=1), d.mean()
-    if alternative == "greater":
-        return float(np.mean(means >= observed - 1e-12))
-    if alternative == "less":
-        return float(np.mean(means <= observed + 1e-12))
-    return float(np.mean(np.abs(means) >= abs(observed) - 1e-12))
-
-
-WILCOXON_MIN_N = 6  # below 6 pairs the exact signed-rank test cannot reach p < 0.05
-
-
-def paired_test(d: Sequence[float], alternative: str = "two-sided") -> tuple[str, float]:
-    """(test name, p) for paired differences ``d`` against 0: Wilcoxon signed-rank (exact)
-    from 6 pairs, an exact sign-flip permutation test below, none below 2. ``alternative``
-    as for ``sign_flip_test`` (one-sided: the test of d - c against 0 rejects "mean <= c")."""
-    d = np.asarray([v for v in d if np.isfinite(v)], dtype=float)
-    if len(d) < 2:
-        return "none (n < 2)", math.nan
-    if np.all(d == 0):
-        return "none (all differences 0)", 1.0
-    if len(d) >= WILCOXON_MIN_N:
-        return "Wilcoxon signed-rank", float(stats.wilcoxon(d, alternative=alternative).pvalue)
-    return "sign-flip permutation", sign_flip_test(d, alternative=alternative)
-
-
 def minimum_detectable_effect(
     d: Sequence[float], alpha: float = 0.05, power: float = 0.80
 ) -> float:
     """The smallest true mean effect a paired test at two-sided ``alpha`` detects with
     ``power``, for the n and the sample SD of the paired differences ``d`` (in their unit).
 
-    This is the paired-t approximation (t_{1-alpha/2, n-1} + t_{power, n-1}) * sd / sqrt(n);
-    the verdicts' rank tests have a little less power than the t-test at normal data (and
-    cannot reach two-sided p < 0.05 below 6 pairs at all). NaN for n < 2."""
+    This is the paired-t approximation (t_{1-alpha/2, n-1} + t_{power, n-1}) * sd / sqrt(n),
+    for the t-tests the verdicts run. NaN for n < 2."""
     x = np.asarray([v for v in d if np.isfinite(v)], dtype=float)
     n = len(x)
     if n < 2:
