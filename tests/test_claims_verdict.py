@@ -132,3 +132,61 @@ def test_the_table_shows_the_deciding_test_its_holm_p_and_clusters_as_n():
     assert row["deciding test"].startswith(f"{one['test']}: p = {one['p']:.3g}, Holm p = ")
     assert row["margin"].startswith("±5 (5 % of the baseline)")
     assert "Holm" in to_markdown(claims_table(claims))
+
+
+def test_a_claims_direction_is_the_side_of_zero_its_range_lies_on():
+    from sagan.report.verdict_rules import direction
+
+    assert [direction(r) for r in [(0, INF), (12, 18), (-INF, 0), (-18, -12), (-5, INF)]] == [
+        1, 1, -1, -1, 0,
+    ]  # fmt: skip
+
+
+def test_the_candidates_of_each_kind_of_range_in_order():
+    from sagan.report.verdict_rules import candidates
+
+    def words(claimed, margin=5.0):
+        return [w for w, _ in candidates(claimed, margin)]
+
+    assert words((0, INF)) == [INSIDE, EQUIVALENT, OPPOSITE]
+    assert words((0, INF), margin=0.0) == [INSIDE, OPPOSITE]  # no margin, no equivalence
+    assert words((12, 18)) == [INSIDE, LARGER, EQUIVALENT, OPPOSITE, SMALLER_SAME, SMALLER]
+    assert words((-5, INF)) == [INSIDE, EQUIVALENT, SMALLER]
+    assert words((-INF, 5)) == [INSIDE, LARGER, EQUIVALENT]
+    assert judge(around(-15.0), (0, INF)).verdict == OPPOSITE  # [0, inf] points up
+
+
+def test_a_sample_without_spread_is_certain_about_its_side():
+    from sagan.report.verdict_rules import Bound, one_sided_p
+
+    x = np.array([5.0, 5.0, 5.0])
+    assert one_sided_p(x, Bound(3.0, "greater")) == 0.0
+    assert one_sided_p(x, Bound(3.0, "less")) == 1.0
+    assert one_sided_p(x, Bound(7.0, "less")) == 0.0
+    assert one_sided_p(x, Bound(5.0, "greater")) == 1.0  # at the bound is not beyond it
+    assert judge([0.0, 0.0], (0, INF)).p_zero == 1.0 and judge([2.0, 2.0], (0, INF)).p_zero == 0
+    with pytest.raises(ValueError, match="side"):
+        Bound(1.0, "LESS")
+
+
+def test_one_seed_and_no_seed():
+    one = judge([15.0], (12, 18))
+    assert one.test.startswith("none: one seed") and one.mean == 15.0 and math.isnan(one.mde)
+    assert judge([], (12, 18)).verdict == "not measured in this study"
+
+
+def test_a_bound_at_the_floor_is_still_tried():
+    # the floor at 12: the claimed bound 12 is not nearer 0 than the floor
+    assert judge(around(2.0), (12, 18), margin=5.0, floor=12.0).verdict == SMALLER
+    assert judge(around(2.0), (12, 18), margin=5.0, floor=12.5).verdict == UNTESTABLE
+
+
+def test_seeds_needed_edges():
+    assert needed_seeds([1.0, 2.0], 0.0) is None and needed_seeds([1.0, 1.0], 1.0) is None
+    assert needed_seeds([1.0], 1.0) is None and needed_seeds([1.0, 2.0], math.inf) is None
+    assert needed_seeds([1.0, 1.1], 100.0) == 2  # a huge effect: two seeds already do
+
+
+def test_an_interval_at_a_bound_does_not_reject_it():
+    assert interval_verdict(30.0, 45.0, (30, 50)) == INCONCLUSIVE
+    assert interval_verdict(math.nan, 45.0, (30, 50)) == INCONCLUSIVE

@@ -61,12 +61,19 @@ WORDS = (INSIDE, LARGER, EQUIVALENT, OPPOSITE, SMALLER_SAME, SMALLER)
 VERDICTS = (*WORDS, INCONCLUSIVE, UNTESTABLE, NOT_MEASURED, NOT_POOLED)  # every row's word
 
 
+SIDES = ("greater", "less")
+
+
 @dataclass(frozen=True)
 class Bound:
     """One one-sided test: the mean is shown ``side`` ("greater"/"less") than ``value``."""
 
     value: float
     side: str
+
+    def __post_init__(self) -> None:
+        if self.side not in SIDES:
+            raise ValueError(f"a bound's side is one of {SIDES}, got {self.side!r}")
 
     @property
     def name(self) -> str:
