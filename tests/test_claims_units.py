@@ -141,3 +141,62 @@ def test_a_claim_with_its_arms_present_does_not_say_how_to_add_them():
     text = claims_table(evaluate_claims(runs, None, [spec("1"), spec("5b")])).text
     assert spec("1").needs not in text["note"].iloc[0]  # its arms ran; their runs failed
     assert spec("5b").needs in text["note"].iloc[-1]  # not measured: says what would
+
+
+def test_pooling_needs_shared_signs_two_seeds_each_and_no_heterogeneity():
+    from sagan.report.clusters import pooling_check
+
+    def clusters(values: dict[str, list[float]]) -> pd.DataFrame:
+        rows = [{"dataset": d, "effect": v} for d, vs in values.items() for v in vs]
+        return pd.DataFrame(rows)
+
+    ok, why = pooling_check(clusters({"a": [1.0, 2.0, 3.0], "b": [1.5, 2.5, 2.0]}))
+    assert ok and why.startswith("heterogeneity F-test p = ") and "(a +2, b +2)" in why
+    assert pooling_check(clusters({"a": [1.0, 2.0], "b": [-1.0, -2.0]})) == (
+        False,
+        "dataset means of opposite sign (a +1.5, b -1.5)",
+    )
+    assert not pooling_check(clusters({"a": [1.0, 2.0], "b": [3.0]}))[0]  # one seed in b
+    assert pooling_check(clusters({"a": [1.0, 2.0], "b": [2.0, 3.0]}))[0]  # 2 seeds: enough
+    differ, why = pooling_check(clusters({"a": [1.0, 1.1, 1.2], "b": [9.0, 9.1, 9.2]}))
+    assert not differ and "datasets differ" in why
+    assert not pooling_check(clusters({"a": [1.0, 1.0], "b": [2.0, 2.0]}))[0]  # exact, apart
+    assert pooling_check(clusters({"a": [1.0, 1.0], "b": [1.0, 1.0]}))[0]  # exact, alike
+
+
+def test_the_lost_note_counts_each_run_once_by_its_worst_reason():
+    from sagan.report.clusters import cluster_values, lost_note
+
+    runs = pd.DataFrame(
+        {
+            "variant": ["a", "a", "a", "b"],
+            "collapsed": [True, True, False, False],
+            "converged": [False, True, False, True],
+        }
+    )
+    assert lost_note(runs, ["a", "b"]) == "a lost 3 of 3 (2 collapsed, 1 not converged)"
+    empty = cluster_values(pd.DataFrame(columns=["study", "dataset", "size", "seed", "effect"]))
+    assert list(empty.columns) == ["study", "dataset", "seed", "effect", "pairs"]
+
+
+def test_the_claims_table_renders_each_column_exactly():
+    from sagan.report.claims import claims_table
+
+    gains = {("full", s): 10.0 + 2.0 * s for s in range(3)}  # 10, 12, 14 %
+    runs = nested(gains).assign(converged=True)
+    runs.loc[(runs["variant"] == "sagan") & (runs["seed"] == 2), "converged"] = False
+    rows = evaluate_claims(runs, None, [spec("1"), spec("5b")], floor=floor_file(1.0))
+    text = claims_table(rows).text
+    kept, everything, missing = (text.iloc[i] for i in range(3))
+    assert kept["dataset"] == "d" and everything["dataset"] == "d, all runs kept (sensitivity)"
+    assert kept["claimed"] == "[12, 18]" and missing["claimed"] == "[0, ∞]"
+    assert kept["measured [95% CI]"].startswith("11 [") and kept["n"] == "2 seeds (2 pairs)"
+    assert kept["margin"] == "±5 (5 % of the baseline); floor 1"
+    assert kept["excluded"] == "sagan lost 1 of 3 (1 not converged)"
+    c = rows.iloc[0]
+    assert kept["deciding test"] == f"{c['test']}: p = {c['p']:.3g}, Holm p = {c['p_holm']:.3g}"
+    assert kept["MDE"] == f"{c['mde']:.3g}" and kept["verdict"].startswith(c["verdict"] + " (d;")
+    assert everything["deciding test"].endswith(f"p = {rows.iloc[1]['p']:.3g}")  # no Holm
+    assert (missing["measured [95% CI]"], missing["n"], missing["deciding test"]) == ("–",) * 3
+    assert missing["margin"] == "–" and missing["MDE"] == ""  # nothing measured, no margin
+    assert missing["note"] == spec("5b").needs
