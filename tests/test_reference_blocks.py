@@ -141,7 +141,7 @@ def test_3d_attention_attends_over_every_position_of_the_clip():
     torch.manual_seed(6)
     block = SelfAttention3d(16, impl="naive")
     _gated(block.attention, None)
-    x = torch.randn(1, 16, 3, 2, 2)
+    x = torch.randn(2, 16, 3, 2, 2)
     every = [[(t, r, c) for t in range(3) for r in range(2) for c in range(2)]]
     assert torch.allclose(block(x), _clip_reference(block.attention, x, every), atol=1e-5)
 
@@ -151,9 +151,18 @@ def test_factorized_attention_is_time_per_pixel_then_space_per_frame():
     block = FactorizedAttention3d(16, impl="naive")
     _gated(block.temporal, None)
     _gated(block.spatial, None)
-    x = torch.randn(1, 16, 3, 2, 2)
+    x = torch.randn(2, 16, 3, 2, 2)
     per_pixel = [[(t, r, c) for t in range(3)] for r in range(2) for c in range(2)]
     per_frame = [[(t, r, c) for r in range(2) for c in range(2)] for t in range(3)]
     expected = _clip_reference(block.spatial, _clip_reference(block.temporal, x, per_pixel),
                                per_frame)  # fmt: skip
     assert torch.allclose(block(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("block", [SelfAttention3d, FactorizedAttention3d])
+def test_video_blocks_pass_their_options_on_and_refuse_the_official_form(block):
+    made = block(16, key_ratio=4, impl="naive")
+    inner = [m for m in made.modules() if isinstance(m, SelfAttention2d)]
+    assert inner and all(m.query.out_channels == 4 and m.impl == "naive" for m in inner)
+    with pytest.raises(ValueError, match="paper form"):
+        block(16, form="official")
