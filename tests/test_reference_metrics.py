@@ -215,6 +215,10 @@ def test_memorisation_of_hand_built_copies_has_the_known_answers():
         use_continuity=False,
     ).pvalue
     assert 2 * stats.norm.sf(abs(result["mann_whitney_z"])) == pytest.approx(p)
+    # "closer than" the threshold: a fake exactly at it (quantile 2/9 of 1..10 is 3) is not
+    at_threshold = memorisation(above([3, 0]), TRAIN, HELDOUT, copy_quantile=2 / 9)
+    assert at_threshold["near_copy_threshold"] == 3.0
+    assert at_threshold["near_copy_fraction"] == 0.5
 
 
 def test_memorisation_measures_from_the_training_set_not_the_held_out_one():

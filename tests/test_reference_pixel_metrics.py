@@ -150,6 +150,20 @@ def test_grey_is_luma_and_a_flat_colour_changes_only_the_mean_ring():
     expected = 20 * math.log10(0.587 / 0.299) / rings
     assert spectrum_distances(red, green)["spectrum_l1"] == pytest.approx(expected, rel=1e-9)
     assert spectrum_distances(red, green)["spectrum_hf_l1"] == 0.0
+    assert float(mean_log_spectrum(red)[0]) == pytest.approx(20 * math.log10(0.299))
+
+
+def test_a_cosine_has_its_power_averaged_over_its_ring():
+    # 128 + 100 cos(...) in [0, 255] is 128/255 + (100/255) cos(...) in grey: the FFT / (H W)
+    # holds the mean at DC (ring 0, alone) and (100/255) / 2 at (0, +-k), both in ring k
+    k, side = 3, 32
+    wave = 128 + 100 * torch.cos(2 * math.pi * k * torch.arange(side).double() / side)
+    spectrum = mean_log_spectrum(wave.expand(1, 1, side, side))
+    ring, _ = ring_index(side, side)
+    members = int((ring == k).sum())
+    assert float(spectrum[0]) == pytest.approx(20 * math.log10(128 / 255), rel=1e-9)
+    power = 2 * (100 / 255 / 2) ** 2 / members  # the ring's mean, not its sum
+    assert float(spectrum[k]) == pytest.approx(10 * math.log10(power), rel=1e-6)
 
 
 def test_blur_shows_in_the_high_frequency_half_more_than_overall():
@@ -240,11 +254,14 @@ def test_mirror_error_of_hand_built_images():
     assert mirror_error(halves + halves.flip(-1)) == 0.0
 
 
-def pair_image(left: tuple[str, int] | None, right: tuple[str, int] | None, r: int = 32):
-    """(3, r, r) float pixels: a grey field with the given (shape, colour) in each third."""
+def pair_image(
+    left: tuple[str, int] | None, right: tuple[str, int] | None, r: int = 32, shift: int = 0
+):
+    """(3, r, r) float pixels: a grey field with the given (shape, colour) in each third,
+    the right one ``shift`` px further right (negative: towards the middle)."""
     img = Image.new("RGB", (r, r), (BACKGROUND,) * 3)
     draw, size, third = ImageDraw.Draw(img), object_size(r), r // 3
-    for x0, obj in ((0, left), (r - third, right)):
+    for x0, obj in ((0, left), (r - third + shift, right)):
         if obj is not None:
             draw_shape(
                 draw, obj[0], x0, (r - size) // 2, size, tuple(int(c) for c in PALETTE[obj[1]])
@@ -262,6 +279,9 @@ def test_pairs_classes_and_agreement_of_hand_built_images():
     expected = [[0, 0], [4, 4], [8, 2], [0, NO_OBJECT]]
     assert pairs_classes(images).tolist() == expected
     assert pairs_agreement(images) == 0.5
+    # a right object mostly in the middle third (6 of its 10 columns) is no right object
+    middle = pair_image(("square", 0), ("square", 0), shift=-6)
+    assert pairs_classes(middle[None]).tolist() == [[0, NO_OBJECT]]
     # both sides empty agree on nothing
     assert pairs_agreement(torch.stack([pair_image(None, None)])) == 0.0
 
