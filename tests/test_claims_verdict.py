@@ -190,3 +190,14 @@ def test_seeds_needed_edges():
 def test_an_interval_at_a_bound_does_not_reject_it():
     assert interval_verdict(30.0, 45.0, (30, 50)) == INCONCLUSIVE
     assert interval_verdict(math.nan, 45.0, (30, 50)) == INCONCLUSIVE
+
+
+def test_small_margins_and_ranges_below_one_are_still_margins_and_ranges():
+    # sub-unit numbers are common: fractions of images, accuracy points
+    assert judge(around(0.01, spread=0.02), (0, INF), margin=0.05).verdict == EQUIVALENT
+    assert judge(around(0.2, spread=0.05), (0.5, 0.8), margin=0.05).verdict == SMALLER_SAME
+    # a bound of 0.5 nearer 0 than a floor of 0.8 is not tried
+    assert judge(around(0.2, spread=0.05), (0.5, 0.8), margin=0.05, floor=0.8).verdict == (
+        UNTESTABLE
+    )
+    assert interval_verdict(-0.01, 0.01, (0, INF), margin=0.05) == EQUIVALENT
