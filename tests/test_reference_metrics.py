@@ -308,3 +308,17 @@ def test_image_evaluation_passes_held_out_and_training_features_in_their_roles(
     assert metrics["fd_domain_train"]["value"] == pytest.approx(reference_fd(fake, train))
     assert metrics["fd_domain_train"]["reference_split"] == "train"
     assert metrics["precision_domain"]["value"] == reference_prdc(heldout, fake, 3)["precision"]
+
+
+def test_prdc_names_the_short_set_and_records_its_protocol(capsys):
+    from sagan.metrics.fidelity import precision_recall_density_coverage
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(5, 3)), rng.normal(size=(6, 3))  # k = 3 needs 5 each
+    out = precision_recall_density_coverage(real, fake, k=3)
+    assert (out["nearest_k"], out["num_real"], out["num_fake"]) == (3, 5, 6)
+    assert capsys.readouterr().out == ""  # prdc's own print is kept out of the logs
+    with pytest.raises(ValueError, match="k=3 needs at least 5 fake samples, got 4"):
+        precision_recall_density_coverage(real, fake[:4], k=3)
+    with pytest.raises(ValueError, match="at least 5 real samples"):
+        precision_recall_density_coverage(real[:4], fake, k=3)
