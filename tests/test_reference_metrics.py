@@ -322,3 +322,32 @@ def test_prdc_names_the_short_set_and_records_its_protocol(capsys):
         precision_recall_density_coverage(real, fake[:4], k=3)
     with pytest.raises(ValueError, match="at least 5 real samples"):
         precision_recall_density_coverage(real[:4], fake, k=3)
+
+
+def test_memorisation_refuses_what_it_cannot_judge_and_records_its_protocol():
+    from sagan.errors import DataError
+    from sagan.metrics.overfitting import mann_whitney_z, memorisation, nearest_neighbour_distances
+
+    rng = np.random.default_rng(1)
+    train, heldout, fake = (
+        rng.normal(size=(20, 3)),
+        rng.normal(size=(7, 3)),
+        rng.normal(size=(5, 3)),
+    )
+    out = memorisation(fake, train, heldout, copy_quantile=0.5)
+    assert (out["copy_quantile"], out["num_fake"], out["num_train"], out["num_heldout"]) == (
+        0.5, 5, 20, 7,
+    )  # fmt: skip
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="copy_quantile must lie in"):
+            memorisation(fake, train, heldout, copy_quantile=bad)
+    with pytest.raises(DataError, match="exact copy in the training pool"):
+        memorisation(fake, train, train[:7])  # every held-out image is a training image
+    with pytest.raises(ValueError, match="non-empty reference"):
+        nearest_neighbour_distances(fake, train[:0])
+    with pytest.raises(ValueError, match="queries' width"):
+        nearest_neighbour_distances(fake, train[:, :2])
+    assert mann_whitney_z(np.ones(3), np.ones(4)) == 0.0  # all tied: no evidence either way
+    # a block of one query row at a time gives the same distances as one block
+    small = nearest_neighbour_distances(fake, train, block_bytes=8 * len(train))
+    assert np.array_equal(small, nearest_neighbour_distances(fake, train))
