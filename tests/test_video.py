@@ -309,6 +309,8 @@ def test_a_video_run_gets_per_frame_fd_video_fd_and_temporal_scores(video_run):
     assert frames["reference_count"] == 10 * 4
     assert metrics["fd_video_domain3d_train"]["reference_count"] == 30
     assert metrics["temporal_consistency"]["reference_count"] == 10
+    for name, entry in metrics.items():  # a count always says which split it counts
+        assert "reference_count" not in entry or entry["reference_split"], name
 
 
 def test_a_video_run_refuses_a_train_reference_that_holds_another_split(video_run):

@@ -115,12 +115,14 @@ def video_metrics(
     metrics["temporal_consistency"] = {
         "value": _consistency(net, pixels, device),
         "real_heldout": _consistency(net, real, device),
+        "reference_split": "heldout",
         "reference_count": len(real),
         **protocol,
     }
     metrics["motion_smoothness"] = {
         "value": motion_smoothness(pixels),
         "real_heldout": motion_smoothness(real),
+        "reference_split": "heldout",
         "reference_count": len(real),
         **protocol,
     }
