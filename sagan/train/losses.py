@@ -38,7 +38,10 @@ def wgan_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 def gradient_penalty(D, real: Tensor, fake: Tensor, y: Tensor | None) -> Tensor:
     """(||grad_x D(x)|| - 1)^2 at random interpolates of real and fake (Gulrajani et al. 2017).
     One mixing weight per sample over all its other dims: images (B, C, H, W) or clips
-    (B, C, T, H, W)."""
+    (B, C, T, H, W). Pairs the first min(len(real), len(fake)) of each: a training set
+    smaller than the batch gives fewer real images than fakes."""
+    n = min(len(real), len(fake))
+    real, fake, y = real[:n], fake[:n], (y[:n] if y is not None else None)
     alpha = torch.rand(real.shape[0], *[1] * (real.dim() - 1), device=real.device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(D(mixed, y).sum(), mixed, create_graph=True)
