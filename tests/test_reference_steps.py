@@ -11,7 +11,15 @@ import torch
 from torch import nn
 
 from sagan.train.precision import Precision
-from sagan.train.trainer import Models, d_step, frozen, g_step, gammas
+from sagan.train.trainer import (
+    Models,
+    _log_row,
+    _weights_finite,
+    d_step,
+    frozen,
+    g_step,
+    gammas,
+)
 
 R, B, Z, X = 6, 4, 3, 2  # real batch, fake batch, latent width, "image" width
 # R != B: a small dataset gives fewer real images per batch than latents, and the two
@@ -150,3 +158,35 @@ def test_gammas_names_each_scalar_gamma_by_its_network_and_place():
     m.D.attn.gamma = nn.Parameter(torch.tensor(-0.5))
     m.D.channel.gamma = nn.Parameter(torch.zeros(2))  # a vector, not a residual weight
     assert gammas(m) == {"gamma:G.block": 0.25, "gamma:D.attn": -0.5}
+
+
+def test_a_log_row_rates_the_interval_since_the_last_row_and_reads_the_learning_rates():
+    m = models("hinge")
+    m.opt_d.param_groups[0]["lr"] = 4e-4
+    m.G.attn = nn.Module()
+    m.G.attn.gamma = nn.Parameter(torch.tensor(0.5))
+    rows = [{"iteration": 10, "seconds": 2.0}]
+    row = _log_row(m, 20, 4.5, rows, {"loss_d": torch.tensor(1.25), "d_real": 0.5})
+    assert row == {
+        "iteration": 20,
+        "seconds": 4.5,
+        "it_per_s": 4.0,  # 10 iterations in 2.5 s
+        "loss_d": 1.25,
+        "d_real": 0.5,
+        "lr_g": 1.0,
+        "lr_d": 4e-4,
+        "gamma:G.attn": 0.5,
+    }
+    assert _log_row(m, 5, 2.0, [], {})["it_per_s"] == 2.5  # the first row: since 0
+
+
+def test_weights_are_finite_until_one_weight_of_either_network_is_not():
+    m = models("hinge")
+    assert _weights_finite(m)
+    with torch.no_grad():
+        m.D.b.fill_(float("inf"))
+    assert not _weights_finite(m)
+    m = models("hinge")
+    with torch.no_grad():
+        m.G.A[1, 0] = float("nan")
+    assert not _weights_finite(m)
