@@ -1,11 +1,15 @@
 """A machine-wide pool of GPU slots: each job gets one GPU (shared by at most K jobs).
 
 Snakemake's ``--resources gpu=N`` caps how many GPU jobs run at once but does not say which
-GPU each should use. The pool has K slots on each of the first N visible GPUs, one lock file
-per slot, named by the device (so pools of other studies, other ``CUDA_VISIBLE_DEVICES`` or
-other K on this machine see the same locks). A job runs under a small wrapper process that
-takes a free slot with a non-blocking ``flock``, starts the job as its child with
-``CUDA_VISIBLE_DEVICES`` set to the slot's one device, waits for it and exits with its code:
+GPU each should use. The pool has K slots on each of the first N visible GPUs. Each device
+has a folder, named by the device (so pools of other studies, other ``CUDA_VISIBLE_DEVICES``
+or other K on this machine see the same locks), with a folder per slot in it; the locks are
+``sagan.locks`` folder locks (no link is followed, deleting a note frees nothing). A job
+holds its device folder shared and its slot folder exclusive; a whole-GPU job (one that
+times itself) holds the device folder exclusive, so nothing shares its GPU, whatever K the
+other jobs were given. A job runs under a small wrapper process that takes a free slot
+without blocking, starts the job as its child with ``CUDA_VISIBLE_DEVICES`` set to the
+slot's one device, waits for it and exits with its code:
 
     python -m sagan.gpu_pool --gpus 2 --jobs-per-gpu 3 -- python -m sagan.cli train ...
 
@@ -13,7 +17,9 @@ Only the wrapper holds the lock (its descriptor is close-on-exec), so the slot i
 the job ends, however it ends, even if it left a background child behind. If the wrapper is
 killed, the kernel frees its lock and kills the job (Linux: PR_SET_PDEATHSIG).
 
-The folder is machine-wide: $SAGAN_GPU_POOL_DIR, else /tmp/sagan-gpu-pool-<user>. The GPUs
+The folder is machine-wide: $SAGAN_GPU_POOL_DIR, else /tmp/sagan-gpu-pool-<user>; it must be
+the user's own and writable by no one else (in a shared /tmp, another user could otherwise
+plant links or hold the slots). The GPUs
 present are counted by ``nvidia-smi -L`` (else torch, in a child process);
 $SAGAN_GPU_COUNT overrides that count (tests, or a box without nvidia-smi).
 """
@@ -21,12 +27,13 @@ $SAGAN_GPU_COUNT overrides that count (tests, or a box without nvidia-smi).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
-import fcntl
 import getpass
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -35,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sagan.errors import ConfigError
+from sagan.locks import hold_folder, release, write_note
 
 POOL_DIR_ENV = "SAGAN_GPU_POOL_DIR"
 GPU_COUNT_ENV = "SAGAN_GPU_COUNT"
@@ -106,11 +114,16 @@ def pool_devices(gpus: int, env: Mapping[str, str] = os.environ, count=None) -> 
     return devices[:gpus]
 
 
+MAX_JOBS_PER_GPU = 64  # more processes than this on one GPU is a typo, not a plan
+
+
 def check_folder(folder: str | Path) -> Path:
-    """The pool folder, made if need be; a ConfigError naming it when it is not writable."""
+    """The pool folder, made if need be; a ConfigError naming it when it is not writable,
+    not a real folder of this user's, or writable by others."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.lstat()
         probe = folder / f".probe-{os.getpid()}"
         os.close(os.open(probe, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
         probe.unlink()
@@ -119,6 +132,14 @@ def check_folder(folder: str | Path) -> Path:
             f"GPU pool folder {folder} is not writable ({err.strerror}): set"
             f" {POOL_DIR_ENV}=/a/writable/folder or --config gpu_pool_dir=/a/writable/folder"
         ) from None
+    fix = f"set {POOL_DIR_ENV} (or --config gpu_pool_dir) to a folder of your own"
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise ConfigError(f"GPU pool folder {folder} is a link or not your own folder: {fix}")
+    if info.st_mode & 0o022:
+        raise ConfigError(
+            f"GPU pool folder {folder} is writable by others (mode {stat.S_IMODE(info.st_mode):o}):"
+            f" another user could plant links or hold its slots; chmod 700 it, or {fix}"
+        )
     return folder
 
 
@@ -131,28 +152,35 @@ class Slot:
     fds: list[int]
 
 
-def _try_lock(path: Path) -> int | None:
-    """An open, locked, close-on-exec descriptor of ``path``, or None if another holds it."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as err:  # e.g. a shared folder where another user made this file
-        raise ConfigError(
-            f"GPU pool lock {path} cannot be opened ({err.strerror}): make it writable"
-            f" for you, or set {POOL_DIR_ENV} to a folder of your own"
-        ) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+def _made(path: Path) -> Path:
+    """``path`` made as a folder of this user's if nothing is there; something else there
+    (a link, a file) is left for ``hold_folder`` to refuse by name."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    return path
+
+
+def _try_slot(folder: Path, device: str, k: int | None) -> Slot | None:
+    """Slot k of ``device`` (None: the whole device), held, or None where it is taken."""
+    gpu = _made(folder / f"cuda{device.replace('/', '_')}")
+    whole = k is None
+    device_fd = hold_folder(gpu, shared=not whole)
+    if device_fd is None:
         return None
-    os.ftruncate(fd, 0)  # who holds it, for a user who wonders (cat the file)
-    os.write(fd, f"pid {os.getpid()} in {os.getcwd()}\n".encode())
-    return fd
+    if whole:
+        write_note(gpu, "holder", _holder())
+        return Slot(device, f"{device}.all", [device_fd])
+    slot = _made(gpu / f"slot{k}")
+    slot_fd = hold_folder(slot)
+    if slot_fd is None:
+        release(device_fd)
+        return None
+    write_note(slot, "holder", _holder())
+    return Slot(device, f"{device}.{k}", [device_fd, slot_fd])
 
 
-def _slot_files(folder: Path, device: str, jobs_per_gpu: int) -> list[Path]:
-    safe = device.replace("/", "_")
-    return [folder / f"cuda{safe}.{k}.lock" for k in range(jobs_per_gpu)]
+def _holder() -> str:
+    return f"pid {os.getpid()} in {os.getcwd()}\n"
 
 
 def acquire(
@@ -163,28 +191,21 @@ def acquire(
     whole_gpu: bool = False,
     timeout_s: float = 7 * 86400.0,
 ) -> Slot:
-    """A free slot, waiting until one is. Slots fill the
-    devices in turn (one job on each before a second on any). ``whole_gpu``: all K slots of
-    one device, for a job that times itself (nothing beside it on its GPU)."""
-    if jobs_per_gpu < 1:
-        raise ConfigError(f"jobs_per_gpu must be at least 1, got {jobs_per_gpu}")
+    """A free slot, waiting until one is. Slots fill the devices in turn (one job on each
+    before a second on any). ``whole_gpu``: a whole device, for a job that times itself
+    (nothing beside it on its GPU, whatever K other jobs use)."""
+    if not 1 <= jobs_per_gpu <= MAX_JOBS_PER_GPU:
+        raise ConfigError(
+            f"jobs_per_gpu must be between 1 and {MAX_JOBS_PER_GPU}, got {jobs_per_gpu}"
+        )
     folder = check_folder(folder)
     deadline = time.monotonic() + timeout_s
+    tries = [None] if whole_gpu else range(jobs_per_gpu)
     while True:
-        if whole_gpu:
+        for k in tries:
             for device in devices:
-                held = [_try_lock(f) for f in _slot_files(folder, device, jobs_per_gpu)]
-                if all(fd is not None for fd in held):
-                    return Slot(device, f"{device}.all", held)
-                for fd in held:
-                    if fd is not None:
-                        os.close(fd)
-        else:
-            for k in range(jobs_per_gpu):
-                for device in devices:
-                    fd = _try_lock(_slot_files(folder, device, jobs_per_gpu)[k])
-                    if fd is not None:
-                        return Slot(device, f"{device}.{k}", [fd])
+                if (slot := _try_slot(folder, device, k)) is not None:
+                    return slot
         if time.monotonic() > deadline:
             raise TimeoutError(f"no free GPU slot in {folder} after {timeout_s:.0f} s")
         time.sleep(0.1)

@@ -4,6 +4,7 @@ user's devices, shared by every study of the machine, freed however a job ends."
 import errno
 import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,9 +111,7 @@ def test_two_studies_in_two_folders_share_the_slots(tmp_path):
         assert [s.wait(timeout=30) for s in studies] == [0, 0]
         assert started(tmp_path) == ["0 0.0", "0 0.0"]
     finally:
-        for lock in pool.glob("*"):
-            lock.unlink()
-        pool.rmdir()
+        shutil.rmtree(pool)
 
 
 def test_visible_devices_follow_cuda_visible_devices():
@@ -178,11 +177,71 @@ def test_a_whole_gpu_job_takes_every_slot_of_one_device(tmp_path):
     one = acquire(tmp_path, ["0", "1"], 3)
     assert one.name == "0.0"
     whole = acquire(tmp_path, ["0", "1"], 3, whole_gpu=True)  # GPU 0 is not free
-    assert whole.device == "1" and len(whole.fds) == 3
+    assert whole.name == "1.all"
     others = [acquire(tmp_path, ["0", "1"], 3, timeout_s=0.1) for _ in range(2)]
     assert [s.name for s in others] == ["0.1", "0.2"]
     with pytest.raises(TimeoutError):
         acquire(tmp_path, ["0", "1"], 3, timeout_s=0.1)
+
+
+def test_a_whole_gpu_job_keeps_jobs_of_any_k_off_its_gpu(tmp_path):
+    whole = acquire(tmp_path, ["0"], 1, whole_gpu=True)  # a profile, in a K = 1 pool
+    with pytest.raises(TimeoutError):
+        acquire(tmp_path, ["0"], 2, timeout_s=0.1)  # a model job of a K = 2 pool
+    shared = [acquire(tmp_path, ["1"], 2, timeout_s=0.1) for _ in range(2)]
+    with pytest.raises(TimeoutError):  # and a whole-GPU job waits for every shared one
+        acquire(tmp_path, ["1"], 4, whole_gpu=True, timeout_s=0.1)
+    for slot in (whole, *shared):
+        for fd in slot.fds:
+            os.close(fd)
+    assert acquire(tmp_path, ["0"], 2, timeout_s=0.1).name == "0.0"
+
+
+def test_deleting_a_held_slots_note_does_not_free_the_slot(tmp_path):
+    held = acquire(tmp_path, ["0"], 1)
+    note = tmp_path / "cuda0" / "slot0" / "holder"
+    assert note.read_text().startswith(f"pid {os.getpid()} ")
+    note.unlink()
+    with pytest.raises(TimeoutError):
+        acquire(tmp_path, ["0"], 1, timeout_s=0.2)
+    os.close(held.fds[-1])
+
+
+def test_a_slot_planted_as_a_link_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    pool = tmp_path / "pool"
+    (pool / "cuda0").mkdir(parents=True, mode=0o700)
+    (pool / "cuda0" / "slot0").symlink_to(victim)
+    with pytest.raises(ConfigError, match=r"slot0 is a link .* remove it"):
+        acquire(pool, ["0"], 1, timeout_s=0.1)
+    assert victim.read_text() == "precious\n"
+    os.chmod(pool, 0o700)
+    (pool / "cuda0" / "slot0").unlink()
+    (pool / "cuda0" / "slot0").symlink_to(tmp_path, target_is_directory=True)  # a folder, too
+    with pytest.raises(ConfigError, match="is a link"):
+        acquire(pool, ["0"], 1, timeout_s=0.1)
+    assert not (tmp_path / "holder").exists()
+
+
+def test_a_pool_folder_others_can_write_is_refused_naming_the_fix(tmp_path):
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    pool.chmod(0o777)
+    with pytest.raises(ConfigError, match=r"writable by others \(mode 777\).*chmod 700"):
+        acquire(pool, ["0"], 1, timeout_s=0.1)
+    link = tmp_path / "link"
+    link.symlink_to(pool, target_is_directory=True)
+    pool.chmod(0o700)
+    with pytest.raises(ConfigError, match="is a link or not your own folder"):
+        acquire(link, ["0"], 1, timeout_s=0.1)
+
+
+@pytest.mark.parametrize("k", [0, 65, 10**9])
+def test_jobs_per_gpu_out_of_range_is_refused_at_once(tmp_path, k):
+    with pytest.raises(ConfigError, match="jobs_per_gpu must be between 1 and 64"):
+        acquire(tmp_path, ["0"], k, timeout_s=0.1)
+    assert not any(tmp_path.iterdir())
 
 
 def test_a_read_only_pool_folder_is_one_line_naming_it_and_the_fix(tmp_path, monkeypatch, capsys):
@@ -206,3 +265,14 @@ def test_a_read_only_pool_folder_for_real(tmp_path):
             acquire(tmp_path / "pool", ["0"])
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_the_study_schema_refuses_the_jobs_per_gpu_the_pool_refuses():
+    import yaml
+
+    from sagan.schema import check_schema
+
+    study = yaml.safe_load((Path(__file__).parents[1] / "config" / "default.yaml").read_text())
+    check_schema({**study, "jobs_per_gpu": gpu_pool.MAX_JOBS_PER_GPU})
+    with pytest.raises(ConfigError, match="jobs_per_gpu"):
+        check_schema({**study, "jobs_per_gpu": gpu_pool.MAX_JOBS_PER_GPU + 1})

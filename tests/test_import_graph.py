@@ -43,6 +43,7 @@ LAYER_OF = {
             "schema",
             "study_checks",
             "gpu_pool",
+            "locks",
             "streams",
         ],
         3,
