@@ -45,6 +45,29 @@ class LinearD(nn.Module):
         return x.flatten(1) @ self.w + self.b
 
 
+class ConditionalG(LinearG):
+    """z A plus a class's offset: G's output depends on the class it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.E = nn.Parameter(torch.tensor([[0.0, 0.0], [3.0, -1.0], [-2.0, 4.0]]))
+
+    def forward(self, z, y):
+        return z @ self.A + self.E[y]
+
+
+class ProjectionD(LinearD):
+    """x . (w + V[y]) + b, a projection critic: its input gradient depends on the class, so
+    the penalty does too."""
+
+    def __init__(self) -> None:
+        super().__init__((0.6, -0.8), 0.1)
+        self.V = nn.Parameter(torch.tensor([[0.5, 0.5], [-1.0, 2.0], [1.5, 0.0]]))
+
+    def forward(self, x, y):
+        return (x.flatten(1) * (self.w + self.V[y])).sum(1) + self.b
+
+
 def models(loss: str, gp_weight: float = 10.0, w=(0.6, -0.8)) -> Models:
     G, D = LinearG(), LinearD(w)
     sgd = lambda net: torch.optim.SGD(net.parameters(), lr=1.0)  # noqa: E731
@@ -166,18 +189,20 @@ def test_a_log_row_rates_the_interval_since_the_last_row_and_reads_the_learning_
     m.G.attn = nn.Module()
     m.G.attn.gamma = nn.Parameter(torch.tensor(0.5))
     rows = [{"iteration": 10, "seconds": 2.0}]
-    row = _log_row(m, 20, 4.5, rows, {"loss_d": torch.tensor(1.25), "d_real": 0.5})
+    row = _log_row(m, 20, 4.56789, rows, {"loss_d": torch.tensor(1.25), "d_real": 0.5})
     assert row == {
         "iteration": 20,
-        "seconds": 4.5,
-        "it_per_s": 4.0,  # 10 iterations in 2.5 s
+        "seconds": 4.568,  # ms
+        "it_per_s": 3.894,  # 10 iterations in 2.56789 s, to 3 decimals
         "loss_d": 1.25,
         "d_real": 0.5,
         "lr_g": 1.0,
         "lr_d": 4e-4,
         "gamma:G.attn": 0.5,
     }
+    assert type(row["loss_d"]) is float  # a tensor in the CSV would print as "tensor(1.25)"
     assert _log_row(m, 5, 2.0, [], {})["it_per_s"] == 2.5  # the first row: since 0
+    assert _log_row(m, 15, 2.25, rows, {})["it_per_s"] == 20.0  # 5 in a quarter second
 
 
 def test_weights_are_finite_until_one_weight_of_either_network_is_not():
@@ -190,3 +215,30 @@ def test_weights_are_finite_until_one_weight_of_either_network_is_not():
     with torch.no_grad():
         m.G.A[1, 0] = float("nan")
     assert not _weights_finite(m)
+
+
+def test_a_conditional_d_step_gives_each_image_its_own_class():
+    G, D = ConditionalG(), ProjectionD()
+    sgd = lambda net: torch.optim.SGD(net.parameters(), lr=1.0)  # noqa: E731
+    m = Models(G, D, sgd(G), sgd(D), Precision("fp32", "cpu"), "wgan-gp", 1.0)
+    real, z = batch()
+    y_real, y_fake = torch.tensor([0, 1, 2, 0, 1, 2]), torch.tensor([2, 2, 1, 0])
+    with torch.no_grad():
+        fake = G(z, y_fake)
+        wr, wf = D.w + D.V[y_real], D.w + D.V[y_fake]  # each image's critic direction
+        critic = (fake * wf).sum(1).mean() - (real * wr).sum(1).mean()
+        # the penalty pairs real i with fake i and takes real i's class: its gradient there
+        penalty = ((wr[:B].norm(dim=1) - 1) ** 2).mean()
+    out = d_step(m, real, y_real, z, y_fake)
+    torch.testing.assert_close(out["loss_d"], critic + penalty)
+
+
+def test_a_conditional_g_step_asks_g_and_d_for_the_same_class():
+    G, D = ConditionalG(), ProjectionD()
+    sgd = lambda net: torch.optim.SGD(net.parameters(), lr=1.0)  # noqa: E731
+    m = Models(G, D, sgd(G), sgd(D), Precision("fp32", "cpu"), "hinge", 1.0)
+    _, z = batch()
+    y = torch.tensor([1, 2, 0, 1])
+    with torch.no_grad():
+        logits = ((G(z, y)) * (D.w + D.V[y])).sum(1) + D.b
+    torch.testing.assert_close(g_step(m, z, y)["loss_g"], -logits.mean())

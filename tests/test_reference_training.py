@@ -10,6 +10,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from sagan.streams import LATENTS
+from sagan.streams import generator as stream_generator
 from sagan.train.ema import EMA
 from sagan.train.trainer import build
 
@@ -47,6 +49,33 @@ def test_ema_averages_parameters_after_its_start_and_copies_buffers():
     assert torch.allclose(ema.model.lin.weight, torch.full((2, 2), 1.1))
     assert torch.equal(ema.model.bn.running_mean, torch.full((2,), 7.0))  # copied, not averaged
     assert not any(p.requires_grad for p in ema.model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("recipe", "ema", "latents"),
+    [
+        ({"loss": "wgan-gp", "gp_weight": 3.5, "ema_decay": 0.0, "streams": "paired"}, None, True),
+        (
+            {"loss": "ns", "ema_decay": 0.999, "ema_start": 7, "streams": "global"},
+            (0.999, 7),
+            False,
+        ),
+    ],
+)
+def test_build_wires_the_recipe_into_the_training_step(recipe, ema, latents):
+    t = TrainConfig(batch_size=4, seed=5, precision="bf16", **recipe)
+    m = build(replace(config(), train=t), META, torch.device("cpu"))
+    assert (m.loss, m.gp_weight, m.precision.name) == (t.loss, t.gp_weight, "bf16")
+    assert ((m.ema.decay, m.ema.start) if m.ema else None) == ema
+    if m.ema is not None:  # a copy of this G, not of D or of nothing
+        for a, b in zip(m.ema.model.state_dict().values(), m.G.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    if latents:  # the run's own latent stream, seeded from its seed
+        expected = torch.randn(3, generator=stream_generator(5, LATENTS))
+        assert torch.equal(torch.randn(3, generator=m.latents), expected)
+    else:
+        assert m.latents is None
+    assert m.opt_g.defaults["fused"] and m.opt_d.defaults["fused"]  # one kernel per step
 
 
 def test_optimisers_take_the_two_time_scales_and_betas_as_configured():
