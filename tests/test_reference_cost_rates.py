@@ -1,0 +1,345 @@
+"""Rates and plans of the cost benchmarks, worked by hand: the matmul peak (2 n^3 per product
+over the median time), achieved FLOP/s and utilisation in consistent units, images per second,
+the throughput bench's iterations per second, runs per device-hour and ratio to K = 1, and the
+profile plan's sides, batches and labels. Clocks and workers are faked, so every expected
+number is exact."""
+
+import io
+import json
+import statistics
+
+import pytest
+import torch
+from torch import nn
+
+import sagan.bench.throughput as throughput
+import sagan.cost.utilisation as utilisation
+from sagan.cost.plan import (
+    check_profile,
+    profile_baseline,
+    profile_settings,
+    profile_specs,
+    scaling_specs,
+    scaling_variants,
+)
+from sagan.errors import ConfigError
+
+
+def _clock(monkeypatch, ticks):
+    ticks = iter(ticks)
+    monkeypatch.setattr(utilisation.time, "perf_counter", lambda: next(ticks))
+
+
+def test_the_matmul_peak_is_2_n_cubed_over_the_median_product(monkeypatch):
+    seen = []
+    monkeypatch.setattr(torch, "mm", lambda a, b: seen.append(a.shape))
+    _clock(monkeypatch, [0.0, 0.5, 1.0, 3.0, 3.0, 3.25])  # products of 0.5, 2 and 0.25 s
+    peak = utilisation.matmul_peak_flops("cpu", size=4, repeats=3)
+    assert peak == 2 * 4**3 / 0.5  # the median, not the mean (0.9167) or the best
+    assert seen == [(4, 4)] * 4  # a warm-up product, untimed, then the three timed
+
+
+@pytest.fixture
+def tf32():
+    """The cuBLAS TF32 switch (no plain attribute, so not monkeypatched), restored after."""
+    before = torch.backends.cuda.matmul.allow_tf32
+    yield torch.backends.cuda.matmul
+    torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def test_the_peak_runs_in_the_steps_math_and_restores_the_tf32_switch(monkeypatch, tf32):
+    flags = []
+    monkeypatch.setattr(torch, "mm", lambda a, b: flags.append(tf32.allow_tf32))
+    monkeypatch.setattr(utilisation, "sync", lambda device: None)
+    sizes = []
+    monkeypatch.setattr(utilisation, "_operands", lambda n, d, p: sizes.append(n) or (0, 0))
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    tf32.allow_tf32 = False
+    _clock(monkeypatch, [0.0, 1.0])
+    assert utilisation.matmul_peak_flops("cuda", repeats=1) == 2 * 8192**3  # n = 8192 on CUDA
+    assert flags == [True, True] and sizes == [8192]  # TF32 inside, as the fp32 step runs
+    assert tf32.allow_tf32 is False  # and switched back after
+    tf32.allow_tf32 = True
+    _clock(monkeypatch, [0.0, 2.0])
+    asked = []
+    monkeypatch.setattr(utilisation, "_cpu_size", lambda p, b: asked.append((p, b)) or 16)
+    assert utilisation.matmul_peak_flops("cpu", "bf16", repeats=1, budget_s=0.5) == 16**3
+    assert asked == [("bf16", 0.5)] and sizes[-1] == 16 and flags[-2:] == [False, False]
+    assert tf32.allow_tf32 is True
+
+
+def test_the_peaks_operands_are_seeded_n_by_n_in_the_steps_dtype():
+    a, b = utilisation._operands(3, "cpu", "bf16")
+    assert a.shape == b.shape == (3, 3) and a.dtype == b.dtype == torch.bfloat16
+    gen = torch.Generator().manual_seed(0)
+    first, second = torch.randn(3, 3, generator=gen), torch.randn(3, 3, generator=gen)
+    assert torch.equal(a, first.bfloat16()) and torch.equal(b, second.bfloat16())
+
+
+def test_the_cpu_size_takes_a_budget_met_exactly(monkeypatch):
+    # the probe (256) takes 1/8 s, so 512 takes 1 s (n^3) and 1024 8 s
+    _clock(monkeypatch, [0.0, 0.125])
+    assert utilisation._cpu_size("fp32", budget_s=1.0) == 512
+    _clock(monkeypatch, [0.0, 0.125])
+    assert utilisation._cpu_size("fp32", budget_s=8.0, largest=4096) == 1024
+    _clock(monkeypatch, [0.0, 0.125])
+    assert utilisation._cpu_size("fp32", budget_s=8.0, largest=512) == 512
+    _clock(monkeypatch, [0.0, 0.0])  # a product faster than the clock counts as 1 ns
+    assert utilisation._cpu_size("fp32", budget_s=8e-9) == 512
+    _clock(monkeypatch, [5.0, 5.0 + 2**-20])
+    # from a probe of 4 taking 2^-20 s: 512 costs 2^-20 (512 / 4)^3 = 2 s, 1024 16 s
+    assert utilisation._cpu_size("fp32", budget_s=8.0, probe=4) == 512
+
+
+def test_step_flops_counts_forward_and_backward_as_torch_counts_them():
+    a, b = torch.randn(3, 4), torch.randn(4, 5)
+    flops = utilisation.step_flops(lambda: torch.mm(a, b))
+    assert flops == 2 * 3 * 4 * 5 and type(flops) is int
+    fc, x = nn.Linear(4, 5, bias=False), torch.randn(3, 4)
+    # forward 2 B I O; backward the weight's gradient only (x needs none): 2 B I O
+    assert utilisation.step_flops(lambda: fc(x).sum().backward()) == 2 * 2 * 3 * 4 * 5
+
+
+def test_profile_rows_put_flops_per_step_over_ms_against_the_peak(monkeypatch):
+    import types
+
+    import sagan.cost.profile as profile_module
+    from sagan.config import ModelConfig
+    from sagan.cost.step import StepSpec
+
+    ms = {"base": [2.0, 1.0, 1.5], "attn": [4.0, 2.0, 3.0]}  # medians 1.5 and 3 ms
+    flops = {"base": 184_500, "attn": 6e9}
+    peaks = {"bf16": 5e10, "fp32": 8e12}  # FLOP/s
+    monkeypatch.setattr(profile_module, "time_rounds", lambda steps, *a: ms)
+    monkeypatch.setattr(profile_module, "matmul_peak_flops", lambda d, p: peaks[p])
+    monkeypatch.setattr(profile_module, "step_flops", lambda step: flops[step.label])
+    monkeypatch.setattr(profile_module, "model_costs", lambda *a, **kw: {})
+    built = lambda s, d: (types.SimpleNamespace(label=s.label), types.SimpleNamespace(G=0, D=0))  # noqa: E731
+    monkeypatch.setattr(profile_module, "build_step", built)
+    specs = [
+        StepSpec("base", "dcgan", model=ModelConfig(), batch=4, precision="bf16"),
+        StepSpec("attn", "dcgan", model=ModelConfig(), batch=4),
+    ]
+    base, attn = profile_module.profile(specs, repeats=3, memory=False)
+    # 6e9 FLOP in 3 ms: 2e12 FLOP/s = 2000 GFLOP/s, a quarter of the 8000 GFLOP/s peak
+    assert (attn["ms_per_step"], attn["step_flops"]) == (3.0, 6e9)
+    assert attn["achieved_gflops"] == 2000.0 and attn["peak_gflops"] == 8000.0
+    assert attn["utilisation_pct"] == 25.0
+    assert attn["images_per_s"] == pytest.approx(4 / 3e-3, abs=0.005)  # a batch of 4 per 3 ms
+    assert attn["ratio_to_baseline"] == 2.0  # 4/2, 2/1, 3/1.5
+    # 184500 FLOP in 1.5 ms: 0.123 GFLOP/s of 50, 0.246 %: not 0.24 % from 0.12 GFLOP/s
+    assert (base["achieved_gflops"], base["peak_gflops"]) == (0.12, 50.0)
+    assert base["utilisation_pct"] == pytest.approx(0.246, abs=0.005)
+    assert base["images_per_s"] == pytest.approx(4 / 1.5e-3, abs=0.005)
+
+
+TINY = {
+    "study": "tiny",
+    "datasets": {"digits": {"resolution": 16, "heldout": 400}},
+    "variants": {
+        "plain": {"variant": "dcgan"},
+        "attn": {"variant": "sagan", "g_resolutions": [8], "d_resolutions": [8]},
+    },
+    "sizes": ["full"],
+    "seeds": [0],
+    "model": {"width": 4, "z_dim": 8},
+    "train": {"iterations": 1000, "batch_size": 4},
+}
+
+
+class FakeWorker:
+    """A throughput worker that says ready and reports the span it is handed."""
+
+    spans: list = []
+    made: list = []
+
+    def __init__(self, cmd, stdin, stdout, text):
+        self.job, self.fed, self.killed = json.loads(cmd[-1]), [], False
+        span = FakeWorker.spans.pop(0)
+        ready = "ready" if span else "Traceback"
+        self.stdout = io.StringIO(f"{ready}\n{json.dumps(span)}\n")
+        self.stdin = self
+        self.code = None
+        FakeWorker.made.append(self)
+
+    def write(self, text):
+        self.fed.append(text)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        self.code = 0
+
+    def wait(self, timeout=None):
+        return self.code
+
+    def poll(self):
+        return self.code
+
+    def kill(self):
+        self.killed, self.code = True, -9
+
+
+def test_k_workers_rate_is_k_times_iterations_over_first_start_to_last_end(monkeypatch):
+    monkeypatch.setattr(throughput.subprocess, "Popen", FakeWorker)
+    spans = [
+        {"start": 10.0, "end": 12.0},
+        {"start": 10.5, "end": 14.0},
+        {"start": 9.0, "end": 13.0},
+    ]
+    FakeWorker.spans, FakeWorker.made = list(spans), []
+    cfg = throughput.bench_run(TINY, None, 16)
+    rate = throughput.measure(cfg, 3, iterations=10, device="cpu", threads=2, cuda_graphs=True)
+    assert rate == 3 * 10 / (14.0 - 9.0)
+    job = FakeWorker.made[0].job
+    assert (job["iterations"], job["device"], job["threads"], job["cuda_graphs"]) == (
+        10,
+        "cpu",
+        2,
+        True,
+    )
+    assert all(w.fed == ["go\n"] and not w.killed for w in FakeWorker.made)
+    FakeWorker.spans, FakeWorker.made = [{"start": 0.0, "end": 1.0}, None], []
+    with pytest.raises(RuntimeError, match="failed to start"):
+        throughput.measure(cfg, 2, iterations=1, device="cpu")
+    assert [w.killed for w in FakeWorker.made] == [True, True]  # none outlives the bench
+
+
+def test_runs_per_device_hour_and_ratio_from_median_rates(monkeypatch):
+    # each K's rate in repeats 0, 1, 2 (medians 3 and 6 it/s); CUDA graphs on double them
+    table = {2: [9.0, 2.0, 3.0], 4: [6.0, 5.0, 13.0]}  # means 4.67 and 8
+    calls = []
+
+    def fake_measure(cfg, k, *, iterations, device, threads, cuda_graphs):
+        calls.append((cfg.data.resolution, cuda_graphs, k, iterations, threads))
+        done = sum(1 for c in calls if c[:3] == calls[-1][:3]) - 1
+        return table[k][done] * (2 if cuda_graphs else 1)
+
+    monkeypatch.setattr(throughput, "measure", fake_measure)
+    rows = throughput.run_throughput_bench(
+        TINY, resolutions=[16], ks=[4, 2], iterations=7, threads=3, device="cuda",
+        cuda_graphs=[False, True],
+    )  # fmt: skip
+    # the Ks of one repeat in turn: 4 2 4 2 4 2, graphs off, then on
+    assert calls[:6] == [(16, False, k, 7, 3) for k in (4, 2) * 3]
+    assert [(r["cuda_graphs"], r["k"]) for r in rows] == [
+        ("off", 4),
+        ("off", 2),
+        ("on", 4),
+        ("on", 2),
+    ]
+    off4, off2, on4, on2 = rows
+    assert (off4["it_per_s"], off2["it_per_s"], on2["it_per_s"]) == (6.0, 3.0, 6.0)
+    # a run is train.iterations = 1000 iterations: 3600 s x 6 it/s / 1000
+    assert off4["runs_per_device_hour"] == 3600 * 6.0 / 1000 and on4["it_per_s"] == 12.0
+    assert (off4["ratio"], off2["ratio"], on4["ratio"]) == (2.0, 1.0, 2.0)  # to the least K
+    assert off4["arm"] == "attn" and off4["resolution"] == 16
+    calls.clear()
+    cpu = throughput.run_throughput_bench(
+        TINY, resolutions=[16], ks=[2], repeats=1, cuda_graphs=[True]
+    )
+    assert [r["cuda_graphs"] for r in cpu] == ["off"] and calls == [(16, False, 2, 5, 1)]
+    assert statistics.median(table[2]) == off2["it_per_s"]
+
+
+def test_the_throughput_table_prints_each_rate_to_three_figures():
+    row = {"resolution": 16, "arm": "attn", "cuda_graphs": "off", "k": 2, "it_per_s": 12.345,
+           "runs_per_device_hour": 44.44, "ratio": 1.875}  # fmt: skip
+    lines = throughput.format_throughput_table([row]).splitlines()
+    assert lines[0].startswith("| px | arm |") and len(lines) == 3
+    assert lines[2] == "| 16 | attn | off | 2 | 12.3 | 44.4 | 1.88 |"
+
+
+PLAN = {
+    "study": "plan",
+    "variants": {
+        "base": {"variant": "dcgan"},
+        "attn": {"variant": "sagan", **{"g_resolutions": [8]}},
+    },
+    "model": {"width": 4, "z_dim": 8},
+}
+
+
+def test_profile_settings_fill_the_documented_defaults():
+    s = profile_settings(PLAN)
+    assert (s["device"], s["precisions"], s["repeats"], s["warmup"], s["memory"]) == (
+        "cpu",
+        ["fp32"],
+        5,
+        2,
+        True,
+    )
+    assert s["baseline"] == "base"  # the first arm
+    scaling = s["scaling"]
+    assert (scaling["resolutions"], scaling["divisors"], scaling["batch"]) == (
+        [32, 64, 128],
+        [2, 4],
+        8,
+    )
+    assert (scaling["variant"], scaling["baseline"]) == ("sagan", "dcgan")  # registered names
+    mine = profile_settings({**PLAN, "profile": {"repeats": 9, "scaling": {"batch": 3}}})
+    assert mine["repeats"] == 9 and mine["warmup"] == 2
+    assert mine["scaling"]["batch"] == 3 and mine["scaling"]["divisors"] == [2, 4]
+
+
+def test_the_sweep_puts_attention_at_side_floor_divided_and_its_batch():
+    study = {**PLAN, "profile": {"scaling": {"divisors": [3, 4, 5], "batch": 6}}}
+    specs = scaling_specs(study, 48, channels=1)
+    assert [s.label for s in specs] == [
+        "dcgan@48",
+        "sagan@48:16x16",
+        "sagan@48:12x12",
+        "sagan@48:9x9",
+    ]
+    assert [s.variant_options for s in specs[1:]] == [
+        {"g_resolutions": [side], "d_resolutions": [side]} for side in (16, 12, 9)
+    ]
+    assert {(s.batch, s.resolution, s.channels, s.model.width) for s in specs} == {(6, 48, 1, 4)}
+
+
+def test_profile_specs_take_the_studys_batch_or_64_in_every_precision():
+    study = {**PLAN, "train": {"batch_size": 12}, "profile": {"precisions": ["fp32", "bf16"]}}
+    specs = profile_specs(study, 24, 1, frames=4)
+    assert [(s.label, s.precision) for s in specs] == [
+        ("base", "fp32"), ("attn", "fp32"), ("base@bf16", "bf16"), ("attn@bf16", "bf16"),
+    ]  # fmt: skip
+    assert {(s.batch, s.resolution, s.channels, s.frames) for s in specs} == {(12, 24, 1, 4)}
+    assert specs[1].variant == "sagan" and specs[1].variant_options == {"g_resolutions": [8]}
+    assert [s.batch for s in profile_specs(PLAN, 24, 1, variants=["attn"])] == [64]
+
+
+def test_the_baseline_is_the_named_one_else_the_first_without_attention():
+    study = {**PLAN, "variants": {"attn": PLAN["variants"]["attn"], **PLAN["variants"]}}
+    study["variants"]["more"] = {"variant": "sagan", "d_resolutions": [8]}
+    assert profile_baseline(study, ["attn", "base"]) == "attn"  # the first arm, present
+    assert profile_baseline(study, ["more", "base"]) == "base"  # no attention
+    assert profile_baseline(study, ["more"]) == "more"  # none without: the first
+    assert scaling_variants({"variant": "a"}) == ["a"] and scaling_variants({}) == [None]
+    assert scaling_variants({"variant": ("a", "b")}) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "profile, message",
+    [
+        ({"precisions": ["fp16"]}, "fp16, which needs a GPU, but profile.device is 'cpu'"),
+        ({"baseline": "nope"}, r"profile.baseline 'nope' is not one of the study's arms \['base'"),
+        ({"scaling": {"variant": "nope"}}, "profile.scaling.variant 'nope' is not a registered"),
+        (
+            {"scaling": {"variant": "dcgan"}},
+            "variant and profile.scaling.baseline are both 'dcgan'",
+        ),
+    ],
+)
+def test_a_bad_profile_section_names_its_key(profile, message):
+    with pytest.raises(ConfigError, match=message):
+        check_profile({**PLAN, "profile": profile})
+    check_profile({**PLAN, "profile": {"precisions": ["fp16"], "device": "cuda:0"}})
+
+
+def test_a_study_with_no_image_baseline_is_told_to_name_one(monkeypatch):
+    import sagan.cost.plan as plan
+
+    monkeypatch.setattr(plan, "_scaling_variants", lambda study: {"variant": "sagan"})
+    with pytest.raises(ConfigError, match=r"profile.scaling.baseline is not set .* \(dcgan"):
+        check_profile(PLAN)
