@@ -4,6 +4,8 @@ FLOPs = 2 x MACs, element ops never in MACs, and a batch's count divided by the 
 A count off by a factor (batch twice, MACs reported as FLOPs) still looks plausible, so only a
 count worked out by hand catches it."""
 
+import logging
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -114,14 +116,36 @@ def test_element_ops_count_elements_and_never_add_to_macs():
     assert (one.macs, one.flops, one.other_ops) == (conv, 2 * conv, sum(per_image.values()))
     assert one.by_operator == {"conv": conv, **per_image}
     assert all(type(v) is int for v in (one.macs, one.attention_macs, one.other_ops))
+    assert all(type(v) is int for v in one.by_operator.values())
 
 
-def test_ops_without_a_handle_are_listed_by_occurrence_not_divided_by_the_batch():
+def test_private_in_place_and_sampling_forms_count_their_elements_too():
     class Net(nn.Module):
+        def forward(self, x, grid):  # x: (B, 3, 5), grid: (B, 4, 4, 2)
+            index = torch.zeros(x.shape[0], 3, 2, dtype=torch.long)
+            probs = torch._softmax(x, -1, False)  # reads 15 per image
+            put = torch.zeros_like(x).scatter_(2, index, 1.0)  # moves 6
+            added = torch.zeros_like(x).scatter_add_(2, index, torch.ones(index.shape))  # 6
+            sampled = F.grid_sample(x.unsqueeze(2), grid, align_corners=False)  # 3 x 16 out
+            return probs.sum() + put.sum() + added.sum() + sampled.sum()
+
+    cost = count_macs(Net(), (torch.randn(2, 3, 5), torch.rand(2, 4, 4, 2)))
+    per_image = {"_softmax": 15, "scatter_": 6, "scatter_add_": 6, "grid_sampler": 48}
+    assert cost.per_image(2).by_operator == per_image and cost.macs == 0
+
+
+def test_ops_without_a_handle_are_listed_by_occurrence_not_divided_by_the_batch(caplog):
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.unused = nn.Linear(3, 3)  # never called: fvcore would warn of it
+
         def forward(self, x):
             return x * x + x * 2  # two muls and an add: element-wise, no handle
 
-    cost = count_macs(Net(), (torch.randn(4, 3),))
+    with caplog.at_level(logging.WARNING):
+        cost = count_macs(Net(), (torch.randn(4, 3),))
+    assert not caplog.records  # listed in the count, not logged
     assert cost.unsupported == {"aten::mul": 2, "aten::add": 1}
     assert cost.macs == cost.other_ops == 0
     assert cost.per_image(4).unsupported == cost.unsupported  # occurrences, not per image
@@ -134,6 +158,7 @@ def test_attention_block_macs_worked_by_hand():
     # official form: Cv = 8, an output conv 8 -> 16, M = 64 / 4 = 16 pooled keys
     # convs 64 x 16 x (2 + 2 + 8) + 64 x 8 x 16 = 12288 + 8192; matmuls 64 x 16 x 10
     assert attention_block_macs(16, 64, form="official") == 12288 + 8192 + 10240
+    assert type(attention_block_macs(16, 64, form="official")) is int  # M = N // 4, a count
     # linear: K^T V over M keys and Q (K^T V) over N queries, (64 + 64) x 2 x 16
     assert attention_block_macs(16, 64, linear=True) == 20480 + 4096
     assert attention_block_macs(16, 64, form="official", linear=True) == 20480 + 80 * 2 * 8
@@ -198,6 +223,13 @@ def test_attention_modules_are_the_outermost_blocks_by_exact_name():
     assert attention_modules(blocks) == [str(i) for i in range(11)]  # "10" is not inside "1"
     assert attention_modules(SelfAttention2d(8)) == [""]  # the root: nothing else counts
 
+    class Outer(Marked):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = SelfAttention2d(8)
+
+    assert attention_modules(Outer()) == [""]  # its inner block is inside the root
+
 
 def test_attention_macs_are_the_blocks_and_other_macs_the_rest():
     model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), SelfAttention2d(16, impl="naive"))
@@ -254,6 +286,8 @@ def test_model_costs_are_per_image_of_g_and_d(classes):
 
 
 def test_model_costs_of_a_clip_are_per_clip():
-    row = model_costs(TinyG(), TinyD(frames=3), z_dim=6, resolution=4, channels=2, frames=3)
+    G = TinyG()
+    row = model_costs(G, TinyD(frames=3), z_dim=6, resolution=4, channels=2, frames=3)
+    assert G.seen == [(False, torch.Size([1, 6]), None)]  # by default a batch of 1, no labels
     # (2, 3, 4, 4) -> (3, 2, 2, 2): 8 outputs x 3 channels x 2 in x (2 x 3 x 3), then 24 -> 1
     assert row["macs_d"] == 8 * 3 * 2 * 18 + 24 and row["flops_d"] == 2 * row["macs_d"]
