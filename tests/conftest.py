@@ -22,7 +22,7 @@ def install_plugin(tmp_path, monkeypatch):
     ``variant`` and put it on the import path; both are removed after the test."""
     import sys
 
-    from sagan.registry import VARIANTS
+    from sagan.registry import VARIANTS, _loaded_plugins
 
     installed = []
 
@@ -37,6 +37,7 @@ def install_plugin(tmp_path, monkeypatch):
         if variant in VARIANTS.names():
             VARIANTS.unregister(variant)
         sys.modules.pop(module, None)
+        _loaded_plugins.discard(module)  # a rerun in this process (mutmut) imports it again
 
 
 # The bad-input and fault corpus: each collected case of these files is one bad input (a

@@ -112,7 +112,10 @@ def profile(
             "peak_gflops": round(peaks[spec.precision] / 1e9, 1),
             "peak_kind": peak_kind(device, spec.precision),
         }
-        row["utilisation_pct"] = round(100 * row["achieved_gflops"] / row["peak_gflops"], 2)
+        # from the unrounded rates: a small CPU step's 0.123 GFLOP/s is not 0.12
+        row["utilisation_pct"] = round(
+            100 * flops / (ms[spec.label] / 1e3) / peaks[spec.precision], 2
+        )
         rows.append(row)
     return rows
 
