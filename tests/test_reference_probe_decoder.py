@@ -7,11 +7,20 @@ its bounding box (which fixes the box and keeps the blob 4-connected) plus inter
 so its pixel count and its box can be set apart.
 """
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from sagan.data.probes import BACKGROUND, PALETTE
-from sagan.metrics.probes import _decode_object
+from sagan.metrics.probes import (
+    NO_OBJECT,
+    _decode_object,
+    pairs_classes,
+    pairs_dependence,
+    plug_in_bias,
+)
 
 SIZE = 10  # object_size(32)
 RED, GREEN = 0, 1  # rows of PALETTE
@@ -107,3 +116,68 @@ def test_the_largest_blob_is_the_object_whichever_label_it_gets():
 
 def test_an_empty_region_holds_no_object():
     assert _decode_object(region_with_blob(SIZE, SIZE, 100)[14:, 14:], SIZE) is None
+
+
+# --- from pixels to classes, and the dependence metrics --------------------------------------
+
+
+def image_with_squares(columns, side=32, value=None) -> torch.Tensor:
+    """(3, side, side) grey pixels with a 6 x 6 red square at each (first) column of
+    ``columns``, rows 10-15; ``value`` overrides the pixel values of the squares (out of
+    range, as an untrained generator's)."""
+    img = torch.full((3, side, side), float(BACKGROUND))
+    for x in columns:
+        img[:, 10:16, x : x + 6] = torch.tensor(
+            value if value is not None else PALETTE[RED].tolist(), dtype=torch.float
+        )[:, None, None]
+    return img
+
+
+def test_each_side_is_read_from_exactly_its_third():
+    # 6-wide squares at columns 4-9 and 22-27 lie inside the left and right thirds (10 px
+    # each at 32); a side read from a quarter (8 px) would see them cut to 4 columns
+    img = image_with_squares([4, 22])
+    assert pairs_classes(img[None]).tolist() == [[SQUARE * 3 + RED] * 2]
+    # and one that starts past the third is not that side's
+    assert pairs_classes(image_with_squares([4, 10])[None]).tolist() == [[0, NO_OBJECT]]
+
+
+@pytest.mark.parametrize(
+    ("value", "colour"),
+    [([384.0, 128.0, 128.0], RED), ([-128.0, 128.0, 128.0], GREEN)],
+)
+def test_out_of_range_pixels_clamp_rather_than_wrap(value, colour):
+    # an untrained generator overshoots: 384 clamps to 255 and -128 to 0, giving a colour
+    # far from the grey field; wrapped (mod 256) both would be 128, the grey itself
+    img = image_with_squares([4, 22], value=value)
+    assert pairs_classes(img[None]).tolist() == [[SQUARE * 3 + colour] * 2]
+
+
+def test_the_plug_in_bias_counts_the_classes_seen_on_each_side():
+    table = np.zeros((10, 10), dtype=np.int64)
+    table[0, 0], table[1, 0], table[2, 4] = 4, 3, 3  # left: 3 classes seen; right: 2; n = 10
+    assert plug_in_bias(table) == pytest.approx((3 - 1) * (2 - 1) / (2 * 10 * math.log(2)))
+    assert plug_in_bias(table.T) == pytest.approx(plug_in_bias(table))
+
+
+def test_pairs_dependence_of_a_hand_built_batch():
+    agree, differ = image_with_squares([4, 22]), image_with_squares([4])  # right side empty
+    found = pairs_dependence(torch.stack([agree, agree, differ, differ]))
+    # classes: (0, 0) twice, (0, none) twice; the baseline counts object classes only:
+    # p_left(0) = 1, p_right(0) = 1/2
+    assert found["pairs_independence_baseline"] == {"value": 0.5}
+    assert found["pairs_excess_agreement"] == {
+        "value": 0.0,
+        "agreement": 0.5,
+        "independence_baseline": 0.5,
+        "chance": 0.0,
+    }
+    mi = found["pairs_mutual_information"]
+    assert (mi["value"], mi["num_pairs"]) == (0.0, 2)  # one class each side: no information
+    assert mi["chance"] == 0.0 and mi["miller_madow"] == pytest.approx(0.0)
+
+
+def test_pairs_dependence_with_no_decoded_pair_has_no_information_to_report():
+    mi = pairs_dependence(image_with_squares([4])[None])["pairs_mutual_information"]
+    assert mi["num_pairs"] == 0
+    assert all(math.isnan(mi[k]) for k in ("value", "miller_madow", "chance"))
