@@ -60,6 +60,7 @@ def test_ema_averages_parameters_after_its_start_and_copies_buffers():
             (0.999, 7),
             False,
         ),
+        ({"channels_last": True}, None, True),
     ],
 )
 def test_build_wires_the_recipe_into_the_training_step(recipe, ema, latents):
@@ -76,6 +77,10 @@ def test_build_wires_the_recipe_into_the_training_step(recipe, ema, latents):
     else:
         assert m.latents is None
     assert m.opt_g.defaults["fused"] and m.opt_d.defaults["fused"]  # one kernel per step
+    layout = torch.channels_last if t.channels_last else torch.contiguous_format
+    for net in (m.G, m.D):  # NHWC weights where asked for, in both networks
+        convs = [p for p in net.parameters() if p.dim() == 4 and p.shape[-1] > 1]
+        assert convs and all(p.is_contiguous(memory_format=layout) for p in convs)
 
 
 def test_optimisers_take_the_two_time_scales_and_betas_as_configured():
