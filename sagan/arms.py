@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagan.errors import ConfigError
+from sagan.study_checks import NAME_MAX
 
 ARM_KEYS = ("variant", "model", "train", "sweep", "source")
 OVERRIDES = ("model", "train")  # sections an arm (and a sweep, as "train.lr_g") may override
@@ -65,6 +66,11 @@ def _expand(name: str, entry: dict[str, Any]) -> list[Arm]:
         arm = _arm(f"{name}.{point_label(point)}", _apply(entry, point, name))
         arms.append(Arm(**{**arm.__dict__, "sweep": name, "point": point}))
     names = [a.name for a in arms]
+    if long := [n for n in names if len(n) > NAME_MAX]:
+        raise ConfigError(
+            f"variants.{name}.sweep: the arm name {long[0]!r} is {len(long[0])} characters, "
+            f"longer than {NAME_MAX} (it names run folders); shorten the entry's name"
+        )
     if len(set(names)) < len(names):
         raise ConfigError(f"variants.{name}.sweep: two points get one name ({names})")
     return arms
@@ -79,6 +85,11 @@ def _arm(name: str, entry: dict[str, Any]) -> Arm:
         raise ConfigError(
             f"variants.{name}.source must be the quoted hash the workflow printed "
             f'(source: "0123abcd"), got {entry["source"]!r}: unquoted digits read as a number'
+        )
+    if "seed" in (entry.get("train") or {}):
+        raise ConfigError(
+            f"variants.{name}.train.seed: the seed of a run is set by the study's seeds: (one "
+            "run per seed, paired across arms); remove it here and list seeds there"
         )
     return Arm(
         name=name,
@@ -95,6 +106,11 @@ def _apply(entry: dict[str, Any], point: dict[str, Any], name: str) -> dict[str,
     "model.key" an override."""
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in entry.items()}
     for key, value in point.items():
+        if key == "train.seed":
+            raise ConfigError(
+                f"variants.{name}.sweep.train.seed: seeds are not swept (an arm per seed would "
+                "not pair with the other arms' seeds); list them in the study's seeds:"
+            )
         section, _, sub = key.partition(".")
         if sub:
             if section not in OVERRIDES:

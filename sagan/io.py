@@ -53,17 +53,71 @@ def atomic_torch_save(path: str | Path, obj: Any) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+MAX_YAML_VALUES = 1_000_000  # a study holds thousands; more comes only from alias nesting
+
+
 def read_yaml(path: str | Path) -> Any:
-    """A YAML file's content; a syntax error becomes a ConfigError naming FILE:LINE:COL."""
+    """A YAML file's content, read strictly: a syntax error, a duplicate key (YAML would keep
+    the last silently), nesting too deep to read, or aliases that expand past
+    ``MAX_YAML_VALUES`` values (an alias bomb: every walk of it would take for ever) become a
+    ConfigError naming the file."""
     import yaml
 
     from sagan.errors import ConfigError, yaml_error
 
-    with open(path) as f:
+    with open(path, encoding="utf-8", errors="strict") as f:
         try:
-            return yaml.safe_load(f)
+            data = yaml.load(f, Loader=_strict_loader())
         except yaml.YAMLError as err:
             raise ConfigError(yaml_error(err, path)) from None
+        except RecursionError:
+            raise ConfigError(f"{path}: nested too deeply to read; flatten it") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte {err.object[err.start]:#x} at offset "
+                f"{err.start}); save it as UTF-8"
+            ) from None
+    if (n := _expanded_size(data, {})) > MAX_YAML_VALUES:
+        raise ConfigError(
+            f"{path}: expands to more than {MAX_YAML_VALUES:,} values through YAML aliases "
+            f"({n:,.3g}); write the values out, or use fewer nested aliases"
+        )
+    return data
+
+
+def _strict_loader():
+    import yaml
+
+    from sagan.errors import ConfigError
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict[tuple, int] = {}
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, yaml.ScalarNode):
+                    continue  # "<<" merges may be overridden: that is what they are for
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in seen:
+                    raise ConfigError(
+                        f"{key.start_mark.name}:{line}: duplicate key {key.value!r} (first "
+                        f"at line {seen[key.tag, key.value]}); YAML would keep only the last: "
+                        "remove one"
+                    )
+                seen[key.tag, key.value] = line
+            return super().construct_mapping(node, deep)
+
+    return StrictLoader
+
+
+def _expanded_size(value: Any, memo: dict[int, int]) -> int:
+    """Values in ``value`` with every alias written out (memoised by identity, so an alias
+    bomb is counted without being expanded)."""
+    if not isinstance(value, dict | list):
+        return 1
+    if id(value) not in memo:
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        memo[id(value)] = 1 + sum(_expanded_size(v, memo) for v in items)
+    return memo[id(value)]
 
 
 def load_torch_file(path: str | Path, what: str, fix: str, map_location: Any = None) -> Any:

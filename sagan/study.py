@@ -43,6 +43,7 @@ from sagan.study_checks import (
     check_batch_size,
     check_counts,
     check_heldout,
+    check_no_train_seed,
     check_pilot_seeds,
     check_positive,
     check_resolution,
@@ -320,6 +321,7 @@ def validate_study(
     """
     check_study_name(study.get("study"))
     check_seeds(study.get("seeds"))
+    check_no_train_seed(study)
     check_pilot_seeds(study["seeds"], study.get("pilot_seeds"))
     load_plugins(study.get("plugins", []))
     arms = study_arms(study)

@@ -34,6 +34,21 @@ def check_study_name(name: Any) -> None:
         )
 
 
+def check_no_train_seed(study: dict[str, Any]) -> None:
+    """``train.seed`` is the run's seed, set from ``seeds:``: one set in a section would be
+    overwritten by every run, silently."""
+    entries = study.get("datasets") or {}
+    sections = [("", study.get("train"))]
+    sections += [(f"datasets.{n}.", (e or {}).get("train")) for n, e in entries.items()]
+    for where, train in sections:
+        if isinstance(train, dict) and "seed" in train:
+            raise ConfigError(
+                f"{where}train.seed: a run's seed is set by the study's seeds: (one run per "
+                "seed, paired across arms), so this one would be ignored; remove it and list "
+                "seeds under seeds:"
+            )
+
+
 def check_seeds(seeds: Any) -> None:
     if not isinstance(seeds, list) or not seeds:
         raise ConfigError(f"seeds must be a non-empty list of integers, got {seeds!r}")

@@ -22,12 +22,13 @@ GOOD = [
     REPO / "config/default.yaml",
     REPO / "config/video.yaml",
     HERE / "good_studies/at_the_limits.yaml",
+    HERE / "good_studies/anchors_and_merges.yaml",
 ]
 
 
 def header(path: Path, key: str) -> str:
     """The value of a leading ``# key: value`` comment line ('' if none)."""
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():  # one case is not UTF-8
         if line.startswith(f"# {key}:"):
             return line.split(":", 1)[1].strip()
     return ""

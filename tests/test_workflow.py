@@ -255,6 +255,24 @@ def test_bad_study_fails_before_any_job(tmp_path, edit, message):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
+def test_the_workflow_reads_a_study_file_as_sagan_validate_does(tmp_path):
+    # a quoted number stays a string (only --config values are re-typed) ...
+    study = {**copy.deepcopy(TINY), "study": "2024"}
+    (tmp_path / "quoted").mkdir()
+    (tmp_path / "duplicate").mkdir()
+    planned = snakemake(tmp_path / "quoted", study, "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert "results/runs/2024/" in planned.stdout
+    # ... and a duplicate key is refused, as the file says it, not as Snakemake kept it
+    text = yaml.safe_dump(TINY) + "train: {batch_size: 8}\n"
+    cmd = snakemake_cmd(tmp_path / "duplicate", TINY, "--dry-run")
+    (tmp_path / "duplicate" / "study.yaml").write_text(text)
+    failed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert failed.returncode != 0
+    assert "duplicate key 'train'" in failed.stdout + failed.stderr
+
+
 def one_run_study(variant: dict, **train) -> dict:
     study = copy.deepcopy(TINY)
     study["datasets"] = {"digits": TINY["datasets"]["digits"]}

@@ -10,6 +10,7 @@ from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 
 from sagan.errors import ConfigError, DataError
+from sagan.io import read_yaml
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
 from sagan import gpu_pool, layout, run_folder
@@ -80,7 +81,17 @@ def _retype_overrides(target, overrides):
             target[key] = _typed(value)
 
 
-_retype_overrides(config, workflow.config_settings.overwrite_config or {})
+# Each --configfile as `sagan validate` reads it: Snakemake's own loader already took it,
+# keeping the last of two equal keys and every alias, which a walk of the study would expand.
+for _study_file in workflow.config_settings.configfiles:
+    try:
+        read_yaml(_study_file)
+    except ConfigError as err:
+        raise WorkflowError(f"invalid study config: {err}") from None
+
+# Only --config values are re-typed (overwrite_config also holds the --configfile contents,
+# whose quoted strings must stay strings, as `sagan validate` reads them).
+_retype_overrides(config, dict(workflow.config_settings.config or {}))
 
 
 def _gpus():
