@@ -23,6 +23,9 @@ from sagan.cli_types import (
 from sagan.errors import ConfigError, DataError
 from sagan.report.outputs import NOTEBOOKS, PARTS
 
+# The design's claims, a data file of the workflow in a checkout (absent from a bare install)
+DESIGN_CLAIMS = Path(__file__).resolve().parents[1] / "config" / "claims.yaml"
+
 
 def cmd_variants(args: argparse.Namespace) -> None:
     from sagan.registry import VARIANTS
@@ -280,7 +283,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from sagan.fit import local_device
 
     device = args.device or local_device()  # fp16 and the memory check depend on it
-    validate_study(study, check_files=True, device=device, force=args.force)
+    from sagan.report.claim_specs import load_claims
+
+    design = load_claims(args.claims) if args.claims else None
+    validate_study(study, check_files=True, device=device, force=args.force, design_claims=design)
     print(f"{path}: valid")
 
 
@@ -716,6 +722,13 @@ def parser() -> argparse.ArgumentParser:
         help="where training will run (default: this machine's GPU if any, else its CPU)",
     )
     s.add_argument("--force", action="store_true", help="skip the memory-fit check only")
+    s.add_argument(
+        "--claims",
+        type=existing_file,
+        default=DESIGN_CLAIMS if DESIGN_CLAIMS.is_file() else None,
+        help="the design's claims, which the study's claims: go over (default: this "
+        "checkout's config/claims.yaml, as the workflow reads it)",
+    )
     s.set_defaults(fn=cmd_validate)
     return p
 

@@ -28,6 +28,7 @@ from sagan.data.kinds import IMAGE, DatasetKind, kind_of_tags
 from sagan.errors import ConfigError
 from sagan.fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
+from sagan.metrics.declared import resolve
 from sagan.metrics.during import check_during, default_during
 from sagan.metrics.pixel_metrics import check_pixel_metric_names
 from sagan.models.backbone import (
@@ -38,6 +39,12 @@ from sagan.models.backbone import (
 )
 from sagan.nn.spectral import check_g_spectral_norm
 from sagan.registry import VARIANTS, load_plugins
+from sagan.report.claim_specs import (
+    EVERY_OTHER_ARM,
+    HEADLINE,
+    ClaimSpec,
+    claims_from_study,
+)
 from sagan.report.figure_plan import StudyFacts
 from sagan.study_checks import (
     check_batch_size,
@@ -310,6 +317,7 @@ def validate_study(
     check_files: bool = False,
     device: str | None = None,
     force: bool = False,
+    design_claims: list[ClaimSpec] | None = None,
 ) -> None:
     """Every name known, every option accepted, every slot placeable, every run able to
     fit its device; else one ConfigError.
@@ -318,6 +326,8 @@ def validate_study(
     ``device``: where training runs (cpu | cuda), if known: fp16 needs cuda, and each run's
     estimated memory must fit it (None: unknown, memory not checked).
     ``force``: skip the memory check (the estimate is an upper bound).
+    ``design_claims``: the claims the study's own ``claims:`` go over; given, those are
+    checked too (``check_study_claims``).
     """
     check_study_name(study.get("study"))
     check_seeds(study.get("seeds"))
@@ -333,8 +343,50 @@ def validate_study(
         _check_dataset(study, name, device)
     if not force:
         check_study_fits(study, device)
+    if design_claims is not None:
+        check_study_claims(study, design_claims)
     if check_files:
         check_study_files(study)
+
+
+def check_study_claims(study: dict[str, Any], design: list[ClaimSpec]) -> None:
+    """The study's own ``claims:`` as the report reads them over the ``design``'s (ranges,
+    margins, kinds and fields checked by ``claims_from_study``), each naming arms, sweeps or
+    variants the study has, datasets it has, and a declared metric: a typo would otherwise
+    read "not measured" after the whole study ran."""
+    given = study.get("claims") or {}
+    specs = {c.id: c for c in claims_from_study(study, design)}
+    arms = study_arms(study)
+    names = set(arms) | {a.sweep for a in arms.values() if a.sweep}
+    names |= {a.variant for a in arms.values()}
+    for cid in map(str, given):
+        spec = specs[cid]
+        for role in ("arm", "baseline"):
+            name = getattr(spec, role)
+            if name not in names and not (role == "arm" and name == EVERY_OTHER_ARM):
+                raise ConfigError(
+                    f"claims.{cid}.{role}: {name!r} is not an arm, sweep or variant of this "
+                    f"study; its arms: {', '.join(arms)}"
+                )
+        if unknown := sorted(set(spec.datasets or ()) - set(study["datasets"])):
+            raise ConfigError(
+                f"claims.{cid}.datasets: {', '.join(unknown)} not in this study's datasets "
+                f"({', '.join(study['datasets'])})"
+            )
+        named = spec.metric in (HEADLINE, f"{HEADLINE}_gap", "s_per_it")
+        if spec.kind != "paired" or named:
+            continue
+        found = resolve(spec.metric)
+        extractors = {
+            from_dict(EvalConfig, dataset_study(study, d).get("evaluation")).extractor
+            for d in study["datasets"]
+        }
+        if found is None or (found.extractor is not None and found.extractor not in extractors):
+            raise ConfigError(
+                f"claims.{cid}.metric: {spec.metric!r} is no metric this study scores (sagan "
+                f"metrics lists the declared ones; its extractors: {', '.join(sorted(extractors))})"
+                f"; or use {HEADLINE!r} or {HEADLINE + '_gap'!r}"
+            )
 
 
 def check_study_files(study: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from sagan import gpu_pool, layout, run_folder
 from sagan.study import (
     TRAINED_EXTRACTORS,
     attention_map_runs,
+    check_study_claims,
     check_study_files,
     check_study_fits,
     code_changes,
@@ -181,6 +182,7 @@ elif JOBS_PER_GPU > 1 and GPUS:
     )
 
 try:  # the design's claims with the study's own over them: what the report judges
+    check_study_claims(config, load_claims(DESIGN_CLAIMS))  # as `sagan validate` does
     CLAIMS = claims_to_dict(claims_from_study(config, load_claims(DESIGN_CLAIMS)))
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
