@@ -8,14 +8,16 @@ config's ``plugins``) and never imports a variant by name.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from sagan.errors import ConfigError
+from sagan.errors import ConfigError, first_line
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -36,6 +38,8 @@ def load_plugins(extra_modules: Iterable[str] = ()) -> None:
     for name in names:
         if name in _loaded_plugins:
             continue
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"plugins: {name!r} is no module name; remove it, or name one")
         try:
             importlib.import_module(name)
         except ImportError as err:
@@ -43,7 +47,25 @@ def load_plugins(extra_modules: Iterable[str] = ()) -> None:
                 f"plug-in module {name!r} cannot be imported ({err}); "
                 "install it or fix the name under 'plugins'"
             ) from err
+        except Exception as err:  # its own code failed: say where, in one line
+            raise ConfigError(
+                f"plug-in module {name!r} failed while loading, at {_where(err, name)}: "
+                f"{type(err).__name__}: {first_line(err)}; fix the plug-in or remove it from "
+                "'plugins' (sagan --debug shows the traceback)"
+            ) from err
         _loaded_plugins.add(name)
+
+
+def _where(err: Exception, module: str) -> str:
+    """FILE:LINE of the deepest frame in the plug-in's own file (else the deepest frame)."""
+    frames = traceback.extract_tb(err.__traceback__)
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    own = [f for f in frames if spec is not None and f.filename == spec.origin]
+    frame = (own or frames or [None])[-1]
+    return f"{frame.filename}:{frame.lineno}" if frame else module
 
 
 @dataclass(frozen=True)

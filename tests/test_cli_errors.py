@@ -299,3 +299,35 @@ def test_imagefolder_names_the_unreadable_file_or_skips_it(damage, tmp_path, cap
     assert code == 0, err
     assert err.count("skipped 1 unreadable of 6 images") == 1
     assert len(torch.load(tmp_path / "d.pt", weights_only=True)["images"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("x = 1\nraise RuntimeError('no GPU driver here')\n", "RuntimeError: no GPU driver here"),
+        (  # a name another plug-in (here the core) has taken
+            "from sagan.registry import register_variant\n\n"
+            "@register_variant('sagan')\ndef mine(**kw):\n    pass\n",
+            "ValueError: variant 'sagan' is already registered by",
+        ),
+    ],
+)
+def test_a_failing_plug_in_is_one_line_naming_its_file_and_line(
+    source, fragment, install_plugin, tmp_path, capsys
+):
+    install_plugin("broken_plugin", source, "unused")
+    study = yaml.safe_load(Path(STUDY).read_text()) | {"plugins": ["broken_plugin"]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    line = 2 if "RuntimeError" in fragment else 3  # the raise, or the decorated def
+    assert f"plug-in module 'broken_plugin' failed while loading, at {tmp_path}" in err
+    assert f"broken_plugin.py:{line}: {fragment}" in err
+
+
+def test_an_empty_plug_in_name_is_one_line(tmp_path, capsys):
+    study = yaml.safe_load(Path(STUDY).read_text()) | {"plugins": [""]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
+    assert "plugins: '' is no module name; remove it" in capsys.readouterr().err
