@@ -5,8 +5,10 @@ real downloads. The ``no_md5`` fixture sets those md5s to None, for which torchv
 ``check_integrity`` only checks that the file exists: file names and layout are still verified.
 """
 
+import os
 import pickle
 import re
+import shutil
 import sys
 import types
 
@@ -112,6 +114,27 @@ def test_imagefolder_labels_are_the_subfolders_and_prepare_resizes(tmp_path):
     assert sorted(data.labels[data.train_order[:2]].tolist()) == [0, 1]
     cats = data.images[data.labels == 0].float().mean((0, 2, 3))  # (3,) mean colour
     assert abs(cats[0] - 200) < 2 and cats[2] < 2  # images stay with their labels
+
+
+def test_imagefolder_reads_each_file_once_through_links_and_copies(tmp_path, capsys):
+    root = tmp_path / "imgs"
+    for i in range(3):
+        _image(root / "cats" / f"{i}.png", (8, 8), (200, 10 * i, 0))
+        _image(root / "dogs" / f"{i}.png", (8, 8), (0, 10 * i, 200))
+    (root / "cats" / "loop").symlink_to(root, target_is_directory=True)  # a link loop
+    os.link(root / "dogs" / "0.png", root / "dogs" / "hard.png")  # one file, two names
+    shutil.copy(root / "cats" / "1.png", root / "dogs" / "copy.png")  # the same bytes
+    raw = DATASETS.build("imagefolder", {"root": str(root)})
+    assert raw.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    err = capsys.readouterr().err
+    assert re.search(r"imagefolder .*: \d+ of \d+ paths repeat a file already read", err)
+    # without repeats: nothing said
+    DATASETS.build("imagefolder", {"root": str(tmp_path / "imgs" / "dogs" / "..")})
+    assert "repeat" in capsys.readouterr().err  # the same folder, the same repeats
+    _image(tmp_path / "clean" / "a" / "0.png", (8, 8), (1, 2, 3))
+    _image(tmp_path / "clean" / "a" / "1.png", (8, 8), (3, 2, 1))  # same size, other bytes
+    assert len(DATASETS.build("imagefolder", {"root": str(tmp_path / "clean")}).labels) == 2
+    assert capsys.readouterr().err == ""
 
 
 def _celeba(root, sizes: list[tuple[int, int]], partition: list[int]) -> None:

@@ -7,8 +7,11 @@ a dataset decodes no image. Nothing downloads unless a study sets ``download: tr
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -184,9 +187,45 @@ def imagefolder(root: str, skip_unreadable: bool = False) -> RawImages:
     folder = Path(root).expanduser()
     how = "put the images in one subfolder per class (ROOT/<class>/*.png, .jpg, ...)"
     data = _open(partial(datasets().ImageFolder, str(folder), loader=read_image), folder, how)
+    _keep_each_file_once(data, folder)
     if skip_unreadable:
         _drop_unreadable(data, folder)
     return _labelled([data], [data.targets])
+
+
+def _keep_each_file_once(data: Any, folder: Path) -> None:
+    """ImageFolder follows folder links, so a link loop (or a linked copy of a class) reads
+    one file under many paths, and the held-out split would hold copies of training images.
+    Keep one path of each file (by device and inode, so hard links count too: the first
+    with no link on the way, else the first) and of each byte-identical content (hashed
+    only where two files share a size); say how many were dropped."""
+    by_file: dict[tuple[int, int], tuple[bool, int, str, int, int]] = {}
+    for index, (path, target) in enumerate(data.samples):
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        linked = os.path.realpath(path) != os.path.abspath(path)  # a link on the way
+        # the label comes from a path without links: cats/loop/dogs/x.png is a dog
+        if key not in by_file or (by_file[key][0] and not linked):
+            by_file[key] = (linked, index, path, target, info.st_size)
+    chosen = sorted(by_file.values(), key=lambda f: f[1])  # in ImageFolder's order
+    files = [(path, target, size) for _, _, path, target, size in chosen]
+    sizes = Counter(size for _, _, size in files)
+    kept, contents = [], set()
+    for path, target, size in files:
+        if sizes[size] > 1:
+            content = (size, hashlib.blake2b(Path(path).read_bytes(), digest_size=16).digest())
+            if content in contents:
+                continue
+            contents.add(content)
+        kept.append((path, target))
+    if repeats := len(data.samples) - len(kept):
+        print(
+            f"imagefolder {folder}: {repeats} of {len(data.samples)} paths repeat a file already "
+            "read (a folder link, a hard link or a copy); each image is kept once",
+            file=sys.stderr,
+        )
+        data.samples = data.imgs = kept
+        data.targets = [target for _, target in kept]
 
 
 def read_image(path: str) -> Image.Image:
