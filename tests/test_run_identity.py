@@ -109,3 +109,19 @@ def test_a_second_trainer_on_a_locked_run_is_refused_naming_the_holder(digits16,
     # the kernel dropped the lock with its holder: the run now trains
     assert run(config(digits16), state)["state"] == "done"
     assert read_status(outputs(state, ITERATIONS))["state"] == "done"
+
+
+def test_a_run_pinned_to_other_code_says_so_when_it_trains_further(digits16, tmp_path, capsys):
+    from sagan.layout import source_hash
+    from sagan.registry import VARIANTS
+
+    cfg = config(digits16)
+    current = replace(cfg, variant_source=source_hash(VARIANTS.get(cfg.variant).builder))
+    assert "code_note" not in run(with_iterations(current, 4), tmp_path / "now")
+    assert "pinned" not in capsys.readouterr().err
+    pinned = replace(cfg, variant_source="0123abcd")  # the arm's `source:`, an older file
+    status = run(with_iterations(pinned, 4), tmp_path / "old")
+    assert "pinned to source 0123abcd, but its code is now source" in status["code_note"]
+    assert "warning: variant" in capsys.readouterr().err
+    # re-emitting a finished run trains nothing with today's code: nothing to say
+    assert "code_note" not in run(with_iterations(pinned, 4), tmp_path / "old")

@@ -3,7 +3,7 @@ allowed values, before any job of a study starts."""
 
 from __future__ import annotations
 
-from sagan.config import TrainConfig
+from sagan.config import RunConfig, TrainConfig
 from sagan.errors import ConfigError
 from sagan.streams import STREAMS
 from sagan.train.live_log import check_mode
@@ -49,6 +49,23 @@ def check_train(t: TrainConfig) -> None:
             raise ConfigError(f"train.{key} must be at least 1, got {getattr(t, key)}")
     check_progressive(t.progressive)
     check_mode(t.tensorboard)
+
+
+def pinned_code_note(cfg: RunConfig) -> str:
+    """ "" when the run's variant code is the code its run key names; else a warning: a run
+    pinned to an old source (``source:``) that trains further does so with today's code."""
+    from sagan.layout import source_hash
+    from sagan.registry import VARIANTS, load_plugins
+
+    load_plugins(cfg.plugins)
+    now = source_hash(VARIANTS.get(cfg.variant).builder)
+    if not cfg.variant_source or cfg.variant_source == now:
+        return ""
+    return (
+        f"variant {cfg.variant!r} is pinned to source {cfg.variant_source}, but its code is now "
+        f"source {now}: the iterations trained now use today's code; check out the pinned "
+        "version to train with the code the run key names"
+    )
 
 
 def _number(x: object) -> bool:

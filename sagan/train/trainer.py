@@ -42,7 +42,7 @@ from sagan.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from sagan.train.checks import check_train
+from sagan.train.checks import check_train, pinned_code_note
 from sagan.train.ema import EMA
 from sagan.train.live_log import LiveLog, open_live_log, writer_class
 from sagan.train.lock import run_lock
@@ -213,6 +213,9 @@ def train(
         save_run_config(cfg, run_dir / CONFIG)
         write_status(run_dir, "running", resumed_from=resume["iteration"] if resume else None)
         first = resume["iteration"] + 1 if resume is not None else 1
+        if first <= cfg.train.iterations and (note := pinned_code_note(cfg)):
+            print(f"warning: {note}", file=sys.stderr)
+            write_status(run_dir, "running", resumed_from=first - 1, code_note=note)
         fd_column = log_column(cfg.eval) if cfg.eval.during else None
         try:
             # a finished run only re-emits its outputs: no event file for it
@@ -472,6 +475,8 @@ def _finish(
     """The final grid under a fixed name, the checkpoint, and status 'done' (with the last
     logging interval's overfitting signals)."""
     t = cfg.train
+    trained = resumed_from is None or resumed_from < t.iterations
+    note = pinned_code_note(cfg) if trained else ""  # the code the iterations ran with
     final_grid = _grid_path(state_dir, t.iterations)
     atomic_write_bytes(run_dir / SAMPLES, final_grid.read_bytes())
     atomic_torch_save(run_dir / CHECKPOINT, _weights(cfg, m, t.iterations))
@@ -487,4 +492,5 @@ def _finish(
         r_t=last["r_t"],
         d_gap=last["d_gap"],
         resumed_from=resumed_from,  # the checkpoint a killed run went on from, if any
+        **({"code_note": note} if note else {}),
     )
