@@ -43,20 +43,24 @@ class Invocation:
     take it as a param so the shell command names no global (snakemake --lint), but as a
     non-builtin value Snakemake leaves it out of the params rerun trigger, so moving a study
     from CPU to GPUs or to another interpreter retrains nothing.
+
+    It is a command prefix of several words, so a rule's shell line takes it unquoted
+    ({params.sagan}): each word is shell-quoted here instead (`:q` would make it one word,
+    and a list, which `:q` quotes word by word, would join the params rerun trigger).
     """
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, *words: str):
+        self.words = words
 
     def __str__(self) -> str:
-        return self.text
+        return shlex.join(self.words)
 
 
 # Under --use-conda the rule's environment provides python; else this very interpreter
 # (works without an activated environment).
 _CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-PYTHON = Invocation("python" if _CONDA else f'"{sys.executable}"')
-SAGAN = Invocation(f"{PYTHON} -m sagan.cli")
+PYTHON = ("python",) if _CONDA else (sys.executable,)
+SAGAN = Invocation(*PYTHON, "-m", "sagan.cli")
 
 
 def _typed(value):
@@ -133,12 +137,11 @@ POOL_DIR = Path(config.get("gpu_pool_dir") or gpu_pool.default_pool_dir()).absol
 def pooled(whole_gpu=False):
     """The pool's wrapper before a model job's command ('' without a local pool)."""
     if not LOCAL_POOL:
-        return Invocation("")
-    whole = " --whole-gpu" if whole_gpu else ""
-    return Invocation(
-        f"{PYTHON} -m sagan.gpu_pool --gpus {GPUS} --jobs-per-gpu {JOBS_PER_GPU}"
-        f" --dir {shlex.quote(str(POOL_DIR))}{whole} --"
-    )
+        return Invocation()
+    words = ["-m", "sagan.gpu_pool", "--gpus", str(GPUS)]
+    words += ["--jobs-per-gpu", str(JOBS_PER_GPU), "--dir", str(POOL_DIR)]
+    whole = ["--whole-gpu"] if whole_gpu else []
+    return Invocation(*PYTHON, *words, *whole, "--")
 
 
 def gpu_slots(whole_gpu=False):
@@ -305,8 +308,8 @@ def during_inputs(w):
 
 
 def dataset_options(w):
-    """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
-    return shlex.quote(json.dumps(data_entry(w).get("options") or {}))
+    """The dataset's builder options as JSON (a param: a change re-prepares)."""
+    return json.dumps(data_entry(w).get("options") or {})
 
 
 def cost_study():
