@@ -1,11 +1,14 @@
 """Nothing from a study file reaches a shell unquoted: paths with spaces, `;`, `$(...)`,
-quotes and non-ASCII letters come through every job's command as one intact argument."""
+quotes and non-ASCII letters come through every job's command as one intact argument, and a
+YTE-templated study (Python that Snakemake runs as it reads the file) is refused."""
 
 import ast
 import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +158,37 @@ def test_every_field_of_every_shell_line_is_quoted():
         assert "$(" not in line and "`" not in line, (rule, line)
         for field in re.findall(r"(?<!\{)\{([^{}]+)\}", line):
             assert field.endswith(":q") or field in BARE_FIELDS, (rule, field)
+
+
+YTE_STUDY = """\
+__use_yte__: true
+study: templated
+datasets:
+  digits: {{resolution: 16, heldout: 200}}
+variants:
+  dcgan: {{}}
+sizes: [full]
+seeds: ?[0 if __import__("pathlib").Path({marker!r}).write_text("ran") else 0]
+"""
+
+
+def test_a_yte_study_is_refused_by_validate_and_by_the_workflow(tmp_path):
+    """`sagan validate` reads the file with yaml.safe_load and runs nothing; Snakemake reads
+    a --configfile itself and runs its YTE expressions before the Snakefile can look, so the
+    workflow can only stop afterwards, saying the file must be trusted like code."""
+    marker = tmp_path / "ran"
+    study = tmp_path / "templated.yaml"
+    study.write_text(YTE_STUDY.format(marker=str(marker)))
+    validate = [sys.executable, "-m", "sagan.cli", "validate", str(study)]
+    refused = subprocess.run(validate, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "__use_yte__: a study is plain YAML" in refused.stderr
+    assert not marker.exists()
+
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    cmd += ["--directory", str(tmp_path), "--configfile", str(study), "--cores", "1", "-n"]
+    stopped = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    out = stopped.stdout + stopped.stderr
+    assert stopped.returncode != 0
+    assert "__use_yte__: a study is plain YAML" in out and "trust it like code" in out, out
+    assert "Job stats" not in out  # stopped before planning any job
+    assert marker.read_text() == "ran"  # what the note warns of: Snakemake ran it already

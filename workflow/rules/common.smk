@@ -10,6 +10,7 @@ from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 
 from sagan.errors import ConfigError, DataError
+from sagan.io import read_yaml
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
 from sagan import gpu_pool, layout, run_folder
@@ -32,6 +33,7 @@ from sagan.study import (
     study_facts,
     validate_study,
 )
+from sagan.study_checks import check_plain_study
 
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
 # Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
@@ -104,9 +106,13 @@ TRAIN_DEVICE = MODEL_DEVICE
 # not there yet, with a warning; a real run stops here.
 DRY_RUN = workflow.output_settings.dryrun
 
-# Before any job: the structure (schema), then names, options and values (one line each,
-# naming the key and the allowed values): the checks of `sagan validate`.
+# Before any job: the study file as plain YAML (Snakemake has read it already, running any
+# YTE template in it: too late to stop that, not to stop the study), the structure (schema),
+# then names, options and values (one line each, naming the key and the allowed values): the
+# checks of `sagan validate`.
 try:
+    for path in workflow.config_settings.configfiles:
+        check_plain_study(read_yaml(path), path)
     check_schema(config)  # the schema the sagan package ships
     validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
