@@ -278,7 +278,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
     if not isinstance(study, dict):
         raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
     from sagan.schema import check_schema
+    from sagan.study_checks import check_plain_study
 
+    check_plain_study(study, path)  # before the schema: its unknown-key error says less
     check_schema(study, args.schema)  # the structure first, as the workflow checks it
     from sagan.fit import local_device
 

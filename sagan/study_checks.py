@@ -162,3 +162,22 @@ def check_batch_size(batch_size: int, smallest: int | None, where: str) -> None:
             f"{where}train.batch_size {batch_size} is larger than the smallest training set "
             f"({smallest} images): make batch_size at most {smallest}, or drop the small size"
         )
+
+
+# Snakemake reads a --configfile itself, with YTE: a top-level `__use_yte__: true` has it run
+# the file's Python expressions before any of the workflow's code can look (it drops the key).
+YTE_KEY = "__use_yte__"
+TRUST_NOTE = (
+    "Snakemake runs the Python in a study file that sets __use_yte__: true (YTE templating)"
+    " as it reads it, before any check: run a study file only if you trust it like code"
+)
+
+
+def check_plain_study(study: Any, path: object) -> None:
+    """A study file is plain YAML: refuse YTE's key (read with yaml.safe_load, which runs
+    nothing), with the note on trust where Snakemake may already have run it."""
+    if isinstance(study, dict) and YTE_KEY in study:
+        raise ConfigError(
+            f"{path}: {YTE_KEY}: a study is plain YAML, YTE templating is not supported;"
+            f" remove the key and write the values out. {TRUST_NOTE}"
+        )

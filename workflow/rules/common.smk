@@ -34,6 +34,7 @@ from sagan.study import (
     study_facts,
     validate_study,
 )
+from sagan.study_checks import check_plain_study
 
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
 # Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
@@ -45,20 +46,24 @@ class Invocation:
     take it as a param so the shell command names no global (snakemake --lint), but as a
     non-builtin value Snakemake leaves it out of the params rerun trigger, so moving a study
     from CPU to GPUs or to another interpreter retrains nothing.
+
+    It is a command prefix of several words, so a rule's shell line takes it unquoted
+    ({params.sagan}): each word is shell-quoted here instead (`:q` would make it one word,
+    and a list, which `:q` quotes word by word, would join the params rerun trigger).
     """
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, *words: str):
+        self.words = words
 
     def __str__(self) -> str:
-        return self.text
+        return shlex.join(self.words)
 
 
 # Under --use-conda the rule's environment provides python; else this very interpreter
 # (works without an activated environment).
 _CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-PYTHON = Invocation("python" if _CONDA else f'"{sys.executable}"')
-SAGAN = Invocation(f"{PYTHON} -m sagan.cli")
+PYTHON = ("python",) if _CONDA else (sys.executable,)
+SAGAN = Invocation(*PYTHON, "-m", "sagan.cli")
 
 
 def _typed(value):
@@ -112,9 +117,13 @@ TRAIN_DEVICE = MODEL_DEVICE
 # not there yet, with a warning; a real run stops here.
 DRY_RUN = workflow.output_settings.dryrun
 
-# Before any job: the structure (schema), then names, options and values (one line each,
-# naming the key and the allowed values): the checks of `sagan validate`.
+# Before any job: the study file as plain YAML (Snakemake has read it already, running any
+# YTE template in it: too late to stop that, not to stop the study), the structure (schema),
+# then names, options and values (one line each, naming the key and the allowed values): the
+# checks of `sagan validate`.
 try:
+    for path in workflow.config_settings.configfiles:
+        check_plain_study(read_yaml(path), path)
     check_schema(config)  # the schema the sagan package ships
     validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
@@ -145,12 +154,11 @@ POOL_DIR = Path(config.get("gpu_pool_dir") or gpu_pool.default_pool_dir()).absol
 def pooled(whole_gpu=False):
     """The pool's wrapper before a model job's command ('' without a local pool)."""
     if not LOCAL_POOL:
-        return Invocation("")
-    whole = " --whole-gpu" if whole_gpu else ""
-    return Invocation(
-        f"{PYTHON} -m sagan.gpu_pool --gpus {GPUS} --jobs-per-gpu {JOBS_PER_GPU}"
-        f" --dir {shlex.quote(str(POOL_DIR))}{whole} --"
-    )
+        return Invocation()
+    words = ["-m", "sagan.gpu_pool", "--gpus", str(GPUS)]
+    words += ["--jobs-per-gpu", str(JOBS_PER_GPU), "--dir", str(POOL_DIR)]
+    whole = ["--whole-gpu"] if whole_gpu else []
+    return Invocation(*PYTHON, *words, *whole, "--")
 
 
 def gpu_slots(whole_gpu=False):
@@ -318,8 +326,8 @@ def during_inputs(w):
 
 
 def dataset_options(w):
-    """The dataset's builder options, shell-quoted JSON (a param: a change re-prepares)."""
-    return shlex.quote(json.dumps(data_entry(w).get("options") or {}))
+    """The dataset's builder options as JSON (a param: a change re-prepares)."""
+    return json.dumps(data_entry(w).get("options") or {})
 
 
 def cost_study():

@@ -57,9 +57,9 @@ rule profile:
         sagan=SAGAN,
         device=PROFILE_DEVICE,
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device} profile {input.study}"
-        " --data {input.data}"
-        " --dataset {wildcards.dataset} --out {output} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " profile {input.study:q} --data {input.data:q}"
+        " --dataset {wildcards.dataset:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule scaling:
@@ -90,9 +90,9 @@ rule scaling:
         sagan=SAGAN,
         device=PROFILE_DEVICE,
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device} scaling {input}"
-        " --out {output.rows}"
-        " --slopes {output.slopes} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " scaling {input:q} --out {output.rows:q}"
+        " --slopes {output.slopes:q} > {log:q} 2>&1"
 
 
 rule cost_figures:
@@ -116,5 +116,5 @@ rule cost_figures:
         sagan=SAGAN,
         figures=lambda w, output: os.path.dirname(output[0]),
     shell:
-        "{params.sagan} cost-figures {input.profiles} --scaling {input.scaling}"
-        " --out-dir {params.figures} > {log} 2>&1"
+        "{params.sagan} cost-figures {input.profiles:q} --scaling {input.scaling:q}"
+        " --out-dir {params.figures:q} > {log:q} 2>&1"

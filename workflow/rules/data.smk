@@ -14,5 +14,6 @@ rule prepare_dataset:
         options=dataset_options,
         sagan=SAGAN,
     shell:
-        "{params.sagan} prepare {params.source} --resolution {params.resolution}"
-        " --heldout {params.heldout} --options {params.options} --out {output} > {log} 2>&1"
+        "{params.sagan} prepare {params.source:q} --resolution {params.resolution:q}"
+        " --heldout {params.heldout:q} --options {params.options:q} --out {output:q}"
+        " > {log:q} 2>&1"

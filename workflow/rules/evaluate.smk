@@ -19,9 +19,9 @@ rule train_extractor:
         sagan=SAGAN,
         device=MODEL_DEVICE,
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
-        " train-extractor {input} --epochs {params.epochs}"
-        " --out {output} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " train-extractor {input:q} --epochs {params.epochs:q}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule reference_features:
@@ -45,9 +45,10 @@ rule reference_features:
         sagan=SAGAN,
         device=MODEL_DEVICE,
     shell:
-        "{params.pool} {params.sagan} --threads 1 --device {params.device} reference {input.data} --split {wildcards.split}"
-        " --extractor {params.extractor} --extractor-path {input.extractor}"
-        " --out {output} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads 1 --device {params.device:q}"
+        " reference {input.data:q} --split {wildcards.split:q}"
+        " --extractor {params.extractor:q} --extractor-path {input.extractor:q}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 # Real vs real at the runs' own sample counts (the floor every score sits on), and known
@@ -76,11 +77,11 @@ rule noise_floor:
         sagan=SAGAN,
         device=MODEL_DEVICE,
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
-        " noise-floor {input.data} --reference {input.reference}"
-        " --train-reference {input.train_reference} --extractor {params.extractor}"
-        " --extractor-path {input.extractor} --num-samples {wildcards.samples}"
-        " --out-floor {output.floor} --out-checks {output.checks} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " noise-floor {input.data:q} --reference {input.reference:q}"
+        " --train-reference {input.train_reference:q} --extractor {params.extractor:q}"
+        " --extractor-path {input.extractor:q} --num-samples {wildcards.samples:q}"
+        " --out-floor {output.floor:q} --out-checks {output.checks:q} > {log:q} 2>&1"
 
 
 rule evaluate:
@@ -105,8 +106,10 @@ rule evaluate:
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,
+        run=lambda w, output: os.path.dirname(output[0]),
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device} evaluate $(dirname {output}) > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " evaluate {params.run:q} > {log:q} 2>&1"
 
 
 # G's attention maps as arrays: the report draws them and loads no model.
@@ -128,6 +131,7 @@ rule attention_maps:
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,
+        run=lambda w, output: os.path.dirname(output[0]),
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
-        " attention-maps $(dirname {output}) --out {output} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " attention-maps {params.run:q} --out {output:q} > {log:q} 2>&1"

@@ -53,13 +53,16 @@ rule floor_tables:
         ENV
     params:
         sagan=SAGAN,
-        entries=" ".join(
-            f"--entry {d} {floor_files(d)['floor']} {floor_files(d)['checks']}"
+        # --entry NAME FLOOR CHECKS per dataset, a list: the shell line quotes each word
+        entries=[
+            word
             for d in config["datasets"]
-        ),
+            for word in ("--entry", d, *floor_files(d).values())
+        ],
         out=lambda w, output: os.path.dirname(output.floor),
     shell:
-        "{params.sagan} floor-tables {params.entries} --out-dir {params.out} > {log} 2>&1"
+        "{params.sagan} floor-tables {params.entries:q} --out-dir {params.out:q}"
+        " > {log:q} 2>&1"
 
 
 rule aggregate:
@@ -86,8 +89,8 @@ rule aggregate:
         sagan=SAGAN,
         run_dirs=list(RUN_DIRS.values()),
     shell:
-        "{params.sagan} aggregate {params.run_dirs} --out {output.summary}"
-        " --noise-floor {input.floor} > {log} 2>&1"
+        "{params.sagan} aggregate {params.run_dirs:q} --out {output.summary:q}"
+        " --noise-floor {input.floor:q} > {log:q} 2>&1"
 
 
 rule study_claims:
@@ -131,8 +134,8 @@ rule report_stats:
         results=lambda w, input: os.path.dirname(input.summary),
         reports=STUDY_REPORTS,
     shell:
-        "{params.sagan} report {params.results} --out {params.reports}"
-        " --parts stats > {log} 2>&1"
+        "{params.sagan} report {params.results:q} --out {params.reports:q}"
+        " --parts stats > {log:q} 2>&1"
 
 
 rule report_build:
@@ -172,8 +175,8 @@ rule report_build:
         results=lambda w, input: os.path.dirname(input.summary),
         reports=lambda w, output: os.path.dirname(os.path.dirname(output.claims)),
     shell:
-        "{params.sagan} report {params.results} --out {params.reports}"
-        " --parts tables figures > {log} 2>&1"
+        "{params.sagan} report {params.results:q} --out {params.reports:q}"
+        " --parts tables figures > {log:q} 2>&1"
 
 
 # The same command as `sagan report --parts notebooks` by hand, one notebook per job.
@@ -207,8 +210,8 @@ rule notebook:
         results=lambda w, input: os.path.dirname(input[0]),
         reports=lambda w, output: os.path.dirname(output.html),
     shell:
-        "{params.sagan} report {params.results} --out {params.reports}"
-        " --parts notebooks --notebooks {wildcards.name} > {log} 2>&1"
+        "{params.sagan} report {params.results:q} --out {params.reports:q}"
+        " --parts notebooks --notebooks {wildcards.name:q} > {log:q} 2>&1"
 
 
 rule report:

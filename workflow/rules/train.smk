@@ -8,9 +8,9 @@ rule run_config:
     params:
         sagan=SAGAN,
         # a shell job starts in a fraction of a second; a run: job re-reads the whole workflow
-        cfg=lambda w: shlex.quote(json.dumps(resolved_config(w))),
+        cfg=lambda w: json.dumps(resolved_config(w)),
     shell:
-        "{params.sagan} run-config --config {params.cfg} --out {output} > {log} 2>&1"
+        "{params.sagan} run-config --config {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule train:
@@ -36,11 +36,12 @@ rule train:
         device=TRAIN_DEVICE,
         # the trainer's checkpoints and lock live above the outputs: Snakemake deletes a
         # job's outputs before it reruns it, never this folder
+        out=lambda w, output: os.path.dirname(output.checkpoint),
         state=lambda w, output: run_folder.state_of(os.path.dirname(output.checkpoint)),
     shell:
-        "{params.pool} {params.sagan} --threads {threads} --device {params.device}"
-        " train {input.config} --out $(dirname {output.checkpoint})"
-        " --state {params.state} > {log} 2>&1"
+        "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
+        " train {input.config:q} --out {params.out:q}"
+        " --state {params.state:q} > {log:q} 2>&1"
 
 
 # A run that differs from an earlier one only by its labels copies that run's results
@@ -72,4 +73,5 @@ rule share_run:
         sagan=SAGAN,
         source=lambda w: SHARED_DIRS[w.shared],
     shell:
-        "{params.sagan} share-run {params.source} --out {wildcards.shared} > {log} 2>&1"
+        "{params.sagan} share-run {params.source:q} --out {wildcards.shared:q}"
+        " > {log:q} 2>&1"
