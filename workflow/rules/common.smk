@@ -87,11 +87,13 @@ def _retype_overrides(target, overrides):
             target[key] = _typed(value)
 
 
-# Each --configfile as `sagan validate` reads it: Snakemake's own loader already took it,
-# keeping the last of two equal keys and every alias, which a walk of the study would expand.
+# Each --configfile as `sagan validate` reads it, before anything walks the study:
+# Snakemake's own loader already took it, keeping the last of two equal keys, every alias
+# (which a walk would expand) and running any YTE template in it (too late to stop that,
+# not to stop the study).
 for _study_file in workflow.config_settings.configfiles:
     try:
-        read_yaml(_study_file)
+        check_plain_study(read_yaml(_study_file), _study_file)
     except ConfigError as err:
         raise WorkflowError(f"invalid study config: {err}") from None
 
@@ -117,13 +119,9 @@ TRAIN_DEVICE = MODEL_DEVICE
 # not there yet, with a warning; a real run stops here.
 DRY_RUN = workflow.output_settings.dryrun
 
-# Before any job: the study file as plain YAML (Snakemake has read it already, running any
-# YTE template in it: too late to stop that, not to stop the study), the structure (schema),
-# then names, options and values (one line each, naming the key and the allowed values): the
-# checks of `sagan validate`.
+# Before any job: the structure (schema), then names, options and values (one line each,
+# naming the key and the allowed values): the checks of `sagan validate`.
 try:
-    for path in workflow.config_settings.configfiles:
-        check_plain_study(read_yaml(path), path)
     check_schema(config)  # the schema the sagan package ships
     validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
