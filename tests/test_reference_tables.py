@@ -100,6 +100,9 @@ def test_ties_are_all_bold_and_a_near_tie_only_within_float_noise():
     # no absolute tolerance: small metrics (a KID of 1e-4) still have one best
     assert bold([1e-4, 3e-4, 2e-4], "min") == [True, False, False]
     assert bold([0.1, 0.5, 0.3], "max") == [False, True, False]
+    # two FDs of 1834 apart by 0.01 (5e-6 relative) are two results, not one
+    assert bold([1834.0, 1834.01], "min") == [True, False]
+    assert bold([2e-9, 5e-9], "max") == [False, True]  # nor is a tiny metric rounded to 0
 
 
 def test_bold_is_chosen_within_each_group_by_the_groups_labels():
@@ -177,12 +180,15 @@ def test_fmt_ci_is_the_mean_and_half_the_interval_to_two_digits():
     assert fmt_ci(0.0123, 0.01, 0.015, 4) == "0.0123 ± 0.0025"
     assert fmt_ci(5.0, 4.0, 4.0 + 2 * 0.01234, 4) == "5 ± 0.012"
     assert fmt_ci(100.0, 0.0, 250.0, 4) == "100 ± 125"  # a cut interval: half its width
+    assert fmt_ci(12.345, 12.0, 12.5, 3) == "12.3 ± 0.25"  # three digits by default
+    assert fmt_ci(12.345, 12.0, 13.0, 3, digits=4) == "12.35 ± 0.5"  # the mean's digits only
 
 
 def test_fmt_ci_without_an_interval_says_how_many_seeds():
     assert fmt_ci(10.0, NAN, NAN, 1) == "10 (n=1)"
     assert fmt_ci(10.0, NAN, 12.0, 2) == "10 (n=2)"  # either end missing: no interval
     assert fmt_ci(10.0, 9.0, NAN, 2) == "10 (n=2)"
+    assert fmt_ci(12.345, NAN, NAN, 1, digits=2) == "12 (n=1)"
     assert fmt_ci(NAN, NAN, NAN, 0) == fmt_ci(None, 1.0, 2.0, 3) == "–"
 
 
