@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagan.report.paper_tables import (
+    FLAG_NOTE,
+    OVERHEAD_NOTE,
     ablation_table,
     cost_rows,
     floor_note,
@@ -492,7 +494,7 @@ def test_ablation_carries_the_floor_never_bold_and_its_note():
             "dataset": ["d1", "d1"],
             "metric": ["fd_domain", "kid_domain"],
             "mean": [0.08, 0.001],
-            "sd": [0.02, 0.0005],
+            "sd": [0.0234, 0.0005],
             "resamples": [5, 5],
             "num_samples": [500, 500],
             "reference_count": [400, 400],
@@ -501,7 +503,7 @@ def test_ablation_carries_the_floor_never_bold_and_its_note():
     t = ablation(floor=floor)
     cols = list(t.text.columns)
     assert cols.index("FD-domain floor") == cols.index("KID-domain") + 1
-    assert t.text["FD-domain floor"].tolist() == ["0.08 ± 0.02", "0.08 ± 0.02", "–", "–"]
+    assert t.text["FD-domain floor"].tolist() == ["0.08 ± 0.023", "0.08 ± 0.023", "–", "–"]
     assert not bold_mask(t)["FD-domain floor"].any()
     expected = (
         " floor: FD between 500 training-pool and 400 held-out real images, mean ± SD over 5"
@@ -523,12 +525,13 @@ def test_ablation_leaves_video_datasets_out_and_needs_an_image_fd():
 
 def test_plain_precision_and_recall_columns_are_used_without_an_extractor():
     stats = ABLATION_STATS.replace({"precision_domain": "precision", "recall_domain": "recall"})
-    runs = ABLATION_RUNS.rename(columns={"precision_domain": "precision"}).drop(
-        columns="recall_domain"
-    )
-    t = ablation(stats=stats, runs=runs)
-    assert "recall" not in t.text and t.text["precision"].tolist() == ["0.61", "0.7", "0.5", "0.9"]
-    assert t.best["precision"] == "max"
+    plain = {"precision_domain": "precision", "recall_domain": "recall"}
+    t = ablation(stats=stats, runs=ABLATION_RUNS.rename(columns=plain))
+    assert t.text["precision"].tolist() == ["0.61", "0.7", "0.5", "0.9"]
+    assert t.text["recall"].tolist() == ["0.42", "0.3", "0.2", "0.1"]
+    assert t.best["precision"] == t.best["recall"] == "max"
+    t = ablation(stats=stats, runs=ABLATION_RUNS.rename(columns=plain).drop(columns="recall"))
+    assert "recall" not in t.text and "precision" in t.text
 
 
 @settings(max_examples=15, deadline=None)
@@ -585,6 +588,7 @@ SMALL_RUNS = pd.DataFrame(
         "variant": ["a", "b", "a", "b"],
         "train_images": [100, 100, 1000, 1000],
         "fd_domain": 1.0,
+        "memo_domain_median_ratio": 0.9,  # a memo column, but not the near copies
         "memo_domain_near_copy_fraction": 0.1,
     }
 )
@@ -652,13 +656,22 @@ def test_video_table_bolds_video_fd_low_and_temporal_consistency_high():
             "fd_video_domain3d": [1.0, 1.0, NAN],
             "temporal_consistency": [1.0, 1.0, NAN],
             "fvd": NAN,  # a column nobody filled: no table column
+            "collapsed": [False, True, False],
         }
     )
-    profile = PROFILE.assign(dataset="v").iloc[[0, 2]]
+    profile = PROFILE.assign(dataset=["v", "d", "v"]).iloc[[2, 1, 0]]  # b first, then a
     t = video_table(runs, pd.DataFrame(stats), profile)
+    assert t.keys == ["dataset", "variant"] and t.group == ["dataset"]
+    assert t.caption == "Video: per-frame and video quality, temporal consistency, cost"
+    assert t.note == (
+        "Mean ± half the 95% Student-t CI over seeds, at each dataset's largest training set. "
+        f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE} {FLAG_NOTE}"
+    )
+    assert t.text["collapsed"].tolist() == ["0/1", "1/1"]
+    assert t.text["ms/step"].tolist() == ["12", "15"]
     assert list(t.text.columns) == [
         "dataset", "variant", "FD-frame-domain", "FD-video-domain3d", "temporal consistency",
-        "seeds", "ms/step", "overhead %",
+        "seeds", "collapsed", "ms/step", "overhead %",
     ]  # fmt: skip
     assert t.text["dataset"].tolist() == ["v", "v"]
     assert t.text["FD-video-domain3d"].tolist() == ["40 ± 1", "30 ± 1"]
@@ -697,6 +710,7 @@ def test_scaling_rows_keep_sweep_order_and_end_each_placement_with_its_slopes():
         ["zeta", "image side / 4"],
         ["alpha", "image side / 2"],
     ]
+    assert "0" not in t.text["tokens N"].tolist()  # no attention, nothing to scale
     block = t.text[(t.text["variant"] == "zeta") & (t.text["placement"] == "image side / 4")]
     assert block["tokens N"].tolist() == ["256", "1024", "4096", "log-log"]
     assert block["image px"].tolist() == ["16", "64", "256", "slope"]
@@ -705,3 +719,98 @@ def test_scaling_rows_keep_sweep_order_and_end_each_placement_with_its_slopes():
     assert block["attention MMACs"].tolist() == ["65.5", "1049", "16777", "2"]
     assert "Measured on cpu-x." in t.note
     assert "Measured on ?." in scaling_table(pd.DataFrame(rows).drop(columns="device")).note
+
+
+def test_ablation_caption_and_note_say_what_the_numbers_are():
+    t = ablation()
+    assert t.caption == "Ablation: quality and cost per variant and dataset"
+    quality = (
+        "Quality: mean ± half the 95% Student-t CI over seeds, at each dataset's largest "
+        "training set. Cost: one training step (D + G), fp32, median of the profile; "
+        f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). FD-domain/KID-domain are not FID."
+    )
+    assert t.note == f"{quality} {FLAG_NOTE}"
+    plain = ablation(runs=ABLATION_RUNS.drop(columns=["collapsed", "converged"]))
+    assert plain.note == quality
+
+
+def test_ablation_names_a_failed_extractor_check_under_its_floor():
+    floor = pd.DataFrame(
+        {"dataset": ["d1"], "metric": ["fd_domain"], "mean": [0.08], "sd": [0.02]}
+        | {"resamples": [5], "num_samples": [500], "reference_count": [400]}
+    )
+    checks = pd.DataFrame(
+        {"dataset": "d1", "extractor": "domain", "degradation": ["gaussian_blur"] * 2}
+        | {"strength": [0.03, 0.1], "expected_rank": [1, 2], "fd": [0.3, 0.2], "ok": [True, False]}
+    )
+    note = ablation(floor=floor, checks=checks).note
+    assert note.endswith(
+        "under it is no effect. WARNING: extractor check failed: d1 (domain): FD of "
+        "gaussian_blur at strength 0.1 is 0.2, not above its milder step."
+    )
+    assert "WARNING" not in ablation(floor=floor, checks=checks.assign(ok=True)).note
+
+
+def test_a_profile_of_other_datasets_leaves_every_cost_cell_empty():
+    t = ablation(profile=PROFILE.assign(dataset="elsewhere"))
+    assert t.text["ms/step"].tolist() == t.text["overhead %"].tolist() == ["–"] * 4
+    assert "one training step (D + G), –, median" in t.note
+
+
+def test_small_data_without_a_metric_shows_a_dash_and_bolds_nothing_there():
+    stats = small_stats()
+    stats = stats[~stats["metric"].isin(["r_t", "fd_domain_train"])]
+    t = small_data_table(SMALL_RUNS, stats)
+    assert t.text["r_t"].tolist() == t.text["FD-domain train"].tolist() == ["–"] * 4
+    assert not bold_mask(t)["r_t"].any()
+    assert bold_mask(t)["gap"].tolist() == [False, True, True, False]
+
+
+def test_small_data_counts_flags_per_size_and_prints_whole_image_counts():
+    runs = SMALL_RUNS.assign(collapsed=[True, False, None, False])
+    stats = small_stats().astype({"train_images": float})  # as read from a CSV with gaps
+    t = small_data_table(runs, stats)
+    assert t.text["collapsed"].tolist() == ["1/1", "0/1", "–", "0/1"]
+    assert "| d | 100 | a | **8 ± 1** |" in to_markdown(t)
+    assert t.caption == "Small data: generalisation gap and overfitting per training-set size"
+    assert t.note == (
+        "gap = FD(held-out) - FD(train): > 0 means G is closer to its training images. "
+        "r_t = E[sign(D(x_train))] (Karras et al. 2020): toward 1 as D overfits. "
+        f"Mean ± half the 95% Student-t CI over seeds. {FLAG_NOTE}"
+    )
+
+
+def test_scaling_slopes_need_three_token_counts_and_print_two_digits():
+    rows = pd.DataFrame(
+        {
+            "variant": "v",
+            "resolution": [16, 32, 64, 16, 32, 1],
+            "attention_side": [16, 32, 64, 4, 8, 1],  # side / 1 at 3 sizes, side / 4 at 2
+            "tokens": [256, 1024, 4096, 16, 64, 1],
+            "overhead_ms": [1.0, 2.0, 4.0, 1.0, 2.0, 0.5],
+            # slope through 3 evenly spaced log N: log(30 / 1) / log(4096 / 256) = 1.227
+            "overhead_mem_mib": [1.0, 5.0, 30.0, 1.0, 2.0, 0.5],
+            "attention_macs": [1e6, 2e6, 4e6, 1e6, 2e6, 1e5],
+        }
+    )
+    t = scaling_table(rows)
+    fits = t.text[t.text["image px"] == "slope"].set_index("placement")
+    # side / 1 also holds the one-token map (N = 1)
+    assert t.text[t.text["placement"] == "image side / 1"]["tokens N"].tolist() == [
+        "1", "256", "1024", "4096", "log-log",
+    ]  # fmt: skip
+    assert fits.loc["image side / 4", "ms over baseline"] == "no slope"
+    assert fits.loc["image side / 4", "attention MMACs"] == "no slope"
+    mem = math.log(30.0) / math.log(16.0)
+    assert mem == pytest.approx(1.227, abs=1e-3)
+    assert scaling_table(rows.iloc[:3]).text["MiB over baseline"].iloc[-1] == "1.2"
+    assert t.caption == (
+        "Cost scaling of attention against tokens N (attention MACs per image, G + D)"
+    )
+    assert t.note == (
+        "Measured on ?. 'slope' rows: least-squares slope of log cost on log N "
+        "(2 = quadratic in tokens, 1 = linear), through the token counts whose cost lies above "
+        "the measurement floor (time: the per-round ratio's interval above 1; memory: above one "
+        "0.1 MiB step of the reading); 'no slope': fewer than 3 points above the floor, no slope."
+    )
+    assert to_markdown(t).count("**") == 2  # the caption: nothing to bold, but it renders
