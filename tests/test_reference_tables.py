@@ -740,13 +740,17 @@ def test_ablation_names_a_failed_extractor_check_under_its_floor():
         | {"resamples": [5], "num_samples": [500], "reference_count": [400]}
     )
     checks = pd.DataFrame(
-        {"dataset": "d1", "extractor": "domain", "degradation": ["gaussian_blur"] * 2}
-        | {"strength": [0.03, 0.1], "expected_rank": [1, 2], "fd": [0.3, 0.2], "ok": [True, False]}
+        {"dataset": "d1", "extractor": "domain"}
+        | {"degradation": ["gaussian_blur", "gaussian_blur", "gaussian_noise"]}
+        | {"strength": [0.03, 0.1, 32.0], "expected_rank": [1, 2, 1]}
+        | {"fd": [0.3, 0.2, 0.05], "ok": [True, False, False]}
     )
     note = ablation(floor=floor, checks=checks).note
     assert note.endswith(
         "under it is no effect. WARNING: extractor check failed: d1 (domain): FD of "
-        "gaussian_blur at strength 0.1 is 0.2, not above its milder step."
+        "gaussian_blur at strength 0.1 is 0.2, not above its milder step. WARNING: extractor "
+        "check failed: d1 (domain): FD of gaussian_noise at strength 32 is 0.05, not above the "
+        "floor."
     )
     assert "WARNING" not in ablation(floor=floor, checks=checks.assign(ok=True)).note
 
