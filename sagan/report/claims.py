@@ -427,8 +427,9 @@ def paired_claim(
 
 
 def _text(column: pd.Series) -> pd.Series:
-    """A text column of the summary as str, NaN (an empty CSV cell) as ""."""
-    return column.fillna("").astype(str).str.strip()
+    """A text column of the summary as str, NaN (an empty CSV cell) as "" (a column of empty
+    cells reads as floats, which pandas will not fill with text)."""
+    return column.astype(object).fillna("").astype(str).str.strip()
 
 
 def placement_sweeps(summary: pd.DataFrame, variant: str | None = None) -> dict[str, list[int]]:
