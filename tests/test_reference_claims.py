@@ -608,3 +608,13 @@ def test_an_adjusted_p_of_exactly_2_5_percent_is_not_below_it():
     assert row.verdict == INCONCLUSIVE and row.note == (
         f"{CAVEAT}; reads {LARGER} at p = 0.025, not after Holm's adjustment over 1 tested rows"
     )
+
+
+@pytest.mark.parametrize("names", [("a", "b"), ("b", "a")])
+def test_a_pooled_row_takes_the_largest_floor_among_equal_margins_whatever_the_names(names):
+    # equal 5 % margins; floors 8 % and 2 %: the pooled row is judged against the 8 % one
+    noisy, quiet = names
+    runs = paired({noisy: [6.0, 7.0, 8.0, 9.0], quiet: [6.5, 7.5, 8.5, 9.5]})
+    *_, pooled = evaluate_claim(runs, UP, floor=floors(**{noisy: 4.0, quiet: 1.0}))
+    assert pooled.level == "pooled" and pooled.floor == pytest.approx(8.0)
+    assert "the real-vs-real floor (8) exceeds the margin ±5" in pooled.note

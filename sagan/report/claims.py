@@ -377,7 +377,7 @@ def _dataset_rows(
 
 def _pooled(base, spec, rows, clusters, effects, metric, involved, floor) -> Verdict:
     """The pooled row: clusters of every dataset as one sample, after ``pooling_check``; the
-    margin is the strictest of the datasets'."""
+    margin is the strictest of the datasets', and with it the largest floor."""
     names = ", ".join(sorted(clusters["dataset"].unique()))
     ok, why = pooling_check(clusters)
     row = replace(base, dataset=names, level=POOLED)
@@ -385,7 +385,15 @@ def _pooled(base, spec, rows, clusters, effects, metric, involved, floor) -> Ver
         return replace(row, verdict=NOT_POOLED, note=_join(base.note, why))
     scales = [_scale_of(rows, spec, metric, d, floor) for d in sorted(clusters["dataset"].unique())]
     margins = [margin_of(spec, at) for at in scales]
-    tightest = min(range(len(scales)), key=lambda i: np.nan_to_num(margins[i][0], nan=np.inf))
+    # the smallest margin; among equal ones (a relative sesoi), the largest floor: the pooled
+    # row must not read as testable because of how its datasets happen to be named
+    tightest = min(
+        range(len(scales)),
+        key=lambda i: (
+            np.nan_to_num(margins[i][0], nan=np.inf),
+            -np.nan_to_num(margins[i][1], nan=-np.inf),
+        ),
+    )
     v = _judged(row, spec, clusters["effect"].to_numpy(), scales[tightest], metric)
     v.pairs = int(clusters["pairs"].sum())
     v.note = _join(v.note, f"pooled: {why}")
