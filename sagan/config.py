@@ -134,8 +134,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be a mapping, got {value!r}")
         return from_dict(hint, value, where)
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if typing.get_origin(hint) is tuple:
-        return tuple(value)
+    if typing.get_origin(hint) in (tuple, list):
+        if not isinstance(value, list | tuple):  # text would split into characters
+            raise ConfigError(f"{where} must be a list, e.g. [a, b], got {value!r}")
+        return tuple(value) if typing.get_origin(hint) is tuple else list(value)
     if hint is float and is_number:
         return float(value)
     if hint is float:

@@ -47,6 +47,7 @@ from sagan.report.claim_specs import (
 )
 from sagan.report.figure_plan import StudyFacts
 from sagan.study_checks import (
+    SEED_LIMIT,
     check_batch_size,
     check_counts,
     check_heldout,
@@ -413,6 +414,10 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
     evaluation = from_dict(EvalConfig, study.get("evaluation"), f"{where}evaluation")
     check_positive(model, f"{where}model", ("width", "z_dim"))
     check_positive(evaluation, f"{where}evaluation", ("num_samples", "batch_size"))
+    if not 0 <= evaluation.seed < SEED_LIMIT:
+        raise ConfigError(
+            f"{where}evaluation.seed must be between 0 and {SEED_LIMIT - 1}, got {evaluation.seed}"
+        )
     check_during(evaluation, train.iterations, f"{where}evaluation")
     EXTRACTORS.get(evaluation.extractor)
     check_pixel_metric_names(evaluation.skip_pixel_metrics, f"{where}evaluation.skip_pixel_metrics")
