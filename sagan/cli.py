@@ -289,6 +289,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
     design = load_claims(args.claims) if args.claims else None
     validate_study(study, check_files=True, device=device, force=args.force, design_claims=design)
+    from sagan.cost.plan import check_profile_device
+
+    check_profile_device(study, device)  # what this machine can run, as the workflow checks
     print(f"{path}: valid")
 
 
@@ -381,6 +384,13 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
     from sagan.report.cost_figures import write_cost_figures
 
     profile = pd.concat([pd.read_csv(p) for p in args.profiles], ignore_index=True)
+    needed = {"dataset", "variant", "precision", "ms_per_step"}
+    if missing := sorted(needed - set(profile.columns)):
+        raise DataError(
+            f"{', '.join(map(str, args.profiles))}: not a cost profile (no column "
+            f"{', '.join(missing)}); give the profile CSVs `sagan profile` writes "
+            "(results/<study>/cost/profile_*.csv)"
+        )
     scaling = pd.read_csv(args.scaling) if args.scaling else None
     for path in write_cost_figures(profile, scaling, args.out_dir):
         print(path)

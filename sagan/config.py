@@ -109,6 +109,9 @@ def from_dict(cls: type[C], data: dict[str, Any] | None, where: str = "config") 
 
     Unknown keys raise a ConfigError naming the key and the allowed ones.
     """
+    if data is not None and not isinstance(data, dict):
+        got = f"{type(data).__name__} {data!r:.60}"
+        raise ConfigError(f"{where} must be a mapping of keys, got {got}")
     data = dict(data or {})
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))

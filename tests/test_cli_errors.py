@@ -331,3 +331,40 @@ def test_an_empty_plug_in_name_is_one_line(tmp_path, capsys):
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
     assert main(["validate", str(tmp_path / "s.yaml")]) == 2
     assert "plugins: '' is no module name; remove it" in capsys.readouterr().err
+
+
+def test_a_run_config_that_is_a_list_is_one_line(tmp_path, capsys):
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    assert main(["train", str(tmp_path / "list.yaml"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "list.yaml must be a mapping of keys, got list ['a', 'b']" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cost_figures_of_a_csv_that_is_no_profile_is_one_line(tmp_path, capsys):
+    (tmp_path / "p.csv").write_text("a,b\n1,2\n")
+    assert main(["cost-figures", str(tmp_path / "p.csv"), "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "p.csv: not a cost profile (no column dataset, ms_per_step, precision, variant)" in err
+
+
+def test_a_damaged_finals_list_names_itself_and_the_fix(tmp_path):
+    from sagan.train.checkpoint import final_iterations
+
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "finals.txt").write_text("400\n\x00garbage\n")
+    with pytest.raises(DataError, match=r"finals.txt is damaged .* list the final iter_\*.pt"):
+        final_iterations(tmp_path)
+    (tmp_path / "checkpoints" / "finals.txt").write_text("400\n800\n")
+    assert final_iterations(tmp_path) == {400, 800}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_a_cuda_profile_on_a_machine_without_cuda_is_refused_up_front(tmp_path, capsys):
+    study = yaml.safe_load(Path(STUDY).read_text())
+    study["profile"] = {**(study.get("profile") or {}), "device": "cuda"}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
+    assert main(["validate", str(tmp_path / "s.yaml"), "--device", "cpu"]) == 2
+    assert "profile.device is 'cuda', but this machine has no CUDA device" in (
+        capsys.readouterr().err
+    )

@@ -159,6 +159,22 @@ def _single_block(variant: str) -> bool:
     return True
 
 
+def check_profile_device(study: dict[str, Any], device: str | None) -> None:
+    """A profile asked for on CUDA where training runs on the CPU of a machine with no CUDA
+    device would fail only when its job starts: say so now."""
+    from sagan.errors import ConfigError
+
+    asked = (study.get("profile") or {}).get("device", "")
+    if device == "cpu" and str(asked).startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"profile.device is {asked!r}, but this machine has no CUDA device: run the "
+                "study on a GPU machine (--resources gpu=N), or remove profile.device"
+            )
+
+
 def check_profile(study: dict[str, Any]) -> None:
     """The profile section names variants that exist; else a ConfigError naming them."""
     from sagan.errors import ConfigError

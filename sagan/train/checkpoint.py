@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sagan.errors import ConfigError
+from sagan.errors import ConfigError, DataError
 from sagan.io import atomic_torch_save, atomic_write_text
 from sagan.run_folder import CHECKPOINTS
 
@@ -85,7 +85,16 @@ def _iteration(path: Path) -> int:
 
 def final_iterations(run_dir: Path) -> set[int]:
     path = run_dir / CHECKPOINTS / FINALS
-    return {int(x) for x in path.read_text().split()} if path.is_file() else set()
+    if not path.is_file():
+        return set()
+    words = path.read_text(errors="replace").split()
+    if bad := [w for w in words if not w.isdigit()]:
+        raise DataError(
+            f"{path} is damaged ({bad[0][:20]!r} is no iteration): it lists the iterations the "
+            "run ended at, one per line; list the final iter_*.pt numbers again, or delete it "
+            "(then only the newest checkpoints are kept when pruning)"
+        )
+    return {int(w) for w in words}
 
 
 def save_checkpoint(

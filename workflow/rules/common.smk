@@ -9,6 +9,7 @@ import sys
 from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 
+from sagan.cost.plan import check_profile_device
 from sagan.errors import ConfigError, DataError
 from sagan.io import read_yaml
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
@@ -131,6 +132,7 @@ except ConfigError as err:
 for check in (
     lambda: check_study_fits(config, str(TRAIN_DEVICE)),
     lambda: check_study_files(config),
+    lambda: check_profile_device(config, str(TRAIN_DEVICE)),
 ):
     try:
         check()
