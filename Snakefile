@@ -4,16 +4,20 @@
 from pathlib import Path
 
 import yaml
-from snakemake.utils import min_version
+from snakemake.utils import min_version, update_config
 
 min_version("9.0")
 
 
 DEFAULT_STUDY = Path(workflow.basedir, "config/default.yaml")
 
-# No --configfile given: the embedded default study, with any --config values on top.
+# No --configfile given: the embedded default study, with any --config values on top,
+# merged key by key as Snakemake merges them over a --configfile (train={iterations: 30}
+# changes one key of the section, not the whole section).
 if "study" not in config:
-    config.update(yaml.safe_load(DEFAULT_STUDY.read_text()) | dict(config))
+    _study = yaml.safe_load(DEFAULT_STUDY.read_text())
+    update_config(_study, dict(config))
+    config.update(_study)
 
 
 # The front page of `snakemake --report reports/report.html`.

@@ -273,6 +273,21 @@ def test_the_workflow_reads_a_study_file_as_sagan_validate_does(tmp_path):
     assert "duplicate key 'train'" in failed.stdout + failed.stderr
 
 
+@pytest.mark.slow
+def test_a_config_override_of_the_default_study_changes_one_key_of_its_section(tmp_path):
+    def planned(*config: str) -> set[str]:
+        cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+        cmd += ["--directory", str(tmp_path), "--cores", "1", "-n", *config]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return set(re.findall(r"results/runs/default/[^ ]*/i\d+/", done.stdout))
+
+    default = planned()
+    shorter = planned("--config", "train={iterations: 30}")
+    # the same run folders (batch size, learning rates... kept), only the iteration count
+    assert {re.sub(r"i\d+/$", "i30/", p) for p in default} == shorter
+
+
 def one_run_study(variant: dict, **train) -> dict:
     study = copy.deepcopy(TINY)
     study["datasets"] = {"digits": TINY["datasets"]["digits"]}
