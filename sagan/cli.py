@@ -177,10 +177,11 @@ def cmd_run_config(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from sagan.config import load_run_config
+    from sagan.config import check_unedited, load_run_config
     from sagan.train.trainer import train
 
-    status = train(load_run_config(args.config), args.out, state_dir=args.state, device=args.device)
+    cfg = check_unedited(args.config, args.expect) if args.expect else load_run_config(args.config)
+    status = train(cfg, args.out, state_dir=args.state, device=args.device)
     if status["state"] == "diverged":
         print(f"{args.out}: diverged at iteration {status['iteration']}: {status['reason']}")
     else:
@@ -190,6 +191,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from sagan.metrics.evaluate import evaluate
 
+    if args.expect:
+        from sagan.config import check_unedited
+        from sagan.run_folder import CONFIG
+
+        check_unedited(Path(args.run_dir) / CONFIG, args.expect)
     result = evaluate(args.run_dir, device=args.device)
     for name, m in result["metrics"].items():
         against = (
@@ -558,6 +564,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--state", help="the trainer's folder: checkpoints/, samples/, lock (default: --out)"
     )
+    s.add_argument(
+        "--expect",
+        metavar="DIGEST",
+        help="the run config's digest as the study resolves it (the workflow gives it): a "
+        "config.yaml edited by hand is refused",
+    )
     s.set_defaults(fn=cmd_train)
 
     s = sub.add_parser(
@@ -569,6 +581,12 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("evaluate", help="score a trained run (writes metrics.json)")
     s.add_argument("run_dir", type=existing_dir)
+    s.add_argument(
+        "--expect",
+        metavar="DIGEST",
+        help="the run config's digest as the study resolves it (the workflow gives it): a "
+        "config.yaml edited by hand is refused",
+    )
     s.set_defaults(fn=cmd_evaluate)
 
     s = sub.add_parser(

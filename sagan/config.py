@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,6 +166,26 @@ def to_dict(cfg: Any) -> dict[str, Any]:
         return x
 
     return plain(dataclasses.asdict(cfg))
+
+
+def config_digest(cfg: RunConfig) -> str:
+    """A short hash of the whole run config (evaluation included): what a run folder's
+    config.yaml must still hash to when a job reads it."""
+    text = json.dumps(to_dict(cfg), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_unedited(path: str | Path, expected: str) -> RunConfig:
+    """The run config at ``path``, if it is still the one the study resolves to (digest
+    ``expected``); a run folder is an output, so a hand edit there is refused, not used."""
+    cfg = load_run_config(path)
+    if config_digest(cfg) != expected:
+        raise ConfigError(
+            f"{path} no longer matches the study (edited by hand?): a run folder is an "
+            "output of the workflow; put the change in the study file, and delete this file "
+            "so that the workflow writes it again"
+        )
+    return cfg
 
 
 def load_run_config(path: str | Path) -> RunConfig:

@@ -368,3 +368,20 @@ def test_a_cuda_profile_on_a_machine_without_cuda_is_refused_up_front(tmp_path, 
     assert "profile.device is 'cuda', but this machine has no CUDA device" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_run_config_edited_by_hand_is_refused_not_used(run_dir, command, capsys):
+    from sagan.config import config_digest, load_run_config
+
+    path = run_dir / "config.yaml"
+    digest = config_digest(load_run_config(path))  # what the study resolves the run to
+    text = path.read_text()
+    path.write_text(text.replace("num_samples: ", "num_samples: 1"))  # 1000 -> 11000
+    assert path.read_text() != text
+    argv = ["train", str(path), "--out", str(run_dir)] if command == "train" else [command]
+    argv += [str(run_dir)] if command == "evaluate" else []
+    assert main([*argv, "--expect", digest]) == 2
+    err = capsys.readouterr().err
+    assert "config.yaml no longer matches the study (edited by hand?)" in err
+    assert not (run_dir / "metrics.json").exists() and not (run_dir / "checkpoint.pt").exists()

@@ -9,6 +9,7 @@ import sys
 from snakemake.logging import logger
 from snakemake.settings.types import DeploymentMethod
 
+from sagan.config import config_digest
 from sagan.cost.plan import check_profile_device
 from sagan.errors import ConfigError, DataError
 from sagan.io import read_yaml

@@ -107,9 +107,10 @@ rule evaluate:
         sagan=SAGAN,
         device=MODEL_DEVICE,
         run=lambda w, output: os.path.dirname(output[0]),
+        expect=lambda w: config_digest(this_run(w)),  # a hand-edited config.yaml is refused
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
-        " evaluate {params.run:q} > {log:q} 2>&1"
+        " evaluate {params.run:q} --expect {params.expect:q} > {log:q} 2>&1"
 
 
 # G's attention maps as arrays: the report draws them and loads no model.

@@ -38,10 +38,12 @@ rule train:
         # job's outputs before it reruns it, never this folder
         out=lambda w, output: os.path.dirname(output.checkpoint),
         state=lambda w, output: run_folder.state_of(os.path.dirname(output.checkpoint)),
+        # config.yaml is an output: one edited by hand no longer hashes to this, and is refused
+        expect=lambda w: config_digest(this_run(w)),
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
         " train {input.config:q} --out {params.out:q}"
-        " --state {params.state:q} > {log:q} 2>&1"
+        " --state {params.state:q} --expect {params.expect:q} > {log:q} 2>&1"
 
 
 # A run that differs from an earlier one only by its labels copies that run's results
