@@ -23,8 +23,8 @@ from sagan.cli_types import (
 from sagan.errors import ConfigError, DataError
 from sagan.report.outputs import NOTEBOOKS, PARTS
 
-# The design's claims, a data file of the workflow in a checkout (absent from a bare install)
-DESIGN_CLAIMS = Path(__file__).resolve().parents[1] / "config" / "claims.yaml"
+# The design's claims: a data file of the workflow, in the checkout snakemake runs in
+DESIGN_CLAIMS = Path("config", "claims.yaml")
 
 
 def cmd_variants(args: argparse.Namespace) -> None:
@@ -756,8 +756,8 @@ def parser() -> argparse.ArgumentParser:
         "--claims",
         type=existing_file,
         default=DESIGN_CLAIMS if DESIGN_CLAIMS.is_file() else None,
-        help="the design's claims, which the study's claims: go over (default: this "
-        "checkout's config/claims.yaml, as the workflow reads it)",
+        help="the design's claims, which the study's claims: go over (default: "
+        "config/claims.yaml of this folder, the checkout, as the workflow reads it)",
     )
     s.set_defaults(fn=cmd_validate)
     return p
