@@ -360,6 +360,10 @@ def check_study_claims(study: dict[str, Any], design: list[ClaimSpec]) -> None:
     arms = study_arms(study)
     names = set(arms) | {a.sweep for a in arms.values() if a.sweep}
     names |= {a.variant for a in arms.values()}
+    extractors = {
+        from_dict(EvalConfig, dataset_study(study, d).get("evaluation")).extractor
+        for d in study["datasets"]
+    }
     for cid in map(str, given):
         spec = specs[cid]
         for role in ("arm", "baseline"):
@@ -378,10 +382,6 @@ def check_study_claims(study: dict[str, Any], design: list[ClaimSpec]) -> None:
         if spec.kind != "paired" or named:
             continue
         found = resolve(spec.metric)
-        extractors = {
-            from_dict(EvalConfig, dataset_study(study, d).get("evaluation")).extractor
-            for d in study["datasets"]
-        }
         if found is None or (found.extractor is not None and found.extractor not in extractors):
             raise ConfigError(
                 f"claims.{cid}.metric: {spec.metric!r} is no metric this study scores (sagan "

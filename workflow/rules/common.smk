@@ -191,8 +191,9 @@ elif JOBS_PER_GPU > 1 and GPUS:
     )
 
 try:  # the design's claims with the study's own over them: what the report judges
-    check_study_claims(config, load_claims(DESIGN_CLAIMS))  # as `sagan validate` does
-    CLAIMS = claims_to_dict(claims_from_study(config, load_claims(DESIGN_CLAIMS)))
+    _design = load_claims(DESIGN_CLAIMS)
+    check_study_claims(config, _design)  # as `sagan validate` does
+    CLAIMS = claims_to_dict(claims_from_study(config, _design))
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
 
