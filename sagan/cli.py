@@ -196,7 +196,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         from sagan.run_folder import CONFIG
 
         check_unedited(Path(args.run_dir) / CONFIG, args.expect)
-    result = evaluate(args.run_dir, device=args.device)
+    result = evaluate(args.run_dir, device=args.device, state_dir=args.state)
+    if result.get("restored"):
+        print(f"{args.run_dir}: restored the scores kept in {args.state} for these same inputs")
     for name, m in result["metrics"].items():
         against = (
             f" vs {m['reference_count']} {m['reference_split']}" if "reference_count" in m else ""
@@ -586,6 +588,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIGEST",
         help="the run config's digest as the study resolves it (the workflow gives it): a "
         "config.yaml edited by hand is refused",
+    )
+    s.add_argument(
+        "--state",
+        metavar="DIR",
+        help="the run's state folder: keep a copy of the scores there, and restore it when "
+        "every input is unchanged (a failed rerun then costs no finished result)",
     )
     s.set_defaults(fn=cmd_evaluate)
 

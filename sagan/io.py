@@ -132,4 +132,7 @@ def load_torch_file(path: str | Path, what: str, fix: str, map_location: Any = N
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except Exception as err:  # zip, pickle, EOF, weights-only refusals: all say "corrupt"
-        raise DataError(f"{what} {path} is unreadable ({first_line(err)}); {fix}") from err
+        why = first_line(err)
+        if why.startswith("Weights only load failed"):  # torch then suggests unsafe loading
+            why = "not plain tensors: damaged, or a pickle that holds code, which is never run"
+        raise DataError(f"{what} {path} is unreadable ({why}); {fix}") from err

@@ -2,7 +2,8 @@
 
 A run lies in two nested folders (the arm's key is ``sagan.layout.run_key``):
 - its state folder, STATE: the trainer's own (CHECKPOINTS/, SAMPLE_GRIDS/, TENSORBOARD/
-  events, its LOCK), kept for every iteration count, so lengthening a run continues it;
+  events, its LOCK) and the scores evaluation keeps (sagan.metrics.kept_scores), kept for
+  every iteration count, so lengthening a run continues it and a failed rerun costs nothing;
 - its output folder, FOLDER = STATE/i<iterations>: what one iteration count produced. Every
   file in it is a workflow output, which Snakemake deletes before it reruns the job that
   writes it; that is why the state lies above it, never in it.

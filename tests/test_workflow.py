@@ -199,6 +199,34 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
 
 
 @pytest.mark.slow
+def test_a_finished_file_deleted_by_hand_is_noticed_and_rebuilt(e2e):
+    """Snakemake reruns a job for a missing file only when a job that has to run wants it:
+    without `rule all` asking for every run's files and results, a finished study whose
+    metrics.json, samples.png or profile was deleted read "Nothing to be done"."""
+    run = next((e2e / "results/runs/tiny/digits").glob("sagan-*/nfull/s0/i20"))
+    gone = [run / "metrics.json", run / "samples.png", e2e / "results/tiny/cost/profile_pairs.csv"]
+    for path in gone:
+        os.replace(path, f"{path}.aside")  # keeps its time: put back, nothing is newer
+    try:
+        dry = snakemake(e2e, E2E, "--dry-run", env=with_plugins(e2e))
+        narrow = snakemake(e2e, E2E, "--dry-run", "results/tiny/summary.csv", env=with_plugins(e2e))
+    finally:
+        for path in gone:
+            os.replace(f"{path}.aside", path)
+    out = dry.stdout + dry.stderr
+    assert dry.returncode == 0, out[-3000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    # the run's train re-emits from its state, its evaluate restores its kept scores
+    assert jobs.get("train") == "1" and jobs.get("evaluate") == "1", jobs
+    assert jobs.get("profile") == "1" and jobs.get("aggregate") == "1", jobs
+    assert f"Missing output files: {run.relative_to(e2e)}/samples.png" in out
+    # a narrower target cannot rebuild them: it says how
+    said = narrow.stdout + narrow.stderr
+    assert "finished file(s) of this study's runs are missing" in said, said[-3000:]
+    assert "`snakemake` (the default target) rebuilds them" in said
+
+
+@pytest.mark.slow
 def test_a_diverged_run_is_a_result_and_the_study_completes(e2e):
     summary = pd.read_csv(e2e / "results/tiny/summary.csv")
     bomb = summary[summary["variant"] == "nan_bomb"]

@@ -11,6 +11,7 @@ from sagan.data import load_prepared
 from sagan.errors import DataError
 from sagan.io import atomic_write_json, load_torch_file
 from sagan.metrics.declared import annotate
+from sagan.metrics.kept_scores import inputs_digest, keep, restore
 from sagan.metrics.protocols import protocol_of
 from sagan.models.backbone import models_for_run, run_classes
 from sagan.registry import load_plugins
@@ -34,10 +35,27 @@ def load_generator(
     return G.to(device).eval(), run_classes(cfg, meta)
 
 
-def evaluate(run_dir: str | Path, *, device: str = "cpu") -> dict:
-    """Write ``metrics.json`` into the run dir and return it."""
+def evaluate(
+    run_dir: str | Path, *, device: str = "cpu", state_dir: str | Path | None = None
+) -> dict:
+    """Write ``metrics.json`` into the run dir and return it. With ``state_dir`` (the run's
+    state folder) a copy is kept there under the hash of the run's inputs, and a rerun on the
+    same inputs restores it instead of scoring again (sagan.metrics.kept_scores)."""
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir / CONFIG)
+    if state_dir is None:
+        return _score(cfg, run_dir, device)
+    digest = inputs_digest(cfg, run_dir)
+    kept = restore(state_dir, digest, run_dir)
+    if kept is not None:
+        atomic_write_json(run_dir / METRICS, kept)
+        return {**kept, "restored": True}
+    result = _score(cfg, run_dir, device)
+    keep(state_dir, digest, result)
+    return result
+
+
+def _score(cfg: RunConfig, run_dir: Path, device: str) -> dict:
     status = read_status(run_dir)
     if status["state"] == "diverged":  # a result, not an error: no metrics, the status says why
         result = {"run": str(run_dir), "status": "diverged", "metrics": {}}

@@ -311,6 +311,28 @@ def runs_file(name, run_dirs=None):
     return [str(run_folder.path(d, name)) for d in run_dirs or RUN_DIRS.values()]
 
 
+# Every run's finished files, wanted by `rule all` itself. Snakemake reruns a job for a missing
+# file only when a job that has to run wants it, so a file deleted from a finished study (its
+# summary up to date) would stay missing with "Nothing to be done".
+FINISHED = (
+    run_folder.CONFIG,
+    run_folder.CHECKPOINT,
+    run_folder.LOG,
+    run_folder.SAMPLES,
+    run_folder.METRICS,
+)
+FINISHED_FILES = [f for name in FINISHED for f in runs_file(name)]
+
+
+def missing_finished_files():
+    """The finished files missing from runs that have a folder (begun once)."""
+    return [
+        f
+        for f in FINISHED_FILES
+        if os.path.isdir(os.path.dirname(f)) and not os.path.exists(f)
+    ]
+
+
 def this_run(w):
     """The resolved config of the run a job's wildcards name."""
     return RUN_CONFIGS[RUN_DIR.format(**w)]
@@ -389,4 +411,14 @@ def partial_report():
         f"Some runs failed: {SUMMARY} has them as rows with their reason, and the tables"
         f" and figures in {STUDY_REPORTS} show the runs that finished. Fix the cause and"
         " rerun the same command: finished runs are kept, failed ones rerun."
+    )
+
+
+# A narrower target (summary.csv, a figure) does not notice them: say so where it can be seen
+_missing = missing_finished_files()
+if _missing and os.path.isfile(SUMMARY):
+    logger.warning(
+        f"{len(_missing)} finished file(s) of this study's runs are missing, first"
+        f" {_missing[0]}: `snakemake` (the default target) rebuilds them, a finished run from"
+        " its state without training again"
     )

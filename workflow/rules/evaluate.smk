@@ -108,9 +108,12 @@ rule evaluate:
         device=MODEL_DEVICE,
         run=lambda w, output: os.path.dirname(output[0]),
         expect=lambda w: config_digest(this_run(w)),  # a hand-edited config.yaml is refused
+        # a copy of the scores beyond Snakemake's delete-on-failure: a failed rerun costs none
+        state=lambda w, output: run_folder.state_of(os.path.dirname(output[0])),
     shell:
         "{params.pool} {params.sagan} --threads {threads} --device {params.device:q}"
-        " evaluate {params.run:q} --expect {params.expect:q} > {log:q} 2>&1"
+        " evaluate {params.run:q} --expect {params.expect:q} --state {params.state:q}"
+        " > {log:q} 2>&1"
 
 
 # G's attention maps as arrays: the report draws them and loads no model.
