@@ -280,8 +280,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from sagan.study import validate_study
 
     path = Path(args.study)
-    if not path.is_file():
-        raise ConfigError(f"study config {path} does not exist")
+    _check_study_file(path)
     study = read_yaml(path)
     if not isinstance(study, dict):
         raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
@@ -320,12 +319,18 @@ def cmd_bench_attention(args: argparse.Namespace) -> None:
     print(format_table(rows))
 
 
+def _check_study_file(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"study config {path} is a folder; give the study's YAML file in it")
+    if not path.is_file():
+        raise ConfigError(f"study config {path} does not exist")
+
+
 def _load_study(path: str) -> dict:
     from sagan.io import read_yaml
     from sagan.registry import load_plugins
 
-    if not Path(path).is_file():
-        raise ConfigError(f"study config {path} does not exist")
+    _check_study_file(Path(path))
     study = read_yaml(path)
     if not isinstance(study, dict):
         raise ConfigError(f"study config {path} is not a mapping of keys; see config/*.yaml")

@@ -136,3 +136,29 @@ def load_torch_file(path: str | Path, what: str, fix: str, map_location: Any = N
         if why.startswith("Weights only load failed"):  # torch then suggests unsafe loading
             why = "not plain tensors: damaged, or a pickle that holds code, which is never run"
         raise DataError(f"{what} {path} is unreadable ({why}); {fix}") from err
+
+
+def read_table(path: str | Path, what: str, fix: str, **read_csv: Any) -> Any:
+    """``pd.read_csv(path)``; a file that is not CSV text (binary, cut mid-row, empty)
+    becomes a DataError: '<what> <path> is unreadable (<why>); <fix>'."""
+    import pandas as pd
+
+    from sagan.errors import DataError, first_line
+
+    try:
+        return pd.read_csv(path, **read_csv)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(f"{what} {path} is unreadable ({first_line(err)}); {fix}") from err
+
+
+def read_json_object(path: str | Path, what: str, fix: str) -> dict[str, Any]:
+    """A JSON file that must hold an object; anything else is a DataError naming it."""
+    from sagan.errors import DataError, first_line
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise DataError(f"{what} {path} is unreadable ({first_line(err)}); {fix}") from err
+    if not isinstance(data, dict):
+        raise DataError(f"{what} {path} holds a {type(data).__name__}, not an object; {fix}")
+    return data

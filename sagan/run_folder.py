@@ -119,6 +119,8 @@ def share(source: str | Path, dest: str | Path) -> list[Path]:
     """Copy a finished run's results (SHARED) into the output folder of a run that differs
     from it only by its labels; its status and metrics name the source as ``shared_from``.
     Each file is written atomically; a source without a file stops before any is written."""
+    if os.path.realpath(source) == os.path.realpath(dest):
+        raise DataError(f"{source} is the run itself: share a run's results with another run")
     missing = [name for name in SHARED if not path(source, name).is_file()]
     if missing:
         raise DataError(

@@ -200,7 +200,15 @@ def shared_runs(study: dict[str, Any]) -> dict[Run, Run]:
     for run in runs(study):
         key = layout.result_key(to_dict(run_config(study, run)))
         if key in first:
-            shared[run] = first[key]
+            source = first[key]
+            if (source.seed, source.size) != (run.seed, run.size):
+                # its row would claim a seed or size it never trained: a label must not differ
+                raise ConfigError(
+                    f"run {run.path} would copy the results of {source.path} (seed"
+                    f" {source.seed}, size {source.size}): set seeds with `seeds:` and sizes"
+                    " with `sizes:` only"
+                )
+            shared[run] = source
         else:
             first[key] = run
     return shared

@@ -387,3 +387,66 @@ def test_a_run_config_edited_by_hand_is_refused_not_used(run_dir, command, capsy
     err = capsys.readouterr().err
     assert "config.yaml no longer matches the study (edited by hand?)" in err
     assert not (run_dir / "metrics.json").exists() and not (run_dir / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, os.urandom(300)],
+    ids=["empty", "cut", "noise"],
+)
+def test_a_damaged_sample_grid_is_named_with_its_fix(tmp_path, content):
+    from sagan.errors import DataError
+    from sagan.report.figures import read_sample_grid
+
+    grid = tmp_path / "samples.png"
+    grid.write_bytes(content)
+    with pytest.raises(DataError, match=rf"sample grid {grid} is unreadable .*delete it and run"):
+        read_sample_grid(grid)
+
+
+DAMAGED_RUN_FILES = {
+    "metrics is a list": ("metrics.json", "[1, 2]", "holds a list, not an object"),
+    "metrics value a word": (
+        "metrics.json",
+        '{"metrics": {"fd_domain": {"value": "abc"}}}',
+        "has an entry without a numeric value",
+    ),
+    "metrics not a mapping": ("metrics.json", '{"metrics": 3}', "has an entry without"),
+    "metrics cut": ("metrics.json", '{"metrics": {"fd', "is unreadable"),
+    "log binary": ("log.csv", "\udcff", "is unreadable"),
+    "log of another file": ("log.csv", "a,b\n1\n", "has no iteration column"),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"), DAMAGED_RUN_FILES.values(), ids=list(DAMAGED_RUN_FILES)
+)
+def test_a_damaged_run_file_stops_aggregate_naming_it_and_its_fix(
+    tmp_path, capsys, name, text, fragment
+):
+    """Not a row without scores: a seed silently missing from a claim is a wrong result."""
+    run_dir = fake_run(tmp_path, 0, json.dumps({"state": "done", "iterations": 5}))
+    (run_dir / name).write_bytes(text.encode("utf-8", "surrogateescape"))
+    code, err = run(["aggregate", str(run_dir), "--out", str(tmp_path / "summary.csv")], capsys)
+    assert_one_line(code, err, f"{run_dir / name} {fragment}")
+    assert "run `snakemake` again" in err
+
+
+@pytest.mark.parametrize("table", ["summary.csv", "training_log.csv", "summary_stats.csv"])
+def test_a_damaged_results_table_stops_the_report_naming_it(tmp_path, capsys, table):
+    run_dir = fake_run(tmp_path, 0, json.dumps({"state": "done", "iterations": 5}))
+    assert main(["aggregate", str(run_dir), "--out", str(tmp_path / "summary.csv")]) == 0
+    (tmp_path / table).write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    code, err = run(["report", str(tmp_path), "--out", str(tmp_path / "rep")], capsys)
+    assert_one_line(code, err, f"{tmp_path / table} is unreadable")
+
+
+def test_a_run_cannot_share_with_itself(tmp_path, capsys):
+    run_dir = fake_run(tmp_path, 0, json.dumps({"state": "done"}))
+    code, err = run(["share-run", str(run_dir), "--out", str(run_dir)], capsys)
+    assert_one_line(code, err, "is the run itself")
+
+
+def test_a_folder_given_as_the_study_is_named_as_a_folder(tmp_path, capsys):
+    code, err = run(["validate", str(tmp_path)], capsys)
+    assert_one_line(code, err, f"study config {tmp_path} is a folder")

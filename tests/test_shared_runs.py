@@ -54,6 +54,18 @@ def test_an_entry_that_trains_or_scores_differently_shares_nothing(edit):
     assert all(run.dataset == "digits-topk" for run in shared)
 
 
+def test_a_shared_run_never_claims_another_seed(monkeypatch):
+    """Today the seed is in the result key, so only a label could differ; should a key ever
+    miss it (a sweep over train.seed did, before it was refused), the study is refused
+    instead of making rows that claim seeds they never trained."""
+    from sagan import layout
+    from sagan.errors import ConfigError
+
+    monkeypatch.setattr(layout, "result_key", lambda config: str(config["data"]["size"]))
+    with pytest.raises(ConfigError, match=r"would copy the results of .*\(seed \d+, size"):
+        shared_runs(DEFAULT)
+
+
 def finished_run(folder: Path) -> Path:
     folder.mkdir(parents=True)
     for name in (run_folder.CHECKPOINT, run_folder.LOG, run_folder.SAMPLES):

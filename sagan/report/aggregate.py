@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sagan.io import atomic_write_bytes, atomic_write_text
+from sagan.errors import DataError
+from sagan.io import atomic_write_bytes, atomic_write_text, read_json_object, read_table
 from sagan.metrics.declared import resolve
 from sagan.report.run_checks import collapse, convergence, final_gammas, reference_trace
 from sagan.run_folder import CONFIG, EVALUATE_LOG, LOG, METRICS, read_status
@@ -103,11 +104,18 @@ def learned(run_dir: Path, cfg: dict, metrics: dict[str, float]) -> dict:
     }
 
 
+# A run's own file, damaged: the next `snakemake` writes it anew, without training or scoring
+REBUILD = "delete it and run `snakemake` again: a finished run writes it anew from its state"
+
+
 def _log(run_dir: Path) -> pd.DataFrame:
     path = run_dir / LOG
     if not path.is_file() or path.stat().st_size == 0:
         return pd.DataFrame()
-    return pd.read_csv(path)
+    log = read_table(path, "training log", REBUILD)
+    if "iteration" not in log:
+        raise DataError(f"training log {path} has no iteration column; {REBUILD}")
+    return log
 
 
 def _reference_trace(run_dir: Path, reference: str) -> float | None:
@@ -131,7 +139,17 @@ def _trace_of(path: str) -> float:
 
 def _metrics(run_dir: Path) -> dict[str, dict]:
     path = run_dir / METRICS
-    return json.loads(path.read_text())["metrics"] if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    metrics = read_json_object(path, "metrics", REBUILD).get("metrics")
+    entries = metrics.values() if isinstance(metrics, dict) else [None]
+    if not all(isinstance(m, dict) and _is_number(m.get("value")) for m in entries):
+        raise DataError(f"metrics {path} has an entry without a numeric value; {REBUILD}")
+    return metrics
+
+
+def _is_number(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 PROTOCOL_COLUMNS = [
@@ -236,10 +254,7 @@ def training_logs(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
     """Every run's log.csv stacked, each row keyed by its run's ids (long, tidy)."""
     frames = []
     for d in map(Path, run_dirs):
-        log = d / LOG
-        if not log.is_file() or log.stat().st_size == 0:
-            continue
-        rows = pd.read_csv(log)
+        rows = _log(d)
         if rows.empty:
             continue
         ids = run_ids(d)

@@ -15,6 +15,7 @@ import yaml
 
 from sagan import run_folder
 from sagan.errors import DataError
+from sagan.io import read_table
 from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
 from sagan.report.figure_plan import ReportPlan, StudyFacts, index_text, report_plan
@@ -43,12 +44,12 @@ class Results:
                 f"{path} does not exist: aggregate the runs first "
                 "(snakemake results/<study>/summary.csv, or sagan aggregate RUN_DIR... --out it)"
             )
-        self.summary = pd.read_csv(path, dtype={"size": str, "g_attention": str})
+        self.summary = read_table(path, "summary", REBUILD, dtype={"size": str, "g_attention": str})
         self._root: Path | None = None
         stats = self.dir / "summary_stats.csv"
-        self.stats = pd.read_csv(stats, dtype={"size": str}) if stats.is_file() else None
+        self.stats = _table(stats, dtype={"size": str}) if stats.is_file() else None
         logs = self.dir / "training_log.csv"
-        self.logs = pd.read_csv(logs, dtype={"size": str}) if logs.is_file() else None
+        self.logs = _table(logs, dtype={"size": str}) if logs.is_file() else None
         self.profile = _concat(sorted(self.dir.glob("cost/**/profile_*.csv")))
         self.scaling = _concat(sorted(self.dir.glob("cost/**/scaling.csv")))
         self.slopes = _concat(sorted(self.dir.glob("cost/**/scaling_slopes.csv")))
@@ -143,8 +144,16 @@ def results_facts(results: Results) -> StudyFacts:
     )
 
 
+# A results-folder table, damaged: the workflow makes it again from the runs
+REBUILD = "delete it and run `snakemake` again to make it anew"
+
+
+def _table(path: Path, **read_csv) -> pd.DataFrame:
+    return read_table(path, "table", REBUILD, **read_csv)
+
+
 def _concat(paths: list[Path]) -> pd.DataFrame | None:
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else None
+    return pd.concat([_table(p) for p in paths], ignore_index=True) if paths else None
 
 
 def write_stats(results: Results) -> list[Path]:
@@ -261,6 +270,7 @@ def report_colors(results: Results) -> dict[str, str]:
 
 def _real_grids(results: Results, absolute: pd.DataFrame) -> dict:
     """Per dataset, real images shaped like its first finished run's sample grid."""
+    from sagan.report.figures import read_sample_grid
     from sagan.report.real_grid import real_grids
 
     done = absolute[absolute["status"] == "done"].groupby("dataset", sort=True).head(1)
@@ -269,7 +279,7 @@ def _real_grids(results: Results, absolute: pd.DataFrame) -> dict:
         grid = run_folder.path(run["run_dir"], run_folder.SAMPLES)
         if grid.is_file():
             runs[run["dataset"]] = run_folder.path(run["run_dir"], run_folder.CONFIG)
-            samples[run["dataset"]] = plt.imread(grid)
+            samples[run["dataset"]] = read_sample_grid(grid)
     return real_grids(runs, samples, results.root)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from sagan.errors import DataError, first_line
 from sagan.io import atomic_write_bytes
 from sagan.metrics.declared import better, resolve
 from sagan.report.panels import (
@@ -208,7 +209,7 @@ def sample_grids(
     datasets = sorted(picks["dataset"].unique())
     columns = {d: sorted(picks.loc[picks["dataset"] == d, "variant"]) for d in datasets}
     grids = {
-        (run["dataset"], run["variant"]): plt.imread(Path(run["run_dir"]) / SAMPLES)
+        (run["dataset"], run["variant"]): read_sample_grid(Path(run["run_dir"]) / SAMPLES)
         for _, run in picks.iterrows()
     }
     # a row per dataset: its real images first (where given), then its arms beside them
@@ -237,6 +238,17 @@ def sample_grids(
             ax.set_title(title, fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def read_sample_grid(path: Path) -> np.ndarray:
+    """A run's samples.png as plt.imread gives it; a damaged one is named with its fix."""
+    try:
+        return plt.imread(path)
+    except (OSError, ValueError, SyntaxError) as err:  # PIL's UnidentifiedImageError is OSError
+        raise DataError(
+            f"sample grid {path} is unreadable ({first_line(err)}): delete it and run"
+            " `snakemake` again; a finished run writes it anew from its state without training"
+        ) from err
 
 
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:
