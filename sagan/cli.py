@@ -294,6 +294,11 @@ def cmd_validate(args: argparse.Namespace) -> None:
     device = args.device or local_device()  # fp16 and the memory check depend on it
     from sagan.report.claim_specs import load_claims
 
+    if study.get("claims") and not args.claims:  # else "valid" would not have read them
+        raise ConfigError(
+            f"{path} has claims:, which go over the design's claims, and there is no "
+            "config/claims.yaml here: run from the checkout, or give --claims FILE"
+        )
     design = load_claims(args.claims) if args.claims else None
     validate_study(study, check_files=True, device=device, force=args.force, design_claims=design)
     from sagan.cost.plan import check_profile_device

@@ -450,3 +450,19 @@ def test_a_run_cannot_share_with_itself(tmp_path, capsys):
 def test_a_folder_given_as_the_study_is_named_as_a_folder(tmp_path, capsys):
     code, err = run(["validate", str(tmp_path)], capsys)
     assert_one_line(code, err, f"study config {tmp_path} is a folder")
+
+
+def test_study_claims_without_the_design_beside_them_are_not_called_valid(
+    tmp_path, monkeypatch, capsys
+):
+    """Run from another folder, validate found no config/claims.yaml and skipped the
+    study's claims:, printing "valid" for a claim with sesoi 0."""
+    study = yaml.safe_load(Path(STUDY).read_text())
+    study["claims"] = {"1": {"sesoi": 0}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
+    monkeypatch.chdir(tmp_path)
+    code, err = run(["validate", "s.yaml"], capsys)
+    assert_one_line(code, err, "there is no config/claims.yaml here")
+    design = str(Path(STUDY).with_name("claims.yaml"))
+    code, err = run(["validate", "s.yaml", "--claims", design], capsys)
+    assert_one_line(code, err, "claim '1': sesoi (smallest effect of interest) must be")
