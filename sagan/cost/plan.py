@@ -134,17 +134,30 @@ def scaling_variants(scaling: dict[str, Any]) -> list[str]:
 
 
 def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:
-    """At one image size: the baseline, then each variant with attention at side / divisor."""
+    """At one image size: the baseline, then each variant with attention at side / divisor.
+    A name that is an arm of the study is swept with that arm's options (its top_k, say), its
+    placement replaced: so the sweep's large maps time the cost claims' own arms side by side
+    (claims 5a and 5d where N is large, without training)."""
     s = profile_settings(study)["scaling"]
     model = from_dict(ModelConfig, study.get("model"), "model")
     common = {"model": model, "resolution": resolution, "channels": channels, "batch": s["batch"]}
     specs = [StepSpec(label=f"{s['baseline']}@{resolution}", variant=s["baseline"], **common)]
-    for variant in scaling_variants(s):
+    arms = expand_arms(study["variants"])
+    for name in scaling_variants(s):
+        arm = arms.get(name)
+        variant, options = (arm.variant, dict(arm.options)) if arm else (name, {})
         for divisor in s["divisors"]:
             side = resolution // divisor
-            options = {"g_resolutions": [side], "d_resolutions": [side]}
-            label = f"{variant}@{resolution}:{side}x{side}"
-            specs.append(StepSpec(label=label, variant=variant, variant_options=options, **common))
+            placed = options | {"g_resolutions": [side], "d_resolutions": [side]}
+            specs.append(
+                StepSpec(
+                    label=f"{name}@{resolution}:{side}x{side}",
+                    variant=variant,
+                    arm=name,
+                    variant_options=placed,
+                    **common,
+                )
+            )
     return specs
 
 
@@ -201,9 +214,10 @@ def check_profile(study: dict[str, Any]) -> None:
                 f"profile.scaling.{key} is not set and no image arm of the study serves as "
                 f"one: name a registered variant ({', '.join(VARIANTS.names('image'))})"
             )
-        if name not in VARIANTS:
+        if name not in VARIANTS and not (key == "variant" and name in arms):
+            also = " or an arm of the study" if key == "variant" else ""
             raise ConfigError(
-                f"profile.scaling.{key} {name!r} is not a registered variant; "
+                f"profile.scaling.{key} {name!r} is not a registered variant{also}; "
                 f"registered: {VARIANTS.names()}"
             )
     if scaling["baseline"] in scaling_variants(scaling):

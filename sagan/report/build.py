@@ -89,7 +89,9 @@ class Results:
         """Every claim's rows (``sagan.report.claims.evaluate_claims``) from these results."""
         from sagan.report.claims import evaluate_claims
 
-        return evaluate_claims(self.summary, self.profile, self.claims, self.logs, self.floor)
+        return evaluate_claims(
+            self.summary, self.profile, self.claims, self.logs, self.floor, self.scaling
+        )
 
     def cell_stats(self) -> pd.DataFrame:
         if self.stats is None:

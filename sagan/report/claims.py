@@ -44,6 +44,7 @@ from sagan.report.clusters import PAIR, cluster_values, failed_runs, lost_note, 
 from sagan.report.equal_time import EQUAL_TIME, equal_time_rows
 from sagan.report.paper_tables import headline, video_rows
 from sagan.report.profile_ratios import profile_ratios as _profile_ratios
+from sagan.report.profile_ratios import round_ratios
 from sagan.report.stats import paired_differences
 from sagan.report.verdict_rules import (
     INCONCLUSIVE,
@@ -531,6 +532,60 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     return out
 
 
+def large_map_claims(scaling: pd.DataFrame | None, spec: ClaimSpec) -> list[Verdict]:
+    """A cost claim where the attention map is large, from the scaling sweep: it times the
+    claim's arm and baseline at one map side by side in interleaved rounds, profile only,
+    no training. At the largest map both have, two rows: the step time (measured: per-round
+    ratios, read as a profile's) and beside it the counted MACs per image (exact: the saving
+    in theory, which the time shows in practice or not). None without such a map."""
+    found = _large_map_pair(scaling, spec.arm, spec.baseline)
+    if found is None:
+        return []
+    arm, base = found
+    sign = 1 if spec.kind == "profile_overhead" else -1
+    side, n = int(arm["attention_side"]), int(arm["tokens"])
+    where = f"{int(arm['resolution'])} px, {side}x{side} map (N = {n:,})"
+    run = f"batch {int(arm['batch'])}, {arm['precision']} on {arm['device']}"
+    scale = f"{where}; scaling sweep, {run}"
+    effects = [100 * sign * (r - 1) for r in round_ratios(arm, base)]
+    timed = Verdict(**{**asdict(_base(spec)), **measured_verdict({where: effects}, spec.claimed)})
+    timed.scale = scale
+    macs = [float(row["macs_g"]) + float(row["macs_d"]) for row in (arm, base)]
+    exact = 100 * sign * (macs[0] / macs[1] - 1) + 0.0  # + 0.0: no "-0" in the table
+    counted = replace(
+        _base(spec),
+        effect=f"counted MACs per image (G + D forward) {'added' if sign > 0 else 'saved'} "
+        f"vs {spec.baseline}, %",
+        dataset=where,
+        n=1,
+        mean=exact,
+        ci_lo=exact,
+        ci_hi=exact,
+        test="exact count (fvcore): no interval, the saving the kernel's arithmetic allows",
+        # exact: within the margin of 0 it is no effect, not an undecided one
+        verdict=interval_verdict(exact, exact, spec.claimed, spec.sesoi),
+        scale=scale,
+    )
+    return [timed, counted]
+
+
+def _large_map_pair(
+    scaling: pd.DataFrame | None, arm: str, baseline: str
+) -> tuple[pd.Series, pd.Series] | None:
+    """The scaling rows of ``arm`` at its largest map and of ``baseline`` in the same rounds:
+    at the same map, or (a baseline without attention) at the same image size."""
+    if scaling is None or scaling.empty or "attention_side" not in scaling:
+        return None
+    mine = scaling[(scaling["variant"] == arm) & (scaling["tokens"] > 0)]
+    for _, row in mine.sort_values("tokens", ascending=False, kind="stable").iterrows():
+        same = scaling[scaling["resolution"] == row["resolution"]]
+        same = same[same["variant"] == baseline]
+        same = same[(same["attention_side"] == row["attention_side"]) | (same["tokens"] == 0)]
+        if not same.empty:
+            return row, same.iloc[0]
+    return None
+
+
 def equal_time_claim(
     summary: pd.DataFrame,
     logs: pd.DataFrame | None,
@@ -557,17 +612,19 @@ def evaluate_claim(
     profile: pd.DataFrame | None = None,
     logs: pd.DataFrame | None = None,
     floor: pd.DataFrame | None = None,
+    scaling: pd.DataFrame | None = None,
 ) -> list[Verdict]:
     """The verdict rows of one claim, before Holm's adjustment (done runs of ``summary``; the
     cost ``profile``; the training ``logs``, for FD scored while training; the real-vs-real
-    noise ``floor`` per dataset, ``results/<study>/noise_floor.csv``)."""
+    noise ``floor`` per dataset, ``results/<study>/noise_floor.csv``; the ``scaling`` sweep,
+    for cost claims at a large map)."""
     done = summary[summary["status"] == "done"] if "status" in summary else summary
     if spec.kind == "equal_time":
         return equal_time_claim(done, logs, spec)
     if spec.kind == "placement":
         return placement_claim(done, spec, floor)
     if spec.kind in ("profile_overhead", "profile_saving"):
-        return [profile_claim(profile, spec)]
+        return [profile_claim(profile, spec), *large_map_claims(scaling, spec)]
     out = paired_claim(done, spec, floor)
     if spec.max_train_images is not None and out:
         has = done.get("train_images", pd.Series(dtype=float))
@@ -612,10 +669,13 @@ def evaluate_claims(
     claims: Sequence[ClaimSpec],
     logs: pd.DataFrame | None = None,
     floor: pd.DataFrame | None = None,
+    scaling: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every row of every claim, ``claims`` in order (a study's: ``claims_from_study``),
     Holm-adjusted across the table."""
-    verdicts = [v for spec in claims for v in evaluate_claim(summary, spec, profile, logs, floor)]
+    verdicts = [
+        v for spec in claims for v in evaluate_claim(summary, spec, profile, logs, floor, scaling)
+    ]
     adjust_holm(verdicts)
     return pd.DataFrame([asdict(v) for v in verdicts], columns=[f.name for f in fields(Verdict)])
 
