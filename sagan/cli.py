@@ -20,6 +20,7 @@ from sagan.cli_types import (
     positive_int,
     token_spec,
 )
+from sagan.config import EvalConfig
 from sagan.errors import ConfigError, DataError
 from sagan.report.outputs import NOTEBOOKS, PARTS
 
@@ -421,6 +422,7 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
     from sagan.cost.profile import device_name
 
     rows = run_step_bench(
+        args.variant,
         resolution=args.resolution,
         batch=args.batch,
         width=args.width,
@@ -428,7 +430,7 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
         device=args.device,
     )
     print(
-        f"Training step (D + G update), sagan as the PyTorch port places it, "
+        f"Training step (D + G update), {args.variant} as the PyTorch port places it, "
         f"{args.resolution} px, batch {args.batch}, width {args.width}, "
         f"{device_name(args.device)}, torch {version('torch')}, median of {args.repeats}:\n"
     )
@@ -457,13 +459,16 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
         arm=args.arm,
         precision=args.precision,
     )
-    cfg = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
+    from sagan.config import TrainConfig, from_dict
+
+    asked = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
+    cfg = from_dict(TrainConfig, asked, "train")  # its defaults where the study is silent
     where = device_name(device) if device.startswith("cuda") else f"CPU, {threads} thread(s)"
     print(
         f"Runs per device-hour, K training processes on one device ({where} per process, "
         f"torch {version('torch')}); {args.study}'s model and train sections "
-        f"({cfg.get('precision', 'fp32')}, batch {cfg.get('batch_size', 64)}, a run = "
-        f"{cfg.get('iterations', 2000)} iterations); median of {args.repeats}, "
+        f"({cfg.precision}, batch {cfg.batch_size}, a run = "
+        f"{cfg.iterations} iterations); median of {args.repeats}, "
         f"{args.iterations} timed iterations per process:\n"
     )
     if not device.startswith("cuda") and any(graphs):
@@ -472,12 +477,12 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
 
 
 def cmd_estimate(args: argparse.Namespace) -> None:
-    from sagan.cost.plan import profile_settings
     from sagan.cost.profile import device_name
     from sagan.cost.timing import cores
     from sagan.forecast.estimate import forecast, format_forecast
     from sagan.forecast.timer import MeasuredTimer
     from sagan.study import validate_study
+    from sagan.study.model import profile_device
 
     study = _load_study(args.study)
     device = args.estimate_device or args.device
@@ -490,7 +495,7 @@ def cmd_estimate(args: argparse.Namespace) -> None:
         jobs_per_device=args.jobs_per_device,
         speedup=args.speedup,
         cpu_cores=cores(),
-        profile_device=profile_settings(study).get("device", "cpu"),
+        profile_device=profile_device(study),
     )
     print(format_forecast(result, device_name(device)))
 
@@ -531,7 +536,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reference", help="reference features of a real split")
     s.add_argument("data", type=existing_file, help="prepared data file")
     s.add_argument("--split", default="heldout", choices=["heldout", "train"])
-    s.add_argument("--extractor", default="domain")
+    s.add_argument("--extractor", default=EvalConfig.extractor)
     s.add_argument("--extractor-path", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_reference)
@@ -543,7 +548,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("data", type=existing_file, help="prepared data file")
     s.add_argument("--reference", type=existing_file, required=True, help="held-out features")
     s.add_argument("--train-reference", type=existing_file, required=True, help="pool features")
-    s.add_argument("--extractor", default="domain")
+    s.add_argument("--extractor", default=EvalConfig.extractor)
     s.add_argument("--extractor-path", required=True)
     s.add_argument("--num-samples", type=positive_int, required=True, help="evaluation's count")
     s.add_argument("--resamples", type=positive_int, default=5, help="draws (at least 2)")
@@ -674,6 +679,11 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_bench_attention)
 
     s = bench_sub.add_parser("step", help="training step: the PyTorch port's SAGAN vs ours")
+    s.add_argument(
+        "--variant",
+        required=True,
+        help="the registered variant whose block the port implements (the SAGAN block: sagan)",
+    )
     s.add_argument("--resolution", type=positive_int, default=64)
     s.add_argument("--batch", type=positive_int, default=64)
     s.add_argument("--width", type=positive_int, default=32)

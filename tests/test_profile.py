@@ -205,7 +205,7 @@ def test_our_g_step_leaves_d_without_weight_gradients_and_trainable():
 
 
 def test_port_benchmark_rows_differ_only_where_stated():
-    specs = port_specs(resolution=64, batch=2, width=2, z_dim=8)
+    specs = port_specs("sagan", resolution=64, batch=2, width=2, z_dim=8)
     impls = [s.variant_options.get("impl", "default") for s in specs.values()]
     assert impls == ["naive", "naive", "default", "default"]
     assert [s.channels_last for s in specs.values()] == [False, True, True, True]

@@ -32,13 +32,15 @@ PORT_OPTIONS = {"g_resolutions": [16, 32], "d_resolutions": [8, 4]}
 
 
 def port_specs(
-    resolution: int = 64, batch: int = 64, width: int = 32, z_dim: int = 128
+    variant: str, resolution: int = 64, batch: int = 64, width: int = 32, z_dim: int = 128
 ) -> dict[str, StepSpec]:
+    """The port's step and ours, of ``variant``: the registered variant whose block the port
+    implements (the caller names it; the core names no variant)."""
     model = ModelConfig(backbone="dcgan", width=width, z_dim=z_dim)
 
     def spec(label: str, impl: str | None, precision: str = "fp32", **kw: bool) -> StepSpec:
         options = PORT_OPTIONS | ({"impl": impl} if impl else {})  # None: the default
-        return StepSpec(label, "sagan", options, model, resolution, 3, batch, precision, **kw)
+        return StepSpec(label, variant, options, model, resolution, 3, batch, precision, **kw)
 
     return {
         "port": spec("port", "naive", channels_last=False),
@@ -78,6 +80,7 @@ def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
 
 
 def run_step_bench(
+    variant: str,
     *,
     resolution: int = 64,
     batch: int = 64,
@@ -87,7 +90,7 @@ def run_step_bench(
     device: str = "cpu",
 ) -> list[dict]:
     """Median ms per step of each row and its speed-up over ``port`` and over ``naive``."""
-    specs = port_specs(resolution, batch, width)
+    specs = port_specs(variant, resolution, batch, width)
     if device.startswith("cuda"):  # fp16 + GradScaler: the other mixed precision of GPUs
         specs["default@fp16"] = replace(specs["default"], label="default@fp16", precision="fp16")
     steps = {"port": build_port_step(specs["port"], device)}

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from sagan.arms import expand_arms
-from sagan.config import ModelConfig, from_dict
+from sagan.config import ModelConfig, TrainConfig, from_dict
 from sagan.cost.step import StepSpec
 
 DEFAULTS: dict[str, Any] = {
@@ -90,7 +90,7 @@ def profile_specs(
     arms = expand_arms(study["variants"])
     names = variants if variants is not None else list(arms)
     model = study.get("model") or {}
-    batch = (study.get("train") or {}).get("batch_size", 64)
+    batch = (study.get("train") or {}).get("batch_size", TrainConfig.batch_size)
     return [
         StepSpec(
             label=name if precision == "fp32" else f"{name}@{precision}",

@@ -154,7 +154,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     from sagan.study import (
         TRAINED_EXTRACTORS,
         data_key,
-        dataset_study,
+        entry_extractor,
         extractor_key,
         runs,
         shared_runs,
@@ -166,8 +166,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     trained = {
         (data_key(study, d), extractor_key(study, d))
         for d in names
-        if (dataset_study(study, d).get("evaluation") or {}).get("extractor", "domain")
-        in TRAINED_EXTRACTORS
+        if entry_extractor(study, d) in TRAINED_EXTRACTORS
     }
     # one floor per (data, extractor, the entry's sample count): entries sharing all share it
     floors = {(data_key(study, d), extractor_key(study, d), _num_samples(study, d)) for d in names}

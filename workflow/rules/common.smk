@@ -27,6 +27,7 @@ from sagan.study import (
     dataset_source,
     dataset_study,
     derived_paths,
+    entry_extractor,
     extractor_epochs,
     extractor_key,
     run_config,
@@ -36,6 +37,7 @@ from sagan.study import (
     study_facts,
     validate_study,
 )
+from sagan.study.model import batch_size_of, profile_device
 from sagan.study_checks import check_plain_study
 
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
@@ -272,7 +274,7 @@ def data_entry(w):
 def extractor_file(dataset):
     """The domain extractor is a workflow output; others (Inception) are files you supply."""
     path = paths_of(dataset)["extractor"]
-    if evaluation_of(dataset).get("extractor", "domain") not in TRAINED_EXTRACTORS:
+    if entry_extractor(config, dataset) not in TRAINED_EXTRACTORS:
         return path if os.path.exists(path) or not DRY_RUN else []
     return path
 
@@ -358,7 +360,7 @@ def cost_study():
     """The part of the study that decides cost (a param: a change re-runs the profile)."""
     keys = ("study", "plugins", "datasets", "variants", "model", "profile")
     part = {k: config[k] for k in keys if k in config}
-    part["train"] = {"batch_size": config.get("train", {}).get("batch_size", 64)}
+    part["train"] = {"batch_size": batch_size_of(config)}
     return part
 
 

@@ -38,9 +38,7 @@ rule reference_features:
     resources:
         gpu=gpu_slots(),
     params:
-        extractor=lambda w: evaluation_of(EXTRACTORS[(w.data, w.extractor)]).get(
-            "extractor", "domain"
-        ),
+        extractor=lambda w: entry_extractor(config, EXTRACTORS[(w.data, w.extractor)]),
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,
@@ -70,9 +68,7 @@ rule noise_floor:
     resources:
         gpu=gpu_slots(),
     params:
-        extractor=lambda w: evaluation_of(EXTRACTORS[(w.data, w.extractor)]).get(
-            "extractor", "domain"
-        ),
+        extractor=lambda w: entry_extractor(config, EXTRACTORS[(w.data, w.extractor)]),
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,

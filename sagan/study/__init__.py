@@ -46,6 +46,7 @@ from sagan.report.claim_specs import (
     claims_from_study,
 )
 from sagan.report.figure_plan import StudyFacts
+from sagan.study.model import extractor_of
 from sagan.study_checks import (
     SEED_LIMIT,
     check_batch_size,
@@ -158,17 +159,23 @@ def data_key(study: dict[str, Any], dataset: str) -> str:
 def extractor_key(study: dict[str, Any], dataset: str) -> str:
     """A trained extractor by its settings (``domain-e15``); a supplied one by its file."""
     evaluation = dataset_study(study, dataset).get("evaluation") or {}
-    name = evaluation.get("extractor", "domain")
+    name = extractor_of(evaluation)
     if name in TRAINED_EXTRACTORS:
         return f"{name}-e{extractor_epochs(study, dataset)}"
     return f"{name}-{layout.short_hash(evaluation.get('extractor_path', ''))}"
+
+
+def entry_extractor(study: dict[str, Any], dataset: str) -> str:
+    """The feature extractor a dataset entry's runs are scored with (its own evaluation
+    section over the study's, else the default)."""
+    return extractor_of(dataset_study(study, dataset).get("evaluation"))
 
 
 def derived_paths(study: dict[str, Any], dataset: str) -> dict[str, str]:
     """The data, extractor and reference feature files a dataset's runs read."""
     data, extractor = data_key(study, dataset), extractor_key(study, dataset)
     evaluation = dataset_study(study, dataset).get("evaluation") or {}
-    supplied = evaluation.get("extractor", "domain") not in TRAINED_EXTRACTORS
+    supplied = extractor_of(evaluation) not in TRAINED_EXTRACTORS
     return {
         "data": layout.DATA.format(data=data),
         "extractor": (
@@ -482,7 +489,7 @@ def _check_dataset(study: dict[str, Any], name: str, device: str | None) -> None
     # up front; the others are counted when prepared
     check_counts(name, source, entry, options, ds["heldout"], dataset_study(study, name)["sizes"])
     data_kind = kind(DATASETS, source)
-    extractor = (dataset_study(study, name).get("evaluation") or {}).get("extractor", "domain")
+    extractor = entry_extractor(study, name)
     data_kind.check_extractor(extractor, f"{key}.evaluation.extractor")
     where = f"{key}." if any(ds.get(section) for section in SECTIONS) else ""
     _check_sections(dataset_study(study, name), where, device)

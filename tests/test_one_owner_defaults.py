@@ -1,0 +1,65 @@
+"""A default a study may leave out is stated once (sagan.study.model, from the typed config
+that owns it), not re-spelled where the study is read: the extractor "domain", the batch
+size 64 and the profile's device had each drifted into several files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sagan.config import EvalConfig, TrainConfig
+from sagan.study import entry_extractor
+from sagan.study.model import batch_size_of, profile_device
+
+REPO = Path(__file__).resolve().parents[1]
+RESPELLED = re.compile(
+    r"""get\(\s*["'](extractor|batch_size|device)["']\s*,\s*("[a-z]+"|\d+|"cuda" if)"""
+)
+
+
+def sources() -> list[Path]:
+    return [
+        *sorted((REPO / "sagan").rglob("*.py")),
+        *sorted((REPO / "workflow").rglob("*.smk")),
+        REPO / "Snakefile",
+    ]
+
+
+def test_no_source_re_spells_a_study_default():
+    hits = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in sources()
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if RESPELLED.search(line)
+    ]
+    assert not hits, "read the default from sagan.study.model instead:\n" + "\n".join(hits)
+
+
+def test_the_pattern_sees_each_old_spelling():
+    for old in (
+        '.get("extractor", "domain")',
+        '.get("batch_size", 64)',
+        'get("device", "cuda" if GPUS else "cpu")',
+        '.get("device", "cpu")',
+    ):
+        assert RESPELLED.search(old), old
+
+
+def test_the_defaults_come_from_the_typed_configs():
+    study = {"datasets": {"digits": {}}, "train": {}}
+    assert entry_extractor(study, "digits") == EvalConfig.extractor
+    assert batch_size_of(study) == TrainConfig.batch_size
+    study["evaluation"] = {"extractor": "inception"}
+    assert entry_extractor(study, "digits") == "inception"
+    study["datasets"]["digits"]["evaluation"] = {"extractor": "domain"}  # the entry's own wins
+    assert entry_extractor(study, "digits") == "domain"
+
+
+@pytest.mark.parametrize(
+    ("profile", "gpus", "device"),
+    [({}, False, "cpu"), ({}, True, "cuda"), ({"device": "cpu"}, True, "cpu")],
+)
+def test_the_profile_runs_where_the_study_says_else_on_the_workflows_gpus(profile, gpus, device):
+    assert profile_device({"profile": profile}, gpus=gpus) == device
