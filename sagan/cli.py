@@ -22,7 +22,7 @@ from sagan.cli_types import (
 )
 from sagan.config import EvalConfig
 from sagan.errors import ConfigError, DataError
-from sagan.report.outputs import NOTEBOOKS, PARTS
+from sagan.report.outputs import METRIC_PROTOCOL, NOTEBOOKS, PARTS, TRAINING_LOG
 
 # The design's claims: a data file of the workflow, in the checkout snakemake runs in
 DESIGN_CLAIMS = Path("config", "claims.yaml")
@@ -222,11 +222,11 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     print(f"{args.out} (+ .parquet): {len(df)} runs")
     floor = pd.read_csv(args.noise_floor) if args.noise_floor else None
     protocol = metric_protocol(args.run_dirs, floor)
-    path = Path(args.out).with_name("metric_protocol.csv")
+    path = Path(args.out).with_name(METRIC_PROTOCOL)
     write_csv_parquet(protocol, path)
     print(f"{path} (+ .parquet): each metric's sample count, extractor, split and unit")
     logs = training_logs(args.run_dirs)
-    path = Path(args.out).with_name("training_log.csv")
+    path = Path(args.out).with_name(TRAINING_LOG)
     write_csv_parquet(logs, path)
     print(f"{path} (+ .parquet): {len(logs)} log rows")
 

@@ -26,8 +26,15 @@ from sagan.report.outputs import (
     NOISE_FLOOR,
     NOTEBOOKS,
     PARTS,
+    PROFILE_GLOB,
+    SCALING,
+    SLOPES,
+    STUDY_CLAIMS,
     STUDY_FACTS,
+    SUMMARY,
+    SUMMARY_STATS,
     TABLES,
+    TRAINING_LOG,
     notebook_dir,
 )
 from sagan.report.stats import cell_stats, numeric_metrics
@@ -38,7 +45,7 @@ class Results:
 
     def __init__(self, results_dir: str | Path) -> None:
         self.dir = Path(results_dir)
-        path = self.dir / "summary.csv"
+        path = self.dir / SUMMARY
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path} does not exist: aggregate the runs first "
@@ -46,14 +53,15 @@ class Results:
             )
         self.summary = read_table(path, "summary", REBUILD, dtype={"size": str, "g_attention": str})
         self._root: Path | None = None
-        stats = self.dir / "summary_stats.csv"
+        stats = self.dir / SUMMARY_STATS
         self.stats = _table(stats, dtype={"size": str}) if stats.is_file() else None
-        logs = self.dir / "training_log.csv"
+        logs = self.dir / TRAINING_LOG
         self.logs = _table(logs, dtype={"size": str}) if logs.is_file() else None
-        self.profile = _concat(sorted(self.dir.glob("cost/**/profile_*.csv")))
-        self.scaling = _concat(sorted(self.dir.glob("cost/**/scaling.csv")))
-        self.slopes = _concat(sorted(self.dir.glob("cost/**/scaling_slopes.csv")))
-        claims = self.dir / "claims.yaml"  # the study's claims (rule study_claims)
+        self.profile = _concat(sorted(self.dir.glob(PROFILE_GLOB)))
+        # in any folder below cost/, as the profiles
+        self.scaling = _concat(sorted(self.dir.glob(f"cost/**/{Path(SCALING).name}")))
+        self.slopes = _concat(sorted(self.dir.glob(f"cost/**/{Path(SLOPES).name}")))
+        claims = self.dir / STUDY_CLAIMS  # the study's claims (rule study_claims)
         self.claims = load_claims(claims) if claims.is_file() else []
         # the noise floor and extractor checks (rule floor_tables); older results lack them
         self.floor = _concat([p for p in [self.dir / NOISE_FLOOR] if p.is_file()])
@@ -160,7 +168,7 @@ def _concat(paths: list[Path]) -> pd.DataFrame | None:
 
 def write_stats(results: Results) -> list[Path]:
     results.stats = None  # recompute from the summary
-    return write_csv_parquet(results.cell_stats(), results.dir / "summary_stats.csv")
+    return write_csv_parquet(results.cell_stats(), results.dir / SUMMARY_STATS)
 
 
 def write_tables(results: Results, out: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from sagan.io import read_yaml
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
 from sagan.schema import check_schema
 from sagan import gpu_pool, layout, run_folder
+from sagan.report import outputs
 from sagan.study import (
     TRAINED_EXTRACTORS,
     attention_map_runs,
@@ -222,7 +223,7 @@ REFERENCE = layout.REFERENCE
 RUN_DIR = run_folder.FOLDER
 STUDY_RESULTS = layout.STUDY_RESULTS.format(study=STUDY)
 STUDY_REPORTS = layout.STUDY_REPORTS.format(study=STUDY)
-SUMMARY = f"{STUDY_RESULTS}/summary.csv"
+SUMMARY = f"{STUDY_RESULTS}/{outputs.SUMMARY}"
 
 # Each run by its output folder, and the settings behind each data and extractor key.
 RUN_DIRS = {run: run_dir(config, run) for run in RUNS}

@@ -7,10 +7,10 @@ PROFILE_DEVICE = profile_device(config, gpus=bool(GPUS))
 PROFILE_ON_GPU = PROFILE_DEVICE.startswith("cuda")
 if PROFILE_ON_GPU and LOCAL_POOL:
     PROFILE_DEVICE = "cuda"  # the pool's GPU is the job's only visible one
-PROFILE = "results/{study}/cost/profile_{dataset}.csv"
-SCALING = "results/{study}/cost/scaling.csv"
-SLOPES = "results/{study}/cost/scaling_slopes.csv"
-COST_STUDY = "results/{study}/cost/study.yaml"
+PROFILE = f"{layout.STUDY_RESULTS}/{outputs.PROFILE}"
+SCALING = f"{layout.STUDY_RESULTS}/{outputs.SCALING}"
+SLOPES = f"{layout.STUDY_RESULTS}/{outputs.SLOPES}"
+COST_STUDY = f"{layout.STUDY_RESULTS}/{outputs.COST_STUDY}"
 COST_FIGURES = expand(
     f"{STUDY_REPORTS}/figures/{{name}}.{{ext}}",
     name=["step_overhead", "cost_scaling"],

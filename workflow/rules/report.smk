@@ -3,6 +3,10 @@
 # notebooks executed to HTML. `snakemake --cores all report` rebuilds all of it.
 from sagan.report.figure_plan import report_plan
 from sagan.report.outputs import (
+    METRIC_PROTOCOL,
+    STUDY_CLAIMS as CLAIMS_FILE,
+    SUMMARY_STATS as STATS_FILE,
+    TRAINING_LOG as LOG_FILE,
     EXTRACTOR_CHECKS,
     FIGURES as FIGURE_NAMES,
     INDEX,
@@ -11,17 +15,18 @@ from sagan.report.outputs import (
     STUDY_FACTS as FACTS_FILE,
     TABLES,
     notebook_dir,
+    parquet as parquet_of,
 )
 
 CAPTIONS = (
     "../report"  # one-line .rst captions for `snakemake --report`, beside this file
 )
-TRAINING_LOG = f"{STUDY_RESULTS}/training_log.csv"
-STUDY_CLAIMS = f"{STUDY_RESULTS}/claims.yaml"
+TRAINING_LOG = f"{STUDY_RESULTS}/{LOG_FILE}"
+STUDY_CLAIMS = f"{STUDY_RESULTS}/{CLAIMS_FILE}"
 STUDY_FACTS = f"{STUDY_RESULTS}/{FACTS_FILE}"
 # The figures and tables this study draws; the rest are left out with a line in the index
 PLAN = report_plan(FACTS, FIGURE_NAMES, TABLES)
-SUMMARY_STATS = f"{STUDY_RESULTS}/summary_stats.csv"
+SUMMARY_STATS = f"{STUDY_RESULTS}/{STATS_FILE}"
 STUDY_FLOOR = f"{STUDY_RESULTS}/{NOISE_FLOOR}"
 STUDY_CHECKS = f"{STUDY_RESULTS}/{EXTRACTOR_CHECKS}"
 FIGURES = expand(
@@ -75,12 +80,12 @@ rule aggregate:
             caption=f"{CAPTIONS}/summary.rst",
             category="Tables",
         ),
-        parquet=f"{STUDY_RESULTS}/summary.parquet",
+        parquet=parquet_of(SUMMARY),
         logs=TRAINING_LOG,
-        logs_parquet=f"{STUDY_RESULTS}/training_log.parquet",
+        logs_parquet=parquet_of(TRAINING_LOG),
         # each metric's sample count, extractor, reference split, unit and direction
-        protocol=f"{STUDY_RESULTS}/metric_protocol.csv",
-        protocol_parquet=f"{STUDY_RESULTS}/metric_protocol.parquet",
+        protocol=f"{STUDY_RESULTS}/{METRIC_PROTOCOL}",
+        protocol_parquet=parquet_of(f"{STUDY_RESULTS}/{METRIC_PROTOCOL}"),
     log:
         f"results/logs/{STUDY}/aggregate.log",
     conda:
@@ -124,7 +129,7 @@ rule report_stats:
         summary=SUMMARY,
     output:
         stats=SUMMARY_STATS,
-        stats_parquet=f"{STUDY_RESULTS}/summary_stats.parquet",
+        stats_parquet=parquet_of(SUMMARY_STATS),
     log:
         f"results/logs/{STUDY}/report_stats.log",
     conda:
