@@ -187,13 +187,15 @@ def _topk_chunk(q: Tensor, k: Tensor, flat_v: Tensor, top_k: int) -> Tensor:
 
     embedding_bag does that sum without gathering the kept rows into a (B, c, top_k, Cv)
     tensor, and its backward adds into a (B*M, Cv) gradient: c top_k Cv MACs each way, memory
-    O(c x top_k). Picked by measurement on 2 shared cores (8 images, N = 1,024, C = 64,
-    k = N/8, chunks of 256, forward+backward): index_select of the kept rows + bmm was the
-    slowest of the sparse forms (the gathered rows go through memory: 1.5-2.9 s, vs 0.8-1.3 s
-    for the old scattered-dense form); a sparse CSR product took 2.0 s and its q/k gradients
-    came out wrong. embedding_bag's forward is up to 5x faster than the old form's, but its
-    backward sorts the indices per chunk, which costs as much as the dense product it saves
-    (see README, "sagan bench attention").
+    O(c x top_k). Measured on 2 shared (loaded) cores, C = 64, k = N/8, chunks of 256,
+    forward + backward: index_select of the kept rows + bmm was the slowest sparse form (the
+    gathered rows go through memory; 1.5-2.9 s vs the old scattered-dense form's 0.8-1.3 s at
+    8 images x N = 1,024); a sparse CSR product took 2.0 s there and its q/k gradients came
+    out wrong. embedding_bag's forward is the fastest (1 image, N = 1,024: 22 ms vs 60 ms
+    for the old form), but its backward sorts the indices of each chunk, which costs more
+    than the dense product it saves (146 vs 51 ms; at N = 4,096 forward + backward 4.4 s vs
+    2.2 s at k = N/32). It is kept because its cost is the one that falls with k; a backward
+    that adds into the value gradient without sorting is the next step.
     """
     b, c, m = q.shape[0], q.shape[1], k.shape[1]
     weights, idx = topk_kept(q, k, top_k)
