@@ -672,7 +672,13 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--batch", type=positive_int, default=8)
     s.add_argument("--channels", type=positive_int, default=64)
-    s.add_argument("--top-k", type=fraction, default=0.125, help="fraction of keys kept")
+    s.add_argument(
+        "--top-k",
+        nargs="+",
+        type=fraction,
+        default=[0.125],
+        help="fraction of keys top-k keeps; several give one topk row each (0.125 0.03125)",
+    )
     s.add_argument("--chunk-size", type=positive_int, default=256, help="queries per chunk")
     s.add_argument("--repeats", type=positive_int, default=10)
     s.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")

@@ -86,3 +86,26 @@ def test_cuda_rows_have_time_and_memory():
     rows = run_attention_bench(**TINY, device="cuda")
     assert all(r["ms"] > 0 and r["peak_mib"] > 0 for r in rows)
     assert "cuda" in format_table(rows)
+
+
+def test_several_top_k_fractions_give_one_topk_row_each():
+    rows = run_attention_bench(
+        tokens=(16, 64),
+        batch=1,
+        channels=8,
+        repeats=1,
+        warmup=0,
+        impls=("naive", "topk"),
+        top_k=(0.125, 0.03125),
+        measure_memory=False,
+    )
+    kept = [(r["tokens"], r["impl"], r["top_k"]) for r in rows]
+    assert kept == [
+        (n, impl, k)
+        for n in (16, 64)
+        for impl, k in (("naive", None), ("topk", 0.125), ("topk", 0.03125))
+    ]
+    assert all(r["ms"] > 0 for r in rows)
+    table = format_table(rows)
+    assert " topk k=0.125 " in table and " topk k=0.03125 " in table
+    assert "(0.125, 0.03125)" in table.splitlines()[0]

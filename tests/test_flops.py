@@ -15,7 +15,7 @@ from sagan.nn.attention import SelfAttention2d
 from sagan.registry import VARIANTS
 
 # ops that must never be left uncounted ("mm" also covers addmm, bmm, baddbmm)
-MUST_COUNT = ("attention", "softmax", "mm", "matmul", "topk", "gather", "scatter", "conv")
+MUST_COUNT = ("attention", "softmax", "mm", "matmul", "topk", "gather", "scatter", "bag", "conv")
 MODEL = ModelConfig(backbone="dcgan", width=8, z_dim=8)
 
 
@@ -51,13 +51,20 @@ def test_sdpa_handle_counts_unpadded_multi_head_shapes():
     assert torch_flops(Attend(), q, k, v) == 2 * cost.macs  # CPU math path: two bmm
 
 
-def test_topk_block_counts_dense_macs_and_selection_as_element_ops():
-    blk = SelfAttention2d(32, impl="topk", top_k=16, chunk_size=16)
+@pytest.mark.parametrize(("top_k", "per_image"), [(16, 131072), (4, 106496)])
+def test_topk_block_macs_fall_with_the_keys_kept(top_k, per_image):
+    """N = M = 64, C = 32 (Ck = 4, Cv = 32), by hand: convs 64 x 32 x (4 + 4 + 32) = 81,920;
+    scores, dense, 64 x 64 x 4 = 16,384; values over the kept keys 64 x k x 32 = 32,768 at
+    k = 16 and 8,192 at k = 4 (all 64 keys: 131,072; the old masked kernel counted that)."""
+    blk = SelfAttention2d(32, impl="topk", top_k=top_k, chunk_size=16)
     cost = count_macs(blk, (torch.randn(2, 32, 8, 8),))
-    assert cost.macs == 2 * attention_block_macs(32, 64)  # weights are scattered back dense
+    assert cost.macs == cost.attention_macs == 2 * per_image
+    assert per_image == attention_block_macs(32, 64, top_k=top_k)
     ops = cost.by_operator
-    assert (ops["topk"], ops["softmax"], ops["scatter"]) == (2 * 64 * 64, 2 * 64 * 16, 2 * 64 * 16)
-    assert cost.other_ops == sum(ops[k] for k in ("topk", "softmax", "scatter"))
+    assert ops["embedding_bag"] == 2 * 64 * top_k * 32
+    assert (ops["topk"], ops["softmax"]) == (2 * 64 * 64, 2 * 64 * top_k)  # element ops
+    assert cost.other_ops == ops["topk"] + ops["softmax"]
+    assert "scatter" not in ops  # the dense weights are never formed
 
 
 class ConvLinearBmm(nn.Module):
@@ -135,4 +142,4 @@ def test_every_variant_counts_attention_apart_from_the_backbone(name):
         missed = counted.unsupported
         assert not any(op in kind for kind in missed for op in MUST_COUNT), missed
         topk = any(getattr(m, "impl", None) == "topk" for m in net.modules())
-        assert topk == ("topk" in counted.by_operator) == ("scatter" in counted.by_operator)
+        assert topk == ("topk" in counted.by_operator) == ("embedding_bag" in counted.by_operator)

@@ -72,20 +72,33 @@ def default_cap_gib(device: str) -> float:
     return 4.0
 
 
+Arm = tuple[str, float | None]  # (impl, fraction of keys kept: top-k only)
+
+
+def arms_of(impls: Sequence[str], top_ks: Sequence[float]) -> list[Arm]:
+    """What to time: each impl once, except topk, once per fraction of keys kept."""
+    return [(i, k) for i in impls for k in (top_ks if i == "topk" else [None])]
+
+
+def arm_label(arm: Arm) -> str:
+    impl, top_k = arm
+    return impl if top_k is None else f"{impl} k={top_k:g}"
+
+
 def build_blocks(
-    impls: Sequence[str], channels: int, top_k: float, chunk_size: int, device: str
-) -> dict[str, SelfAttention2d]:
-    """One block per impl, all with the weights of one seeded block and gamma = 1."""
+    arms: Sequence[Arm], channels: int, chunk_size: int, device: str
+) -> dict[Arm, SelfAttention2d]:
+    """One block per arm, all with the weights of one seeded block and gamma = 1."""
     torch.manual_seed(SEED)
     reference = SelfAttention2d(channels, impl="naive")
     with torch.no_grad():
         reference.gamma.fill_(1.0)
     blocks = {}
-    for impl in impls:
+    for impl, top_k in arms:
         kwargs = {"top_k": top_k, "chunk_size": chunk_size} if impl == "topk" else {}
-        blocks[impl] = SelfAttention2d(channels, impl=impl, **kwargs)
-        blocks[impl].load_state_dict(reference.state_dict())
-    return {impl: block.to(device) for impl, block in blocks.items()}
+        blocks[impl, top_k] = SelfAttention2d(channels, impl=impl, **kwargs)
+        blocks[impl, top_k].load_state_dict(reference.state_dict())
+    return {arm: block.to(device) for arm, block in blocks.items()}
 
 
 def make_input(batch: int, channels: int, tokens: int | str, device: str) -> torch.Tensor:
@@ -112,13 +125,13 @@ def cpu_memory_step(
     tokens: int,
     batch: int,
     channels: int,
-    top_k: float,
+    top_k: float | None,
     chunk_size: int,
     threads: int,
 ) -> Callable[[], None]:
     """Setup for the CPU memory probe (runs in the child): the step of one (impl, N)."""
     torch.set_num_threads(threads)
-    block = build_blocks([impl], channels, top_k, chunk_size, "cpu")[impl]
+    block = build_blocks([(impl, top_k)], channels, chunk_size, "cpu")[impl, top_k]
     # one step on a tiny map first: thread pools and kernel caches are one-time costs,
     # not the step's memory, and the tiny step's own peak is far below the real one
     make_step(block, make_input(batch, channels, 16, "cpu"))()
@@ -130,19 +143,21 @@ def cpu_memory_step(
 
 
 def peak_memories(
-    impls: Sequence[str],
+    arms: Sequence[Arm],
     tokens: int | str,
-    steps: dict[str, Callable[[], None]],
+    steps: dict[Arm, Callable[[], None]],
     config: dict,
     device: str,
-) -> dict[str, int]:
-    """Peak memory (bytes) of one forward+backward of each impl at ``tokens``: on CUDA one
+) -> dict[Arm, int]:
+    """Peak memory (bytes) of one forward+backward of each arm at ``tokens``: on CUDA one
     after another in this process, on a CPU in child processes, all at once."""
     if device.startswith("cuda"):
-        return {impl: cuda_peak_bytes(steps[impl], device) for impl in impls}
+        return {arm: cuda_peak_bytes(steps[arm], device) for arm in arms}
     threads = torch.get_num_threads()
-    kwargs = [{"impl": i, "tokens": tokens, "threads": threads, **config} for i in impls]
-    return dict(zip(impls, peak_memory_deltas(cpu_memory_step, kwargs), strict=True))
+    kwargs = [
+        {"impl": i, "top_k": k, "tokens": tokens, "threads": threads, **config} for i, k in arms
+    ]
+    return dict(zip(arms, peak_memory_deltas(cpu_memory_step, kwargs), strict=True))
 
 
 def device_name(device: str) -> str:
@@ -155,7 +170,7 @@ def device_name(device: str) -> str:
 
 def bench_tokens(
     spec: int | str,
-    impls: Sequence[str],
+    arms: Sequence[Arm],
     config: dict,
     repeats: int,
     warmup: int,
@@ -163,26 +178,26 @@ def bench_tokens(
     measure_memory: bool,
     memory_cap_gib: float,
 ) -> list[dict]:
-    """Rows (one per impl) for one token count; impls over the memory cap are skipped."""
+    """Rows (one per arm) for one token count; arms over the memory cap are skipped."""
     batch, channels = config["batch"], config["channels"]
     tokens, _, label = token_map(spec)
-    need = {i: needed_bytes(i, tokens, batch, config["chunk_size"]) for i in impls}
-    run = [i for i in impls if need[i] <= memory_cap_gib * GIB]
-    blocks = build_blocks(run, channels, config["top_k"], config["chunk_size"], device)
+    need = {arm: needed_bytes(arm[0], tokens, batch, config["chunk_size"]) for arm in arms}
+    run = [arm for arm in arms if need[arm] <= memory_cap_gib * GIB]
+    blocks = build_blocks(run, channels, config["chunk_size"], device)
     x = make_input(batch, channels, spec, device)
-    steps = {impl: make_step(blocks[impl], x) for impl in run}
+    steps = {arm: make_step(blocks[arm], x) for arm in run}
     ms = time_interleaved(steps, repeats, warmup, device)
     peaks = peak_memories(run, spec, steps, config, device) if measure_memory else {}
     rows = []
-    for impl in impls:
-        row = {"tokens": tokens, "map": label, "impl": impl, "ms": None}
+    for arm in arms:
+        row = {"tokens": tokens, "map": label, "impl": arm[0], "top_k": arm[1], "ms": None}
         row |= {"peak_mib": None, "skipped": None}
-        if impl not in run:
-            row["skipped"] = f"needs {_size(need[impl])}"
+        if arm not in run:
+            row["skipped"] = f"needs {_size(need[arm])}"
         else:
-            row["ms"] = ms[impl]
+            row["ms"] = ms[arm]
             if measure_memory:
-                row["peak_mib"] = peaks[impl] / MIB
+                row["peak_mib"] = peaks[arm] / MIB
         rows.append(row)
     return add_ratios(rows)
 
@@ -202,7 +217,7 @@ def run_attention_bench(
     batch: int = 8,
     channels: int = 64,
     impls: Sequence[str] = IMPLS,
-    top_k: float = 0.125,
+    top_k: float | Sequence[float] = 0.125,
     chunk_size: int = 256,
     repeats: int = 10,
     device: str = "cpu",
@@ -213,9 +228,12 @@ def run_attention_bench(
     """Median forward+backward ms and peak MiB of each impl at each token count (or clip
     "TxHxW", see token_map).
 
-    Returns one dict per (tokens, impl): tokens, side, impl, ms, peak_mib, time_ratio,
-    mem_ratio (vs naive at the same tokens), skipped (None, or why it was not run), plus the
-    settings (batch, channels, top_k, chunk_size, repeats, device, torch). An impl whose
+    ``top_k``: the fraction of keys top-k keeps, or several (one topk row each).
+
+    Returns one dict per (tokens, impl, top_k): tokens, side, impl, top_k (None but for
+    topk), ms, peak_mib, time_ratio, mem_ratio (vs naive at the same tokens), skipped (None,
+    or why it was not run), plus the settings (batch, channels, top_ks, chunk_size, repeats,
+    device, torch). An impl whose
     attention weights would need more than ``memory_cap_gib`` (default: see default_cap_gib)
     is skipped, not run.
     """
@@ -226,12 +244,13 @@ def run_attention_bench(
     if unknown := [i for i in impls if i not in IMPLS]:
         raise ConfigError(f"unknown attention impl(s) {unknown}; pick from {', '.join(IMPLS)}")
     cap = default_cap_gib(device) if memory_cap_gib is None else memory_cap_gib
-    config = {"batch": batch, "channels": channels, "top_k": top_k, "chunk_size": chunk_size}
-    settings = config | {"repeats": repeats, "device": device_name(device)}
+    top_ks = tuple(top_k) if isinstance(top_k, Sequence) else (top_k,)
+    config = {"batch": batch, "channels": channels, "chunk_size": chunk_size}
+    settings = config | {"top_ks": top_ks, "repeats": repeats, "device": device_name(device)}
     settings |= {"torch": torch.__version__}
     rows = []
     for n in tokens:
-        args = (impls, config, repeats, warmup, device, measure_memory, cap)
+        args = (arms_of(impls, top_ks), config, repeats, warmup, device, measure_memory, cap)
         rows += [settings | row for row in bench_tokens(n, *args)]
     return rows
 
@@ -246,16 +265,20 @@ def _cells(row: dict) -> list[str]:
 
     side = row["map"]
     if row["skipped"]:
-        return [str(row["tokens"]), side, row["impl"], f"skipped ({row['skipped']})"] + ["-"] * 3
+        return [str(row["tokens"]), side, _label(row), f"skipped ({row['skipped']})"] + ["-"] * 3
     return [
         str(row["tokens"]),
         side,
-        row["impl"],
+        _label(row),
         num(row["ms"], ".1f"),
         num(row["peak_mib"], ".1f"),
         num(row["time_ratio"], ".2f"),
         num(row["mem_ratio"], ".2f"),
     ]
+
+
+def _label(row: dict) -> str:
+    return arm_label((row["impl"], row["top_k"]))
 
 
 def format_table(rows: list[dict]) -> str:
@@ -265,7 +288,8 @@ def format_table(rows: list[dict]) -> str:
     r = rows[0]
     header = (
         f"Self-attention forward+backward on {r['device']}, torch {r['torch']}: "
-        f"batch {r['batch']}, {r['channels']} channels, top-k {r['top_k']} of keys, "
+        f"batch {r['batch']}, {r['channels']} channels, "
+        f"top-k k = fraction of keys kept ({', '.join(f'{k:g}' for k in r['top_ks'])}), "
         f"chunk {r['chunk_size']}, median of {r['repeats']}"
     )
     names = ["tokens", "map", "impl", "median ms", "peak MiB", "time vs naive", "mem vs naive"]

@@ -3,7 +3,8 @@
 fvcore's FlopCountAnalysis calls its count "flops", but for conv and matmul it counts one per
 multiply-accumulate; we name it MACs and report FLOPs = 2 x MACs (what
 ``torch.utils.flop_counter`` counts). fvcore skips ``scaled_dot_product_attention``, softmax,
-top-k, gather and scatter; we add handles for them. Only conv / matmul-like ops are MACs;
+top-k, gather, scatter and embedding_bag; we add handles for them. Only conv / matmul-like ops
+(embedding_bag with per-sample weights is a sparse x dense product) are MACs;
 softmax, top-k, gather, scatter, norms, pooling and upsampling are counted apart, in
 ``other_ops``, as *element operations* (elements processed), never added to MACs. Ops with no
 handle (elementwise add, mul, activations, max-pool, spectral norm's weight-only ``mv``) are
@@ -27,7 +28,8 @@ from sagan.nn.channel import GatedResidual
 
 SDPA = "scaled_dot_product_attention"
 # by_operator() names (fvcore drops the "aten::" prefix) whose counts are multiply-accumulates
-MAC_OPS = frozenset({"conv", "addmm", "bmm", "einsum", "matmul", "mm", "linear", SDPA})
+BAG = "embedding_bag"
+MAC_OPS = frozenset({"conv", "addmm", "bmm", "einsum", "matmul", "mm", "linear", SDPA, BAG})
 _PADS = ("aten::pad", "aten::constant_pad_nd")
 _PASS_THROUGH = ("aten::contiguous", "aten::unsqueeze")
 
@@ -81,12 +83,23 @@ def _sdpa(inputs: list[Any], outputs: list[Any]) -> Counter[str]:
     return Counter({SDPA: batch * n * m * (d_qk + d_v), "softmax": batch * n * m})
 
 
+def _embedding_bag(inputs: list[Any], outputs: list[Any]) -> int:
+    """Weighted sums of rows of a (rows, D) table: one MAC per index per column, indices x D.
+
+    Top-k attention sums each query's kept value rows this way (sagan.nn.attention), so its
+    value product counts N k Cv, not N M Cv. An unweighted bag (per-sample weights None)
+    adds without multiplying; no kernel here makes one, and it counts the same.
+    """
+    table, indices = get_shape(inputs[0]), get_shape(inputs[1])
+    return prod(indices) * table[-1]
+
+
 def _handles() -> dict[str, Any]:
     inputs0, index = _elements(0), _elements(2)  # gather / scatter: elements moved = index
     handles: dict[str, Any] = {f"aten::{op}": inputs0 for op in ("softmax", "_softmax")}
     handles |= {"aten::log_softmax": inputs0, "aten::topk": inputs0, "aten::gather": index}
     handles |= {f"aten::{op}": index for op in ("scatter", "scatter_", "scatter_add")}
-    handles |= {"aten::scatter_add_": index, f"aten::{SDPA}": _sdpa}
+    handles |= {"aten::scatter_add_": index, f"aten::{SDPA}": _sdpa, f"aten::{BAG}": _embedding_bag}
     # fvcore weighs these by a guessed per-element cost; count elements, like the rest
     norms = ("batch_norm", "group_norm", "layer_norm", "instance_norm", "adaptive_avg_pool2d")
     handles |= {f"aten::{op}": inputs0 for op in norms}
@@ -176,13 +189,16 @@ def attention_block_macs(
     key_channels: int | None = None,
     form: str = "paper",
     linear: bool = False,
+    top_k: int | None = None,
 ) -> int:
     """Closed-form MACs of one ``SelfAttention2d`` on one image of ``tokens`` = H*W positions.
 
     1x1 convs q, k (Ck each) and v (Cv; C in the paper form, C/2 in the official one, which
     adds an output conv Cv -> C), then Q K^T and A V over M keys (M = N, or N/4 for the
     official form's 2x2 max-pooled keys; H and W even): N M (Ck + Cv). With ``linear``
-    (impl "linear"), K^T V and Q (K^T V) instead: (M + N) Ck Cv, no N x M term.
+    (impl "linear"), K^T V and Q (K^T V) instead: (M + N) Ck Cv, no N x M term. With
+    ``top_k`` (impl "topk", keys kept per query) the scores stay dense and the value product
+    runs over the kept keys: N M Ck + N top_k Cv.
     Biases are not multiply-accumulates.
     """
     ck = key_channels or max(1, channels // 8)
@@ -191,7 +207,8 @@ def attention_block_macs(
     convs = tokens * channels * (2 * ck + cv) + (tokens * cv * channels if form != "paper" else 0)
     if linear:
         return convs + (keys + tokens) * ck * cv
-    return convs + tokens * keys * (ck + cv)
+    kept = keys if top_k is None else top_k
+    return convs + tokens * keys * ck + tokens * kept * cv
 
 
 def _eval_count(model: nn.Module, inputs: tuple[torch.Tensor, ...], batch: int) -> CostCount:
