@@ -287,13 +287,3 @@ def write_sensitivity_tables(summary: pd.DataFrame, stem: str | Path) -> list[Pa
     atomic_write_text(paths[0], "\n".join(to_markdown(t) for t in tables))
     atomic_write_text(paths[1], "\n".join(to_latex(t) for t in tables))
     return paths
-
-
-def sensitivity_figures(
-    summary: pd.DataFrame, colors: dict[str, str] | None = None
-) -> dict[str, plt.Figure]:
-    """``sensitivity_figure`` for every (sweep, option), named "sensitivity_SWEEP_OPTION"."""
-    return {
-        f"sensitivity_{s}_{o}": sensitivity_figure(summary, s, o, colors=colors)
-        for s, o in sweeps(summary)
-    }
