@@ -256,3 +256,40 @@ def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
     assert out.startswith("2 runs on") and "1 device(s) x 2 job(s)" in out
     # a dcgan run of 10 iterations at 0.25 s, a sagan one at 0.5 s, each with 2 s of start-up
     assert "| train | 2 | 0.003 | 5.8 s |" in out
+
+
+def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
+    """The forecast restates the job graph by rule name: a real `snakemake -n` of a study
+    with a shared run and an attention-map run keeps it from drifting (it had lost
+    attention_maps, run_config and study_facts)."""
+    import re
+    import subprocess
+    import sys
+
+    study = {
+        "study": "jobs",
+        "datasets": {
+            "digits": {"resolution": 16, "heldout": 200},
+            "digits-b": {"dataset": "digits", "resolution": 16, "heldout": 200},
+        },
+        "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
+        "sizes": [100],
+        "seeds": [0, 1],
+        "model": {"width": 8, "z_dim": 32},
+        "train": {"iterations": 20, "batch_size": 16},
+        "evaluation": {"num_samples": 200},
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(Path("Snakefile").resolve())]
+        + ["--directory", str(tmp_path), "--configfile", str(tmp_path / "s.yaml"), "-n"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    stats = dry.stdout[dry.stdout.index("Job stats") :].split("total")[0]
+    planned = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
+    planned.pop("all")
+    counted = {rule: n for rule, n in job_counts(study).items() if n}
+    assert counted == planned

@@ -56,6 +56,11 @@ REPORT_SECONDS = {
     # Inception at 10k samples runs on the device and takes minutes: not modelled)
     "noise_floor": 17.0,
     "floor_tables": 3.0,
+    # a model job: start-up, G loaded, one forward for the maps (2-4 s on the tiny study)
+    "attention_maps": 4.0,
+    # local rules, in the workflow's own process: a file written from the plan
+    "run_config": 0.5,
+    "study_facts": 0.5,
 }
 
 
@@ -153,6 +158,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     from sagan.report.outputs import NOTEBOOKS
     from sagan.study import (
         TRAINED_EXTRACTORS,
+        attention_map_runs,
         data_key,
         entry_extractor,
         extractor_key,
@@ -191,6 +197,9 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         "study_claims": 1,
         "noise_floor": len(floors),
         "floor_tables": 1,
+        "attention_maps": len(attention_map_runs(study)),
+        "run_config": len(runs(study)),  # every run's config, shared ones too
+        "study_facts": 1,
     }
 
 
