@@ -263,6 +263,20 @@ def cmd_report(args: argparse.Namespace) -> None:
         print(path)
 
 
+def cmd_partial_report(args: argparse.Namespace) -> None:
+    from sagan.report.partial import PARTS, begun_runs, needs_partial_report
+
+    if not needs_partial_report(args.run_dirs):
+        print("every begun run has its metrics.json: no partial report is needed")
+        return
+    floor = args.noise_floor if args.noise_floor and Path(args.noise_floor).is_file() else None
+    runs = begun_runs(args.run_dirs)
+    cmd_aggregate(argparse.Namespace(run_dirs=runs, out=args.summary, noise_floor=floor))
+    results = str(Path(args.summary).parent)
+    report = argparse.Namespace(results_dir=results, out=args.reports, parts=list(PARTS))
+    cmd_report(argparse.Namespace(**vars(report), notebooks=None))
+
+
 def cmd_attention_maps(args: argparse.Namespace) -> None:
     from sagan.metrics.attention_maps import write_attention_maps
 
@@ -621,6 +635,16 @@ def parser() -> argparse.ArgumentParser:
         "--noise-floor", type=existing_file, help="the study's noise_floor.csv: each metric's floor"
     )
     s.set_defaults(fn=cmd_aggregate)
+
+    s = sub.add_parser(
+        "partial-report",
+        help="after failed runs: a summary, tables and figures of the runs that finished",
+    )
+    s.add_argument("run_dirs", nargs="+", help="the study's run folders (begun or not)")
+    s.add_argument("--summary", required=True, help="the summary.csv to write")
+    s.add_argument("--reports", required=True, help="the study's reports folder")
+    s.add_argument("--noise-floor", help="the study's noise_floor.csv, where it exists")
+    s.set_defaults(fn=cmd_partial_report)
 
     s = sub.add_parser(
         "report", help="statistics, tables, figures, claims and notebooks from a results folder"

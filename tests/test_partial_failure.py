@@ -54,6 +54,25 @@ def test_failed_runs_are_rows_with_their_status_and_the_report_still_builds(stud
     assert set(stats["n"]) == {1}  # only the run that finished is scored
 
 
+def test_partial_report_summarises_what_finished_and_only_when_a_run_lacks_its_result(
+    study_runs, tmp_path, capsys
+):
+    """`sagan partial-report`, which the workflow runs after a failure under --keep-going."""
+    summary, reports = tmp_path / "results" / "summary.csv", tmp_path / "reports"
+    args = ["--summary", str(summary), "--reports", str(reports), "--noise-floor", "/none.csv"]
+    assert main(["partial-report", *map(str, study_runs), *args]) == 0
+    rows = pd.read_csv(summary)  # the unstarted run has its config.yaml: a missing row
+    assert sorted(rows["status"]) == ["done", "failed", "missing", "unevaluated"]
+    assert (reports / "tables" / "ablation.md").is_file()
+    assert not list(reports.glob("*.html"))  # the notebooks wait for the whole study
+
+    summary.unlink()
+    done = [str(study_runs[0]), str(tmp_path / "never")]  # finished, and never begun
+    assert main(["partial-report", *done, *args]) == 0
+    assert "no partial report is needed" in capsys.readouterr().out
+    assert not summary.exists()
+
+
 def test_a_reason_is_one_line_and_a_finished_run_has_none():
     failed = {"state": "failed", "reason": "ValueError: bad\n  traceback line"}
     assert run_state(failed, evaluated=False) == ("failed", "ValueError: bad")

@@ -14,6 +14,7 @@ from sagan.cost.plan import check_profile_device
 from sagan.errors import ConfigError, DataError
 from sagan.io import read_yaml
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
+from sagan.report.partial import needs_partial_report
 from sagan.schema import check_schema
 from sagan import gpu_pool, layout, run_folder
 from sagan.report import outputs
@@ -380,36 +381,22 @@ def resolved_config(w):
     return to_dict(this_run(w))
 
 
-# Partial failure. Under --keep-going a failed train or evaluate job skips only its own
-# dependents, but aggregate needs every run's metrics.json, so one failed run would leave
-# the study with no summary or report. The failed jobs stay failed (Snakemake exits
-# non-zero and reruns them next time); once the workflow has ended, this hook aggregates
-# every run folder as it stands (a failed run is a row with status "failed" and its
-# reason) and builds the tables and figures from that summary. They are not Snakemake's
-# outputs: the next run after a fix sees newer metrics.json and rebuilds them in full.
+# Partial failure: once the workflow has ended under --keep-going with a run that failed,
+# `sagan partial-report` summarises and draws what finished (sagan.report.partial). The
+# failed jobs stay failed: Snakemake exits non-zero and reruns them next time.
 def partial_report():
     if not workflow.execution_settings.keep_going:
         return  # without --keep-going most runs never started: nothing to summarise yet
-    run_dirs = [
-        d for d in RUN_DIRS.values() if run_folder.path(d, run_folder.CONFIG).is_file()
-    ]
-    if all(run_folder.path(d, run_folder.METRICS).is_file() for d in run_dirs):
+    if not needs_partial_report(RUN_DIRS.values()):
         return  # every run has its result: the failure was elsewhere, the rules build it
     log = Path(f"results/logs/{STUDY}/partial_report.log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    sagan = [sys.executable, "-m", "sagan.cli"]  # this process imports sagan already
-    floor = STUDY_FLOOR  # report.smk; absent when rule floor_tables has not run
-    steps = [
-        [*sagan, "aggregate", *run_dirs, "--out", SUMMARY]
-        + (["--noise-floor", floor] if os.path.isfile(floor) else []),
-        [*sagan, "report", os.path.dirname(SUMMARY), "--out", STUDY_REPORTS]
-        + ["--parts", "stats", "tables", "figures"],
-    ]
+    cmd = [sys.executable, "-m", "sagan.cli", "partial-report", *RUN_DIRS.values()]
+    cmd += ["--summary", SUMMARY, "--reports", STUDY_REPORTS, "--noise-floor", STUDY_FLOOR]
     with log.open("w") as out:
-        for cmd in steps:
-            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode:
-                logger.error(f"No partial report ({log}); by hand: {shlex.join(cmd)}")
-                return
+        if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode:
+            logger.error(f"No partial report ({log}); by hand: {shlex.join(cmd)}")
+            return
     logger.warning(
         f"Some runs failed: {SUMMARY} has them as rows with their reason, and the tables"
         f" and figures in {STUDY_REPORTS} show the runs that finished. Fix the cause and"
