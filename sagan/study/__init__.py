@@ -585,10 +585,15 @@ def _check_arm(study: dict[str, Any], dataset: str, arm: Arm, device: str | None
     check_batch_size(train.batch_size, smallest, f"datasets.{dataset} / {where}: ")
 
 
-def code_changes(study: dict[str, Any], run_dirs: dict[Run, str]) -> list[str]:
+def code_changes(
+    study: dict[str, Any],
+    run_dirs: dict[Run, str],
+    configs: dict[str, RunConfig] | None = None,
+) -> list[str]:
     """One line per run whose variant's code changed since a finished sibling run of the
     same arm, size and seed that differs in nothing else: it retrains into a new folder, and
-    the line says how to keep the old result instead."""
+    the line says how to keep the old result instead. ``configs``: the runs' resolved
+    configs by folder, where the caller has them (else each is resolved here)."""
     import glob
     from pathlib import Path
 
@@ -598,7 +603,7 @@ def code_changes(study: dict[str, Any], run_dirs: dict[Run, str]) -> list[str]:
     for run, out in run_dirs.items():
         if Path(out).exists():
             continue
-        resolved = run_config(study, run)
+        resolved = configs[out] if configs else run_config(study, run)
         cfg = to_dict(resolved)
         every_key = _run_folder(resolved, run, f"{run.variant}-*")  # the arm's other configs
         for path in glob.glob(str(run_folder.path(every_key, run_folder.CONFIG))):

@@ -243,7 +243,7 @@ DATASETS = {data_key(config, d): d for d in config["datasets"]}
 EXTRACTORS = {
     (data_key(config, d), extractor_key(config, d)): d for d in config["datasets"]
 }
-for message in code_changes(config, RUN_DIRS):
+for message in code_changes(config, RUN_DIRS, RUN_CONFIGS):
     logger.warning(message)
 
 
