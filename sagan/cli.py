@@ -304,7 +304,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
     check_plain_study(study, path)  # before the schema: its unknown-key error says less
     check_schema(study, args.schema)  # the structure first, as the workflow checks it
-    from sagan.fit import local_device
+    from sagan.memory_fit import local_device
 
     device = args.device or local_device()  # fp16 and the memory check depend on it
     from sagan.report.claim_specs import load_claims
@@ -520,7 +520,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N or mps")
     p.add_argument("--debug", action="store_true", help="show the traceback of any error")
     sub = p.add_subparsers(dest="command", required=True)
+    for add in (_run_commands, _report_commands, _bench_commands, _study_commands):
+        add(sub)
+    return p
 
+
+def _run_commands(sub: argparse._SubParsersAction) -> None:
+    """Data, extractors, references, and one run: train, score, share."""
     sub.add_parser("variants", help="list registered variants").set_defaults(fn=cmd_variants)
     sub.add_parser(
         "datasets", help="list registered datasets: kind, options with defaults"
@@ -626,6 +632,9 @@ def parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(fn=cmd_evaluate)
 
+
+def _report_commands(sub: argparse._SubParsersAction) -> None:
+    """From run folders to the summary, the report and the attention maps."""
     s = sub.add_parser(
         "aggregate", help="run folders -> one tidy CSV, each metric's protocol, the training logs"
     )
@@ -675,6 +684,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help=".npz file")
     s.set_defaults(fn=cmd_attention_maps)
 
+
+def _bench_commands(sub: argparse._SubParsersAction) -> None:
+    """Benchmarks, side by side in one process."""
     bench = sub.add_parser("bench", help="benchmarks (side by side, in one process)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     s = bench_sub.add_parser(
@@ -747,6 +759,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--device", dest="bench_device", type=device, help="default: cpu")
     s.set_defaults(fn=cmd_bench_throughput)
 
+
+def _study_commands(sub: argparse._SubParsersAction) -> None:
+    """A study's cost, forecast and validation."""
     s = sub.add_parser("profile", help="training-step cost of a study's variants, side by side")
     s.add_argument("study", type=existing_file, help="study config YAML")
     s.add_argument("--data", type=existing_file, required=True, help="prepared data file")
@@ -818,7 +833,6 @@ def parser() -> argparse.ArgumentParser:
         "config/claims.yaml of this folder, the checkout, as the workflow reads it)",
     )
     s.set_defaults(fn=cmd_validate)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ LAYER_OF = {
     # 0: entry points and what reads a whole study
     **dict.fromkeys(["cli", "cli_errors", "cli_types", "study", "report", "bench", "forecast"], 0),
     # 1: training, scoring and costing one run
-    **dict.fromkeys(["train", "metrics", "cost", "fit"], 1),
+    **dict.fromkeys(["train", "metrics", "cost", "memory_fit"], 1),
     # 2: the networks
     **dict.fromkeys(["models", "nn"], 2),
     # 3: data, files and plain settings

@@ -26,7 +26,7 @@ from sagan.cost.plan import check_profile
 from sagan.data import DATASETS
 from sagan.data.kinds import IMAGE, DatasetKind, kind_of_tags
 from sagan.errors import ConfigError
-from sagan.fit import check_fits, estimate_memory, meta_device
+from sagan.memory_fit import check_fits, estimate_memory, meta_device
 from sagan.metrics import EXTRACTORS
 from sagan.metrics.declared import resolve
 from sagan.metrics.during import check_during, default_during
@@ -446,7 +446,7 @@ def _check_sections(study: dict[str, Any], where: str, device: str | None) -> Mo
 
 def check_study_fits(study: dict[str, Any], device: str | None) -> None:
     """Each dataset's arms, their training step's memory estimated on the meta device
-    (sagan.fit), against the device's; else a ConfigError with the numbers. Needs a study
+    (sagan.memory_fit), against the device's; else a ConfigError with the numbers. Needs a study
     ``validate_study`` accepted. ``device`` None: unknown, nothing is checked."""
     if device is None:
         return

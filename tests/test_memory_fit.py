@@ -1,11 +1,11 @@
-"""sagan.fit: a run's memory estimated on the meta device, and refused when it cannot fit."""
+"""sagan.memory_fit: a run's memory estimated on the meta device, and refused when it cannot fit."""
 
 import pytest
 import torch
 
 from sagan.config import ModelConfig
 from sagan.errors import ConfigError
-from sagan.fit import GIB, MemoryEstimate, check_fits, estimate_memory, meta_device
+from sagan.memory_fit import GIB, MemoryEstimate, check_fits, estimate_memory, meta_device
 from sagan.models.backbone import build_models
 
 SAGAN = {"g_resolutions": [8], "d_resolutions": [8]}
