@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sagan.cost.timing import MIN_ROUNDS
 from sagan.errors import ConfigError
 from sagan.report.claim_specs import claims_from_study, claims_to_dict, load_claims
-from sagan.report.claims import evaluate_claim, evaluate_claims
-from sagan.report.verdict_rules import INSIDE, OPPOSITE, SMALLER_SAME
+from sagan.report.claims import evaluate_claim, evaluate_claims, measured_verdict
+from sagan.report.verdict_rules import INSIDE, NOT_DECIDED, OPPOSITE, SMALLER_SAME
 from tests.design_claims import (
     DESIGN,
     design_claims,
@@ -183,8 +184,9 @@ def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
 def profile_row(
     dataset, variant, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5, **more
 ):
-    """A profile row; ``rounds``: its ms/step in each interleaved round (default 5 x ``ms``)."""
-    rounds = rounds or [ms] * 5
+    """A profile row; ``rounds``: its ms/step in each interleaved round (default MIN_ROUNDS x
+    ``ms``)."""
+    rounds = rounds or [ms] * MIN_ROUNDS
     return more | {
         "dataset": dataset,
         "variant": variant,
@@ -203,7 +205,7 @@ def profile_row(
     }
 
 
-def time_overhead_verdict(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0.5, **more):
+def time_overhead_verdict(*datasets, base=(10.0,) * MIN_ROUNDS, load=0.5, **more):
     """Claim 3 (sagan over dcgan, claimed 30-50%) on one profile per dataset: sagan's ms/step
     in each round, the baseline's in ``base``."""
     rows = []
@@ -218,24 +220,30 @@ def time_overhead_verdict(*datasets, base=(10.0, 10.0, 10.0, 10.0, 10.0), load=0
     return time_overhead_verdicts(no_runs, pd.DataFrame(rows))[0]
 
 
-NOISY = [12.0, 14.0, 16.0, 13.0, 15.0]  # +20 .. +60%: the median +40% but it straddles 30-50
-STEADY = [13.5, 14.0, 14.5, 13.8, 14.2]  # +35 .. +45%
-CHEAP = [10.5, 11.0, 11.5, 10.8, 11.2]  # +5 .. +15%
+# 9 rounds each: the interval is the 2nd smallest and 2nd largest round
+NOISY = [12.0, 14.0, 16.0, 13.0, 15.0, 12.5, 15.5, 13.5, 14.5]  # +25 .. +55%: straddles 30-50
+STEADY = [13.5, 14.0, 14.5, 13.8, 14.2, 13.6, 14.4, 13.9, 14.1]  # +36 .. +44%
+CHEAP = [10.5, 11.0, 11.5, 10.8, 11.2, 10.6, 11.4, 10.9, 11.1]  # +6 .. +14%
+
+
+def alternate(fast: float, slow: float) -> list[float]:
+    """MIN_ROUNDS rounds, every other one slow (the machine busy for both arms alike)."""
+    return [slow if i % 2 else fast for i in range(MIN_ROUNDS)]
 
 
 def test_a_profile_claim_is_decided_only_by_its_interval_over_the_repeats():
     noisy = time_overhead_verdict(NOISY)
     assert noisy.verdict == "inconclusive" and noisy.mean == pytest.approx(40.0)
-    assert (noisy.ci_lo, noisy.ci_hi) == pytest.approx((20.0, 60.0))
-    assert "5 interleaved repeats" in noisy.test
+    assert (noisy.ci_lo, noisy.ci_hi) == pytest.approx((25.0, 55.0))
+    assert "9 interleaved repeats" in noisy.test
     steady = time_overhead_verdict(STEADY)
-    assert steady.verdict == INSIDE and (steady.ci_lo, steady.ci_hi) == pytest.approx((35, 45))
+    assert steady.verdict == INSIDE and (steady.ci_lo, steady.ci_hi) == pytest.approx((36, 44))
     assert time_overhead_verdict(CHEAP).verdict == SMALLER_SAME
 
 
 def test_a_profile_claims_ratio_is_taken_round_by_round():
     # the machine is twice as slow in rounds 2 and 4, for both arms alike: +40% in every round
-    c = time_overhead_verdict([14.0, 28.0, 14.0, 28.0, 14.0], base=(10.0, 20.0, 10.0, 20.0, 10.0))
+    c = time_overhead_verdict(alternate(14.0, 28.0), base=alternate(10.0, 20.0))
     assert c.verdict == INSIDE and (c.ci_lo, c.ci_hi) == pytest.approx((40.0, 40.0))
 
 
@@ -244,6 +252,37 @@ def test_a_profile_claim_holds_only_where_every_dataset_decides_alike():
     assert time_overhead_verdict(STEADY, NOISY).verdict == "inconclusive"
     assert time_overhead_verdict(STEADY, CHEAP).verdict == "inconclusive"
     assert time_overhead_verdict(CHEAP, CHEAP).verdict == SMALLER_SAME
+
+
+FASTER = [3.0, 3.1, 2.9, 3.0, 3.2, 2.8, 3.0, 3.1, 2.9]  # -70%: opposite to the claimed 30-50%
+
+
+@pytest.mark.parametrize("rounds", [1, 2, MIN_ROUNDS - 1])
+def test_too_few_rounds_decide_no_cost_row_whatever_the_ratio_says(rounds):
+    assert time_overhead_verdict(FASTER).verdict == OPPOSITE  # with enough rounds
+    for sagan in (FASTER, STEADY, CHEAP, NOISY):
+        c = time_overhead_verdict(sagan[:rounds], base=(10.0,) * rounds)
+        assert c.verdict == NOT_DECIDED and f"not decided: {rounds} rounds" in c.note
+        assert "decides even so" not in time_overhead_verdict(sagan[:rounds], load=3.5).note
+    few = [10.0] * rounds
+    profile = pd.DataFrame(
+        [
+            profile_row("a", variant, "dcgan", ms, 10.0, rounds=[ms] * rounds)
+            for variant, ms in (("dcgan", 10.0), ("sagan", 3.0), ("topk", 20.0), ("linear", 5.0))
+        ]
+        + [profile_row("b", "dcgan", "dcgan", 10.0, 10.0, rounds=few)]
+    )
+    cost = [c for c in DESIGN if c.kind in ("profile_overhead", "profile_saving")]
+    no_runs = pd.DataFrame(columns=["variant", "status"])
+    rows = [row for c in cost for row in evaluate_claim(no_runs, c, profile)]
+    assert len(rows) == len(cost) >= 3 and {r.verdict for r in rows} == {NOT_DECIDED}
+
+
+def test_one_dataset_with_too_few_rounds_leaves_the_row_not_decided():
+    effects = {"a": [40.0] * MIN_ROUNDS, "b": [40.0] * (MIN_ROUNDS - 1)}
+    assert measured_verdict(effects, (30.0, 50.0))["verdict"] == NOT_DECIDED
+    effects["b"] = [0.0] * MIN_ROUNDS  # both decide, differently
+    assert measured_verdict(effects, (30.0, 50.0))["verdict"] == "inconclusive"
 
 
 def test_a_loaded_machine_is_named_in_the_note():
@@ -274,9 +313,9 @@ def test_a_profile_without_its_repeats_is_read_but_decides_nothing():
 def test_the_saving_claim_divides_by_its_own_baseline_round_by_round():
     """5a-cost: topk against sagan, in a profile whose baseline row is dcgan."""
     rows = [
-        profile_row("a", "dcgan", "dcgan", 10.0, 10.0, rounds=[10.0, 20.0, 10.0, 20.0, 10.0]),
-        profile_row("a", "sagan", "dcgan", 20.0, 10.0, rounds=[20.0, 40.0, 20.0, 40.0, 20.0]),
-        profile_row("a", "topk", "dcgan", 15.0, 10.0, rounds=[15.0, 30.0, 15.0, 30.0, 15.0]),
+        profile_row("a", "dcgan", "dcgan", 10.0, 10.0, rounds=alternate(10.0, 20.0)),
+        profile_row("a", "sagan", "dcgan", 20.0, 10.0, rounds=alternate(20.0, 40.0)),
+        profile_row("a", "topk", "dcgan", 15.0, 10.0, rounds=alternate(15.0, 30.0)),
     ]
     (c,) = evaluate_claim(
         pd.DataFrame(columns=["variant", "status"]), spec("5a-cost"), pd.DataFrame(rows)

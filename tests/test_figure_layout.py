@@ -204,9 +204,9 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
             "precision": "fp32", "ms_per_step": [10.0, 14.0], "ms_q25": [9.0, 12.0],
             "ms_q75": [12.0, 15.0], "resolution": 16, "batch": 32, "device": "cpu",
             "loaded": [False, True],
-            # per round: 1.2, 1.5, 1.17, 1.1, 2.5 x the baseline: median +20%, where the
-            # ratio of the medians (14 / 10) says +40%
-            "ms_repeats": ["10 10 12 10 8", "12 15 14 11 20"],
+            # per round: 1.2, 1.5, 1.17, 1.1, 2.5, 1.2, 1.3, 1.25, 1.05 x the baseline: median
+            # +20%, where the ratio of the medians (14 / 10) says +40%
+            "ms_repeats": ["10 10 12 10 8 10 10 8 20", "12 15 14 11 20 12 13 10 21"],
         }
     )  # fmt: skip
     fig = step_overhead(profile)
@@ -216,8 +216,8 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
     assert spans == [(9.0, 12.0), (12.0, 15.0)]
     labels = [t.get_text() for t in ax.texts]
     # the claims' statistic: the median per-round overhead, its order-statistic interval
-    # (min-max at 5 rounds)
-    assert labels == ["baseline", "+20%\n[+10, +150]†"]
+    # (the 2nd smallest and 2nd largest of 9 rounds: the +150% round sets no bound)
+    assert labels == ["baseline", "+20%\n[+10, +50]†"]
     assert "IQR" in fig._suptitle.get_text() and "† machine loaded" in fig._suptitle.get_text()
 
 

@@ -58,9 +58,12 @@ def test_the_median_interval_takes_the_widest_order_statistics_reaching_95_perce
     # n = 20: k = 6 covers 1 - 2 P(Bin(20, 1/2) <= 5) = 0.9586; k = 7 only 0.8847
     lo, hi, cover = median_interval([float(v) for v in range(1, 21)])
     assert (lo, hi) == (6.0, 15.0) and cover == pytest.approx(0.958611, abs=1e-6)
-    # n = 10: k = 2 (0.9785); n = 5: below 6 values, min and max (1 - 2^-4)
+    # n = 10: k = 2 (0.9785); n = 9: k = 2 (0.9609); n = 8: only min-max (k = 1) would
+    # reach 95%, so there is no interval, as for n = 5
     assert median_interval([float(v) for v in range(1, 11)])[:2] == (2.0, 9.0)
-    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) == (1.0, 5.0, pytest.approx(0.9375))
+    assert median_interval([float(v) for v in range(1, 10)]) == (2.0, 8.0, pytest.approx(0.9609375))
+    for n in (8, 5, 1):
+        assert all(math.isnan(v) for v in median_interval([float(v) for v in range(n)]))
     assert all(math.isnan(v) for v in median_interval([math.nan]))
 
 

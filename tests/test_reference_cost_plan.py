@@ -33,7 +33,7 @@ def test_profile_settings_fill_the_documented_defaults():
     assert (s["device"], s["precisions"], s["repeats"], s["warmup"], s["memory"]) == (
         "cpu",
         ["fp32"],
-        5,
+        25,
         2,
         True,
     )

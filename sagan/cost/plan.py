@@ -7,7 +7,7 @@ The study's ``profile`` section (all keys optional) steers it:
       device: cpu              # or cuda
       baseline: dcgan          # ratio denominator (default: the first variant)
       precisions: [fp32, bf16] # every variant is profiled in each
-      repeats: 5
+      repeats: 25              # interleaved rounds (a cost verdict needs >= 9)
       scaling: {variant: sagan, baseline: dcgan, resolutions: [32, 64, 128],
                 divisors: [2, 4], batch: 8}
 
@@ -27,7 +27,7 @@ from sagan.cost.step import StepSpec
 DEFAULTS: dict[str, Any] = {
     "device": "cpu",
     "precisions": ["fp32"],
-    "repeats": 5,
+    "repeats": 25,  # cheap on a quiet machine; a cost verdict needs MIN_ROUNDS (9)
     "warmup": 2,
     "memory": True,
 }

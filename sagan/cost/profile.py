@@ -5,7 +5,7 @@ Each configuration's step is built once; after warm-up the steps run interleaved
 row alike. A row gives the median ms/step with its spread over the repeats (quartiles, min,
 max, and the times themselves), and the ratio to a baseline row taken per round (over the
 baseline's time in the same round): its median and the order-statistic interval of that median
-(``median_interval``: min-max below 6 repeats). The cores that other processes kept busy during
+(``median_interval``: NaN below MIN_ROUNDS repeats). The cores that other processes kept busy during
 the timing (``other_cores``: the machine's busy CPU time less this process's) say whether other
 work shared the machine (``loaded``: more than 10% of the cores); the 1-minute load averages
 before and after are kept beside it. Beside time: images/s, peak memory (CUDA: max allocated

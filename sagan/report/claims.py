@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from sagan.cost.timing import median_interval
+from sagan.cost.timing import MIN_ROUNDS, median_interval
 from sagan.errors import ConfigError
 from sagan.metrics.declared import better, resolve
 from sagan.report.claim_specs import (
@@ -48,10 +48,12 @@ from sagan.report.profile_ratios import round_ratios
 from sagan.report.stats import paired_differences
 from sagan.report.verdict_rules import (
     INCONCLUSIVE,
+    NOT_DECIDED,
     NOT_MEASURED,
     NOT_POOLED,
     ONE_SIDED,
     UNTESTABLE,
+    WORDS,
     distance_to_tell,
     interval_verdict,
     judge,
@@ -99,38 +101,61 @@ def _join(*parts: str) -> str:
 def measured_verdict(rounds: dict[str, list[float]], claimed: tuple[float, float]) -> dict:
     """For side-by-side measurements (one profile per dataset, no seeds), from each dataset's
     effect in every interleaved round: the interval of its median (``median_interval``: order
-    statistics covering it >= 95%, min-max below 6 rounds) gives a dataset its word
-    (``interval_verdict``; inconclusive when it straddles a bound or is missing). The row
-    reads a word only where every dataset reads it."""
+    statistics covering it >= 95%, never min or max) gives a dataset its word
+    (``interval_verdict``; inconclusive when it straddles a bound or is missing). Fewer than
+    MIN_ROUNDS rounds have no such interval: the dataset reads NOT_DECIDED, whatever its
+    median says. The row reads a word only where every dataset reads it; one not decided
+    leaves the row not decided (more rounds would decide it), else it is inconclusive."""
     if not rounds:
         return {"n": 0, "verdict": NOT_MEASURED}
     words, parts, medians, los, his, repeats = [], [], [], [], [], set()
     for dataset, values in rounds.items():
         v = [x for x in values if np.isfinite(x)]
-        lo, hi, _ = median_interval(v)
         if not v:
             words.append(INCONCLUSIVE)
             parts.append(f"{dataset}: no per-repeat times (an older profile)")
             continue
-        words.append(interval_verdict(lo, hi, claimed))
+        lo, hi, _ = median_interval(v)
+        words.append(NOT_DECIDED if len(v) < MIN_ROUNDS else interval_verdict(lo, hi, claimed))
         medians.append(float(np.median(v)))
         los.append(lo)
         his.append(hi)
         repeats.add(len(v))
-        parts.append(f"{dataset}: {medians[-1]:+.3g} [{lo:+.3g}, {hi:+.3g}] over {len(v)}")
-    word = words[0] if len(set(words)) == 1 else INCONCLUSIVE
+        parts.append(_dataset_part(dataset, medians[-1], lo, hi, len(v)))
     return {
         "n": len(rounds),
         "dataset": ", ".join(rounds),
         "mean": float(np.mean(medians)) if medians else math.nan,
         "ci_lo": min(los, default=math.nan),
         "ci_hi": max(his, default=math.nan),
-        "test": f"median over {'/'.join(map(str, sorted(repeats))) or 'no'} interleaved "
-        "repeats per dataset; interval: order statistics covering that median >= 95% (min-max "
-        "below 6 repeats, 94% at 5); range over datasets",
-        "verdict": word,
+        "test": _rounds_test(repeats),
+        "verdict": _row_word(words),
         "note": "; ".join(parts),
     }
+
+
+def _dataset_part(dataset: str, median: float, lo: float, hi: float, n: int) -> str:
+    """One dataset's median and interval over its rounds, for the note."""
+    if n < MIN_ROUNDS:
+        return f"{dataset}: {median:+.3g} over {n}, not decided: {n} rounds (needs {MIN_ROUNDS})"
+    return f"{dataset}: {median:+.3g} [{lo:+.3g}, {hi:+.3g}] over {n}"
+
+
+def _row_word(words: list[str]) -> str:
+    """The word every dataset reads; else not decided where one is, else inconclusive."""
+    if len(set(words)) == 1:
+        return words[0]
+    return NOT_DECIDED if NOT_DECIDED in words else INCONCLUSIVE
+
+
+def _rounds_test(repeats: set[int]) -> str:
+    """How a profile row was tested, naming its rounds per dataset and what a verdict needs."""
+    counts = "/".join(map(str, sorted(repeats))) or "no"
+    return (
+        f"median over {counts} interleaved repeats per dataset; interval: order statistics "
+        f"covering that median >= 95% without the extreme rounds (needs {MIN_ROUNDS} rounds; "
+        "fewer: not decided); range over datasets"
+    )
 
 
 def scale(runs: pd.DataFrame) -> str:
@@ -522,7 +547,7 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     notes = [base.note, out.note]
     loads = zip(ratios["dataset"], ratios["load"], strict=True)
     if loaded := [f"{d} ({load})" for d, load in loads if load]:
-        decided = ": the interval decides even so" if out.verdict != "inconclusive" else ""
+        decided = ": the interval decides even so" if out.verdict in WORDS else ""
         notes.append(f"the machine was loaded while profiling {', '.join(loaded)}{decided}")
     out.note = "; ".join(x for x in notes if x)
     res = "/".join(f"{int(x)} px" for x in sorted(ratios["resolution"].unique()))

@@ -91,7 +91,10 @@ def overhead_label(ms: pd.DataFrame, arm: str, baseline: str) -> str:
     if not percent:
         return "no rounds" + loaded
     lo, hi, _ = median_interval(percent)
-    return f"{float(np.median(percent)):+.3g}% [{lo:+.3g}, {hi:+.3g}]{loaded}"
+    median = f"{float(np.median(percent)):+.3g}%"
+    if not np.isfinite(lo):
+        return f"{median} ({len(percent)} rounds: no interval){loaded}"
+    return f"{median} [{lo:+.3g}, {hi:+.3g}]{loaded}"
 
 
 def _spread_whiskers(ax: plt.Axes, bars: list, ms: pd.DataFrame) -> list[float]:

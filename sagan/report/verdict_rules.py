@@ -57,8 +57,9 @@ INCONCLUSIVE = "inconclusive"
 UNTESTABLE = "untestable at this scale"
 NOT_MEASURED = "not measured in this study"
 NOT_POOLED = "not pooled"
+NOT_DECIDED = "not decided: too few rounds"  # a profile with fewer than MIN_ROUNDS rounds
 WORDS = (INSIDE, LARGER, EQUIVALENT, OPPOSITE, SMALLER_SAME, SMALLER)
-VERDICTS = (*WORDS, INCONCLUSIVE, UNTESTABLE, NOT_MEASURED, NOT_POOLED)  # every row's word
+VERDICTS = (*WORDS, INCONCLUSIVE, UNTESTABLE, NOT_MEASURED, NOT_POOLED, NOT_DECIDED)
 
 
 SIDES = ("greater", "less")
@@ -233,7 +234,8 @@ def interval_verdict(
     lo: float, hi: float, claimed: tuple[float, float], margin: float | None = None
 ) -> str:
     """The same words read off an interval alone (a profile's interval of the median): the
-    first candidate every bound of which the interval lies beyond."""
+    first candidate every bound of which the interval lies beyond. (A profile with too few
+    rounds for an interval reads NOT_DECIDED before it gets here: ``measured_verdict``.)"""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return INCONCLUSIVE
     for word, bounds in candidates(claimed, margin):
