@@ -85,8 +85,9 @@ def test_no_rows_without_both_arms_in_the_sweep():
 
 def test_the_claim_has_its_profile_row_and_both_large_map_rows():
     summary = pd.DataFrame({"status": [], "dataset": [], "variant": []})
-    rows = evaluate_claim(summary, CLAIMS["5a-cost"], None, scaling=sweep())
-    assert [r.dataset for r in rows] == ["", *["64 px, 32x32 map (N = 1,024)"] * 2]
+    rows = evaluate_claim(summary, CLAIMS["5a-cost"], profile_rows(), scaling=sweep())
+    large = "64 px, 32x32 map (N = 1,024)"
+    assert [r.dataset for r in rows] == ["digits", "digits", large, large]
 
 
 def test_the_default_study_sweeps_the_claims_arms_with_their_own_options():
@@ -96,3 +97,32 @@ def test_the_default_study_sweeps_the_claims_arms_with_their_own_options():
     assert topk.arm == "topk" and topk.variant_options["g_resolutions"] == [32]
     assert topk.variant_options["top_k"] == study["variants"]["topk"]["top_k"]
     assert {"sagan@64:32x32", "linear@64:32x32", "dcgan@64"} <= set(specs)
+
+
+def profile_rows(topk_macs=900):
+    """A dataset's profile: dcgan, sagan and topk in fp32, and again in bf16 (other numbers:
+    the fp32 rows must be the ones read)."""
+    rounds = " ".join(["10.0"] * 10)
+    base = {"dataset": "digits", "resolution": 32, "device": "cpu", "ms_repeats": rounds}
+    return pd.DataFrame(
+        [
+            {**base, "variant": "dcgan", "precision": "fp32", "macs_g": 600, "macs_d": 300},
+            {**base, "variant": "sagan", "precision": "fp32", "macs_g": 1000, "macs_d": 300},
+            {**base, "variant": "topk", "precision": "fp32", "macs_g": topk_macs, "macs_d": 300},
+            *(
+                {**base, "variant": v, "precision": "bf16", "macs_g": 1, "macs_d": 1}
+                for v in ("topk", "sagan", "dcgan")
+            ),
+        ]
+    )
+
+
+def test_the_profile_time_row_has_its_exact_mac_row_beside_it():
+    summary = pd.DataFrame({"status": [], "dataset": [], "variant": []})
+    rows = evaluate_claim(summary, CLAIMS["5a-cost"], profile_rows())
+    timed, counted = rows
+    assert timed.dataset == counted.dataset == "digits"
+    assert "MACs" in counted.effect and "MACs" not in timed.effect
+    assert counted.mean == pytest.approx(100 * (1 - 1200 / 1300))  # fp32 rows, not bf16's
+    overhead = evaluate_claim(summary, CLAIMS["3"], profile_rows())[1]
+    assert overhead.mean == pytest.approx(100 * (1300 / 900 - 1))

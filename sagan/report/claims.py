@@ -43,8 +43,8 @@ from sagan.report.claims_table import claims_table
 from sagan.report.clusters import PAIR, cluster_values, failed_runs, lost_note, pooling_check
 from sagan.report.equal_time import EQUAL_TIME, equal_time_rows
 from sagan.report.paper_tables import headline, video_rows
+from sagan.report.profile_ratios import profile_pairs, round_ratios
 from sagan.report.profile_ratios import profile_ratios as _profile_ratios
-from sagan.report.profile_ratios import round_ratios
 from sagan.report.stats import paired_differences
 from sagan.report.verdict_rules import (
     INCONCLUSIVE,
@@ -538,7 +538,7 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
         ratios = ratios[ratios["dataset"].isin(spec.datasets)]
     if ratios.empty:
         return base
-    sign = 1 if spec.kind == "profile_overhead" else -1
+    sign = _cost_sign(spec)
     effects = {
         d: [100 * sign * (r - 1) for r in rounds]
         for d, rounds in zip(ratios["dataset"], ratios["rounds"], strict=True)
@@ -557,6 +557,11 @@ def profile_claim(profile: pd.DataFrame | None, spec: ClaimSpec) -> Verdict:
     return out
 
 
+def _cost_sign(spec: ClaimSpec) -> int:
+    """+1 for an overhead claim (more is the effect), -1 for a saving (less is)."""
+    return 1 if spec.kind == "profile_overhead" else -1
+
+
 def large_map_claims(scaling: pd.DataFrame | None, spec: ClaimSpec) -> list[Verdict]:
     """A cost claim where the attention map is large, from the scaling sweep: it times the
     claim's arm and baseline at one map side by side in interleaved rounds, profile only,
@@ -567,7 +572,7 @@ def large_map_claims(scaling: pd.DataFrame | None, spec: ClaimSpec) -> list[Verd
     if found is None:
         return []
     arm, base = found
-    sign = 1 if spec.kind == "profile_overhead" else -1
+    sign = _cost_sign(spec)
     side, n = int(arm["attention_side"]), int(arm["tokens"])
     where = f"{int(arm['resolution'])} px, {side}x{side} map (N = {n:,})"
     run = f"batch {int(arm['batch'])}, {arm['precision']} on {arm['device']}"
@@ -575,9 +580,33 @@ def large_map_claims(scaling: pd.DataFrame | None, spec: ClaimSpec) -> list[Verd
     effects = [100 * sign * (r - 1) for r in round_ratios(arm, base)]
     timed = Verdict(**{**asdict(_base(spec)), **measured_verdict({where: effects}, spec.claimed)})
     timed.scale = scale
+    return [timed, macs_row(spec, where, arm, base, scale)]
+
+
+def profile_macs_claims(profile: pd.DataFrame | None, spec: ClaimSpec) -> list[Verdict]:
+    """Beside a profile's time row, the counted MACs of the same pair on each dataset."""
+    pairs = profile_pairs(profile, spec.arm, spec.baseline)
+    if spec.datasets is not None:
+        pairs = {d: p for d, p in pairs.items() if d in spec.datasets}
+    return [
+        macs_row(spec, dataset, arm, base, f"{dataset}; {int(arm['resolution'])} px, profile")
+        for dataset, (arm, base) in pairs.items()
+        if _counted(arm) and _counted(base)  # an older profile may lack the counts
+    ]
+
+
+def _counted(row: pd.Series) -> bool:
+    return all(pd.notna(row.get(key)) for key in ("macs_g", "macs_d"))
+
+
+def macs_row(spec: ClaimSpec, where: str, arm: pd.Series, base: pd.Series, scale: str) -> Verdict:
+    """A cost claim read off the counted MACs per image of G and D (fvcore, forward): exact,
+    so no interval; the saving the kernel's arithmetic allows, which the time row beside it
+    shows in practice or not."""
+    sign = _cost_sign(spec)
     macs = [float(row["macs_g"]) + float(row["macs_d"]) for row in (arm, base)]
     exact = 100 * sign * (macs[0] / macs[1] - 1) + 0.0  # + 0.0: no "-0" in the table
-    counted = replace(
+    return replace(
         _base(spec),
         effect=f"counted MACs per image (G + D forward) {'added' if sign > 0 else 'saved'} "
         f"vs {spec.baseline}, %",
@@ -591,7 +620,6 @@ def large_map_claims(scaling: pd.DataFrame | None, spec: ClaimSpec) -> list[Verd
         verdict=interval_verdict(exact, exact, spec.claimed, spec.sesoi),
         scale=scale,
     )
-    return [timed, counted]
 
 
 def _large_map_pair(
@@ -649,7 +677,11 @@ def evaluate_claim(
     if spec.kind == "placement":
         return placement_claim(done, spec, floor)
     if spec.kind in ("profile_overhead", "profile_saving"):
-        return [profile_claim(profile, spec), *large_map_claims(scaling, spec)]
+        return [
+            profile_claim(profile, spec),
+            *profile_macs_claims(profile, spec),
+            *large_map_claims(scaling, spec),
+        ]
     out = paired_claim(done, spec, floor)
     if spec.max_train_images is not None and out:
         has = done.get("train_images", pd.Series(dtype=float))

@@ -36,6 +36,23 @@ def profile_ratios(profile: pd.DataFrame | None, arm: str, baseline: str) -> pd.
     return out.sort_values("_pick", kind="stable").groupby("dataset").head(1).drop(columns="_pick")
 
 
+def profile_pairs(
+    profile: pd.DataFrame | None, arm: str, baseline: str
+) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Per dataset, the profile rows of ``arm`` and ``baseline`` (fp32 where profiled, else
+    the first precision, as ``profile_ratios`` picks them)."""
+    if profile is None or profile.empty:
+        return {}
+    pairs: dict[str, tuple[pd.Series, pd.Series]] = {}
+    fp32_first = profile.assign(_pick=profile["precision"] != "fp32")
+    ordered = fp32_first.sort_values("_pick", kind="stable").drop(columns="_pick")
+    for (dataset, _), g in ordered.groupby(["dataset", "precision"], sort=False):
+        rows = g.drop_duplicates("variant").set_index("variant")
+        if dataset not in pairs and arm in rows.index and baseline in rows.index:
+            pairs[dataset] = (rows.loc[arm], rows.loc[baseline])
+    return pairs
+
+
 def round_ratios(arm: pd.Series, baseline: pd.Series) -> list[float]:
     """``arm``'s ms/step over ``baseline``'s in each interleaved round (their ``ms_repeats``,
     in round order); [] for a profile written before the repeats were kept."""
