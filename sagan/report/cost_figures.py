@@ -4,6 +4,7 @@ on log-log axes with fitted slopes (2 = quadratic in N)."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -44,7 +45,8 @@ def step_overhead(profile: pd.DataFrame, colors: dict[str, str] | None = None) -
             tops += _spread_whiskers(ax, bars, ms)
             for bar, arm in bars:  # in the top band of the panel, which the bars leave free
                 ax.annotate(
-                    overhead_label(ms, arm, ms["baseline"].iloc[0]).replace(" [", "\n["),
+                    # the number, then its interval or why there is none: two short lines
+                    re.sub(r" ([[(])", r"\n\1", overhead_label(ms, arm, ms["baseline"].iloc[0])),
                     (bar.get_x() + bar.get_width() / 2, 0.98), xycoords=("data", "axes fraction"),
                     ha="center", va="top", rotation=90, fontsize=6, linespacing=1.1,
                 )  # fmt: skip
@@ -93,7 +95,8 @@ def overhead_label(ms: pd.DataFrame, arm: str, baseline: str) -> str:
     lo, hi, _ = median_interval(percent)
     median = f"{float(np.median(percent)):+.3g}%"
     if not np.isfinite(lo):
-        return f"{median} ({len(percent)} rounds: no interval){loaded}"
+        rounds = f"{len(percent)} round{'s' if len(percent) > 1 else ''}"
+        return f"{median} ({rounds}:\nno interval){loaded}"  # three short lines in a bar
     return f"{median} [{lo:+.3g}, {hi:+.3g}]{loaded}"
 
 
