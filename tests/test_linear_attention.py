@@ -195,7 +195,7 @@ def test_claim_5d_is_not_measured_without_a_linear_arm_and_says_what_would_measu
 
 
 def test_claim_5d_reads_a_saving_from_the_profile_and_little_loss_from_paired_runs():
-    profile = pd.DataFrame([timed("sagan", [40.0] * 5), timed("linear", [30.0] * 5)])
+    profile = pd.DataFrame([timed("sagan", [40.0] * 9), timed("linear", [30.0] * 9)])
     (cost,) = evaluate_claim(pd.DataFrame(columns=["variant", "status"]), spec("5d-cost"), profile)
     assert cost.verdict == "inside the claimed range" and cost.mean == pytest.approx(
         25.0
