@@ -17,9 +17,9 @@ its budget, the whole under 2 minutes; the budgets only stop a hang.
 | environment |   15 |   30 | torch, CUDA, cuDNN; the device; CPU bf16; missing packages  |
 | smoke       |   60 |   60 | every variant: a step in fp32 and bf16, a sampling pass     |
 | attention   |   75 |   60 | 5 kernels at 1,024, 4,096, 16,384 tokens; fp32 and bf16     |
-| throughput  |  165 |   60 | bench throughput: 32, 64 px; K = 1, 2, 4, 8; graphs off, on |
+| throughput  |  150 |   60 | bench throughput: 32, 64 px; K = 1, 2, 4, 8; graphs off, on |
 | study       |  150 |  120 | a cut-down default study to its summary under Snakemake     |
-| estimate    |   60 |   60 | `sagan estimate config/paper.yaml`                          |
+| estimate    |   75 |   60 | `sagan estimate config/paper.yaml`                          |
 
 Tiny shrinks each: tokens 256 and 1,024; 16 px and K = 1, 2; an 8-wide model, 10
 iterations, one seed; the estimate of the cut-down study rather than the paper's.
@@ -46,9 +46,9 @@ BUDGETS = {  # step: (full, tiny) seconds
     "environment": (15, 30),
     "smoke": (60, 60),
     "attention": (75, 60),
-    "throughput": (165, 60),
+    "throughput": (150, 60),
     "study": (150, 120),
-    "estimate": (60, 60),
+    "estimate": (75, 60),
 }
 
 

@@ -9,7 +9,9 @@ import os
 import platform
 import re
 import subprocess
+import tomllib
 from importlib.metadata import PackageNotFoundError, distribution, requires
+from pathlib import Path
 
 import torch
 
@@ -52,16 +54,22 @@ def cuda_facts(device: str) -> list[tuple[str, str]]:
     ]
 
 
-def missing_requirements(package: str = "sagan-bench") -> list[str]:
-    """The package's own requirements (extras apart) that are not installed here."""
+def requirements(package: str = "sagan-bench") -> list[str]:
+    """The package's requirements (extras apart): from its install, else from the checkout's
+    pyproject.toml (a machine that runs the checkout without installing it)."""
     try:
-        wanted = requires(package) or []
+        return [r for r in requires(package) or [] if "extra ==" not in r]
     except PackageNotFoundError:
-        return [f"{package} itself (not installed: run from a checkout with PYTHONPATH)"]
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        if not pyproject.is_file():
+            return []
+        return tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+
+
+def missing_requirements(package: str = "sagan-bench") -> list[str]:
+    """Those of the package's own requirements that are not installed here."""
     missing = []
-    for spec in wanted:
-        if "extra ==" in spec:
-            continue
+    for spec in requirements(package):
         name = re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]
         try:
             distribution(name)

@@ -1,6 +1,7 @@
-"""The GPU check's library pieces on a CPU: the variant smoke test and the kernels'
-distance from naive attention."""
+"""The GPU check's library pieces on a CPU: the facts of the machine, the variant smoke
+test and the kernels' distance from naive attention."""
 
+from sagan.bench import environment
 from sagan.bench.attention_error import max_abs_diffs
 from sagan.bench.smoke import fitted_options, smoke_rows, smoke_spec
 
@@ -33,3 +34,12 @@ def test_fused_kernels_match_naive_and_approximations_do_not():
     assert diffs["naive"] == 0.0 and diffs["sdpa"] < 1e-4
     assert diffs["topk k=0.25"] > 1e-3 and diffs["linear"] > 1e-3
     assert max_abs_diffs(64, batch=2, channels=16, memory_cap_gib=1e-9)["sdpa"] is None
+
+
+def test_the_environment_names_versions_the_cpu_and_what_is_missing():
+    facts = dict(environment.environment_facts("cpu"))
+    assert {"torch", "cudnn", "cpu", "cpu cores", "avx512_bf16"} <= set(facts)
+    assert facts["missing requirements"] == "none"
+    # a checkout run with nothing installed (a lent card): pyproject.toml's requirements
+    listed = environment.requirements("not-installed-anywhere")
+    assert any(r.startswith("torch") for r in listed)
