@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))  # the check's modules import each other as scripts
 
-from gpu_check import BUDGETS, RESULT, Step, run_steps, step_result  # noqa: E402
+from gpu_check import BUDGETS, RESULT, Step, read_summary, run_steps, step_result  # noqa: E402
 from gpu_check_study import cut_down_study, default_study  # noqa: E402
 
 
@@ -24,9 +24,9 @@ def test_a_step_that_hangs_is_killed_and_the_next_still_runs(tmp_path):
     hang = f"open({str(wrote)!r}, 'w').write('a,b\\n1,2\\n'); import time; time.sleep(60)"
     fail = "raise RuntimeError('the card fell over')\n"
     steps = [
-        Step("hangs", 1, fake(hang)),
-        Step("fails", 30, fake(fail)),
-        Step("passes", 30, fake(f"print('noise'); print('{RESULT}all good'); print('tail')")),
+        Step(1, "hangs", 1, fake(hang)),
+        Step(2, "fails", 30, fake(fail)),
+        Step(3, "passes", 30, fake(f"print('noise'); print('{RESULT}all good'); print('tail')")),
     ]
     rows = run_steps(steps, tmp_path)
     assert [r["status"] for r in rows] == ["timed out", "failed", "passed"]
@@ -38,6 +38,13 @@ def test_a_step_that_hangs_is_killed_and_the_next_still_runs(tmp_path):
     with (tmp_path / "summary.csv").open() as f:
         assert [r["step"] for r in csv.DictReader(f)] == ["hangs", "fails", "passes"]
     assert "timed out after 1 s" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_rerun_replaces_the_rows_of_the_steps_it_ran_again(tmp_path):
+    run_steps([Step(1, "a", 30, fake("raise SystemExit(1)")), Step(2, "b", 30, fake(""))], tmp_path)
+    rows = run_steps([Step(1, "a", 30, fake(""))], tmp_path, read_summary(tmp_path))
+    assert [(r["step"], r["status"]) for r in rows] == [("a", "passed"), ("b", "passed")]
+    assert [r["step"] for r in read_summary(tmp_path)] == ["a", "b"]
 
 
 def test_a_step_with_no_result_line_reports_its_last_line(tmp_path):

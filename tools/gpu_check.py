@@ -1,6 +1,6 @@
 """The GPU check (issue 33): all a lent GPU must measure, in one prepared command.
 
-    .ci/gpu-check --out DIR [--device cuda|cpu] [--tiny]
+    .ci/gpu-check --out DIR [--device cuda|cpu] [--tiny] [--only STEP ...]
 
 Six steps run in this order, each in a process of its own under a time budget, so a hang
 or a CUDA crash costs that step alone: a killed step is recorded as "timed out after N s"
@@ -54,6 +54,7 @@ BUDGETS = {  # step: (full, tiny) seconds
 
 @dataclass(frozen=True)
 class Step:
+    number: int  # its place in the whole check: files are DIR/<number>-<name>.*
     name: str
     budget_s: float
     command: list[str]
@@ -104,15 +105,26 @@ def write_summary(rows: list[dict], out: Path) -> str:
     return table
 
 
-def run_steps(steps: list[Step], out: Path) -> list[dict]:
-    """Each step in turn, whatever became of the one before; the summary after each."""
-    rows = []
-    for number, step in enumerate(steps, 1):
-        print(f"[gpu-check] {number}/{len(steps)} {step.name} (budget {step.budget_s:g} s)")
-        rows.append(run_step(step, out / f"{number}-{step.name}.log"))
-        print(f"[gpu-check]   {rows[-1]['status']}: {rows[-1]['result']}", flush=True)
-        write_summary(rows, out)
-    return rows
+def read_summary(out: Path) -> list[dict]:
+    """The rows of an earlier run's summary in ``out`` ([] where there is none)."""
+    path = out / "summary.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def run_steps(steps: list[Step], out: Path, earlier: list[dict] = ()) -> list[dict]:
+    """Each step in turn, whatever became of the one before; the summary after each. Rows of
+    ``earlier`` (a run whose failed steps these rerun) stay, but for the steps run again."""
+    rows = {row["step"]: row for row in earlier}
+    for step in steps:
+        print(f"[gpu-check] {step.number} {step.name} (budget {step.budget_s:g} s)")
+        row = run_step(step, out / f"{step.number}-{step.name}.log")
+        print(f"[gpu-check]   {row['status']}: {row['result']}", flush=True)
+        rows[step.name] = row
+        write_summary(list(rows.values()), out)
+    return list(rows.values())
 
 
 def check_steps(args: argparse.Namespace) -> list[Step]:
@@ -120,8 +132,9 @@ def check_steps(args: argparse.Namespace) -> list[Step]:
     this = [sys.executable, str(Path(__file__).resolve())]
     common = ["--out", str(args.out), "--device", args.device] + (["--tiny"] if args.tiny else [])
     return [
-        Step(name, budgets[args.tiny], [*this, "--step", name, *common])
-        for name, budgets in BUDGETS.items()
+        Step(number, name, budgets[args.tiny], [*this, "--step", name, *common])
+        for number, (name, budgets) in enumerate(BUDGETS.items(), 1)
+        if not args.only or name in args.only
     ]
 
 
@@ -145,6 +158,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="folder for the results")
     p.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     p.add_argument("--tiny", action="store_true", help="every step shrunk (CI on a CPU)")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(BUDGETS),
+        help="run these steps again (say, those that failed); the summary keeps the others'",
+    )
     p.add_argument("--step", choices=list(BUDGETS), help=argparse.SUPPRESS)  # a step's process
     args = p.parse_args(argv)
     args.out = args.out.resolve()
@@ -157,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.step:
         return run_one(args)
     start = time.perf_counter()
-    rows = run_steps(check_steps(args), args.out)
+    earlier = read_summary(args.out) if args.only else []
+    rows = run_steps(check_steps(args), args.out, earlier)
     print(f"\n{write_summary(rows, args.out)}")
     print(f"\n[gpu-check] {time.perf_counter() - start:.0f} s in all; results in {args.out}")
     return 0 if all(row["status"] == "passed" for row in rows) else 1
