@@ -40,6 +40,7 @@ def test_the_environment_names_versions_the_cpu_and_what_is_missing():
     facts = dict(environment.environment_facts("cpu"))
     assert {"torch", "cudnn", "cpu", "cpu cores", "avx512_bf16"} <= set(facts)
     assert facts["missing requirements"] == "none"
+    assert "video3d" in facts["registered variants"]
     # a checkout run with nothing installed (a lent card): pyproject.toml's requirements
     listed = environment.requirements("not-installed-anywhere")
     assert any(r.startswith("torch") for r in listed)

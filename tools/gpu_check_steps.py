@@ -47,6 +47,8 @@ def smoke(ctx: Context, stem: str) -> str:
     files = ctx.files(stem, "Smoke test of every registered variant")
     for row in smoke_rows(ctx.device):
         files.add_row(row)
+    if not files.rows:  # plug-ins register through the package's entry points
+        raise StepFailed("no variant is registered: install the checkout (pip install --no-deps .)")
     failed = [f"{r['variant']} {r['pass']}" for r in files.rows if r["status"] != "ok"]
     said = f"{len(files.rows) - len(failed)} of {len(files.rows)} passes ok"
     if failed:

@@ -92,4 +92,14 @@ def environment_facts(device: str) -> list[tuple[str, str]]:
     rows += cuda_facts(device) if device.startswith("cuda") else []
     rows += cpu_facts()
     rows.append(("missing requirements", ", ".join(missing_requirements()) or "none"))
+    rows.append(("registered variants", registered_variants()))
     return rows
+
+
+def registered_variants() -> str:
+    """The variants the installed plug-in packages register (none where the checkout runs
+    uninstalled: its plug-ins are found through the package's entry points)."""
+    from sagan.registry import VARIANTS, load_plugins
+
+    load_plugins()
+    return ", ".join(VARIANTS.names()) or "none: install the checkout (pip install --no-deps .)"
