@@ -58,7 +58,7 @@ def smoke(ctx: Context, stem: str) -> str:
 
 
 def attention(ctx: Context, stem: str) -> str:
-    from sagan.bench.attention import format_table, run_attention_bench
+    from sagan.bench.attention import arm_label, format_table, run_attention_bench
     from sagan.bench.attention_error import max_abs_diffs
 
     tokens = (256, 1024) if ctx.tiny else (1024, 4096, 16384)
@@ -81,13 +81,11 @@ def attention(ctx: Context, stem: str) -> str:
             )
             diffs = max_abs_diffs(n, device=ctx.device, precision=precision, **size)
             files.add_text(format_table(rows))
+            keep = ("tokens", "impl", "top_k", "ms", "peak_mib", "time_ratio", "skipped")
             for row in rows:
-                label = row["impl"] if row["top_k"] is None else f"topk k={row['top_k']:g}"
-                keep = ("tokens", "impl", "top_k", "ms", "peak_mib", "time_ratio", "skipped")
-                files.add_row(
-                    {"precision": precision, **{k: row[k] for k in keep}}
-                    | {"max_abs_diff": diffs.get(label)}
-                )
+                diff = diffs.get(arm_label((row["impl"], row["top_k"])))
+                measured = {k: row[k] for k in keep} | {"max_abs_diff": diff}
+                files.add_row({"precision": precision, **measured})
     ran = [r for r in files.rows if r["ms"] is not None]
     return f"{len(ran)} of {len(files.rows)} kernel rows timed at {', '.join(map(str, tokens))}"
 
