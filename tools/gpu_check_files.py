@@ -32,11 +32,12 @@ def _cell(value: Any) -> str:
 
 
 class StepFiles:
-    """``DIR/<stem>.md`` (a title, text blocks, then the table) and ``DIR/<stem>.csv``."""
+    """``DIR/<stem>.md`` (a title, text blocks, then the table) and ``DIR/<stem>.csv``.
+    ``table=False``: the Markdown leaves the rows out (its text blocks already show them)."""
 
-    def __init__(self, out: Path, stem: str, title: str) -> None:
+    def __init__(self, out: Path, stem: str, title: str, table: bool = True) -> None:
         self.md, self.csv = out / f"{stem}.md", out / f"{stem}.csv"
-        self.title = title
+        self.title, self.table = title, table
         self.texts: list[str] = []
         self.rows: list[dict[str, Any]] = []
         self.write()
@@ -51,7 +52,7 @@ class StepFiles:
 
     def write(self) -> None:
         parts = [f"# {self.title}", *self.texts]
-        if self.rows:
+        if self.rows and self.table:
             parts.append(markdown_table(self.rows))
         self.md.write_text("\n\n".join(parts) + "\n")
         columns = list(dict.fromkeys(key for row in self.rows for key in row))

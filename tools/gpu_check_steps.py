@@ -25,8 +25,9 @@ class Context:
     device: str
     tiny: bool
 
-    def files(self, stem: str, title: str) -> StepFiles:
-        return StepFiles(self.out, stem, f"{title} ({self.device}{', tiny' if self.tiny else ''})")
+    def files(self, stem: str, title: str, table: bool = True) -> StepFiles:
+        where = f"{self.device}{', tiny' if self.tiny else ''}"
+        return StepFiles(self.out, stem, f"{title} ({where})", table)
 
 
 def environment(ctx: Context, stem: str) -> str:
@@ -94,7 +95,7 @@ def throughput(ctx: Context, stem: str) -> str:
     from sagan.bench.throughput import format_throughput_table, run_throughput_bench
 
     name, study = throughput_study(ctx.tiny)
-    files = ctx.files(stem, "Runs per device-hour with K jobs on one device")
+    files = ctx.files(stem, "Runs per device-hour with K jobs on one device", table=False)
     resolutions = [16] if ctx.tiny else [32, 64]
     ks = [1, 2] if ctx.tiny else [1, 2, 4, 8]
     graphs = [False, True] if ctx.device.startswith("cuda") else [False]
