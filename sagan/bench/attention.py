@@ -23,6 +23,7 @@ from sagan.errors import ConfigError
 from sagan.nn.attention import SelfAttention2d
 
 IMPLS = ("naive", "sdpa", "auto", "topk", "linear")  # every kernel, the reference first
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}  # autocast dtype (None: plain fp32)
 MIB = 2**20
 GIB = 2**30
 SEED = 0
@@ -109,13 +110,17 @@ def make_input(batch: int, channels: int, tokens: int | str, device: str) -> tor
     return x.to(device).requires_grad_(True)
 
 
-def make_step(block: nn.Module, x: torch.Tensor) -> Callable[[], None]:
-    """One forward+backward of sum(block(x)); gradients are dropped, not accumulated."""
+def make_step(block: nn.Module, x: torch.Tensor, precision: str = "fp32") -> Callable[[], None]:
+    """One forward+backward of sum(block(x)); gradients are dropped, not accumulated.
+    bf16: the forward under autocast, as a bf16 training step runs it."""
+    dtype = PRECISIONS[precision]
 
     def step() -> None:
         block.zero_grad(set_to_none=True)
         x.grad = None
-        block(x).sum().backward()
+        with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+            out = block(x)
+        out.sum().backward()
 
     return step
 
@@ -128,18 +133,19 @@ def cpu_memory_step(
     top_k: float | None,
     chunk_size: int,
     threads: int,
+    precision: str = "fp32",
 ) -> Callable[[], None]:
     """Setup for the CPU memory probe (runs in the child): the step of one (impl, N)."""
     torch.set_num_threads(threads)
     block = build_blocks([(impl, top_k)], channels, chunk_size, "cpu")[impl, top_k]
     # one step on a tiny map first: thread pools and kernel caches are one-time costs,
     # not the step's memory, and the tiny step's own peak is far below the real one
-    make_step(block, make_input(batch, channels, 16, "cpu"))()
+    make_step(block, make_input(batch, channels, 16, "cpu"), precision)()
     # the tiny map is one top-k chunk, which skips checkpointing; checkpoint's first call
     # imports torch._dynamo (~150 MiB of modules), also not the step's memory
     x = torch.zeros(1, requires_grad=True)
     checkpoint(torch.sin, x, use_reentrant=False).sum().backward()
-    return make_step(block, make_input(batch, channels, tokens, "cpu"))
+    return make_step(block, make_input(batch, channels, tokens, "cpu"), precision)
 
 
 def peak_memories(
@@ -185,7 +191,7 @@ def bench_tokens(
     run = [arm for arm in arms if need[arm] <= memory_cap_gib * GIB]
     blocks = build_blocks(run, channels, config["chunk_size"], device)
     x = make_input(batch, channels, spec, device)
-    steps = {arm: make_step(blocks[arm], x) for arm in run}
+    steps = {arm: make_step(blocks[arm], x, config["precision"]) for arm in run}
     ms = time_interleaved(steps, repeats, warmup, device)
     peaks = peak_memories(run, spec, steps, config, device) if measure_memory else {}
     rows = []
@@ -224,16 +230,18 @@ def run_attention_bench(
     measure_memory: bool = True,
     memory_cap_gib: float | None = None,
     warmup: int = 2,
+    precision: str = "fp32",
 ) -> list[dict]:
     """Median forward+backward ms and peak MiB of each impl at each token count (or clip
     "TxHxW", see token_map).
 
     ``top_k``: the fraction of keys top-k keeps, or several (one topk row each).
+    ``precision``: fp32, or bf16 (the forward under autocast).
 
     Returns one dict per (tokens, impl, top_k): tokens, side, impl, top_k (None but for
     topk), ms, peak_mib, time_ratio, mem_ratio (vs naive at the same tokens), skipped (None,
-    or why it was not run), plus the settings (batch, channels, top_ks, chunk_size, repeats,
-    device, torch). An impl whose
+    or why it was not run), plus the settings (batch, channels, precision, top_ks, chunk_size,
+    repeats, device, torch). An impl whose
     attention weights would need more than ``memory_cap_gib`` (default: see default_cap_gib)
     is skipped, not run.
     """
@@ -245,7 +253,10 @@ def run_attention_bench(
         raise ConfigError(f"unknown attention impl(s) {unknown}; pick from {', '.join(IMPLS)}")
     cap = default_cap_gib(device) if memory_cap_gib is None else memory_cap_gib
     top_ks = tuple(top_k) if isinstance(top_k, Sequence) else (top_k,)
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision {precision!r}: pick one of {', '.join(PRECISIONS)}")
     config = {"batch": batch, "channels": channels, "chunk_size": chunk_size}
+    config |= {"precision": precision}
     settings = config | {"top_ks": top_ks, "repeats": repeats, "device": device_name(device)}
     settings |= {"torch": torch.__version__}
     rows = []
@@ -288,7 +299,7 @@ def format_table(rows: list[dict]) -> str:
     r = rows[0]
     header = (
         f"Self-attention forward+backward on {r['device']}, torch {r['torch']}: "
-        f"batch {r['batch']}, {r['channels']} channels, "
+        f"batch {r['batch']}, {r['channels']} channels, {r['precision']}, "
         f"top-k k = fraction of keys kept ({', '.join(f'{k:g}' for k in r['top_ks'])}), "
         f"chunk {r['chunk_size']}, median of {r['repeats']}"
     )
