@@ -55,12 +55,13 @@ def cuda_facts(device: str) -> list[tuple[str, str]]:
 
 
 def requirements(package: str = "sagan-bench") -> list[str]:
-    """The package's requirements (extras apart): from its install, else from the checkout's
-    pyproject.toml (a machine that runs the checkout without installing it)."""
+    """The package's requirements (extras apart): from its install, else from the
+    pyproject.toml of the folder it runs in (the checkout's root, where .ci/gpu-check runs:
+    an installed package never reads beside itself)."""
     try:
         return [r for r in requires(package) or [] if "extra ==" not in r]
     except PackageNotFoundError:
-        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        pyproject = Path("pyproject.toml")
         if not pyproject.is_file():
             return []
         return tomllib.loads(pyproject.read_text())["project"]["dependencies"]
