@@ -392,7 +392,8 @@ def partial_report():
     log = Path(f"results/logs/{STUDY}/partial_report.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "sagan.cli", "partial-report", *RUN_DIRS.values()]
-    cmd += ["--summary", SUMMARY, "--reports", STUDY_REPORTS, "--noise-floor", STUDY_FLOOR]
+    cmd += ["--summary", SUMMARY, "--reports", STUDY_REPORTS]
+    cmd += ["--noise-floor", STUDY_FLOOR]
     with log.open("w") as out:
         if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode:
             logger.error(f"No partial report ({log}); by hand: {shlex.join(cmd)}")
