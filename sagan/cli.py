@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sagan.cli_errors import user_error
 from sagan.cli_types import (
@@ -23,6 +24,9 @@ from sagan.cli_types import (
 from sagan.config import EvalConfig
 from sagan.errors import ConfigError, DataError
 from sagan.report.outputs import METRIC_PROTOCOL, NOTEBOOKS, PARTS, TRAINING_LOG
+
+if TYPE_CHECKING:  # a study command imports the planner only when it runs
+    from sagan.study.model import Study
 
 # The design's claims: a data file of the workflow, in the checkout snakemake runs in
 DESIGN_CLAIMS = Path("config", "claims.yaml")
@@ -71,16 +75,14 @@ def cmd_arms(args: argparse.Namespace) -> None:
 
     import yaml
 
-    from sagan.registry import VARIANTS, load_plugins
-    from sagan.study import study_arms
+    from sagan.registry import VARIANTS
 
     class Plain(yaml.SafeDumper):  # an option and its sweep point share a list: no &anchors
         def ignore_aliases(self, data):
             return True
 
-    study = _load_study(args.study)
-    load_plugins(study.get("plugins", []))
-    for arm in study_arms(study).values():
+    study = _load_study(args.study)  # its plug-ins loaded
+    for arm in study.arms.values():
         builder = inspect.signature(VARIANTS.get(arm.variant).builder).parameters.values()
         defaults = {p.name: _plain(p.default) for p in builder if p.default is not p.empty}
         fields = {"variant": arm.variant, "options": defaults | arm.options}
@@ -292,24 +294,25 @@ def cmd_share_run(args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> None:
     from sagan.io import read_yaml
-    from sagan.study import validate_study
+    from sagan.study import parse_study, validate_study
 
     path = Path(args.study)
     _check_study_file(path)
-    study = read_yaml(path)
-    if not isinstance(study, dict):
+    document = read_yaml(path)
+    if not isinstance(document, dict):
         raise ConfigError(f"study config {path} must be a mapping (study:, datasets:, ...)")
     from sagan.schema import check_schema
     from sagan.study_checks import check_plain_study
 
-    check_plain_study(study, path)  # before the schema: its unknown-key error says less
-    check_schema(study, args.schema)  # the structure first, as the workflow checks it
+    check_plain_study(document, path)  # before the schema: its unknown-key error says less
+    check_schema(document, args.schema)  # the structure first, as the workflow checks it
+    study = parse_study(document)
     from sagan.memory_fit import local_device
 
     device = args.device or local_device()  # fp16 and the memory check depend on it
     from sagan.report.claim_specs import load_claims
 
-    if study.get("claims") and not args.claims:  # else "valid" would not have read them
+    if study.claims and not args.claims:  # else "valid" would not have read them
         raise ConfigError(
             f"{path} has claims:, which go over the design's claims, and there is no "
             "config/claims.yaml here: run from the checkout, or give --claims FILE"
@@ -346,15 +349,17 @@ def _check_study_file(path: Path) -> None:
         raise ConfigError(f"study config {path} does not exist")
 
 
-def _load_study(path: str) -> dict:
+def _load_study(path: str) -> Study:
     from sagan.io import read_yaml
     from sagan.registry import load_plugins
+    from sagan.study import parse_study
 
     _check_study_file(Path(path))
-    study = read_yaml(path)
-    if not isinstance(study, dict):
+    document = read_yaml(path)
+    if not isinstance(document, dict):
         raise ConfigError(f"study config {path} is not a mapping of keys; see config/*.yaml")
-    load_plugins(study.get("plugins", []))  # the variants it names may come from them
+    study = parse_study(document)
+    load_plugins(list(study.plugins))  # the variants it names may come from them
     return study
 
 
@@ -374,7 +379,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
     from sagan.study import dataset_study, dataset_variants
 
     whole = _load_study(args.study)
-    known = list(whole.get("datasets") or {})
+    known = list(whole.datasets)
     if args.dataset not in known:
         raise ConfigError(
             f"--dataset {args.dataset!r} is not in {args.study}; use one of {', '.join(known)}"
@@ -390,9 +395,9 @@ def cmd_profile(args: argparse.Namespace) -> None:
         specs,
         device=args.device,
         baseline=profile_baseline(study, variants),
-        warmup=settings["warmup"],
-        repeats=settings["repeats"],
-        memory=settings["memory"],
+        warmup=settings.warmup,
+        repeats=settings.repeats,
+        memory=settings.memory,
     )
     for row in rows:
         row["dataset"] = args.dataset
@@ -404,8 +409,9 @@ def cmd_scaling(args: argparse.Namespace) -> None:
     from sagan.cost.profile import scaling, scaling_slopes
 
     study = _load_study(args.study)
-    resolutions = args.resolutions or profile_settings(study)["scaling"]["resolutions"]
-    memory = profile_settings(study)["memory"]
+    settings = profile_settings(study)
+    resolutions = args.resolutions or list(settings.scaling.resolutions)
+    memory = settings.memory
     rows = scaling(study, resolutions, device=args.device, memory=memory)
     _write_rows(rows, args.out)
     _write_rows(scaling_slopes(rows), args.slopes)
@@ -475,7 +481,7 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
     )
     from sagan.config import TrainConfig, from_dict
 
-    asked = (study.get("train") or {}) | ({"precision": args.precision} if args.precision else {})
+    asked = study.train | ({"precision": args.precision} if args.precision else {})
     cfg = from_dict(TrainConfig, asked, "train")  # its defaults where the study is silent
     where = device_name(device) if device.startswith("cuda") else f"CPU, {threads} thread(s)"
     print(
@@ -496,7 +502,6 @@ def cmd_estimate(args: argparse.Namespace) -> None:
     from sagan.forecast.estimate import forecast, format_forecast
     from sagan.forecast.timer import MeasuredTimer
     from sagan.study import validate_study
-    from sagan.study.model import profile_device
 
     study = _load_study(args.study)
     device = args.estimate_device or args.device
@@ -509,7 +514,7 @@ def cmd_estimate(args: argparse.Namespace) -> None:
         jobs_per_device=args.jobs_per_device,
         speedup=args.speedup,
         cpu_cores=cores(),
-        profile_device=profile_device(study),
+        profile_device=study.profile.device_for(),
     )
     print(format_forecast(result, device_name(device)))
 

@@ -20,13 +20,16 @@ def study_schema() -> Path:
     return package_file("schemas", "config.schema.yaml")
 
 
-def check_schema(study: dict[str, Any], schema: dict[str, Any] | str | Path | None = None) -> None:
-    """Raise a ConfigError for the most relevant schema violation in ``study``, if any
-    (``schema``: the package's study schema unless given)."""
+def check_schema(
+    document: dict[str, Any], schema: dict[str, Any] | str | Path | None = None
+) -> None:
+    """Raise a ConfigError for the most relevant schema violation in a study's ``document``
+    (its YAML as read, before ``parse_study``), if any (``schema``: the package's study schema
+    unless given)."""
     schema = study_schema() if schema is None else schema
     if not isinstance(schema, dict):
         schema = yaml.safe_load(Path(schema).read_text())
-    error = best_match(Draft202012Validator(schema).iter_errors(study))
+    error = best_match(Draft202012Validator(schema).iter_errors(document))
     if error is not None:
         raise ConfigError(describe(error))
 

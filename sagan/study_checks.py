@@ -34,11 +34,11 @@ def check_study_name(name: Any) -> None:
         )
 
 
-def check_no_train_seed(study: dict[str, Any]) -> None:
-    """``train.seed`` is the run's seed, set from ``seeds:``: one set in a section would be
-    overwritten by every run, silently."""
-    entries = study.get("datasets") or {}
-    sections = [("", study.get("train"))]
+def check_no_train_seed(document: dict[str, Any]) -> None:
+    """``train.seed`` is the run's seed, set from ``seeds:``: one set in a section of the
+    study's ``document`` (as read) would be overwritten by every run, silently."""
+    entries = document.get("datasets") or {}
+    sections = [("", document.get("train"))]
     sections += [(f"datasets.{n}.", (e or {}).get("train")) for n, e in entries.items()]
     for where, train in sections:
         if isinstance(train, dict) and "seed" in train:

@@ -22,6 +22,7 @@ from sagan.study import (
     runs,
     validate_study,
 )
+from sagan.study.model import parse_study
 from tests.test_workflow import TINY
 
 EXAMPLE = {  # the ablation issue's example, as a study would write it
@@ -70,12 +71,12 @@ def test_the_example_expands_into_named_arms_of_registered_variants():
 
 def test_a_study_with_two_arms_of_one_variant_and_a_sweep_validates_into_one_run_each():
     study = study_with(EXAMPLE)
-    validate_study(study)
-    planned = runs(study)
+    validate_study(parse_study(study))
+    planned = runs(parse_study(study))
     assert len(planned) == 7 * len(study["sizes"]) * len(study["seeds"])
-    folders = {run_dir(study, r) for r in planned}
+    folders = {run_dir(parse_study(study), r) for r in planned}
     assert len(folders) == len(planned)  # no two arms share a run folder
-    wgan = run_config(study, Run("digits", "sagan-wgan", 100, 0))
+    wgan = run_config(parse_study(study), Run("digits", "sagan-wgan", 100, 0))
     assert (wgan.variant, wgan.arm, wgan.train.loss, wgan.train.n_dis) == (
         "sagan",
         "sagan-wgan",
@@ -91,16 +92,16 @@ def test_every_image_variant_sweeps_a_train_override_into_distinct_runs(variant)
         study["variants"][variant] |= {"g_resolutions": [4, 8], "d_resolutions": [8, 4]}
     if build_variant(variant).labels:  # its blocks need class ids: a conditional arm
         study["variants"][variant]["model"] = {"conditional": True, "backbone": "resnet"}
-    validate_study(study)
+    validate_study(parse_study(study))
     arms = expand_arms(study["variants"])
     assert list(arms) == [f"{variant}.lg0.0001", f"{variant}.lg0.0002"]
-    a, b = (run_dir(study, Run("digits", arm, 100, 0)) for arm in arms)
+    a, b = (run_dir(parse_study(study), Run("digits", arm, 100, 0)) for arm in arms)
     assert a != b and f"/{variant}.lg0.0001-" in a
 
 
 def test_what_changes_training_changes_the_run_key_and_nothing_else_does():
     study = study_with({"sagan": EXAMPLE["sagan"]})
-    cfg = run_config(study, Run("digits", "sagan", 100, 0))
+    cfg = run_config(parse_study(study), Run("digits", "sagan", 100, 0))
     key = run_key(to_dict(cfg))
     trained = [
         replace(cfg, train=replace(cfg.train, lr_g=0.0002)),
@@ -129,14 +130,14 @@ def test_what_changes_training_changes_the_run_key_and_nothing_else_does():
 def test_a_bad_option_value_fails_validation_in_one_line_naming_the_arm(option, value, message):
     study = study_with({"bad": {"variant": "sagan", "g_resolutions": [8], option: value}})
     with pytest.raises(ConfigError, match=message) as err:
-        validate_study(study)
+        validate_study(parse_study(study))
     assert "\n" not in str(err.value)
 
 
 def test_top_k_below_one_fails_validation_naming_the_arm():
     study = study_with({"sparse": {"variant": "topk", "g_resolutions": [8], "top_k": -3}})
     with pytest.raises(ConfigError, match=r"variants\.sparse: top_k must be"):
-        validate_study(study)
+        validate_study(parse_study(study))
 
 
 def test_named_entries_share_prepared_data_only_where_their_settings_agree():
@@ -146,12 +147,14 @@ def test_named_entries_share_prepared_data_only_where_their_settings_agree():
         "digits-b": {"dataset": "digits", "resolution": 16, "heldout": 300},
         "digits-c": {"dataset": "digits", "resolution": 16, "heldout": 300},
     }
-    validate_study(study)
-    a, b, c = (data_key(study, d) for d in ("digits-a", "digits-b", "digits-c"))
+    validate_study(parse_study(study))
+    a, b, c = (data_key(parse_study(study), d) for d in ("digits-a", "digits-b", "digits-c"))
     assert a != b and b == c and a.startswith("digits-r16-")
-    paths = derived_paths(study, "digits-b")
-    assert paths == derived_paths(study, "digits-c")  # one extractor and reference, too
-    cfg = run_config(study, Run("digits-b", "dcgan", 100, 0))
+    paths = derived_paths(parse_study(study), "digits-b")
+    assert paths == derived_paths(
+        parse_study(study), "digits-c"
+    )  # one extractor and reference, too
+    cfg = run_config(parse_study(study), Run("digits-b", "dcgan", 100, 0))
     assert (cfg.data.dataset, cfg.data.source) == ("digits-b", "digits")
 
 

@@ -17,6 +17,7 @@ from sagan.metrics import attention_maps as made
 from sagan.metrics.attention_maps import generator_attention, read_attention_maps
 from sagan.registry import load_plugins
 from sagan.study import Run, attention_map_runs
+from sagan.study.model import parse_study
 from sagan.train.trainer import train
 from tests.test_workflow import TINY, VIDEO_TINY
 
@@ -88,7 +89,7 @@ def test_one_run_per_image_dataset_is_planned_the_first_arm_whose_g_gives_maps(i
     study["sizes"], study["seeds"] = [100, "full", 50], [3, 1, 2]
     study["datasets"] = {**VIDEO_TINY["datasets"], "pairs": TINY["datasets"]["pairs"]}
     # never dcgan (no block in G), channel_only (no maps) or the video dataset's arms
-    assert attention_map_runs(study) == [
+    assert attention_map_runs(parse_study(study)) == [
         Run("digits", "sagan", "full", 1),
         Run("pairs", "sagan", "full", 1),
     ]

@@ -14,6 +14,7 @@ import yaml
 from sagan.cli import main
 from sagan.errors import ConfigError
 from sagan.study import validate_study
+from sagan.study.model import parse_study
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -86,7 +87,7 @@ def test_validate_study_refuses_negative_sizes_without_the_schema(capsys):
     `--schema` naming a missing file is refused, not skipped."""
     study = yaml.safe_load((HERE / "bad_studies/size_negative.yaml").read_text())
     with pytest.raises(ConfigError, match=r"sizes: -5 is not a positive integer or 'full'"):
-        validate_study(study)
+        validate_study(parse_study(study))
     code = main(["validate", str(HERE / "bad_studies/size_negative.yaml"), "--schema", "/none"])
     assert code == 2 and "/none does not exist" in capsys.readouterr().err
 

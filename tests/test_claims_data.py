@@ -26,7 +26,7 @@ CLAIM_2 = "2: attention works best at mid-level feature maps"
 
 def test_no_claims_mapping_gives_the_defaults():
     assert claims_from_study({}, DESIGN) == DESIGN
-    assert claims_from_study({"claims": None}, DESIGN) == DESIGN
+    assert claims_from_study(None, DESIGN) == DESIGN
 
 
 def test_the_design_claims_round_trip_through_the_file_the_workflow_writes(tmp_path):
@@ -38,9 +38,7 @@ def test_the_design_claims_round_trip_through_the_file_the_workflow_writes(tmp_p
 
 
 def test_an_existing_id_overrides_only_the_given_fields():
-    specs = {
-        c.id: c for c in claims_from_study({"claims": {"1": {"claimed": [5, ".inf"]}}}, DESIGN)
-    }
+    specs = {c.id: c for c in claims_from_study({"1": {"claimed": [5, ".inf"]}}, DESIGN)}
     one = specs["1"]
     assert one.claimed == (5.0, math.inf)
     default = next(c for c in DESIGN if c.id == "1")
@@ -60,7 +58,7 @@ def test_a_new_id_adds_a_claim_measured_like_the_others():
             }
         }
     }
-    specs = claims_from_study(study, DESIGN)
+    specs = claims_from_study(study["claims"], DESIGN)
     assert specs[-1].id == "wide" and specs[-1].datasets == ("a",)
     rows = []
     for dataset in ("a", "b"):
@@ -78,7 +76,7 @@ def test_a_new_id_adds_a_claim_measured_like_the_others():
 
 def test_an_unknown_field_names_itself_and_the_allowed_ones():
     with pytest.raises(ConfigError, match=r"'clamed'.*allowed: .*claimed"):
-        claims_from_study({"claims": {"1": {"clamed": [1, 2]}}}, DESIGN)
+        claims_from_study({"1": {"clamed": [1, 2]}}, DESIGN)
 
 
 def paired_rows(metric: str, arm_value: float, base_value: float) -> pd.DataFrame:
@@ -99,9 +97,9 @@ def paired_rows(metric: str, arm_value: float, base_value: float) -> pd.DataFram
 )
 def test_an_effect_is_oriented_by_the_metrics_declared_direction(metric, arm, base, sign):
     fields = {"arm": "a", "baseline": "b", "claimed": [0, ".inf"], "metric": metric}
-    new = claims_from_study({"claims": {"x": fields | {"relative": False}}}, [])[0]
+    new = claims_from_study({"x": fields | {"relative": False}}, [])[0]
     assert np.sign(evaluate_claim(paired_rows(metric, arm, base), new)[0].mean) == sign
-    raw = claims_from_study({"claims": {"x": fields | {"raw_difference": True}}}, [])[0]
+    raw = claims_from_study({"x": fields | {"raw_difference": True}}, [])[0]
     assert np.sign(evaluate_claim(paired_rows(metric, arm, base), raw)[0].mean) == np.sign(
         arm - base
     )
@@ -110,23 +108,23 @@ def test_an_effect_is_oriented_by_the_metrics_declared_direction(metric, arm, ba
 def test_a_metric_without_a_direction_needs_raw_difference_and_the_old_flag_is_refused():
     fields = {"arm": "a", "baseline": "b", "claimed": [0, ".inf"], "relative": False}
     z = "memo_domain_mann_whitney_z"
-    none = claims_from_study({"claims": {"x": fields | {"metric": z}}}, [])[0]
+    none = claims_from_study({"x": fields | {"metric": z}}, [])[0]
     with pytest.raises(ConfigError, match=f"'{z}' declares no better direction.*raw_difference"):
         evaluate_claim(paired_rows(z, 1.0, 2.0), none)
-    raw = claims_from_study({"claims": {"x": fields | {"metric": z, "raw_difference": True}}}, [])
+    raw = claims_from_study({"x": fields | {"metric": z, "raw_difference": True}}, [])
     assert evaluate_claim(paired_rows(z, 1.0, 2.0), raw[0])[0].mean < 0  # arm - baseline
     with pytest.raises(ConfigError, match="lower_is_better is gone: the metric's declared"):
-        claims_from_study({"claims": {"1": {"lower_is_better": False}}}, DESIGN)
+        claims_from_study({"1": {"lower_is_better": False}}, DESIGN)
 
 
 def test_a_new_claim_without_arms_is_an_error():
     with pytest.raises(ConfigError, match="needs arm, baseline"):
-        claims_from_study({"claims": {"new": {"claimed": [0, 1]}}}, DESIGN)
+        claims_from_study({"new": {"claimed": [0, 1]}}, DESIGN)
 
 
 def test_a_bad_claimed_range_is_an_error():
     with pytest.raises(ConfigError, match="claimed"):
-        claims_from_study({"claims": {"1": {"claimed": "big"}}}, DESIGN)
+        claims_from_study({"1": {"claimed": "big"}}, DESIGN)
 
 
 def placement_sweep(gains: dict[int, float], *, seeds: int = 6, sweep: str = "sagan-place"):
@@ -361,27 +359,27 @@ def test_claim_3_prefers_fp32_per_dataset():
 
 def test_every_design_claim_states_one_margin_that_a_study_can_change():
     assert all((c.sesoi is None) != (c.sesoi_floors is None) for c in DESIGN)
-    one = claims_from_study({"claims": {"1": {"sesoi": "2.5"}}}, DESIGN)[0]
+    one = claims_from_study({"1": {"sesoi": "2.5"}}, DESIGN)[0]
     assert one.sesoi == 2.5 and claims_to_dict([one])["1"]["sesoi"] == 2.5
-    four = claims_from_study({"claims": {"4": {"sesoi_floors": 3}}}, DESIGN)
+    four = claims_from_study({"4": {"sesoi_floors": 3}}, DESIGN)
     assert next(c for c in four if c.id == "4").sesoi_floors == 3.0
 
 
 def test_a_bare_fd_margin_is_refused_and_names_the_two_ways_to_state_one():
     with pytest.raises(ConfigError, match="sesoi_floors: k.*relative: true"):
-        claims_from_study({"claims": {"4": {"sesoi": 1.0}}}, DESIGN)
+        claims_from_study({"4": {"sesoi": 1.0}}, DESIGN)
     # a relative FD effect states its margin as a % of the baseline
-    assert claims_from_study({"claims": {"1": {"sesoi": 3}}}, DESIGN)[0].sesoi == 3.0
+    assert claims_from_study({"1": {"sesoi": 3}}, DESIGN)[0].sesoi == 3.0
     with pytest.raises(ConfigError, match="sesoi_floors must be"):
-        claims_from_study({"claims": {"4": {"sesoi_floors": 0.5}}}, DESIGN)
+        claims_from_study({"4": {"sesoi_floors": 0.5}}, DESIGN)
 
 
 @pytest.mark.parametrize("bad", [0, -1, ".inf", "big", True])
 def test_a_sesoi_that_is_not_a_positive_number_is_an_error(bad):
     with pytest.raises(ConfigError, match="sesoi"):
-        claims_from_study({"claims": {"1": {"sesoi": bad}}}, DESIGN)
+        claims_from_study({"1": {"sesoi": bad}}, DESIGN)
 
 
 def test_a_claimed_range_open_at_both_ends_is_an_error():
     with pytest.raises(ConfigError, match="claims nothing"):
-        claims_from_study({"claims": {"1": {"claimed": ["-.inf", ".inf"]}}}, DESIGN)
+        claims_from_study({"1": {"claimed": ["-.inf", ".inf"]}}, DESIGN)

@@ -15,6 +15,7 @@ from sagan.config import (
 from sagan.errors import ConfigError
 from sagan.registry import VARIANTS
 from sagan.study import run_config, runs, validate_study
+from sagan.study.model import parse_study
 
 DEFAULT = yaml.safe_load((Path(__file__).parents[1] / "config/default.yaml").read_text())
 
@@ -45,14 +46,14 @@ def test_run_config_round_trips(tmp_path):
 
 
 def test_default_study_is_valid_and_expands_to_every_run():
-    validate_study(DEFAULT)
+    validate_study(parse_study(DEFAULT))
     assert "digits" in DEFAULT["datasets"] and len(DEFAULT["sizes"]) >= 2
     assert not set(DEFAULT["seeds"]) & set(DEFAULT["pilot_seeds"])  # tuned on other seeds
-    expanded = runs(DEFAULT)
+    expanded = runs(parse_study(DEFAULT))
     count = {d: sum(r.dataset == d for r in expanded) for d in DEFAULT["datasets"]}
     # each dataset's own arms x its sizes x 3 seeds; the placement sweep expands to 3 arms
     assert count == {"digits": 2 * 2 * 3, "digits-place": 4 * 1 * 3, "digits-topk": 2 * 1 * 3}
-    assert {r.variant for r in expanded if r.dataset == "digits-place"} == {
+    assert {r.arm for r in expanded if r.dataset == "digits-place"} == {
         "dcgan",
         "place.g4",
         "place.g8",
@@ -60,7 +61,7 @@ def test_default_study_is_valid_and_expands_to_every_run():
     }
     paths = {"data": "d.pt", "extractor": "e.pt", "reference": "r.pt", "train_reference": "t.pt"}
     digits = [r for r in expanded if r.dataset == "digits"]
-    cfg = run_config(DEFAULT, digits[-1], paths)
+    cfg = run_config(parse_study(DEFAULT), digits[-1], paths)
     assert cfg.train.seed == digits[-1].seed and cfg.eval.reference_path == "r.pt"
     assert cfg.train.iterations == DEFAULT["train"]["iterations"]
     assert cfg.train.streams == "paired"  # a seed pairs the arms
@@ -70,14 +71,14 @@ def test_a_study_seed_that_is_a_pilot_seed_is_refused():
     study = copy.deepcopy(DEFAULT)
     study["seeds"] = [DEFAULT["pilot_seeds"][0], 7]
     with pytest.raises(ConfigError, match=r"seeds \[0\] are also pilot_seeds"):
-        validate_study(study)
+        validate_study(parse_study(study))
 
 
 def test_video_study_is_valid_and_trains_every_video_variant():
     study = yaml.safe_load((Path(__file__).parents[1] / "config/video.yaml").read_text())
-    validate_study(study)
-    expanded = runs(study)
-    assert {r.variant for r in expanded} == set(VARIANTS.names("video"))
+    validate_study(parse_study(study))
+    expanded = runs(parse_study(study))
+    assert {r.arm for r in expanded} == set(VARIANTS.names("video"))
     assert len(expanded) == 3 * 1 * 3
 
 
@@ -103,12 +104,12 @@ def test_bad_study_names_the_key_and_the_allowed_values(edit, message):
     study = copy.deepcopy(DEFAULT)
     edit(study)
     with pytest.raises(ConfigError, match=message):
-        validate_study(study)
+        validate_study(parse_study(study))
 
 
 def test_paper_study_is_valid_without_its_data():
     paper = yaml.safe_load((Path(__file__).parents[1] / "config/paper.yaml").read_text())
-    validate_study(paper)
+    validate_study(parse_study(paper))
     assert {"cifar10", "celeba", "lsun", "imagefolder"} <= set(paper["datasets"])
     assert "full" in paper["sizes"]
 
@@ -124,4 +125,4 @@ def test_dataset_options_are_checked_before_any_data_is_read(options, message):
     study = copy.deepcopy(DEFAULT)
     study["datasets"]["cifar10"] = {"resolution": 32, "heldout": 100, "options": options}
     with pytest.raises(ConfigError, match=message):
-        validate_study(study)
+        validate_study(parse_study(study))

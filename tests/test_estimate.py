@@ -21,6 +21,7 @@ from sagan.forecast.estimate import (
 )
 from sagan.forecast.timer import MeasuredTimer
 from sagan.study import dataset_study, dataset_variants, derived_paths, runs
+from sagan.study.model import parse_study
 
 # Two entries over the same data (they share prepare, extractor and reference jobs; digits-b's
 # runs are digits' dcgan runs at full size, so they are shared, not trained), one at its own
@@ -93,16 +94,18 @@ class FixedTimer:
 
 
 def tiny_forecast(timer=None, **kw):
-    return forecast(STUDY, timer or FixedTimer(), shape_of=SHAPES.__getitem__, **kw)
+    return forecast(parse_study(STUDY), timer or FixedTimer(), shape_of=SHAPES.__getitem__, **kw)
 
 
 def test_job_counts_follow_the_study_expansion():
-    jobs = job_counts(STUDY)
+    jobs = job_counts(parse_study(STUDY))
     by_hand = sum(
-        len(dataset_variants(STUDY, d)) * len(dataset_study(STUDY, d)["sizes"]) * 2
+        len(dataset_variants(parse_study(STUDY), d))
+        * len(dataset_study(parse_study(STUDY), d).sizes)
+        * 2
         for d in STUDY["datasets"]
     )
-    assert by_hand == 2 * 2 * 2 + 1 * 1 * 2 + 1 * 1 * 2 == len(runs(STUDY))
+    assert by_hand == 2 * 2 * 2 + 1 * 1 * 2 + 1 * 1 * 2 == len(runs(parse_study(STUDY)))
     shared = 1 * 1 * 2  # digits-b: dcgan at full size, two seeds
     assert jobs["train"] == jobs["evaluate"] == by_hand - shared and jobs["share_run"] == shared
     # digits and digits-b share their data: two prepared sets, two extractors
@@ -114,7 +117,7 @@ def test_job_counts_follow_the_study_expansion():
 def test_default_study_counts_match_its_dry_run():
     """The job stats `snakemake -n` prints for config/default.yaml (README's table)."""
     study = yaml.safe_load(Path("config/default.yaml").read_text())
-    jobs = job_counts(study)
+    jobs = job_counts(parse_study(study))
     assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (21, 21, 3)
     # digits-place's dcgan and place.g8, digits-topk's sagan: digits' own runs
     assert jobs["share_run"] == 9
@@ -129,8 +132,8 @@ def test_default_study_counts_match_its_dry_run():
 def test_train_and_evaluate_seconds_are_runs_times_per_run_time():
     f = tiny_forecast()
     expected = sum(
-        2.0 + it * (0.5 if r.variant == "sagan" else 0.25)
-        for r in runs(STUDY)
+        2.0 + it * (0.5 if r.arm == "sagan" else 0.25)
+        for r in runs(parse_study(STUDY))
         for it in [30 if r.dataset == "pairs" else 10]
         if r.dataset != "digits-b"  # shared, not trained
     )
@@ -201,20 +204,23 @@ def test_format_prints_every_job_type_and_the_totals():
 
 def test_an_unprepared_dataset_of_unknown_size_is_noted():
     shapes = SHAPES | {"pairs": DataShape(32, pool=100, heldout=100, counted=False)}
-    f = forecast(STUDY, FixedTimer(), shape_of=shapes.__getitem__)
+    f = forecast(parse_study(STUDY), FixedTimer(), shape_of=shapes.__getitem__)
     assert any(n.startswith("pairs: its training pool is unknown") for n in f.notes)
 
 
 def test_a_datasets_shape_comes_from_its_prepared_file_else_the_study(tmp_path, monkeypatch):
     study = STUDY | {"datasets": STUDY["datasets"] | {"cifar10": {"resolution": 32, "heldout": 50}}}
     monkeypatch.chdir(tmp_path)  # the workflow's results/ folder, empty
-    digits, cifar = data_shape(study, "digits"), data_shape(study, "cifar10")
+    digits, cifar = (
+        data_shape(parse_study(study), "digits"),
+        data_shape(parse_study(study), "cifar10"),
+    )
     assert (digits.channels, digits.pool, digits.counted) == (3, 1797 - 400, True)  # known count
     assert (cifar.pool, cifar.counted) == (100, False)  # its largest listed size
-    path = Path(derived_paths(study, "digits")["data"])
+    path = Path(derived_paths(parse_study(study), "digits")["data"])
     path.parent.mkdir(parents=True)
     prepare("digits", 16, path, heldout=400)
-    prepared = data_shape(study, "digits")
+    prepared = data_shape(parse_study(study), "digits")
     assert (prepared.channels, prepared.num_classes, prepared.pool) == (1, 10, 1797 - 400)
 
 
@@ -291,5 +297,5 @@ def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
     stats = dry.stdout[dry.stdout.index("Job stats") :].split("total")[0]
     planned = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
     planned.pop("all")
-    counted = {rule: n for rule, n in job_counts(study).items() if n}
+    counted = {rule: n for rule, n in job_counts(parse_study(study)).items() if n}
     assert counted == planned

@@ -9,6 +9,7 @@ import yaml
 from sagan.report.figure_plan import StudyFacts, index_text, report_plan
 from sagan.report.outputs import FIGURES, TABLES
 from sagan.study import study_facts
+from sagan.study.model import parse_study
 
 IMAGE_ONLY = StudyFacts(kinds=frozenset({"image"}), during=True, profile=True)
 
@@ -53,7 +54,7 @@ def test_facts_round_trip_through_yaml():
 
 def test_the_default_study_facts_come_from_its_config():
     study = yaml.safe_load(Path("config/default.yaml").read_text())
-    facts = study_facts(study)
+    facts = study_facts(parse_study(study))
     assert facts.kinds == {"image"} and facts.sweep and facts.attention_maps and facts.during
     assert facts.probe_metrics == frozenset()
     study["variants"].pop("place")
@@ -61,7 +62,7 @@ def test_the_default_study_facts_come_from_its_config():
         entry["variants"] = [v for v in entry["variants"] if v != "place"]
     study["datasets"]["pairs"] = {"resolution": 32, "heldout": 40, "variants": ["dcgan"]}
     study["evaluation"] = {**(study.get("evaluation") or {}), "during": []}
-    facts = study_facts(study)
+    facts = study_facts(parse_study(study))
     assert not facts.sweep and not facts.during
     assert facts.probe_metrics == {"pairs_agreement"}
 

@@ -23,6 +23,7 @@ from sagan.metrics.inception import (
     clean_resize,
     inception_score,
 )
+from sagan.study.model import parse_study
 
 # The stand-in is written as the real file was made; torch 2.14 deprecates TorchScript.
 pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:FutureWarning")
@@ -259,6 +260,6 @@ def test_a_study_naming_inception_without_its_file_stops_with_the_source(tmp_pat
     root = Path(__file__).parents[1]
     study = copy.deepcopy(yaml.safe_load((root / "config/default.yaml").read_text()))
     study["evaluation"] |= {"extractor": "inception", "extractor_path": str(tmp_path / "x.pt")}
-    validate_study(study)  # names and options are fine without the file...
+    validate_study(parse_study(study))  # names and options are fine without the file...
     with pytest.raises(DataError, match=r"inception-2015-12-05\.pt.*https://"):
-        validate_study(study, check_files=True)  # ...but the workflow needs it
+        validate_study(parse_study(study), check_files=True)  # ...but the workflow needs it

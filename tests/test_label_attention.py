@@ -21,6 +21,7 @@ from sagan.metrics.reference import compute_reference
 from sagan.models import build_variant
 from sagan.models.latents import generate, generate_labelled
 from sagan.nn.attention import SelfAttention2d
+from sagan.study.model import parse_study
 from sagan.train.trainer import train
 
 CLASSES = 10  # digits
@@ -214,10 +215,12 @@ def test_the_scaling_sweep_never_picks_a_variant_that_needs_labels():
 
     conditional = {"model": {"conditional": True, "backbone": "resnet"}}
     study = {
+        "study": "labels",
+        "datasets": {"digits": {"resolution": 16, "heldout": 100}},
         "variants": {
             "label_attention": {"g_resolutions": [8], "d_resolutions": [8], **conditional},
             "sagan-cond": {"variant": "sagan", "g_resolutions": [8], **conditional},
-        }
+        },
     }
     # the sweep runs the study's (unconditional) model, where label blocks are refused
-    assert profile_settings(study)["scaling"]["variant"] == "sagan"
+    assert profile_settings(parse_study(study)).scaling.variants == ("sagan",)

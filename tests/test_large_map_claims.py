@@ -10,6 +10,7 @@ import pytest
 from sagan.cost.plan import scaling_specs
 from sagan.io import read_yaml
 from sagan.report.claims import evaluate_claim, large_map_claims, load_claims
+from sagan.study.model import parse_study
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = {c.id: c for c in load_claims(REPO / "config/claims.yaml")}
@@ -92,7 +93,7 @@ def test_the_claim_has_its_profile_row_and_both_large_map_rows():
 
 def test_the_default_study_sweeps_the_claims_arms_with_their_own_options():
     study = read_yaml(REPO / "config/default.yaml")
-    specs = {s.label: s for s in scaling_specs(study, 64)}
+    specs = {s.label: s for s in scaling_specs(parse_study(study), 64)}
     topk = specs["topk@64:32x32"]
     assert topk.arm == "topk" and topk.variant_options["g_resolutions"] == [32]
     assert topk.variant_options["top_k"] == study["variants"]["topk"]["top_k"]

@@ -21,6 +21,7 @@ from sagan.models import build_variant
 from sagan.nn.attention import SelfAttention2d, linear_attention
 from sagan.report.claims import claims_table, evaluate_claim
 from sagan.report.tables import to_markdown
+from sagan.study.model import parse_study
 from sagan.train.trainer import train
 from tests.design_claims import design_claims, spec
 
@@ -89,7 +90,7 @@ def sweep_row(variant: str, resolution: int, macs: float) -> dict:
 
 
 def test_the_scaling_sweep_places_and_fits_each_listed_variant_apart():
-    assert [s.label for s in scaling_specs(SWEEP, 32)] == [
+    assert [s.label for s in scaling_specs(parse_study(SWEEP), 32)] == [
         "dcgan@32",
         "sagan@32:16x16",
         "linear@32:16x16",
@@ -118,10 +119,10 @@ def test_the_real_scaling_sweep_finds_linear_macs_linear_in_tokens():
 def test_a_listed_scaling_variant_must_be_registered_and_not_the_baseline():
     bad = {**SWEEP, "profile": {"scaling": {"variant": ["sagan", "lineer"]}}}
     with pytest.raises(ConfigError, match="'lineer' is not a registered variant"):
-        check_profile(bad)
+        check_profile(parse_study(bad))
     same = {**SWEEP, "profile": {"scaling": {"variant": ["linear", "dcgan"]}}}
     with pytest.raises(ConfigError, match="are both 'dcgan'"):
-        check_profile(same)
+        check_profile(parse_study(same))
 
 
 def test_the_attention_benchmark_has_a_linear_row_that_holds_no_n_by_n_matrix():

@@ -7,6 +7,7 @@ import torch
 from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from sagan.errors import ConfigError
 from sagan.study import validate_study
+from sagan.study.model import parse_study
 from sagan.train.precision import Precision
 from sagan.train.trainer import train
 from tests.test_workflow import TINY
@@ -53,7 +54,7 @@ def test_unknown_precision_fails_study_validation():
     study = copy.deepcopy(TINY)
     study["train"]["precision"] = "fp8"
     with pytest.raises(ConfigError, match="train.precision 'fp8'.*fp32"):
-        validate_study(study)
+        validate_study(parse_study(study))
 
 
 def test_precision_survives_the_run_config_file(digits16, tmp_path):

@@ -22,6 +22,7 @@ from sagan.metrics.probes import (
     plug_in_bias,
 )
 from sagan.study import data_key
+from sagan.study.model import parse_study
 
 
 def probe_images(name: str, resolution: int, count: int = 200, seed: int = 1) -> torch.Tensor:
@@ -133,11 +134,12 @@ def _thirds(resolution: int) -> tuple[slice, slice]:
 def test_a_redrawn_source_gets_new_prepared_data_and_an_old_one_keeps_its_key():
     assert layout.data_key("x", 32, 400, {}) == layout.data_key("x", 32, 400, {}, version=1)
     assert layout.data_key("x", 32, 400, {}, version=2) != layout.data_key("x", 32, 400, {})
-    study = {"datasets": {"pairs": {"resolution": 32, "heldout": 400}}}
+    pairs = {"pairs": {"resolution": 32, "heldout": 400}}
+    study = {"study": "p", "datasets": pairs, "variants": {"dcgan": None}}
     version = DATASETS.get("pairs").version
     assert version > 1  # pairs was redrawn (heights near the middle)
-    assert data_key(study, "pairs") == layout.data_key("pairs", 32, 400, {}, version)
-    assert data_key(study, "pairs") != layout.data_key("pairs", 32, 400, {})
+    assert data_key(parse_study(study), "pairs") == layout.data_key("pairs", 32, 400, {}, version)
+    assert data_key(parse_study(study), "pairs") != layout.data_key("pairs", 32, 400, {})
 
 
 def test_pairs_images_do_not_repeat_so_held_out_images_are_new():

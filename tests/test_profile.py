@@ -16,6 +16,7 @@ from sagan.cost.plan import profile_specs, scaling_specs
 from sagan.cost.profile import loglog_slope, profile, scaling, scaling_slopes, spread
 from sagan.cost.step import StepSpec, build_step
 from sagan.cost.timing import OtherWork, machine_load, median_interval
+from sagan.study.model import parse_study
 from sagan.train.trainer import d_step, g_step
 
 TINY_MODEL = ModelConfig(width=4, z_dim=8)
@@ -169,12 +170,12 @@ def test_profile_refuses_duplicate_labels_and_unknown_baseline():
 
 
 def test_study_plan_profiles_every_variant_in_every_precision():
-    labels = [s.label for s in profile_specs(STUDY, 16, 1)]
+    labels = [s.label for s in profile_specs(parse_study(STUDY), 16, 1)]
     assert labels == ["dcgan", "sagan", "dcgan@bf16", "sagan@bf16"]
 
 
 def test_scaling_places_attention_at_side_over_divisor():
-    specs = scaling_specs(STUDY, 32)
+    specs = scaling_specs(parse_study(STUDY), 32)
     assert [s.label for s in specs] == ["dcgan@32", "sagan@32:16x16", "sagan@32:8x8"]
     assert specs[1].variant_options["g_resolutions"] == [16]
 
@@ -185,7 +186,7 @@ def test_loglog_slope_recovers_a_power_law():
 
 
 def test_scaling_rows_and_slopes():
-    rows = scaling(STUDY, [16, 32], memory=False)
+    rows = scaling(parse_study(STUDY), [16, 32], memory=False)
     assert [r["tokens"] for r in rows] == [0, 64, 16, 0, 256, 64]
     slopes = scaling_slopes(rows)
     assert [s["placement"] for s in slopes] == ["image side / 2", "image side / 4"]
@@ -288,7 +289,7 @@ def test_two_arms_of_one_variant_are_profiled_and_drawn_apart():
         },
         "profile": {**STUDY["profile"], "precisions": ["fp32"], "repeats": 1},
     }
-    specs = profile_specs(study, 16, 3)
+    specs = profile_specs(parse_study(study), 16, 3)
     rows = pd.DataFrame(profile(specs, repeats=1, warmup=0, memory=False))
     assert list(rows["variant"]) == ["dcgan", "sagan-place.g4", "sagan-place.g8"]
     assert list(rows["registered_variant"]) == ["dcgan", "sagan", "sagan"]
@@ -308,11 +309,11 @@ def test_the_scaling_sweep_takes_its_variants_from_the_studys_arms():
             "base": {"variant": "dcgan"},
         },
     }
-    scaling = profile_settings(study)["scaling"]
-    assert (scaling["variant"], scaling["baseline"]) == ("topk", "dcgan")  # multiscale needs 2
+    scaling = profile_settings(parse_study(study)).scaling
+    assert (scaling.variants, scaling.baseline) == (("topk",), "dcgan")  # multiscale needs 2
     only_attention = {**STUDY, "variants": {"sparse": {"variant": "topk"}}}
-    baseline = profile_settings(only_attention)["scaling"]["baseline"]
+    baseline = profile_settings(parse_study(only_attention)).scaling.baseline
     spec = build_variant(baseline)
     assert not spec.g_slots and not spec.d_slots  # a registered variant with no attention
     named = {**STUDY, "profile": {"scaling": {"variant": "se_spatial"}}}
-    assert profile_settings(named)["scaling"]["variant"] == "se_spatial"
+    assert profile_settings(parse_study(named)).scaling.variants == ("se_spatial",)

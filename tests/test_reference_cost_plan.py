@@ -13,13 +13,14 @@ from sagan.cost.plan import (
     profile_settings,
     profile_specs,
     scaling_specs,
-    scaling_variants,
 )
 from sagan.errors import ConfigError
 from sagan.registry import VARIANTS
+from sagan.study.model import parse_study
 
 PLAN = {
     "study": "plan",
+    "datasets": {"digits": {"resolution": 16, "heldout": 100}},
     "variants": {
         "base": {"variant": "dcgan"},
         "attn": {"variant": "sagan", **{"g_resolutions": [8]}},
@@ -29,30 +30,34 @@ PLAN = {
 
 
 def test_profile_settings_fill_the_documented_defaults():
-    s = profile_settings(PLAN)
-    assert (s["device"], s["precisions"], s["repeats"], s["warmup"], s["memory"]) == (
+    s = profile_settings(parse_study(PLAN))
+    assert (s.device_for(), s.precisions, s.repeats, s.warmup, s.memory) == (
         "cpu",
-        ["fp32"],
+        ("fp32",),
         25,
         2,
         True,
     )
-    assert s["baseline"] == "base"  # the first arm
-    scaling = s["scaling"]
-    assert (scaling["resolutions"], scaling["divisors"], scaling["batch"]) == (
-        [32, 64, 128],
-        [2, 4],
-        8,
+    assert s.baseline == "base"  # the first arm
+    scaling = s.scaling
+    assert (scaling.resolutions, scaling.divisors, scaling.batch) == ((32, 64, 128), (2, 4), 8)
+    assert (scaling.variants, scaling.baseline) == (("sagan",), "dcgan")  # registered names
+    mine = profile_settings(
+        parse_study({**PLAN, "profile": {"repeats": 9, "scaling": {"batch": 3}}})
     )
-    assert (scaling["variant"], scaling["baseline"]) == ("sagan", "dcgan")  # registered names
-    mine = profile_settings({**PLAN, "profile": {"repeats": 9, "scaling": {"batch": 3}}})
-    assert mine["repeats"] == 9 and mine["warmup"] == 2
-    assert mine["scaling"]["batch"] == 3 and mine["scaling"]["divisors"] == [2, 4]
+    assert mine.repeats == 9 and mine.warmup == 2
+    assert mine.scaling.batch == 3 and mine.scaling.divisors == (2, 4)
+    listed = {"scaling": {"variant": ["sagan", "attn"], "resolutions": [16, 32]}}
+    swept = profile_settings(parse_study({**PLAN, "profile": listed})).scaling
+    assert (swept.variants, swept.resolutions) == (("sagan", "attn"), (16, 32))
+    assert parse_study(
+        {**PLAN, "profile": {"scaling": {"variant": "a"}}}
+    ).profile.scaling.variants == ("a",)
 
 
 def test_the_sweep_puts_attention_at_side_floor_divided_and_its_batch():
     study = {**PLAN, "profile": {"scaling": {"divisors": [3, 4, 5], "batch": 6}}}
-    specs = scaling_specs(study, 48, channels=1)
+    specs = scaling_specs(parse_study(study), 48, channels=1)
     assert [s.label for s in specs] == [
         "dcgan@48",
         "sagan@48:16x16",
@@ -64,40 +69,40 @@ def test_the_sweep_puts_attention_at_side_floor_divided_and_its_batch():
     ]
     assert {(s.batch, s.resolution, s.channels, s.model.width) for s in specs} == {(6, 48, 1, 4)}
     assert [s.variant for s in specs] == ["dcgan", "sagan", "sagan", "sagan"]
-    assert scaling_specs(study, 48)[0].channels == 3  # RGB unless told
+    assert scaling_specs(parse_study(study), 48)[0].channels == 3  # RGB unless told
     with pytest.raises(ConfigError, match="unknown key.* 'widht' in model;"):
-        scaling_specs({**study, "model": {"widht": 4}}, 48)
+        scaling_specs(parse_study({**study, "model": {"widht": 4}}), 48)
 
 
 def test_profile_specs_take_the_studys_batch_or_64_in_every_precision():
     study = {**PLAN, "train": {"batch_size": 12}, "profile": {"precisions": ["fp32", "bf16"]}}
-    specs = profile_specs(study, 24, 1, frames=4)
+    specs = profile_specs(parse_study(study), 24, 1, frames=4)
     assert [(s.label, s.precision) for s in specs] == [
         ("base", "fp32"), ("attn", "fp32"), ("base@bf16", "bf16"), ("attn@bf16", "bf16"),
     ]  # fmt: skip
     assert {(s.batch, s.resolution, s.channels, s.frames) for s in specs} == {(12, 24, 1, 4)}
     assert specs[1].variant == "sagan" and specs[1].variant_options == {"g_resolutions": [8]}
-    assert [s.batch for s in profile_specs(PLAN, 24, 1, variants=["attn"])] == [64]
+    assert [s.batch for s in profile_specs(parse_study(PLAN), 24, 1, variants=["attn"])] == [64]
     merged = {**PLAN, "variants": {"wide": {"variant": "dcgan", "model": {"width": 6}}}}
-    (wide,) = profile_specs(merged, 24, 1)
+    (wide,) = profile_specs(parse_study(merged), 24, 1)
     assert (wide.arm, wide.frames, wide.model.width, wide.model.z_dim) == ("wide", 0, 6, 8)
     assert (specs[0].arm, specs[0].model.width, specs[0].plugins) == ("base", 4, ())
     with pytest.raises(ConfigError, match="unknown key.* 'widht' in model;"):
-        profile_specs({**PLAN, "model": {"widht": 4}}, 24, 1)
+        profile_specs(parse_study({**PLAN, "model": {"widht": 4}}), 24, 1)
 
 
 def test_the_baseline_is_the_named_one_else_the_first_without_attention():
     study = {**PLAN, "variants": {"attn": PLAN["variants"]["attn"], **PLAN["variants"]}}
     study["variants"]["more"] = {"variant": "sagan", "d_resolutions": [8]}
-    assert profile_baseline(study, ["attn", "base"]) == "attn"  # the first arm, present
-    assert profile_baseline(study, ["more", "base"]) == "base"  # no attention
-    assert profile_baseline(study, ["more"]) == "more"  # none without: the first
+    assert (
+        profile_baseline(parse_study(study), ["attn", "base"]) == "attn"
+    )  # the first arm, present
+    assert profile_baseline(parse_study(study), ["more", "base"]) == "base"  # no attention
+    assert profile_baseline(parse_study(study), ["more"]) == "more"  # none without: the first
     # by each arm's own options: sagan with no sides places none; G only is attention
     study["variants"]["none"] = {"variant": "sagan", "g_resolutions": [], "d_resolutions": []}
     study["variants"]["g_only"] = {"variant": "sagan", "g_resolutions": [8], "d_resolutions": []}
-    assert profile_baseline(study, ["g_only", "none", "base"]) == "none"
-    assert scaling_variants({"variant": "a"}) == ["a"] and scaling_variants({}) == [None]
-    assert scaling_variants({"variant": ("a", "b")}) == ["a", "b"]
+    assert profile_baseline(parse_study(study), ["g_only", "none", "base"]) == "none"
 
 
 @pytest.mark.parametrize(
@@ -116,8 +121,8 @@ def test_the_baseline_is_the_named_one_else_the_first_without_attention():
 )
 def test_a_bad_profile_section_names_its_key(profile, message):
     with pytest.raises(ConfigError, match=message):
-        check_profile({**PLAN, "profile": profile})
-    check_profile({**PLAN, "profile": {"precisions": ["fp16"], "device": "cuda:0"}})
+        check_profile(parse_study({**PLAN, "profile": profile}))
+    check_profile(parse_study({**PLAN, "profile": {"precisions": ["fp16"], "device": "cuda:0"}}))
 
 
 def test_a_study_with_no_image_baseline_is_told_to_name_one(monkeypatch):
@@ -126,7 +131,7 @@ def test_a_study_with_no_image_baseline_is_told_to_name_one(monkeypatch):
     monkeypatch.setattr(plan, "_scaling_variants", lambda study: {"variant": "sagan"})
     names = re.escape(", ".join(VARIANTS.names("image")))  # image variants, no video ones
     with pytest.raises(ConfigError, match=rf"profile.scaling.baseline is not set .* \({names}\)"):
-        check_profile(PLAN)
+        check_profile(parse_study(PLAN))
 
 
 PLAIN_PLUGIN = """
@@ -142,10 +147,10 @@ def plain_plugin() -> VariantSpec:
 
 def test_the_sweep_takes_its_variant_and_baseline_from_the_first_arms_that_serve(install_plugin):
     def sweep(**variants):
-        return profile_settings({**PLAN, "variants": variants})["scaling"]
+        return profile_settings(parse_study({**PLAN, "variants": variants})).scaling
 
     def pick(scaling):
-        return scaling["variant"], scaling["baseline"]
+        return (*scaling.variants, scaling.baseline)
 
     video = {"variant": "video_baseline"}
     # not registered, a video variant, a bad option, blocks needing class ids: passed over
@@ -158,9 +163,9 @@ def test_the_sweep_takes_its_variant_and_baseline_from_the_first_arms_that_serve
     assert pick(sweep(a={"variant": "sagan"}, t={"variant": "topk"})) == ("sagan", "dcgan")
     g_only = {"variant": "sagan", "g_resolutions": [8], "d_resolutions": []}
     assert pick(sweep(g=g_only, b={"variant": "dcgan"})) == ("sagan", "dcgan")
-    assert sweep(m={"variant": "multiscale"})["variant"] != "multiscale"  # needs two sides
+    assert sweep(m={"variant": "multiscale"}).variants != ("multiscale",)  # needs two sides
     module = install_plugin("plain_plugin_mod", PLAIN_PLUGIN, "plain_plugin")
     study = {**PLAN, "plugins": [module], "variants": {"p": {"variant": "plain_plugin"}}}
     study["variants"]["a"] = {"variant": "sagan"}
-    assert pick(profile_settings(study)["scaling"]) == ("sagan", "plain_plugin")
-    assert [s.plugins for s in profile_specs(study, 16, 3)] == [(module,), (module,)]
+    assert pick(profile_settings(parse_study(study)).scaling) == ("sagan", "plain_plugin")
+    assert [s.plugins for s in profile_specs(parse_study(study), 16, 3)] == [(module,), (module,)]

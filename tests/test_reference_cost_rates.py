@@ -17,6 +17,7 @@ import sagan.bench.throughput as throughput
 import sagan.cost.utilisation as utilisation
 from sagan.config import to_dict
 from sagan.errors import ConfigError
+from sagan.study.model import parse_study
 
 
 def _clock(monkeypatch, ticks):
@@ -207,7 +208,7 @@ def test_k_workers_rate_is_k_times_iterations_over_first_start_to_last_end(monke
         {"start": 9.0, "end": 13.0},
     ]
     FakeWorker.spans, FakeWorker.made = list(spans), []
-    cfg = throughput.bench_run(TINY, None, 16)
+    cfg = throughput.bench_run(parse_study(TINY), None, 16)
     rate = throughput.measure(cfg, 3, iterations=10, device="cpu", threads=2, cuda_graphs=True)
     assert rate == 3 * 10 / (14.0 - 9.0)
     first = FakeWorker.made[0]
@@ -238,16 +239,18 @@ def test_the_bench_runs_the_first_arm_placing_g_attention_with_the_sides_that_fi
             "attn": {"variant": "sagan", "g_resolutions": [8, 16, 32], "impl": "naive"},
         },
     }
-    cfg = throughput.bench_run(study, None, 16)
+    cfg = throughput.bench_run(parse_study(study), None, 16)
     assert cfg.arm == "attn" and cfg.variant == "sagan"  # d_only's options place none in G
     assert cfg.variant_options == {"g_resolutions": [8], "impl": "naive"}  # 16 does not fit 16
     assert (cfg.model.width, cfg.model.z_dim, cfg.train.iterations) == (4, 8, 1000)
     assert cfg.train.precision == "fp32" and cfg.data.resolution == 16
-    assert throughput.bench_run(study, "plain", 16, "bf16").train.precision == "bf16"
+    assert throughput.bench_run(parse_study(study), "plain", 16, "bf16").train.precision == "bf16"
     plain = {**TINY, "variants": {"a": {"variant": "dcgan"}, "b": {"variant": "dcgan"}}}
-    assert throughput.bench_run(plain, None, 16).arm == "a"  # none with attention: the first
+    assert (
+        throughput.bench_run(parse_study(plain), None, 16).arm == "a"
+    )  # none with attention: the first
     with pytest.raises(ConfigError, match=r"--arm 'c' is not an arm .* one of \['a', 'b'\]"):
-        throughput.bench_run(plain, "c", 16)
+        throughput.bench_run(parse_study(plain), "c", 16)
 
 
 def test_runs_per_device_hour_and_ratio_from_median_rates(monkeypatch):
@@ -262,7 +265,7 @@ def test_runs_per_device_hour_and_ratio_from_median_rates(monkeypatch):
 
     monkeypatch.setattr(throughput, "measure", fake_measure)
     rows = throughput.run_throughput_bench(
-        TINY, resolutions=[16], ks=[4, 2], iterations=7, threads=3, device="cuda:1",
+        parse_study(TINY), resolutions=[16], ks=[4, 2], iterations=7, threads=3, device="cuda:1",
         cuda_graphs=[False, True],
     )  # fmt: skip
     # the Ks of one repeat in turn: 4 2 4 2 4 2, graphs off, then on
@@ -281,13 +284,14 @@ def test_runs_per_device_hour_and_ratio_from_median_rates(monkeypatch):
     assert off4["arm"] == "attn" and off4["resolution"] == 16
     calls.clear()
     cpu = throughput.run_throughput_bench(
-        TINY, resolutions=[16], ks=[2], repeats=1, cuda_graphs=[True]
+        parse_study(TINY), resolutions=[16], ks=[2], repeats=1, cuda_graphs=[True]
     )
     assert [r["cuda_graphs"] for r in cpu] == ["off"] and calls == [(16, False, 2, 5, 1, "cpu")]
     assert statistics.median(table[2]) == off2["it_per_s"]
     seen = []
     monkeypatch.setattr(throughput, "measure", lambda cfg, k, **kw: seen.append(cfg) or 1.0)
-    throughput.run_throughput_bench(TINY, resolutions=[16], ks=[1], repeats=1, arm="plain",
+    tiny = parse_study(TINY)
+    throughput.run_throughput_bench(tiny, resolutions=[16], ks=[1], repeats=1, arm="plain",
                                     precision="bf16")  # fmt: skip
     assert (seen[0].arm, seen[0].train.precision) == ("plain", "bf16")
 

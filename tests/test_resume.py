@@ -25,6 +25,7 @@ from sagan.errors import ConfigError
 from sagan.metrics.evaluate import evaluate
 from sagan.report.aggregate import aggregate
 from sagan.run_folder import read_status
+from sagan.study.model import parse_study
 from sagan.train.checkpoint import checkpoint_paths, load_latest
 from sagan.train.trainer import train
 
@@ -335,4 +336,4 @@ def test_bad_recipe_fails_study_validation(edit, message):
     study = copy.deepcopy(TINY)
     study["train"] |= edit
     with pytest.raises(ConfigError, match=message):
-        validate_study(study)
+        validate_study(parse_study(study))

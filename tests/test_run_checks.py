@@ -27,6 +27,7 @@ from sagan.report.run_checks import (
 )
 from sagan.run_folder import write_status
 from sagan.study import Run, run_config, validate_study
+from sagan.study.model import parse_study
 from tests.test_workflow import TINY
 
 # -- FD while training, on by default ---------------------------------------------------------
@@ -47,18 +48,28 @@ def study(**evaluation) -> dict:
 
 def test_a_study_without_during_scores_fd_at_the_default_points_of_each_runs_length():
     s = study()
-    validate_study(s)
-    assert run_config(s, Run("digits", "dcgan", 100, 0)).eval.during == default_during(20)
-    assert run_config(s, Run("digits", "long", 100, 0)).eval.during == default_during(60)
+    validate_study(parse_study(s))
+    assert run_config(parse_study(s), Run("digits", "dcgan", 100, 0)).eval.during == default_during(
+        20
+    )
+    assert run_config(parse_study(s), Run("digits", "long", 100, 0)).eval.during == default_during(
+        60
+    )
 
 
 def test_an_explicit_during_is_kept_and_an_empty_one_turns_it_off():
-    assert run_config(study(during=[]), Run("digits", "dcgan", 100, 0)).eval.during == []
-    assert run_config(study(during=[5]), Run("digits", "dcgan", 100, 0)).eval.during == [5]
+    assert (
+        run_config(parse_study(study(during=[])), Run("digits", "dcgan", 100, 0)).eval.during == []
+    )
+    assert run_config(
+        parse_study(study(during=[5])), Run("digits", "dcgan", 100, 0)
+    ).eval.during == [5]
     s = study()
     s["datasets"]["pairs"]["evaluation"] = {"during": []}  # one dataset's own switch
-    assert run_config(s, Run("pairs", "dcgan", 100, 0)).eval.during == []
-    assert run_config(s, Run("digits", "dcgan", 100, 0)).eval.during == default_during(20)
+    assert run_config(parse_study(s), Run("pairs", "dcgan", 100, 0)).eval.during == []
+    assert run_config(parse_study(s), Run("digits", "dcgan", 100, 0)).eval.during == default_during(
+        20
+    )
 
 
 # -- convergence ------------------------------------------------------------------------------

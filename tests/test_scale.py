@@ -10,6 +10,7 @@ from collections import Counter
 import yaml
 
 from sagan.study import runs
+from sagan.study.model import parse_study
 from tests.test_workflow import REPO, TINY, snakemake
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
@@ -40,7 +41,12 @@ def test_paper_study_dry_runs_without_its_data_or_weights(tmp_path):
     assert done.returncode == 0, out[-3000:]
     jobs = planned(out)
     images, video, lsun256 = 375, 9, 6
-    assert jobs["train"] == jobs["evaluate"] == len(runs(PAPER)) == images + video + lsun256
+    assert (
+        jobs["train"]
+        == jobs["evaluate"]
+        == len(runs(parse_study(PAPER)))
+        == images + video + lsun256
+    )
     assert jobs["prepare_dataset"] == len(PAPER["datasets"])
     # a dry run reads no file: the missing Inception weights are a warning, named with the fix
     assert "dry run only, a real run stops here: Inception weights" in out
@@ -62,7 +68,9 @@ def test_paper_study_is_cut_down_from_the_command_line(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     cut = {**PAPER, "seeds": [0], "sizes": [1000, "full"]}
-    assert planned(out)["train"] == len(runs(cut)) == 5 * 5 * 2 + 3 + 2  # video, lsun256: own sizes
+    assert (
+        planned(out)["train"] == len(runs(parse_study(cut))) == 5 * 5 * 2 + 3 + 2
+    )  # video, lsun256: own sizes
 
 
 def ancestors(edges: dict[str, set[str]], node: str) -> set[str]:

@@ -15,13 +15,14 @@ from sagan import run_folder
 from sagan.errors import DataError
 from sagan.io import read_yaml
 from sagan.study import Run, run_dir, shared_runs
+from sagan.study.model import parse_study
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = read_yaml(REPO / "config/default.yaml")
 
 
 def test_the_default_study_shares_the_sweeps_baseline_point_and_the_second_entrys_baseline():
-    shared = shared_runs(DEFAULT)
+    shared = shared_runs(parse_study(DEFAULT))
     expected = {}
     for seed in DEFAULT["seeds"]:
         expected[Run("digits-place", "dcgan", "full", seed)] = Run("digits", "dcgan", "full", seed)
@@ -32,7 +33,7 @@ def test_the_default_study_shares_the_sweeps_baseline_point_and_the_second_entry
     assert shared == expected
     # each keeps its own folder (its own labels in its config), the results come from the other
     for run, first in shared.items():
-        assert run_dir(DEFAULT, run) != run_dir(DEFAULT, first)
+        assert run_dir(parse_study(DEFAULT), run) != run_dir(parse_study(DEFAULT), first)
 
 
 @pytest.mark.parametrize(
@@ -47,8 +48,8 @@ def test_the_default_study_shares_the_sweeps_baseline_point_and_the_second_entry
 def test_an_entry_that_trains_or_scores_differently_shares_nothing(edit):
     study = copy.deepcopy(DEFAULT)
     edit(study)
-    shared = shared_runs(study)
-    assert not any(run.dataset == "digits-place" and run.variant == "dcgan" for run in shared)
+    shared = shared_runs(parse_study(study))
+    assert not any(run.dataset == "digits-place" and run.arm == "dcgan" for run in shared)
     # the sweep's baseline point differs from sagan the same way; digits-topk still shares
     assert not any(run.dataset == "digits-place" for run in shared)
     assert all(run.dataset == "digits-topk" for run in shared)
@@ -63,7 +64,7 @@ def test_a_shared_run_never_claims_another_seed(monkeypatch):
 
     monkeypatch.setattr(layout, "result_key", lambda config: str(config["data"]["size"]))
     with pytest.raises(ConfigError, match=r"would copy the results of .*\(seed \d+, size"):
-        shared_runs(DEFAULT)
+        shared_runs(parse_study(DEFAULT))
 
 
 def finished_run(folder: Path) -> Path:

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from sagan.study import derived_paths
+from sagan.study.model import parse_study
 from tests.test_inception import StandInInception
 from tests.test_workflow import MODEL_RULES, REPO, TINY, planned_jobs, snakemake
 
@@ -124,7 +125,7 @@ def test_a_supplied_extractor_under_a_hostile_path_makes_reference_features(tmp_
     del study["gpu_pool_dir"]
     work = tmp_path / "work"
     work.mkdir()
-    reference = derived_paths(study, "digits")["reference"]
+    reference = derived_paths(parse_study(study), "digits")["reference"]
     done = snakemake(work, study, "-p", reference)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (work / reference).is_file()

@@ -12,6 +12,7 @@ import pytest
 from sagan.errors import ConfigError, DataError
 from sagan.schema import check_schema, study_schema
 from sagan.study import validate_study
+from sagan.study.model import parse_study
 from tests.test_workflow import TINY, snakemake
 
 SCHEMA = study_schema()
@@ -20,7 +21,7 @@ SCHEMA = study_schema()
 def check(study: dict) -> None:
     """What the workflow checks before any job, training on the CPU."""
     check_schema(study, SCHEMA)
-    validate_study(study, check_files=True, device="cpu")
+    validate_study(parse_study(study), check_files=True, device="cpu")
 
 
 def edited(edit) -> dict:

@@ -9,6 +9,7 @@ import yaml
 
 from sagan.models import build_variant
 from sagan.study import runs, study_arms
+from sagan.study.model import parse_study
 from tests.test_scale import planned
 from tests.test_workflow import REPO, snakemake
 
@@ -40,10 +41,10 @@ def trained(out: str) -> Counter:
 
 
 def test_table1_trains_each_arm_once_per_size_and_seed(dry_run):
-    arms, sizes, seeds = study_arms(TABLE1), TABLE1["sizes"], TABLE1["seeds"]
+    arms, sizes, seeds = study_arms(parse_study(TABLE1)), TABLE1["sizes"], TABLE1["seeds"]
     jobs = planned(dry_run)
     assert jobs["train"] == jobs["evaluate"] == len(arms) * len(sizes) * len(seeds) == 15
-    assert jobs["train"] == len(runs(TABLE1))
+    assert jobs["train"] == len(runs(parse_study(TABLE1)))
     expected = Counter((a, str(n), str(s)) for a in ARMS for n in sizes for s in seeds)
     assert trained(dry_run) == expected
     # a dry run reads no file: the missing Inception weights are a warning, named with the fix
@@ -51,7 +52,7 @@ def test_table1_trains_each_arm_once_per_size_and_seed(dry_run):
 
 
 def test_table1_arms_are_the_baseline_and_four_placements():
-    arms = study_arms(TABLE1)
+    arms = study_arms(parse_study(TABLE1))
     assert set(arms) == ARMS and len(TABLE1["seeds"]) == 3
     assert TABLE1["model"]["backbone"] == "resnet"
     assert {d["resolution"] for d in TABLE1["datasets"].values()} == {128}

@@ -7,6 +7,7 @@ import yaml
 from sagan.bench.throughput import bench_run
 from sagan.cli import main
 from sagan.errors import ConfigError
+from sagan.study.model import parse_study
 
 TINY = {
     "study": "tiny",
@@ -23,12 +24,12 @@ TINY = {
 
 
 def test_the_bench_runs_the_studys_first_arm_with_attention_at_each_size():
-    cfg = bench_run(TINY, None, 16)
+    cfg = bench_run(parse_study(TINY), None, 16)
     assert cfg.arm == "attn" and cfg.data.resolution == 16
     assert cfg.variant_options["g_resolutions"] == [8]  # 32 does not fit 16 px: dropped
     assert (cfg.model.width, cfg.train.batch_size) == (4, 4)
     with pytest.raises(ConfigError, match="--arm 'nope' is not an arm"):
-        bench_run(TINY, "nope", 16)
+        bench_run(parse_study(TINY), "nope", 16)
 
 
 @pytest.mark.slow  # three worker processes, each importing torch

@@ -17,6 +17,7 @@ from sagan.errors import ConfigError, DataError
 from sagan.metrics.temporal import motion_smoothness, temporal_consistency
 from sagan.nn.video_attention import FactorizedAttention3d, SelfAttention3d
 from sagan.study import runs, validate_study
+from sagan.study.model import parse_study
 
 # ---------------------------------------------------------------- physics and datasets
 
@@ -211,8 +212,8 @@ VIDEO_STUDY = {
 
 
 def test_each_dataset_trains_the_variants_of_its_kind_with_its_own_keys():
-    validate_study(VIDEO_STUDY)
-    got = {(r.dataset, r.variant, r.size) for r in runs(VIDEO_STUDY)}
+    validate_study(parse_study(VIDEO_STUDY))
+    got = {(r.dataset, r.arm, r.size) for r in runs(parse_study(VIDEO_STUDY))}
     assert got == {
         ("digits", "dcgan", 50),
         ("moving-digits", "video_baseline", "full"),
@@ -224,9 +225,9 @@ def test_the_cost_part_of_a_study_has_each_datasets_view_without_sizes():
     from sagan.study import dataset_study
 
     cost_part = {k: v for k, v in VIDEO_STUDY.items() if k not in ("sizes", "seeds")}
-    video = dataset_study(cost_part, "moving-digits")
-    assert video["model"] == {"width": 4, "z_dim": 16} and video["train"]["batch_size"] == 8
-    assert dataset_study(cost_part, "digits")["model"] == VIDEO_STUDY["model"]
+    video = dataset_study(parse_study(cost_part), "moving-digits")
+    assert video.model == {"width": 4, "z_dim": 16} and video.train["batch_size"] == 8
+    assert dataset_study(parse_study(cost_part), "digits").model == VIDEO_STUDY["model"]
 
 
 @pytest.mark.parametrize(
@@ -251,7 +252,7 @@ def test_bad_video_studies_name_the_key_and_the_fix(edit, message):
     study = copy.deepcopy(VIDEO_STUDY)
     edit(study)
     with pytest.raises(ConfigError, match=message):
-        validate_study(study)
+        validate_study(parse_study(study))
 
 
 # ---------------------------------------------------------------- scored end to end
@@ -278,8 +279,8 @@ def video_run(tmp_path_factory):
     paths |= {"reference": paths["heldout"], "train_reference": paths["train"]}
     study = copy.deepcopy(VIDEO_STUDY)
     study["evaluation"] = {"num_samples": 12, "batch_size": 6}
-    run = next(r for r in runs(study) if r.variant == "video3d")
-    cfg = run_config(study, run, paths)
+    run = next(r for r in runs(parse_study(study)) if r.arm == "video3d")
+    cfg = run_config(parse_study(study), run, paths)
     save_run_config(cfg, root / "run.yaml")
     train(cfg, root / "run", progress=False)
     return root, cfg, info

@@ -14,6 +14,8 @@ from pathlib import Path
 from gpu_check_files import StepFiles
 from gpu_check_study import NAME, ROOT, snakemake_command, throughput_study, write_study
 
+from sagan.study.model import parse_study
+
 
 class StepFailed(Exception):
     """The step ran to its end, and what it measured is a failure (its message: one line)."""
@@ -103,7 +105,7 @@ def throughput(ctx: Context, stem: str) -> str:
     for graph in graphs:  # all of graphs off first: a cut-off run keeps the plain numbers
         for resolution in resolutions:
             rows = run_throughput_bench(
-                study,
+                parse_study(study),
                 resolutions=[resolution],
                 ks=ks,
                 iterations=1 if ctx.tiny else 5,

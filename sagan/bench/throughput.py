@@ -20,22 +20,24 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagan.config import RunConfig, from_dict, to_dict
 
+if TYPE_CHECKING:
+    from sagan.study.model import Study
+
 
 def bench_run(
-    study: dict[str, Any], arm: str | None, resolution: int, precision: str | None = None
+    study: Study, arm: str | None, resolution: int, precision: str | None = None
 ) -> RunConfig:
     """The study's model and train sections with one arm's options at ``resolution``
     (its attention sides that do not fit the image dropped): default arm, the first with
     attention. ``precision`` overrides the study's (on a CPU, bf16 steps can be far
     slower than fp32)."""
     from sagan.models import build_variant
-    from sagan.study import study_arms
 
-    arms = study_arms(study)
+    arms = study.arms
     if arm is None:
         placed = [a for a in arms.values() if build_variant(a.variant, a.options).g_slots]
         arm = (placed or list(arms.values()))[0].name
@@ -54,8 +56,8 @@ def bench_run(
             "arm": a.name,
             "variant": a.variant,
             "variant_options": options,
-            "model": {**(study.get("model") or {}), **a.model},
-            "train": {**(study.get("train") or {}), **a.train}
+            "model": study.section("model", arm=a),
+            "train": study.section("train", arm=a)
             | ({"precision": precision} if precision else {}),
             "data": {"resolution": resolution},
         },
@@ -105,7 +107,7 @@ def measure(
 
 
 def run_throughput_bench(
-    study: dict[str, Any],
+    study: Study,
     *,
     resolutions: list[int],
     ks: list[int],

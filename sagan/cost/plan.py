@@ -18,45 +18,44 @@ variant must take ``g_resolutions`` / ``d_resolutions``, as the slot variants do
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from sagan.arms import expand_arms
-from sagan.config import ModelConfig, TrainConfig, from_dict
+from sagan.config import ModelConfig, from_dict
 from sagan.cost.step import StepSpec
 
-DEFAULTS: dict[str, Any] = {
-    "device": "cpu",
-    "precisions": ["fp32"],
-    "repeats": 25,  # cheap on a quiet machine; a cost verdict needs MIN_ROUNDS (9)
-    "warmup": 2,
-    "memory": True,
-}
-SCALING_DEFAULTS: dict[str, Any] = {  # variant / baseline default to the study's arms
-    "resolutions": [32, 64, 128],
-    "divisors": [2, 4],
-    "batch": 8,
-}
+if TYPE_CHECKING:  # the study is read by its attributes; its package sits above this one
+    from sagan.study.model import ProfileSettings, Study
 
 
-def profile_settings(study: dict[str, Any]) -> dict[str, Any]:
-    settings = DEFAULTS | (study.get("profile") or {})
-    settings.setdefault("baseline", next(iter(expand_arms(study["variants"]))))
-    settings["scaling"] = SCALING_DEFAULTS | (settings.get("scaling") or {})
-    for key, value in _scaling_variants(study).items():
-        settings["scaling"].setdefault(key, value)
-    return settings
+def profile_settings(study: Study) -> ProfileSettings:
+    """The study's ``profile`` settings (their defaults: ``sagan.study.model``), with what
+    the study leaves to its arms chosen: the baseline (its first arm), and the scaling
+    sweep's variant and baseline (``_scaling_variants``)."""
+    settings = study.profile
+    scaling = settings.scaling
+    chosen = _scaling_variants(study)
+    return replace(
+        settings,
+        baseline=settings.baseline or next(iter(study.arms)),
+        scaling=replace(
+            scaling,
+            variants=scaling.variants or ((chosen["variant"],) if "variant" in chosen else ()),
+            baseline=scaling.baseline or chosen.get("baseline"),
+        ),
+    )
 
 
-def _scaling_variants(study: dict[str, Any]) -> dict[str, str]:
+def _scaling_variants(study: Study) -> dict[str, str]:
     """The registered variants of the study's first image arm with no attention (baseline)
     and of its first image arm that builds with one block at a single side in G and D; where
     the study has none, the first registered image variant that does."""
     from sagan.models import build_variant
     from sagan.registry import VARIANTS, load_plugins
 
-    load_plugins(study.get("plugins", []))
+    load_plugins(list(study.plugins))
     found: dict[str, str] = {}
-    arms = [(a.variant, a.options) for a in expand_arms(study["variants"]).values()]
+    arms = [(a.variant, a.options) for a in study.arms.values()]
     registered = [(name, {}) for name in VARIANTS.names("image")]
     for variant, options in arms + registered:
         if len(found) == 2:
@@ -77,7 +76,7 @@ def _scaling_variants(study: dict[str, Any]) -> dict[str, str]:
 
 
 def profile_specs(
-    study: dict[str, Any],
+    study: Study,
     resolution: int,
     channels: int,
     *,
@@ -87,39 +86,37 @@ def profile_specs(
     """Every variant of the study (or ``variants``, those that run on the dataset), in every
     profiled precision, at one dataset's image size (and clip length ``frames``)."""
     settings = profile_settings(study)
-    arms = expand_arms(study["variants"])
+    arms = study.arms
     names = variants if variants is not None else list(arms)
-    model = study.get("model") or {}
-    batch = (study.get("train") or {}).get("batch_size", TrainConfig.batch_size)
     return [
         StepSpec(
             label=name if precision == "fp32" else f"{name}@{precision}",
             variant=arms[name].variant,
             arm=name,
             variant_options=dict(arms[name].options),
-            model=from_dict(ModelConfig, {**model, **arms[name].model}, "model"),
+            model=from_dict(ModelConfig, study.section("model", arm=arms[name]), "model"),
             resolution=resolution,
             channels=channels,
-            batch=batch,
+            batch=study.batch_size,
             precision=precision,
-            plugins=tuple(study.get("plugins", [])),
+            plugins=study.plugins,
             frames=frames,
         )
-        for precision in settings["precisions"]
+        for precision in settings.precisions
         for name in names
     ]
 
 
-def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
+def profile_baseline(study: Study, variants: list[str]) -> str:
     """The ratio denominator on a dataset: ``profile.baseline`` where it runs on the dataset,
     else the dataset's variant without attention (a video dataset's baseline is its own),
     else its first variant."""
     from sagan.models import build_variant
 
-    baseline = profile_settings(study)["baseline"]
+    baseline = profile_settings(study).baseline
     if baseline in variants:
         return baseline
-    arms = expand_arms(study["variants"])
+    arms = study.arms
     for name in variants:
         spec = build_variant(arms[name].variant, arms[name].options)
         if not spec.g_slots and not spec.d_slots:
@@ -127,26 +124,19 @@ def profile_baseline(study: dict[str, Any], variants: list[str]) -> str:
     return variants[0]
 
 
-def scaling_variants(scaling: dict[str, Any]) -> list[str]:
-    """The swept variants of ``profile.scaling``: its ``variant``, one name or a list."""
-    names = scaling.get("variant")
-    return [names] if names is None or isinstance(names, str) else list(names)
-
-
-def scaling_specs(study: dict[str, Any], resolution: int, channels: int = 3) -> list[StepSpec]:
+def scaling_specs(study: Study, resolution: int, channels: int = 3) -> list[StepSpec]:
     """At one image size: the baseline, then each variant with attention at side / divisor.
     A name that is an arm of the study is swept with that arm's options (its top_k, say), its
     placement replaced: so the sweep's large maps time the cost claims' own arms side by side
     (claims 5a and 5d where N is large, without training)."""
-    s = profile_settings(study)["scaling"]
-    model = from_dict(ModelConfig, study.get("model"), "model")
-    common = {"model": model, "resolution": resolution, "channels": channels, "batch": s["batch"]}
-    specs = [StepSpec(label=f"{s['baseline']}@{resolution}", variant=s["baseline"], **common)]
-    arms = expand_arms(study["variants"])
-    for name in scaling_variants(s):
-        arm = arms.get(name)
+    s = profile_settings(study).scaling
+    model = from_dict(ModelConfig, study.model, "model")
+    common = {"model": model, "resolution": resolution, "channels": channels, "batch": s.batch}
+    specs = [StepSpec(label=f"{s.baseline}@{resolution}", variant=s.baseline, **common)]
+    for name in s.variants:
+        arm = study.arms.get(name)
         variant, options = (arm.variant, dict(arm.options)) if arm else (name, {})
-        for divisor in s["divisors"]:
+        for divisor in s.divisors:
             side = resolution // divisor
             placed = options | {"g_resolutions": [side], "d_resolutions": [side]}
             specs.append(
@@ -172,12 +162,12 @@ def _single_block(variant: str) -> bool:
     return True
 
 
-def check_profile_device(study: dict[str, Any], device: str | None) -> None:
+def check_profile_device(study: Study, device: str | None) -> None:
     """A profile asked for on CUDA where training runs on the CPU of a machine with no CUDA
     device would fail only when its job starts: say so now."""
     from sagan.errors import ConfigError
 
-    asked = (study.get("profile") or {}).get("device", "")
+    asked = study.profile.device or ""
     if device == "cpu" and str(asked).startswith("cuda"):
         import torch
 
@@ -188,26 +178,26 @@ def check_profile_device(study: dict[str, Any], device: str | None) -> None:
             )
 
 
-def check_profile(study: dict[str, Any]) -> None:
+def check_profile(study: Study) -> None:
     """The profile section names variants that exist; else a ConfigError naming them."""
     from sagan.errors import ConfigError
     from sagan.registry import VARIANTS
 
     settings = profile_settings(study)
-    if "fp16" in settings["precisions"] and not settings["device"].startswith("cuda"):
+    device = settings.device_for()
+    if "fp16" in settings.precisions and not device.startswith("cuda"):
         raise ConfigError(
             f"profile.precisions has fp16, which needs a GPU, but profile.device is "
-            f"{settings['device']!r}: set device: cuda, or profile fp32 and bf16 only"
+            f"{device!r}: set device: cuda, or profile fp32 and bf16 only"
         )
-    arms = expand_arms(study["variants"])
-    if settings["baseline"] not in arms:
+    arms = study.arms
+    if settings.baseline not in arms:
         raise ConfigError(
-            f"profile.baseline {settings['baseline']!r} is not one of the study's arms {list(arms)}"
+            f"profile.baseline {settings.baseline!r} is not one of the study's arms {list(arms)}"
         )
-    scaling = settings["scaling"]
-    named = [("variant", v) for v in scaling_variants(scaling)] + [
-        ("baseline", scaling.get("baseline"))
-    ]
+    scaling = settings.scaling
+    named = [("variant", v) for v in scaling.variants or (None,)]
+    named += [("baseline", scaling.baseline)]
     for key, name in named:
         if name is None:
             raise ConfigError(
@@ -220,9 +210,9 @@ def check_profile(study: dict[str, Any]) -> None:
                 f"profile.scaling.{key} {name!r} is not a registered variant{also}; "
                 f"registered: {VARIANTS.names()}"
             )
-    if scaling["baseline"] in scaling_variants(scaling):
+    if scaling.baseline in scaling.variants:
         raise ConfigError(
             f"profile.scaling.variant and profile.scaling.baseline are both "
-            f"{scaling['baseline']!r}: the sweep compares attention variants with a baseline "
+            f"{scaling.baseline!r}: the sweep compares attention variants with a baseline "
             "without it; set variant to ones that place attention blocks"
         )

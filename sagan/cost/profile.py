@@ -20,7 +20,7 @@ import math
 import os
 import platform
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from sagan.cost.timing import (
     time_rounds,
 )
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
+
+if TYPE_CHECKING:  # read by its attributes; the study package sits above this one
+    from sagan.study.model import Study
 
 MIB = 2**20
 
@@ -152,7 +155,7 @@ def _peak_mib(specs: Sequence[StepSpec], built: dict, device: str) -> dict[str, 
 
 
 def scaling(
-    study: dict[str, Any],
+    study: Study,
     resolutions: Sequence[int],
     *,
     device: str = "cpu",
@@ -169,8 +172,8 @@ def scaling(
         got = profile(
             specs,
             device=device,
-            warmup=settings["warmup"],
-            repeats=settings["repeats"],
+            warmup=settings.warmup,
+            repeats=settings.repeats,
             memory=memory,
         )
         base = got[0]

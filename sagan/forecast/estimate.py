@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sagan.config import RunConfig
 from sagan.cost.step import StepSpec
+from sagan.study.model import Study
 
 # The job types as printed, in order; each maps to the workflow rules it counts.
 JOB_TYPES = {
@@ -152,7 +153,7 @@ class Forecast:
         return serial + max(together / self.cpu_cores, longest)
 
 
-def job_counts(study: dict[str, Any]) -> dict[str, int]:
+def job_counts(study: Study) -> dict[str, int]:
     """Jobs per workflow rule, as the workflow plans them (``snakemake -n``'s job stats)."""
     from sagan.cost.plan import profile_settings
     from sagan.report.outputs import NOTEBOOKS
@@ -166,7 +167,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
         shared_runs,
     )
 
-    names = list(study["datasets"])
+    names = list(study.datasets)
     data = {data_key(study, d) for d in names}
     extractors = {(data_key(study, d), extractor_key(study, d)) for d in names}
     trained = {
@@ -178,7 +179,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     floors = {(data_key(study, d), extractor_key(study, d), _num_samples(study, d)) for d in names}
     shared = len(shared_runs(study))  # copied from a run with the same config, not trained
     n = len(runs(study)) - shared
-    scaling = profile_settings(study)["scaling"]["resolutions"]
+    scaling = profile_settings(study).scaling.resolutions
     return {
         "prepare_dataset": len(data),
         "train_extractor": len(trained),
@@ -203,7 +204,7 @@ def job_counts(study: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _num_samples(study: dict[str, Any], dataset: str) -> int:
+def _num_samples(study: Study, dataset: str) -> int:
     """The sample count the entry's runs are scored at (its first run's resolved config)."""
     from sagan.study import run_config, runs
 
@@ -211,7 +212,7 @@ def _num_samples(study: dict[str, Any], dataset: str) -> int:
 
 
 def forecast(
-    study: dict[str, Any],
+    study: Study,
     timer: Timer,
     *,
     devices: int = 1,
@@ -232,7 +233,7 @@ def forecast(
     work = _Work(study, timer, timer.startup())
     seconds = dict.fromkeys(counts, 0.0)
     chains, notes = [], []
-    for name in study["datasets"]:
+    for name in study.datasets:
         shape = shape_of(name)
         if not shape.counted:
             notes.append(
@@ -262,7 +263,7 @@ def forecast(
 class _Work:
     """The study's jobs in seconds, each distinct measurement asked of the timer once."""
 
-    def __init__(self, study: dict[str, Any], timer: Timer, startup: float) -> None:
+    def __init__(self, study: Study, timer: Timer, startup: float) -> None:
         self.study, self.timer, self.start = study, timer, startup
         self.cache: dict[str, float] = {}
         self.data_done: set[str] = set()  # data keys whose shared jobs are counted
@@ -284,13 +285,12 @@ class _Work:
         from sagan.study import (
             TRAINED_EXTRACTORS,
             data_key,
-            dataset_study,
             extractor_epochs,
             run_config,
             runs,
         )
 
-        sizes = dataset_study(self.study, name)["sizes"]
+        sizes = self.study.sizes_of(name)
         biggest = max(shape.size(s) for s in sizes)
         longest_train = longest_eval = 0.0
         for run in [r for r in runs(self.study) if r.dataset == name]:
@@ -353,9 +353,7 @@ class _Work:
         from sagan.cost.plan import profile_settings, scaling_specs
 
         settings = profile_settings(self.study)
-        specs = [
-            s for r in settings["scaling"]["resolutions"] for s in scaling_specs(self.study, r)
-        ]
+        specs = [s for r in settings.scaling.resolutions for s in scaling_specs(self.study, r)]
         return self.start + sum(self.profiled(s, device) for s in specs)
 
     def profiled(self, spec: StepSpec, device: str) -> float:
@@ -365,8 +363,8 @@ class _Work:
 
         settings = profile_settings(self.study)
         step = self.once(("step", spec), lambda: self.timer.step(spec))
-        steps = settings["warmup"] + settings["repeats"] + 1
-        probe = self.start + 2 * step if settings["memory"] and device == "cpu" else 0.0
+        steps = settings.warmup + settings.repeats + 1
+        probe = self.start + 2 * step if settings.memory and device == "cpu" else 0.0
         return steps * step + probe
 
 
@@ -376,7 +374,7 @@ def _eval_settings(cfg: RunConfig) -> tuple:
     return (e.extractor, e.num_samples, e.batch_size, e.fid_infinity)
 
 
-def data_shape(study: dict[str, Any], name: str) -> DataShape:
+def data_shape(study: Study, name: str) -> DataShape:
     """A dataset entry's shape: from its prepared file where the workflow made one (read
     lazily, no images loaded), else from the study (3 channels, 10 classes; the pool from a
     known count, or the largest listed size, marked ``counted=False``)."""
@@ -385,15 +383,14 @@ def data_shape(study: dict[str, Any], name: str) -> DataShape:
     import torch
 
     from sagan.data import DATASETS
-    from sagan.study import dataset_frames, dataset_source, dataset_study, derived_paths
+    from sagan.study import dataset_frames, derived_paths
     from sagan.study_checks import known_count
 
-    ds = study["datasets"][name]
-    source = dataset_source(study, name)
+    entry = study.datasets[name]
     shape = DataShape(
-        resolution=int(ds["resolution"]),
-        frames=dataset_frames(source, ds.get("options")),
-        heldout=int(ds["heldout"]),
+        resolution=int(entry.resolution),
+        frames=dataset_frames(entry.source, entry.options),
+        heldout=int(entry.heldout),
     )
     path = Path(derived_paths(study, name)["data"])
     if path.is_file():
@@ -405,10 +402,10 @@ def data_shape(study: dict[str, Any], name: str) -> DataShape:
             num_classes=int(meta["num_classes"]),
             pool=len(saved["train_order"]),
         )
-    known = known_count(DATASETS.get(source), ds.get("options") or {})
+    known = known_count(DATASETS.get(entry.source), entry.options)
     if known is not None:
         return replace(shape, pool=int(known[0]) - shape.heldout)
-    numbers = [int(s) for s in dataset_study(study, name)["sizes"] if s != "full"]
+    numbers = [int(s) for s in study.sizes_of(name) if s != "full"]
     return replace(shape, pool=max(numbers, default=shape.heldout), counted=False)
 
 

@@ -198,7 +198,7 @@ def load_claims(path: str | Path) -> list[ClaimSpec]:
         declared = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"claims file {path}: {err}") from None
-    return claims_from_study({"claims": declared}, [])
+    return claims_from_study(declared, [])
 
 
 def claims_to_dict(claims: Sequence[ClaimSpec]) -> dict[str, dict[str, Any]]:
@@ -213,15 +213,14 @@ def claims_to_dict(claims: Sequence[ClaimSpec]) -> dict[str, dict[str, Any]]:
 
 
 def claims_from_study(
-    study: Mapping[str, Any] | None, defaults: Sequence[ClaimSpec]
+    claims: Mapping[str, Any] | None, defaults: Sequence[ClaimSpec]
 ) -> list[ClaimSpec]:
     """The claims a study is judged on: ``defaults`` (the design's), with the fields that the
-    study's
-    optional ``claims:`` mapping (id -> fields) gives for an existing id replaced, and a new
-    id added (it needs arm, baseline and claimed; its title defaults to the id). Unknown
-    fields raise ConfigError naming the field and the allowed ones."""
+    study's optional ``claims:`` section (``claims``: id -> fields) gives for an existing id
+    replaced, and a new id added (it needs arm, baseline and claimed; its title defaults to
+    the id). Unknown fields raise ConfigError naming the field and the allowed ones."""
     specs = {c.id: c for c in defaults}
-    given = (study or {}).get("claims") or {}
+    given = claims or {}
     if not isinstance(given, Mapping):
         raise ConfigError(f"claims must be a mapping of claim id -> fields, got {given!r}")
     for cid, fields in given.items():

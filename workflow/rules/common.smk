@@ -27,8 +27,8 @@ from sagan.study import (
     code_changes,
     data_key,
     dataset_source,
-    dataset_study,
     derived_paths,
+    parse_study,
     entry_extractor,
     extractor_epochs,
     extractor_key,
@@ -39,7 +39,6 @@ from sagan.study import (
     study_facts,
     validate_study,
 )
-from sagan.study.model import batch_size_of, profile_device
 from sagan.study_checks import check_plain_study
 
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
@@ -129,15 +128,17 @@ DRY_RUN = workflow.output_settings.dryrun
 # naming the key and the allowed values): the checks of `sagan validate`.
 try:
     check_schema(config)  # the schema the sagan package ships
-    validate_study(config, device=str(TRAIN_DEVICE), force=True)  # memory: below
+    # the study, parsed once: every rule and input function reads its attributes
+    THE_STUDY = parse_study(config)
+    validate_study(THE_STUDY, device=str(TRAIN_DEVICE), force=True)  # memory: below
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
 
 # Then what this machine must hold: each run's memory, and the files no job makes.
 for check in (
-    lambda: check_study_fits(config, str(TRAIN_DEVICE)),
-    lambda: check_study_files(config),
-    lambda: check_profile_device(config, str(TRAIN_DEVICE)),
+    lambda: check_study_fits(THE_STUDY, str(TRAIN_DEVICE)),
+    lambda: check_study_files(THE_STUDY),
+    lambda: check_profile_device(THE_STUDY, str(TRAIN_DEVICE)),
 ):
     try:
         check()
@@ -146,14 +147,14 @@ for check in (
             raise WorkflowError(f"invalid study config: {err}") from None
         logger.warning(f"dry run only, a real run stops here: {err}")
 
-JOBS_PER_GPU = int(config.get("jobs_per_gpu", 1))
+JOBS_PER_GPU = THE_STUDY.jobs_per_gpu
 # A cluster (slurm, kubernetes: --jobs sets nodes) gives each job a GPU of its own, and a
 # cluster job runs as `snakemake --mode remote` on its node: no local pool there (its locks
 # would be shared by every node of the cluster), one GPU per job.
 LOCAL_POOL = bool(GPUS) and workflow.resource_settings.nodes is None
 LOCAL_POOL = LOCAL_POOL and not workflow.remote_exec
 # The machine-wide pool folder: gpu_pool_dir, else $SAGAN_GPU_POOL_DIR, else /tmp/...
-POOL_DIR = Path(config.get("gpu_pool_dir") or gpu_pool.default_pool_dir()).absolute()
+POOL_DIR = Path(THE_STUDY.gpu_pool_dir or gpu_pool.default_pool_dir()).absolute()
 
 
 def pooled(whole_gpu=False):
@@ -196,13 +197,13 @@ elif JOBS_PER_GPU > 1 and GPUS:
 
 try:  # the design's claims with the study's own over them: what the report judges
     _design = load_claims(DESIGN_CLAIMS)
-    check_study_claims(config, _design)  # as `sagan validate` does
-    CLAIMS = claims_to_dict(claims_from_study(config, _design))
+    check_study_claims(THE_STUDY, _design)  # as `sagan validate` does
+    CLAIMS = claims_to_dict(claims_from_study(THE_STUDY.claims, _design))
 except ConfigError as err:
     raise WorkflowError(f"invalid study config: {err}") from None
 
-STUDY = config["study"]
-RUNS = runs(config)
+STUDY = THE_STUDY.name
+RUNS = runs(THE_STUDY)
 
 
 # Seconds of work each: on a cluster they run in the submitting process, not as jobs.
@@ -227,23 +228,23 @@ STUDY_REPORTS = layout.STUDY_REPORTS.format(study=STUDY)
 SUMMARY = f"{STUDY_RESULTS}/{outputs.SUMMARY}"
 
 # Each run by its output folder, and the settings behind each data and extractor key.
-RUN_DIRS = {run: run_dir(config, run) for run in RUNS}
-RUN_CONFIGS = {d: run_config(config, run) for run, d in RUN_DIRS.items()}
+RUN_DIRS = {run: run_dir(THE_STUDY, run) for run in RUNS}
+RUN_CONFIGS = {d: run_config(THE_STUDY, run) for run, d in RUN_DIRS.items()}
 # Runs that differ from an earlier one only by their labels (a sweep's baseline point, one
 # arm in two dataset entries): trained and scored once, copied by the share_run rule
 SHARED_DIRS = {
-    RUN_DIRS[run]: RUN_DIRS[first] for run, first in shared_runs(config).items()
+    RUN_DIRS[run]: RUN_DIRS[first] for run, first in shared_runs(THE_STUDY).items()
 }
 # The runs whose attention maps the report draws
-ATTENTION_RUN_DIRS = [RUN_DIRS[run] for run in attention_map_runs(config)]
+ATTENTION_RUN_DIRS = [RUN_DIRS[run] for run in attention_map_runs(THE_STUDY)]
 # What the report's figures are chosen from (sagan.report.figure_plan): the profile rule
 # always runs
-FACTS = study_facts(config)
-DATASETS = {data_key(config, d): d for d in config["datasets"]}
+FACTS = study_facts(THE_STUDY)
+DATASETS = {data_key(THE_STUDY, d): d for d in THE_STUDY.datasets}
 EXTRACTORS = {
-    (data_key(config, d), extractor_key(config, d)): d for d in config["datasets"]
+    (data_key(THE_STUDY, d), extractor_key(THE_STUDY, d)): d for d in THE_STUDY.datasets
 }
-for message in code_changes(config, RUN_DIRS, RUN_CONFIGS):
+for message in code_changes(THE_STUDY, RUN_DIRS, RUN_CONFIGS):
     logger.warning(message)
 
 
@@ -261,7 +262,7 @@ wildcard_constraints:
 
 
 def paths_of(dataset):
-    return derived_paths(config, dataset)
+    return derived_paths(THE_STUDY, dataset)
 
 
 def data_file(dataset):
@@ -270,13 +271,13 @@ def data_file(dataset):
 
 def data_entry(w):
     """The study's dataset entry behind a data key."""
-    return config["datasets"][DATASETS[w.data]]
+    return THE_STUDY.datasets[DATASETS[w.data]]
 
 
 def extractor_file(dataset):
     """The domain extractor is a workflow output; others (Inception) are files you supply."""
     path = paths_of(dataset)["extractor"]
-    if entry_extractor(config, dataset) not in TRAINED_EXTRACTORS:
+    if entry_extractor(THE_STUDY, dataset) not in TRAINED_EXTRACTORS:
         return path if os.path.exists(path) or not DRY_RUN else []
     return path
 
@@ -290,19 +291,14 @@ def floor_files(dataset):
     the sample count its runs are scored at (rule noise_floor)."""
     run = next(r for r in RUNS if r.dataset == dataset)
     keys = {
-        "data": data_key(config, dataset),
-        "extractor": extractor_key(config, dataset),
+        "data": data_key(THE_STUDY, dataset),
+        "extractor": extractor_key(THE_STUDY, dataset),
         "samples": RUN_CONFIGS[RUN_DIRS[run]].eval.num_samples,
     }
     return {
         "floor": layout.NOISE_FLOOR.format(**keys),
         "checks": layout.EXTRACTOR_CHECKS.format(**keys),
     }
-
-
-def evaluation_of(dataset):
-    """The dataset's evaluation section (its own keys over the study's)."""
-    return dataset_study(config, dataset).get("evaluation") or {}
 
 
 def run_file(name):
@@ -355,14 +351,15 @@ def during_inputs(w):
 
 def dataset_options(w):
     """The dataset's builder options as JSON (a param: a change re-prepares)."""
-    return json.dumps(data_entry(w).get("options") or {})
+    return json.dumps(data_entry(w).options)
 
 
 def cost_study():
     """The part of the study that decides cost (a param: a change re-runs the profile)."""
     keys = ("study", "plugins", "datasets", "variants", "model", "profile")
-    part = {k: config[k] for k in keys if k in config}
-    part["train"] = {"batch_size": batch_size_of(config)}
+    document = THE_STUDY.document
+    part = {k: document[k] for k in keys if k in document}
+    part["train"] = {"batch_size": THE_STUDY.batch_size}
     return part
 
 

@@ -3,7 +3,7 @@
 # beside it skews the timings.
 # Under --resources gpu=N they time the step on a GPU of the pool, with nothing beside them
 # on it (all its slots); profile.device: cpu keeps them on the CPU.
-PROFILE_DEVICE = profile_device(config, gpus=bool(GPUS))
+PROFILE_DEVICE = THE_STUDY.profile.device_for(gpus=bool(GPUS))
 PROFILE_ON_GPU = PROFILE_DEVICE.startswith("cuda")
 if PROFILE_ON_GPU and LOCAL_POOL:
     PROFILE_DEVICE = "cuda"  # the pool's GPU is the job's only visible one
@@ -97,7 +97,7 @@ rule scaling:
 
 rule cost_figures:
     input:
-        profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
+        profiles=expand(PROFILE, study=STUDY, dataset=list(THE_STUDY.datasets)),
         scaling=expand(SCALING, study=STUDY),
     output:
         [

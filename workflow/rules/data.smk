@@ -8,9 +8,9 @@ rule prepare_dataset:
     conda:
         ENV
     params:
-        source=lambda w: dataset_source(config, DATASETS[w.data]),
-        resolution=lambda w: data_entry(w)["resolution"],
-        heldout=lambda w: data_entry(w)["heldout"],
+        source=lambda w: dataset_source(THE_STUDY, DATASETS[w.data]),
+        resolution=lambda w: data_entry(w).resolution,
+        heldout=lambda w: data_entry(w).heldout,
         options=dataset_options,
         sagan=SAGAN,
     shell:

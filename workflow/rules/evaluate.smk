@@ -14,7 +14,7 @@ rule train_extractor:
     resources:
         gpu=gpu_slots(),
     params:
-        epochs=lambda w: extractor_epochs(config, EXTRACTORS[(w.data, w.extractor)]),
+        epochs=lambda w: extractor_epochs(THE_STUDY, EXTRACTORS[(w.data, w.extractor)]),
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,
@@ -38,7 +38,9 @@ rule reference_features:
     resources:
         gpu=gpu_slots(),
     params:
-        extractor=lambda w: entry_extractor(config, EXTRACTORS[(w.data, w.extractor)]),
+        extractor=lambda w: entry_extractor(
+            THE_STUDY, EXTRACTORS[(w.data, w.extractor)]
+        ),
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,
@@ -68,7 +70,9 @@ rule noise_floor:
     resources:
         gpu=gpu_slots(),
     params:
-        extractor=lambda w: entry_extractor(config, EXTRACTORS[(w.data, w.extractor)]),
+        extractor=lambda w: entry_extractor(
+            THE_STUDY, EXTRACTORS[(w.data, w.extractor)]
+        ),
         pool=GPU_POOL,
         sagan=SAGAN,
         device=MODEL_DEVICE,

@@ -45,8 +45,8 @@ ATTENTION_MAPS = runs_file(run_folder.ATTENTION_MAPS, ATTENTION_RUN_DIRS)
 # Every dataset entry's floor and extractor checks, one table each for the study.
 rule floor_tables:
     input:
-        floors=[floor_files(d)["floor"] for d in config["datasets"]],
-        checks=[floor_files(d)["checks"] for d in config["datasets"]],
+        floors=[floor_files(d)["floor"] for d in THE_STUDY.datasets],
+        checks=[floor_files(d)["checks"] for d in THE_STUDY.datasets],
     output:
         floor=report(
             STUDY_FLOOR, caption=f"{CAPTIONS}/noise_floor.rst", category="Tables"
@@ -61,7 +61,7 @@ rule floor_tables:
         # --entry NAME FLOOR CHECKS per dataset, a list: the shell line quotes each word
         entries=[
             word
-            for d in config["datasets"]
+            for d in THE_STUDY.datasets
             for word in ("--entry", d, *floor_files(d).values())
         ],
         out=lambda w, output: os.path.dirname(output.floor),
@@ -154,7 +154,7 @@ rule report_build:
         checks=STUDY_CHECKS,
         samples=SAMPLE_GRIDS,
         attention_maps=ATTENTION_MAPS,
-        profiles=expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
+        profiles=expand(PROFILE, study=STUDY, dataset=list(THE_STUDY.datasets)),
         scaling=expand(SCALING, study=STUDY),
     output:
         tables=[
@@ -194,7 +194,7 @@ rule notebook:
         TRAINING_LOG,
         STUDY_FLOOR,
         STUDY_CHECKS,
-        expand(PROFILE, study=STUDY, dataset=list(config["datasets"])),
+        expand(PROFILE, study=STUDY, dataset=list(THE_STUDY.datasets)),
         expand(SCALING, study=STUDY),
         SAMPLE_GRIDS,
         ATTENTION_MAPS,
