@@ -51,7 +51,15 @@ LAYER_OF = {
 }
 
 # (lower, upper): the lower package never imports the upper one, even lazily.
-LAYERS = [("sagan.cost", "sagan.bench")]
+LAYERS = [
+    ("sagan.cost", "sagan.bench"),
+    # the study package: its typed model below its plan, the plan below its checks
+    ("sagan.study.model", "sagan.study.plan"),
+    ("sagan.study.model", "sagan.study.checks"),
+    ("sagan.study.model", "sagan.study.code_changes"),
+    ("sagan.study.plan", "sagan.study.checks"),
+    ("sagan.study.plan", "sagan.study.code_changes"),
+]
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
