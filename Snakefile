@@ -38,7 +38,7 @@ rule all:
         SUMMARY,
         rules.report.input,
         # and every result the report is drawn from, each run's among them: a job is rerun
-        # for a missing file only when a job that has to run wants it (common.smk, FINISHED)
+        # for a missing file only when a job that has to run wants it (sagan.run_folder.FINISHED)
         rules.report_build.input,
         expand(SLOPES, study=STUDY),
         FINISHED_FILES,

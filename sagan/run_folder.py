@@ -66,6 +66,10 @@ STATES = ("running", "done", "diverged", "failed")
 
 # What a run that shares another's results copies from it (its config and logs are its own)
 SHARED = (CHECKPOINT, LOG, SAMPLES, STATUS, METRICS)
+# A finished run's results: the workflow's default target asks for each, so one deleted from a
+# finished study is rebuilt (Snakemake reruns a job for a missing file only when a job that
+# has to run wants it)
+FINISHED = (CONFIG, CHECKPOINT, LOG, SAMPLES, METRICS)
 
 
 def folder(study: str, dataset: str, arm: str, size: int | str, seed: int, iterations: int) -> str:
@@ -85,6 +89,11 @@ def path(run_dir: str | Path, name: str) -> Path:
 def pattern(name: str) -> str:
     """The file ``name`` of any run, as a pattern with the wildcards of FOLDER."""
     return str(path(FOLDER, name))
+
+
+def missing_from_begun(files: list[str]) -> list[str]:
+    """The ``files`` missing from run folders that exist (runs begun once)."""
+    return [f for f in files if os.path.isdir(os.path.dirname(f)) and not os.path.exists(f)]
 
 
 def state_of(run_dir: str | Path) -> str:

@@ -320,3 +320,15 @@ def arm_sections(study: Study, dataset: str, arm: Arm | None = None) -> dict[str
     model and train keys over it)."""
     view = dataset_study(study, dataset)
     return {name: view.section(name, arm=arm) for name in SECTIONS}
+
+
+COST_KEYS = ("study", "plugins", "datasets", "variants", "model", "profile")
+
+
+def cost_part(study: Study) -> dict[str, Any]:
+    """The part of the study's document that decides what the profile measures (the
+    workflow's cost_study param: a change re-runs the profile, any other change does not),
+    with the training batch it profiles at."""
+    part = {k: study.document[k] for k in COST_KEYS if k in study.document}
+    part["train"] = {"batch_size": study.batch_size}
+    return part

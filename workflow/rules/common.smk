@@ -25,6 +25,7 @@ from sagan.study import (
     check_study_files,
     check_study_fits,
     code_changes,
+    cost_part,
     data_key,
     dataset_source,
     derived_paths,
@@ -40,6 +41,7 @@ from sagan.study import (
     validate_study,
 )
 from sagan.study_checks import check_plain_study
+from sagan.study.overrides import retype_overrides
 
 DESIGN_CLAIMS = Path(workflow.basedir, "config/claims.yaml")
 # Every rule's software (snakemake --use-conda); relative to workflow/rules/, where rules live.
@@ -71,27 +73,6 @@ PYTHON = ("python",) if _CONDA else (sys.executable,)
 SAGAN = Invocation(*PYTHON, "-m", "sagan.cli")
 
 
-def _typed(value):
-    """--config reads values inside lists and mappings as text (sizes=[1000,full] gives
-    ['1000', 'full']): read each as YAML would in a config file."""
-    if isinstance(value, dict):
-        return {k: _typed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_typed(v) for v in value]
-    if isinstance(value, str):
-        loaded = yaml.safe_load(value)
-        return loaded if isinstance(loaded, int | float) else value
-    return value
-
-
-def _retype_overrides(target, overrides):
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _retype_overrides(target[key], value)
-        else:
-            target[key] = _typed(value)
-
-
 # Each --configfile as `sagan validate` reads it, before anything walks the study:
 # Snakemake's own loader already took it, keeping the last of two equal keys, every alias
 # (which a walk would expand) and running any YTE template in it (too late to stop that,
@@ -104,7 +85,7 @@ for _study_file in workflow.config_settings.configfiles:
 
 # Only --config values are re-typed (overwrite_config also holds the --configfile contents,
 # whose quoted strings must stay strings, as `sagan validate` reads them).
-_retype_overrides(config, dict(workflow.config_settings.config or {}))
+retype_overrides(config, dict(workflow.config_settings.config or {}))
 
 
 def _gpus():
@@ -314,23 +295,7 @@ def runs_file(name, run_dirs=None):
 # Every run's finished files, wanted by `rule all` itself. Snakemake reruns a job for a missing
 # file only when a job that has to run wants it, so a file deleted from a finished study (its
 # summary up to date) would stay missing with "Nothing to be done".
-FINISHED = (
-    run_folder.CONFIG,
-    run_folder.CHECKPOINT,
-    run_folder.LOG,
-    run_folder.SAMPLES,
-    run_folder.METRICS,
-)
-FINISHED_FILES = [f for name in FINISHED for f in runs_file(name)]
-
-
-def missing_finished_files():
-    """The finished files missing from runs that have a folder (begun once)."""
-    return [
-        f
-        for f in FINISHED_FILES
-        if os.path.isdir(os.path.dirname(f)) and not os.path.exists(f)
-    ]
+FINISHED_FILES = [f for name in run_folder.FINISHED for f in runs_file(name)]
 
 
 def this_run(w):
@@ -352,15 +317,6 @@ def during_inputs(w):
 def dataset_options(w):
     """The dataset's builder options as JSON (a param: a change re-prepares)."""
     return json.dumps(data_entry(w).options)
-
-
-def cost_study():
-    """The part of the study that decides cost (a param: a change re-runs the profile)."""
-    keys = ("study", "plugins", "datasets", "variants", "model", "profile")
-    document = THE_STUDY.document
-    part = {k: document[k] for k in keys if k in document}
-    part["train"] = {"batch_size": THE_STUDY.batch_size}
-    return part
 
 
 def write_yaml(data, path, log):
@@ -403,7 +359,7 @@ def partial_report():
 
 
 # A narrower target (summary.csv, a figure) does not notice them: say so where it can be seen
-_missing = missing_finished_files()
+_missing = run_folder.missing_from_begun(FINISHED_FILES)
 if _missing and os.path.isfile(SUMMARY):
     logger.warning(
         f"{len(_missing)} finished file(s) of this study's runs are missing, first"

@@ -28,7 +28,7 @@ rule cost_study:
     log:
         "results/logs/{study}/cost_study.log",
     params:
-        study=cost_study(),
+        study=cost_part(THE_STUDY),
     run:
         write_yaml(params.study, output[0], log[0])
 
