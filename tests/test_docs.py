@@ -29,6 +29,7 @@ COMMANDS = [(b, words) for b in SHELL for words in commands_in(b.text)]
 DRY_RUN = {"config/table1.yaml", *NAMED}
 PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(\.\w+)?(\.\.\.)?")
 STUDY_PLACEHOLDERS = {"STUDY", "STUDY.yaml", "my_study.yaml"}
+README = (REPO / "README.md").read_text()
 
 
 def study_file(name: str, tmp_path: Path) -> str | None:
@@ -172,3 +173,12 @@ def test_skips_are_few_and_give_reasons():
     skipped = [b for b in YAML + SHELL if b.skip]
     assert len(skipped) <= 3, [b.where for b in skipped]
     assert all(len(b.skip.split()) >= 3 for b in skipped)  # a reason, not a word
+
+
+def test_config_keys_as_the_readme_gives_them():
+    """A section's key as a mapping passes Snakemake's --config parser; a dotted key is
+    refused with the message the README quotes."""
+    assert parse_config(["train={iterations: 30}"]) == {"train": {"iterations": "30"}}
+    quoted = re.search(r'"(Config entry must start with a valid\s+identifier)"', README)
+    with pytest.raises(ValueError, match=" ".join(quoted[1].split())):
+        parse_config(["train.iterations=30"])
