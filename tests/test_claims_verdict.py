@@ -1,5 +1,6 @@
-"""The verdict words, one rule each (README, "Verdict rules"), on seed-cluster values whose
-answer is known, and the table's columns that show how a row was decided."""
+"""The verdict words, one rule each (docs/claims-and-statistics.md, "Verdict rules"), on
+seed-cluster values whose answer is known, and the table's columns that show how a row was
+decided."""
 
 import math
 

@@ -115,7 +115,8 @@ def test_job_counts_follow_the_study_expansion():
 
 
 def test_default_study_counts_match_its_dry_run():
-    """The job stats `snakemake -n` prints for config/default.yaml (README's table)."""
+    """The job stats `snakemake -n` prints for config/default.yaml (the docs' counts are
+    checked against a real dry run in tests/test_docs_numbers.py)."""
     study = yaml.safe_load(Path("config/default.yaml").read_text())
     jobs = job_counts(parse_study(study))
     assert (jobs["train"], jobs["evaluate"], jobs["profile"]) == (21, 21, 3)

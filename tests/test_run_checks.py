@@ -1,6 +1,6 @@
 """Runs that learned: FD while training is on unless a study turns it off, and the declared
 convergence and collapse criteria (sagan.report.run_checks) read hand-made curves and metrics
-as the README states them, into the summary's columns."""
+as docs/claims-and-statistics.md states them, into the summary's columns."""
 
 from __future__ import annotations
 
