@@ -1,6 +1,6 @@
 """Score a trained video run: per-frame FD, video FD, temporal consistency, smoothness, FVD.
 
-Names say what made them (README, "Video"): ``fd_frame_domain`` / ``kid_frame_domain`` over
+Names say what made them (docs/video.md): ``fd_frame_domain`` / ``kid_frame_domain`` over
 frame features, ``fd_video_domain3d`` (+ KID, precision/recall, train gap, memorisation) over
 clip features of the video extractor, ``fvd`` only from an I3D network you supply.
 """

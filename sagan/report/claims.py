@@ -1,5 +1,5 @@
-"""A verdict on each claim the suite tests (config/claims.yaml; README, "Reports, tables and
-claims"), from the summary table.
+"""A verdict on each claim the suite tests (config/claims.yaml; docs/results-and-reports.md,
+"Reports, tables and figures"), from the summary table.
 
 Every claim becomes an effect measured on runs that share (study, dataset, size, seed), so
 seeds pair up, with a claimed range and a smallest effect of interest (the margin). Then:

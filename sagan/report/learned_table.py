@@ -62,7 +62,8 @@ def learned_table(summary: pd.DataFrame) -> Table | None:
         "collapsed: "
         "recall 0, class coverage under 0.5, or FD above the reference features' total "
         "variance; converged: FD while training moved by at "
-        "most 10 % over the run's last third (README, 'Runs that learned'). FD change < 0: "
+        "most 10 % over the run's last third (docs/claims-and-statistics.md, 'Runs that "
+        "learned'). FD change < 0: "
         "still improving."
     )
     if not rows:

@@ -214,7 +214,8 @@ def _overhead(cost: pd.DataFrame) -> tuple[list[str], list[float]]:
 FLAGS = {"collapsed": "collapsed", "converged": "converged"}  # summary column -> table column
 FLAG_NOTE = (
     "collapsed / converged: runs that meet the declared criterion, of the runs it could read "
-    "(README, 'Runs that learned'); no run is left out of the statistics for it."
+    "(docs/claims-and-statistics.md, 'Runs that learned'); no run is left out of the "
+    "statistics for it."
 )
 
 

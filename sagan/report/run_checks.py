@@ -2,8 +2,9 @@
 attention gates. Pure functions over a run's FD-while-training curve, its ``metrics.json``
 values and its training log; ``sagan.report.aggregate`` puts their answers in the summary.
 
-The criteria and their thresholds are fixed here, before any effect is looked at (README,
-"Runs that learned"); a run that fails one is counted in the tables, never dropped silently.
+The criteria and their thresholds are fixed here, before any effect is looked at
+(docs/claims-and-statistics.md, "Runs that learned"); a run that fails one is counted in the
+tables, never dropped silently.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sagan.metrics.declared import DeclaredMetric, resolve
 
 # Convergence: FD while training over the last third of the run moves by at most this share
 # of its value at the window's start. The during FD of one G rescored with other latents
-# varies by 3.6 % (SD/mean) at its 250 samples (README), so 10 % is about 2 SD of the
-# difference of two independent scorings: a real change, not noise.
+# varies by 3.6 % (SD/mean) at its 250 samples (docs/claims-and-statistics.md), so 10 % is
+# about 2 SD of the difference of two independent scorings: a real change, not noise.
 CONVERGED_TOLERANCE = 0.10
 LAST_PART = 1 / 3  # the window: the last third of the run's iterations
 
