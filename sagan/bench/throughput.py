@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from sagan.config import RunConfig, from_dict, to_dict
+from sagan.placement import placement_names
 
 
 def bench_run(
@@ -44,9 +45,9 @@ def bench_run(
 
         raise ConfigError(f"--arm {arm!r} is not an arm of the study; use one of {list(arms)}")
     a = arms[arm]
+    placing = placement_names(a.variant)
     options = {
-        k: [s for s in v if s < resolution] if k.endswith("_resolutions") else v
-        for k, v in a.options.items()
+        k: [s for s in v if s < resolution] if k in placing else v for k, v in a.options.items()
     }
     return from_dict(
         RunConfig,

@@ -223,14 +223,15 @@ def placements(cfg: dict) -> dict[str, str]:
     """The feature-map sides of the arm's attention slots in G and D, read from the
     variant's own spec, so plug-in variants report theirs too."""
     from sagan.models import build_variant
+    from sagan.placement import placed_sides
     from sagan.registry import load_plugins
 
     try:
         load_plugins(cfg.get("plugins") or [])
         spec = build_variant(cfg["variant"], cfg.get("variant_options") or {})
     except Exception:  # a variant no longer importable: the options are the best record
-        options = cfg.get("variant_options") or {}
-        return {f"{n}_attention": _sides(options.get(f"{n}_resolutions")) for n in "gd"}
+        g, d = placed_sides(cfg["variant"], cfg.get("variant_options") or {})
+        return {"g_attention": _sides(g), "d_attention": _sides(d)}
     return {"g_attention": _sides(spec.g_slots), "d_attention": _sides(spec.d_slots)}
 
 
