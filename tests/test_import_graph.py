@@ -34,6 +34,7 @@ LAYER_OF = {
             "io",
             "errors",
             "registry",
+            "placement",
             "config",
             "images",
             "layout",
