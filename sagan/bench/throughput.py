@@ -172,12 +172,13 @@ def _worker(job: dict[str, Any]) -> None:
     import torch
 
     from sagan.cost.timing import sync
+    from sagan.data.meta import DataMeta
     from sagan.forecast.timer import training_iteration
 
     torch.set_num_threads(job["threads"])
     cfg = from_dict(RunConfig, job["config"])
     device = job["device"]
-    meta = {"resolution": cfg.data.resolution, "channels": 3, "num_classes": 10}
+    meta = DataMeta(resolution=cfg.data.resolution, channels=3, num_classes=10)
     # CUDA graphs: torch.compile's mode that captures them, over G and D
     mode = "reduce-overhead" if job["cuda_graphs"] else None
     step = training_iteration(cfg, meta, device, compile_mode=mode)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from torch import nn
 
@@ -14,6 +14,9 @@ from sagan.models.spec import VariantSpec
 from sagan.nn.spectral import check_g_spectral_norm, set_spectral_norm
 from sagan.registry import VARIANTS, Registry
 from sagan.streams import ATTENTION, BACKBONE, GROWTH, reseed_spectral_norm, seeded
+
+if TYPE_CHECKING:
+    from sagan.data.meta import DataMeta
 
 
 class Backbone(Protocol):
@@ -208,12 +211,12 @@ def build_models(
     return G, D
 
 
-def run_classes(cfg: RunConfig, meta: dict) -> int:
+def run_classes(cfg: RunConfig, meta: DataMeta) -> int:
     """Classes a run conditions on: the dataset's if ``model.conditional``, else 0."""
-    return meta["num_classes"] if cfg.model.conditional else 0
+    return meta.num_classes if cfg.model.conditional else 0
 
 
-def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
+def models_for_run(cfg: RunConfig, meta: DataMeta) -> tuple[nn.Module, nn.Module]:
     """G and D of a run on a prepared dataset (``meta``: resolution, channels, classes),
     initialised from the run seed's streams (``train.streams: paired``) or from the global
     generator as it stands (``global``: the caller seeds it)."""
@@ -221,10 +224,10 @@ def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
         cfg.model,
         cfg.variant,
         cfg.variant_options,
-        image_size=meta["resolution"],
-        channels=meta["channels"],
+        image_size=meta.resolution,
+        channels=meta.channels,
         num_classes=run_classes(cfg, meta),
-        frames=meta.get("frames", 0),
+        frames=meta.frames,
         grow_from=cfg.train.progressive.start_resolution if cfg.train.progressive else 0,
         seed=cfg.train.seed if cfg.train.streams == "paired" else None,
     )
