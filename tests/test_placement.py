@@ -6,6 +6,7 @@ import pytest
 from torch import nn
 
 from sagan.bench.smoke import fitted_options
+from sagan.config import RunConfig
 from sagan.cost.plan import check_profile, scaling_specs
 from sagan.errors import ConfigError
 from sagan.models import VariantSpec
@@ -69,7 +70,7 @@ def test_the_core_places_a_plug_in_through_its_own_names(own_names):
     assert mine.variant_options == {"g_at": [16], "d_at": [16]}
     assert fitted_options("own_names", 8) == {"g_at": [], "d_at": [4]}
     # a run whose options no longer build: its sides are still read through the placement
-    cfg = {"variant": "own_names", "variant_options": {"g_at": [8], "d_at": [4], "gone": 1}}
+    cfg = RunConfig(variant="own_names", variant_options={"g_at": [8], "d_at": [4], "gone": 1})
     assert placements(cfg) == {"g_attention": "8", "d_attention": "4"}
 
 
