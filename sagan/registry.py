@@ -69,15 +69,6 @@ def _where(err: Exception, module: str) -> str:
 
 
 @dataclass(frozen=True)
-class Placement:
-    """The two options through which a variant takes where its attention blocks sit: each a
-    list of feature-map sides, one option for G and one for D."""
-
-    g: str
-    d: str
-
-
-@dataclass(frozen=True)
 class Entry(Generic[T]):
     name: str
     builder: T
@@ -87,7 +78,6 @@ class Entry(Generic[T]):
     # bumped when the builder makes different items from the same settings (a redrawn probe):
     # it enters the prepared data's key, so results made from the old items are not reused
     version: int = 1
-    placement: Placement | None = None  # variants: the options that place its blocks
 
 
 class Registry(Generic[T]):
@@ -104,7 +94,6 @@ class Registry(Generic[T]):
         tags: Iterable[str] = (),
         count: int | None = None,
         version: int = 1,
-        placement: Placement | None = None,
     ) -> Callable[[T], T]:
         def decorator(builder: T) -> T:
             if name in self._entries:
@@ -113,12 +102,9 @@ class Registry(Generic[T]):
                     f"{self.kind} {name!r} is already registered by "
                     f"{other.__module__}.{other.__qualname__}; pick another name"
                 )
-            _check_placement(self.kind, name, builder, placement)
             doc = inspect.getdoc(builder) or ""
             summary = doc.split("\n")[0]
-            self._entries[name] = Entry(
-                name, builder, summary, frozenset(tags), count, version, placement
-            )
+            self._entries[name] = Entry(name, builder, summary, frozenset(tags), count, version)
             return builder
 
         return decorator
@@ -180,29 +166,9 @@ class Registry(Generic[T]):
         return self.get(name).builder(**dict(options or {}))
 
 
-def _check_placement(kind: str, name: str, builder: Callable, placement: Placement | None) -> None:
-    """A declared placement names two options the builder takes; else the registration fails
-    at import, not when a sweep first places the blocks."""
-    if placement is None:
-        return
-    params = inspect.signature(builder).parameters
-    missing = [o for o in (placement.g, placement.d) if o not in params]
-    if missing:
-        raise ValueError(
-            f"{kind} {name!r} declares placement option(s) {', '.join(map(repr, missing))} "
-            f"that its builder does not take (it takes: {', '.join(params) or 'none'}); "
-            "fix the placement or the builder's arguments"
-        )
-
-
 VARIANTS: Registry[Callable[..., Any]] = Registry("variant")
 
 
-def register_variant(
-    name: str, *, tags: Iterable[str] = ("image",), placement: Placement | None = None
-) -> Callable[[T], T]:
-    """Register a variant builder: keyword options -> ``sagan.models.VariantSpec``.
-
-    ``placement``: the two options that set the feature-map sides of its blocks in G and D,
-    so the core can place them (cost sweeps); a variant without it is never placed."""
-    return VARIANTS.register(name, tags=tags, placement=placement)
+def register_variant(name: str, *, tags: Iterable[str] = ("image",)) -> Callable[[T], T]:
+    """Register a variant builder: keyword options -> ``sagan.models.VariantSpec``."""
+    return VARIANTS.register(name, tags=tags)

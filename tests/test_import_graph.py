@@ -34,7 +34,6 @@ LAYER_OF = {
             "io",
             "errors",
             "registry",
-            "placement",
             "config",
             "images",
             "layout",

@@ -1,5 +1,5 @@
-"""A variant's placement is declared when it registers, and the core places blocks only
-through it: a plug-in with its own option names is swept, benchmarked and reported by them,
+"""A variant's spec names the options that place its blocks, and the core places blocks only
+through them: a plug-in with its own option names is swept, benchmarked and reported by them,
 and a variant that declares none is refused a sweep with an error that says so."""
 
 import pytest
@@ -9,9 +9,9 @@ from sagan.bench.smoke import fitted_options
 from sagan.config import RunConfig
 from sagan.cost.plan import check_profile, scaling_specs
 from sagan.errors import ConfigError
-from sagan.models import VariantSpec
-from sagan.placement import placed_options, placed_sides, placement_names
-from sagan.registry import VARIANTS, Placement, register_variant
+from sagan.models import Placement, VariantSpec, build_variant
+from sagan.models.placement import placed_options, placed_sides, placement_names
+from sagan.registry import VARIANTS, register_variant
 from sagan.report.aggregate import placements
 
 OWN = Placement(g="g_at", d="d_at")
@@ -21,11 +21,10 @@ OWN = Placement(g="g_at", d="d_at")
 def own_names():
     """A plug-in variant whose placement options are not the slot variants' names."""
 
-    @register_variant("own_names", placement=OWN)
+    @register_variant("own_names")
     def own_names(g_at: list[int] = (8,), d_at: list[int] = (8, 4)) -> VariantSpec:  # type: ignore[assignment]
-        return VariantSpec(
-            g_slots=dict.fromkeys(g_at, nn.Identity), d_slots=dict.fromkeys(d_at, nn.Identity)
-        )
+        g, d = dict.fromkeys(g_at, nn.Identity), dict.fromkeys(d_at, nn.Identity)
+        return VariantSpec(g_slots=g, d_slots=d, placement=OWN)
 
     @register_variant("unplaced")
     def unplaced() -> VariantSpec:
@@ -48,14 +47,16 @@ def test_a_variant_without_placement_is_refused_with_a_clear_error():
         placed_options("dcgan", {}, [8], [8])
 
 
-def test_a_placement_the_builder_does_not_take_fails_at_registration():
-    with pytest.raises(ValueError, match=r"placement option\(s\) 'd_at' that its builder"):
+def test_a_placement_the_builder_does_not_take_fails_at_its_first_build():
+    @register_variant("half_placed")
+    def half_placed(g_at: list[int] = (8,)) -> VariantSpec:  # type: ignore[assignment]
+        return VariantSpec(placement=OWN)
 
-        @register_variant("half_placed", placement=OWN)
-        def half_placed(g_at: list[int] = (8,)) -> VariantSpec:  # type: ignore[assignment]
-            return VariantSpec()
-
-    assert "half_placed" not in VARIANTS
+    try:
+        with pytest.raises(TypeError, match=r"placement option\(s\) 'd_at' that its builder"):
+            build_variant("half_placed")
+    finally:
+        VARIANTS.unregister("half_placed")
 
 
 def test_the_core_places_a_plug_in_through_its_own_names(own_names):

@@ -4,12 +4,11 @@ check of those resolutions (a bad one fails when the variant is built)."""
 from typing import Any
 
 from sagan.errors import ConfigError
-from sagan.models import BlockFactory, VariantSpec
+from sagan.models import BlockFactory, Placement, VariantSpec
 from sagan.nn.options import is_int
-from sagan.registry import Placement
 
-# the options a slot variant takes its G and D sides in; registered with it, so the core can
-# place its blocks (cost sweeps) without spelling them
+# the options a slot variant takes its G and D sides in; its spec carries them, so the core
+# can place its blocks (cost sweeps) without spelling them
 SLOTS = Placement(g="g_resolutions", d="d_resolutions")
 
 
@@ -39,4 +38,5 @@ def at_resolutions(
         g_slots={r: block for r in g_resolutions},
         d_slots={r: block for r in d_resolutions},
         backbone=backbone,
+        placement=SLOTS,
     )

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from sagan.models import VariantSpec
 from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions
+from variants._slots import at_resolutions
 
 
 class LabelAttention2d(SelfAttention2d):
@@ -54,7 +54,7 @@ class LabelAttention2d(SelfAttention2d):
         return self.weights_of(x, q[:, queries], k)
 
 
-@register_variant("label_attention", placement=SLOTS)
+@register_variant("label_attention")
 def label_attention(
     g_resolutions: list[int] = (16,),  # type: ignore[assignment]
     d_resolutions: list[int] = (16,),  # type: ignore[assignment]

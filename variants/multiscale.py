@@ -6,10 +6,10 @@ from sagan.errors import ConfigError
 from sagan.models import VariantSpec
 from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions, check_resolutions
+from variants._slots import at_resolutions, check_resolutions
 
 
-@register_variant("multiscale", placement=SLOTS)
+@register_variant("multiscale")
 def multiscale(
     g_resolutions: list[int] = (8, 16),  # type: ignore[assignment]
     d_resolutions: list[int] = (16, 8),  # type: ignore[assignment]

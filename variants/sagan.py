@@ -5,10 +5,10 @@ from functools import partial
 from sagan.models import VariantSpec
 from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions
+from variants._slots import at_resolutions
 
 
-@register_variant("sagan", placement=SLOTS)
+@register_variant("sagan")
 def sagan(
     g_resolutions: list[int] = (16,),  # type: ignore[assignment]
     d_resolutions: list[int] = (16,),  # type: ignore[assignment]

@@ -9,7 +9,7 @@ from sagan.nn.attention import KEY_RATIO, SelfAttention2d, check_attention
 from sagan.nn.channel import CBAM, SqueezeExcitation
 from sagan.nn.options import check_choice, check_positive_int
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions
+from variants._slots import at_resolutions
 
 CHANNEL_BLOCKS = {"se": SqueezeExcitation, "cbam": CBAM}
 ORDERS = ("channel_first", "spatial_first")
@@ -25,7 +25,7 @@ def mixed_block(
     return nn.Sequential(*(parts if order == "channel_first" else parts[::-1]))
 
 
-@register_variant("se_spatial", placement=SLOTS)
+@register_variant("se_spatial")
 def se_spatial(
     g_resolutions: list[int] = (16,),  # type: ignore[assignment]
     d_resolutions: list[int] = (16,),  # type: ignore[assignment]

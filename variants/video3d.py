@@ -6,10 +6,10 @@ from sagan.models import VariantSpec
 from sagan.nn.attention import KEY_RATIO, check_attention
 from sagan.nn.video_attention import SelfAttention3d
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions
+from variants._slots import at_resolutions
 
 
-@register_variant("video3d", tags=("video",), placement=SLOTS)
+@register_variant("video3d", tags=("video",))
 def video3d(
     g_resolutions: list[int] = (8,),  # type: ignore[assignment]
     d_resolutions: list[int] = (8,),  # type: ignore[assignment]

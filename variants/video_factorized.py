@@ -6,10 +6,10 @@ from sagan.models import VariantSpec
 from sagan.nn.attention import KEY_RATIO, check_attention
 from sagan.nn.video_attention import FactorizedAttention3d
 from sagan.registry import register_variant
-from variants._slots import SLOTS, at_resolutions
+from variants._slots import at_resolutions
 
 
-@register_variant("video_factorized", tags=("video",), placement=SLOTS)
+@register_variant("video_factorized", tags=("video",))
 def video_factorized(
     g_resolutions: list[int] = (8,),  # type: ignore[assignment]
     d_resolutions: list[int] = (8,),  # type: ignore[assignment]

@@ -20,7 +20,7 @@ from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step
 from sagan.errors import first_line
 from sagan.models.latents import generate_labelled
-from sagan.placement import placement_names
+from sagan.models.placement import placement_names
 from sagan.registry import VARIANTS, load_plugins
 
 IMAGE_RESOLUTION = 32  # every image variant's default sides (16, 8) are maps of a 32 px G

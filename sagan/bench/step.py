@@ -25,7 +25,7 @@ from torch import Tensor
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step, step_inputs
 from sagan.cost.timing import time_interleaved
-from sagan.placement import placed_options
+from sagan.models.placement import placed_options
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.trainer import Models
 

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from sagan.config import RunConfig, from_dict, to_dict
-from sagan.placement import placement_names
+from sagan.models.placement import placement_names
 
 
 def bench_run(
@@ -45,7 +45,7 @@ def bench_run(
 
         raise ConfigError(f"--arm {arm!r} is not an arm of the study; use one of {list(arms)}")
     a = arms[arm]
-    placing = placement_names(a.variant)
+    placing = placement_names(a.variant, a.options)
     options = {
         k: [s for s in v if s < resolution] if k in placing else v for k, v in a.options.items()
     }

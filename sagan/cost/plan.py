@@ -23,7 +23,7 @@ from typing import Any
 from sagan.arms import expand_arms
 from sagan.config import ModelConfig, TrainConfig, from_dict
 from sagan.cost.step import StepSpec
-from sagan.placement import placeable_variants, placed_options, placement
+from sagan.models.placement import placeable_variants, placed_options, placement
 
 DEFAULTS: dict[str, Any] = {
     "device": "cpu",
@@ -228,8 +228,8 @@ def check_profile(study: dict[str, Any]) -> None:
             "without it; set variant to ones that place attention blocks"
         )
     for name in scaling_variants(scaling):
-        variant = arms[name].variant if name in arms else name
-        if placement(variant) is None:
+        variant, options = (arms[name].variant, arms[name].options) if name in arms else (name, {})
+        if placement(variant, options) is None:
             raise ConfigError(
                 f"profile.scaling.variant {name!r} (variant {variant!r}) declares no placement "
                 "of its blocks, so the sweep cannot move them; name a variant that does "

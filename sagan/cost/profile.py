@@ -40,7 +40,7 @@ from sagan.cost.timing import (
     time_rounds,
 )
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
-from sagan.placement import placed_sides
+from sagan.models.placement import placed_sides
 
 MIB = 2**20
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -74,7 +75,23 @@ def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSp
     spec = VARIANTS.build(name, options)
     if not isinstance(spec, VariantSpec):
         raise TypeError(f"variant {name!r} must return a VariantSpec, got {type(spec).__name__}")
+    check_placement(name, spec)
     return spec
+
+
+def check_placement(name: str, spec: VariantSpec) -> None:
+    """A spec's placement names two options its builder takes; else a TypeError at the
+    first build, not when a sweep first tries to move the blocks."""
+    if spec.placement is None:
+        return
+    params = inspect.signature(VARIANTS.get(name).builder).parameters
+    missing = [o for o in (spec.placement.g, spec.placement.d) if o not in params]
+    if missing:
+        raise TypeError(
+            f"variant {name!r} declares placement option(s) {', '.join(map(repr, missing))} "
+            f"that its builder does not take (it takes: {', '.join(params) or 'none'}); "
+            "fix the placement or the builder's arguments"
+        )
 
 
 def variant_backbone(spec: VariantSpec, model: ModelConfig) -> str:

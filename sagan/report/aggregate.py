@@ -228,7 +228,7 @@ def placements(cfg: RunConfig) -> dict[str, str]:
     """The feature-map sides of the arm's attention slots in G and D, read from the
     variant's own spec, so plug-in variants report theirs too."""
     from sagan.models import build_variant
-    from sagan.placement import placed_sides
+    from sagan.models.placement import placed_sides
     from sagan.registry import load_plugins
 
     try:
