@@ -12,7 +12,7 @@ The study's ``profile`` section (all keys optional) steers it:
                 divisors: [2, 4], batch: 8}
 
 A scaling row puts the variant's G and D attention at side resolution / divisor (the
-variant must declare its placement when it registers, as the slot variants do).
+variant's spec must name the options that place its blocks, as the slot variants' do).
 ``variant`` may be a list (e.g. [sagan, linear]): each is swept, and its slopes fitted apart.
 """
 
