@@ -127,8 +127,9 @@ def _apply(entry: dict[str, Any], point: dict[str, Any], name: str) -> dict[str,
 
 
 def point_label(point: dict[str, Any]) -> str:
-    """A short, filesystem-safe, stable name of a sweep point: {"g_resolutions": [4]} -> "g4",
-    {"key_ratio": 4} -> "kr4", {"train.lr_g": 0.0002} -> "lg0.0002"."""
+    """A short, filesystem-safe, stable name of a sweep point: {"key_ratio": 4} -> "kr4",
+    {"train.lr_g": 0.0002} -> "lg0.0002"; an option ending in "_resolutions" keeps only its
+    first word (the slot variants' G sides [4] -> "g4")."""
     return ".".join(f"{_abbrev(k)}{_value(v)}" for k, v in point.items())
 
 

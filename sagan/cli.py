@@ -389,7 +389,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
     settings = profile_settings(study)
     variants = dataset_variants(study, args.dataset)
     specs = profile_specs(
-        study, meta["resolution"], meta["channels"], variants=variants, frames=meta.get("frames", 0)
+        study, meta.resolution, meta.channels, variants=variants, frames=meta.frames
     )
     rows = profile(
         specs,

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from sagan.data import DataMeta
 from sagan.streams import stream_seed
 from sagan.train.trainer import _latents, build, d_step
 
-META = {"resolution": 16, "channels": 1, "num_classes": 10}
+META = DataMeta(resolution=16, channels=1, num_classes=10)
 SLOTS = {"g_resolutions": [8], "d_resolutions": [8]}
 
 

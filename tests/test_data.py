@@ -12,7 +12,7 @@ def test_prepared_digits_shapes_and_split(digits16):
     assert data.images.shape == (1797, 1, 16, 16) and data.images.dtype == torch.uint8
     assert len(data.heldout) == 200 and len(data.train_order) == 1597
     assert not set(data.heldout.tolist()) & set(data.train_order.tolist())
-    assert data.meta["num_classes"] == 10 and data.meta["channels"] == 1
+    assert data.meta.num_classes == 10 and data.meta.channels == 1
 
 
 def test_subsets_are_nested_and_class_balanced(digits16):

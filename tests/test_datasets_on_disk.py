@@ -74,7 +74,7 @@ def test_cifar10_split_option_selects_batches(cifar):
 def test_cifar10_prepared_at_16px_is_class_balanced(cifar, tmp_path):
     root, _ = cifar
     data = prepare("cifar10", 16, tmp_path / "c16.pt", heldout=3, options={"root": str(root)})
-    assert data.images.shape == (24, 3, 16, 16) and data.meta["num_classes"] == 3
+    assert data.images.shape == (24, 3, 16, 16) and data.meta.num_classes == 3
     assert sorted(data.labels[data.heldout].tolist()) == [0, 1, 2]
     assert sorted(data.labels[data.train_order[:6]].tolist()) == [0, 0, 1, 1, 2, 2]
 
@@ -109,7 +109,7 @@ def test_imagefolder_labels_are_the_subfolders_and_prepare_resizes(tmp_path):
     assert raw.labels.tolist() == [0, 0, 0, 1, 1, 1] and raw.images[2].size == (7, 31)
     opts = {"root": str(tmp_path / "imgs")}
     data = prepare("imagefolder", 16, tmp_path / "f16.pt", heldout=2, options=opts)
-    assert data.images.shape == (6, 3, 16, 16) and data.meta["channels"] == 3
+    assert data.images.shape == (6, 3, 16, 16) and data.meta.channels == 3
     assert data.labels[data.heldout].tolist() == [0, 1]
     assert sorted(data.labels[data.train_order[:2]].tolist()) == [0, 1]
     cats = data.images[data.labels == 0].float().mean((0, 2, 3))  # (3,) mean colour
@@ -167,7 +167,7 @@ def test_celeba_is_unlabelled_lazy_and_prepares(tmp_path, no_md5):
     train = DATASETS.build("celeba", {"root": str(tmp_path), "split": "train"})
     assert len(train.images) == 3
     data = prepare("celeba", 16, tmp_path / "a16.pt", heldout=1, options={"root": str(tmp_path)})
-    assert data.images.shape == (5, 3, 16, 16) and data.meta["num_classes"] == 1
+    assert data.images.shape == (5, 3, 16, 16) and data.meta.num_classes == 1
     # building decoded nothing: an image removed afterwards fails only when it is indexed
     (tmp_path / "celeba" / "img_align_celeba" / "000005.jpg").unlink()
     assert len(raw.images) == 5 and raw.images[3].size == (20, 24)

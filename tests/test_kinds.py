@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sagan.config import ModelConfig
-from sagan.data import PreparedData
+from sagan.data import DataMeta, PreparedData
 from sagan.data.kinds import IMAGE, KINDS, VIDEO, kind_of_pixels, kind_of_tags
 from sagan.errors import ConfigError, DataError
 from sagan.io import atomic_torch_save
@@ -35,7 +35,7 @@ def test_every_kind_has_an_evaluation_protocol_and_data_find_theirs():
             torch.zeros(4, dtype=torch.long),
             torch.arange(2),
             torch.arange(2, 4),
-            {},
+            DataMeta(8, 1, 1),
         )
         assert protocol_of(data) is PROTOCOLS[kind.name]
 

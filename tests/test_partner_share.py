@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from sagan.data import DataMeta  # noqa: E402
 from sagan.data.probes import pairs, pairs_regions  # noqa: E402
 from sagan.metrics.attention_maps import partner_share, partner_shares  # noqa: E402
 from sagan.report.attention_figure import attention_maps_figure, partner_label  # noqa: E402
@@ -65,7 +66,7 @@ def test_the_sample_figure_puts_real_images_above_the_arms(tmp_path):
     images = torch.randint(0, 255, (10, 1, 4, 4), dtype=torch.uint8)
     data = {"images": images, "labels": torch.zeros(10, dtype=torch.int64),
             "train_order": torch.arange(6), "heldout": torch.arange(6, 10),
-            "meta": {"dataset": "d"}, "extra": {}}  # fmt: skip
+            "meta": DataMeta(4, 1, 1, dataset="d").to_dict(), "extra": {}}  # fmt: skip
     torch.save(data, tmp_path / "images.pt")
     like = np.ones((2 + 2 * 6, 2 + 2 * 6))  # a 2 x 2 grid of 4 px images
     grid, split = real_grid(tmp_path / "images.pt", like)

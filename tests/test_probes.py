@@ -109,7 +109,7 @@ def test_prepare_draws_probes_at_the_target_resolution(tmp_path):
     from sagan.data import prepare
 
     data = prepare("pairs", 16, tmp_path / "pairs.pt", heldout=36, options={"count": 180})
-    assert data.images.shape == (180, 3, 16, 16) and data.meta["num_classes"] == 9
+    assert data.images.shape == (180, 3, 16, 16) and data.meta.num_classes == 9
     drawn = probe_images("pairs", 16, count=180, seed=0)
     assert torch.equal(data.images.float(), drawn)  # drawn at 16 px, not resized into blur
     assert PROBE_SCORES.build("pairs").score(data.images[data.heldout].float()) == 1.0

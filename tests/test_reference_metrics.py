@@ -16,6 +16,7 @@ from cleanfid import fid as cleanfid
 from scipy import stats
 from scipy.spatial.distance import cdist
 
+from sagan.data import DataMeta
 from sagan.metrics import distances, image_evaluate
 from sagan.metrics.declared import declared
 from sagan.metrics.distances import frechet_distance, kernel_distance_stats
@@ -301,7 +302,7 @@ def test_image_evaluation_passes_held_out_and_training_features_in_their_roles(
         reference_path="h", fid_infinity=False, skip_pixel_metrics=(),
     )  # fmt: skip
     cfg = SimpleNamespace(eval=e, data=SimpleNamespace(source="", dataset="gaussians"))
-    data = SimpleNamespace(meta={"num_classes": 1}, images=heldout, heldout=slice(None))
+    data = SimpleNamespace(meta=DataMeta(16, 1, num_classes=1), images=heldout, heldout=slice(None))
     metrics = image_evaluate.image_metrics(cfg, data, G=None, classes=0, device="cpu")
     assert calls == {"train": True}
     assert metrics["fd_domain"]["value"] == pytest.approx(reference_fd(fake, heldout))

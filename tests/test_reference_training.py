@@ -10,12 +10,13 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from sagan.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from sagan.data import DataMeta
 from sagan.streams import LATENTS
 from sagan.streams import generator as stream_generator
 from sagan.train.ema import EMA
 from sagan.train.trainer import build
 
-META = {"resolution": 16, "channels": 1, "num_classes": 10}
+META = DataMeta(resolution=16, channels=1, num_classes=10)
 
 
 def config(**train) -> RunConfig:

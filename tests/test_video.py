@@ -76,7 +76,7 @@ def test_prepared_clips_keep_frames_labels_and_nested_subsets(tmp_path):
     )
     loaded = load_prepared(tmp_path / "v.pt")
     assert loaded.images.shape == (40, 1, 4, 16, 16) and loaded.kind is VIDEO
-    assert loaded.meta["frames"] == 4 and torch.equal(loaded.extra["digits"], data.extra["digits"])
+    assert loaded.meta.frames == 4 and torch.equal(loaded.extra["digits"], data.extra["digits"])
     assert torch.equal(loaded.subset(20)[:10], loaded.subset(10))
     assert not set(loaded.subset("full").tolist()) & set(loaded.heldout.tolist())
 

@@ -4,8 +4,12 @@ check of those resolutions (a bad one fails when the variant is built)."""
 from typing import Any
 
 from sagan.errors import ConfigError
-from sagan.models import BlockFactory, VariantSpec
+from sagan.models import BlockFactory, Placement, VariantSpec
 from sagan.nn.options import is_int
+
+# the options a slot variant takes its G and D sides in; its spec carries them, so the core
+# can place its blocks (cost sweeps) without spelling them
+SLOTS = Placement(g="g_resolutions", d="d_resolutions")
 
 
 def check_resolutions(option: str, value: Any) -> list[int]:
@@ -28,10 +32,11 @@ def at_resolutions(
     d_resolutions: list[int],
     backbone: str | None = None,
 ) -> VariantSpec:
-    g_resolutions = check_resolutions("g_resolutions", g_resolutions)
-    d_resolutions = check_resolutions("d_resolutions", d_resolutions)
+    g_resolutions = check_resolutions(SLOTS.g, g_resolutions)
+    d_resolutions = check_resolutions(SLOTS.d, d_resolutions)
     return VariantSpec(
         g_slots={r: block for r in g_resolutions},
         d_slots={r: block for r in d_resolutions},
         backbone=backbone,
+        placement=SLOTS,
     )

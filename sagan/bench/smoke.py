@@ -20,6 +20,7 @@ from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step
 from sagan.errors import first_line
 from sagan.models.latents import generate_labelled
+from sagan.models.placement import placement_names
 from sagan.registry import VARIANTS, load_plugins
 
 IMAGE_RESOLUTION = 32  # every image variant's default sides (16, 8) are maps of a 32 px G
@@ -28,12 +29,13 @@ CONDITIONAL_BACKBONE = "resnet"  # for variants whose blocks need class ids
 
 
 def fitted_options(variant: str, resolution: int) -> dict[str, Any]:
-    """The variant's default attention sides, less those a ``resolution`` px image lacks."""
+    """The variant's default attention sides, less those a ``resolution`` px image lacks (none
+    for a variant that declares no placement)."""
     params = inspect.signature(VARIANTS.get(variant).builder).parameters
     options = {}
-    for name, param in params.items():
-        if name.endswith("_resolutions") and param.default is not inspect.Parameter.empty:
-            options[name] = [side for side in param.default if side < resolution]
+    for name in placement_names(variant):
+        if params[name].default is not inspect.Parameter.empty:
+            options[name] = [side for side in params[name].default if side < resolution]
     return options
 
 

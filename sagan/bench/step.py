@@ -25,10 +25,11 @@ from torch import Tensor
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step, step_inputs
 from sagan.cost.timing import time_interleaved
+from sagan.models.placement import placed_options
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.trainer import Models
 
-PORT_OPTIONS = {"g_resolutions": [16, 32], "d_resolutions": [8, 4]}
+PORT_SIDES = {"g": [16, 32], "d": [8, 4]}  # where the port's blocks sit in G and D
 
 
 def port_specs(
@@ -39,7 +40,8 @@ def port_specs(
     model = ModelConfig(backbone="dcgan", width=width, z_dim=z_dim)
 
     def spec(label: str, impl: str | None, precision: str = "fp32", **kw: bool) -> StepSpec:
-        options = PORT_OPTIONS | ({"impl": impl} if impl else {})  # None: the default
+        options = placed_options(variant, {}, PORT_SIDES["g"], PORT_SIDES["d"])
+        options |= {"impl": impl} if impl else {}  # None: the default
         return StepSpec(label, variant, options, model, resolution, 3, batch, precision, **kw)
 
     return {

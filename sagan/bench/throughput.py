@@ -23,6 +23,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sagan.config import RunConfig, from_dict, to_dict
+from sagan.models.placement import placement_names
 
 if TYPE_CHECKING:
     from sagan.study.model import Study
@@ -46,9 +47,9 @@ def bench_run(
 
         raise ConfigError(f"--arm {arm!r} is not an arm of the study; use one of {list(arms)}")
     a = arms[arm]
+    placing = placement_names(a.variant, a.options)
     options = {
-        k: [s for s in v if s < resolution] if k.endswith("_resolutions") else v
-        for k, v in a.options.items()
+        k: [s for s in v if s < resolution] if k in placing else v for k, v in a.options.items()
     }
     return from_dict(
         RunConfig,
@@ -173,12 +174,13 @@ def _worker(job: dict[str, Any]) -> None:
     import torch
 
     from sagan.cost.timing import sync
+    from sagan.data.meta import DataMeta
     from sagan.forecast.timer import training_iteration
 
     torch.set_num_threads(job["threads"])
     cfg = from_dict(RunConfig, job["config"])
     device = job["device"]
-    meta = {"resolution": cfg.data.resolution, "channels": 3, "num_classes": 10}
+    meta = DataMeta(resolution=cfg.data.resolution, channels=3, num_classes=10)
     # CUDA graphs: torch.compile's mode that captures them, over G and D
     mode = "reduce-overhead" if job["cuda_graphs"] else None
     step = training_iteration(cfg, meta, device, compile_mode=mode)

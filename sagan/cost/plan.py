@@ -12,7 +12,7 @@ The study's ``profile`` section (all keys optional) steers it:
                 divisors: [2, 4], batch: 8}
 
 A scaling row puts the variant's G and D attention at side resolution / divisor (the
-variant must take ``g_resolutions`` / ``d_resolutions``, as the slot variants do).
+variant's spec must name the options that place its blocks, as the slot variants' do).
 ``variant`` may be a list (e.g. [sagan, linear]): each is swept, and its slopes fitted apart.
 """
 
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sagan.config import ModelConfig, from_dict
 from sagan.cost.step import StepSpec
+from sagan.models.placement import placeable_variants, placed_options, placement
 
 if TYPE_CHECKING:  # the study is read by its attributes; its package sits above this one
     from sagan.study.model import ProfileSettings, Study
@@ -138,7 +139,7 @@ def scaling_specs(study: Study, resolution: int, channels: int = 3) -> list[Step
         variant, options = (arm.variant, dict(arm.options)) if arm else (name, {})
         for divisor in s.divisors:
             side = resolution // divisor
-            placed = options | {"g_resolutions": [side], "d_resolutions": [side]}
+            placed = placed_options(variant, options, [side], [side])
             specs.append(
                 StepSpec(
                     label=f"{name}@{resolution}:{side}x{side}",
@@ -156,7 +157,7 @@ def _single_block(variant: str) -> bool:
     from sagan.models import build_variant
 
     try:
-        build_variant(variant, {"g_resolutions": [8], "d_resolutions": [8]})
+        build_variant(variant, placed_options(variant, {}, [8], [8]))
     except Exception:
         return False
     return True
@@ -216,3 +217,11 @@ def check_profile(study: Study) -> None:
             f"{scaling.baseline!r}: the sweep compares attention variants with a baseline "
             "without it; set variant to ones that place attention blocks"
         )
+    for name in scaling.variants:
+        variant, options = (arms[name].variant, arms[name].options) if name in arms else (name, {})
+        if placement(variant, options) is None:
+            raise ConfigError(
+                f"profile.scaling.variant {name!r} (variant {variant!r}) declares no placement "
+                "of its blocks, so the sweep cannot move them; name a variant that does "
+                f"({', '.join(placeable_variants())})"
+            )

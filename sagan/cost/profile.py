@@ -40,6 +40,7 @@ from sagan.cost.timing import (
     time_rounds,
 )
 from sagan.cost.utilisation import matmul_peak_flops, peak_kind, step_flops
+from sagan.models.placement import placed_sides
 
 if TYPE_CHECKING:  # read by its attributes; the study package sits above this one
     from sagan.study.model import Study
@@ -178,7 +179,7 @@ def scaling(
         )
         base = got[0]
         for spec, row in zip(specs, got, strict=True):
-            side = (spec.variant_options.get("g_resolutions") or [0])[0]
+            side = (placed_sides(spec.variant, spec.variant_options)[0] or [0])[0]
             row |= {
                 "attention_side": side,
                 "tokens": side * side,

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from sagan.config import ModelConfig, RunConfig, TrainConfig, from_dict
+from sagan.data.meta import DataMeta
 from sagan.models.latents import sample_latents
 from sagan.registry import load_plugins
 from sagan.train.trainer import Models, build, d_step, g_step, memory_layout
@@ -61,10 +62,8 @@ class StepSpec:
         """Classes a conditional arm is profiled with (digits' 10; cost barely depends on it)."""
         return PROFILE_CLASSES if self.model.conditional else 0
 
-    def meta(self) -> dict[str, int]:
-        meta = {"resolution": self.resolution, "channels": self.channels}
-        meta["num_classes"] = self.classes
-        return meta | ({"frames": self.frames} if self.frames else {})
+    def meta(self) -> DataMeta:
+        return DataMeta(self.resolution, self.channels, self.classes, self.frames)
 
     def to_json(self) -> dict[str, Any]:
         """Plain values, for a child process (the CPU memory probe) to rebuild the spec."""

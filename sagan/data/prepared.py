@@ -17,12 +17,11 @@ from PIL import Image
 from tqdm import tqdm
 
 from sagan.data.kinds import DatasetKind, kind_of_pixels
+from sagan.data.meta import DataMeta
 from sagan.data.pil_modes import to_rgb8
 from sagan.data.registry import DATASETS, RawVideos
 from sagan.errors import ConfigError, DataError
 from sagan.io import atomic_torch_save
-
-FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class PreparedData:
     labels: torch.Tensor  # (N,) int64
     train_order: torch.Tensor  # indices of the training pool, class-balanced order
     heldout: torch.Tensor  # indices of the held-out split
-    meta: dict  # dataset, resolution, channels, num_classes, seed; ``frames`` for video
+    meta: DataMeta
     extra: dict[str, torch.Tensor] = field(default_factory=dict)  # more per-item labels
 
     @property
@@ -48,7 +47,7 @@ class PreparedData:
         if size > pool:
             raise ConfigError(
                 f"data size {size} exceeds the {pool} training images of "
-                f"{self.meta['dataset']!r} (after the held-out split); use at most {pool} "
+                f"{self.meta.dataset!r} (after the held-out split); use at most {pool} "
                 "or 'full'"
             )
         return self.train_order[:size]
@@ -128,18 +127,17 @@ def prepare(
         labels=torch.from_numpy(raw.labels),
         heldout=torch.from_numpy(np.sort(order[:heldout])),
         train_order=torch.from_numpy(order[heldout:]),
-        meta={
-            "format": FORMAT_VERSION,
-            "dataset": dataset,
-            "resolution": resolution,
-            "channels": int(images.shape[1]),
-            "num_classes": int(len(np.unique(raw.labels))),
-            "seed": seed,
-            **({"frames": int(images.shape[2])} if images.ndim == 5 else {}),
-        },
+        meta=DataMeta(
+            dataset=dataset,
+            resolution=resolution,
+            channels=int(images.shape[1]),
+            num_classes=int(len(np.unique(raw.labels))),
+            seed=seed,
+            frames=int(images.shape[2]) if images.ndim == 5 else 0,
+        ),
         extra={k: torch.from_numpy(np.asarray(v)) for k, v in extra.items()},
     )
-    atomic_torch_save(out, data.__dict__)
+    atomic_torch_save(out, data.__dict__ | {"meta": data.meta.to_dict()})  # plain tensors/dicts
     return data
 
 
@@ -151,7 +149,8 @@ def load_prepared(path: str | Path) -> PreparedData:
             f"'sagan prepare DATASET --resolution R --out {path}' or run the workflow"
         )
     try:
-        return PreparedData(**torch.load(path, weights_only=True))
+        saved = torch.load(path, weights_only=True)
+        return PreparedData(**saved | {"meta": DataMeta.from_dict(saved["meta"])})
     except Exception as err:
         raise DataError(
             f"prepared data {path} is unreadable ({err}); delete it and re-run"

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sagan.config import RunConfig
 from sagan.cost.step import StepSpec
+from sagan.data.meta import DataMeta
 from sagan.study.model import Study
 
 # The job types as printed, in order; each maps to the workflow rules it counts.
@@ -77,10 +78,8 @@ class DataShape:
     heldout: int = 0
     counted: bool = True  # False: the pool is a guess (the data were never prepared)
 
-    def meta(self) -> dict[str, int]:
-        meta = {"resolution": self.resolution, "channels": self.channels}
-        meta["num_classes"] = self.num_classes
-        return meta | ({"frames": self.frames} if self.frames else {})
+    def meta(self) -> DataMeta:
+        return DataMeta(self.resolution, self.channels, self.num_classes, self.frames)
 
     def size(self, size: int | str) -> int:
         return self.pool if size == "full" else int(size)
@@ -395,11 +394,11 @@ def data_shape(study: Study, name: str) -> DataShape:
     path = Path(derived_paths(study, name)["data"])
     if path.is_file():
         saved = torch.load(path, mmap=True, weights_only=True)
-        meta = saved["meta"]
+        meta = DataMeta.from_dict(saved["meta"])
         return replace(
             shape,
-            channels=int(meta["channels"]),
-            num_classes=int(meta["num_classes"]),
+            channels=meta.channels,
+            num_classes=meta.num_classes,
             pool=len(saved["train_order"]),
         )
     known = known_count(DATASETS.get(entry.source), entry.options)

@@ -25,6 +25,7 @@ from torch import nn
 from sagan.config import RunConfig
 from sagan.cost.step import StepSpec, build_step
 from sagan.cost.timing import sync
+from sagan.data.meta import DataMeta
 from sagan.forecast.estimate import DataShape
 
 # Startup of a job: the modules a train or evaluate job imports before it works.
@@ -196,7 +197,7 @@ def _images(n: int, shape: DataShape) -> torch.Tensor:
 
 
 def training_iteration(
-    cfg: RunConfig, meta: dict, device: str, compile_mode: str | None = None
+    cfg: RunConfig, meta: DataMeta, device: str, compile_mode: str | None = None
 ) -> Callable[[], None]:
     """One iteration of the trainer's loop on a random real batch: ``n_dis`` D updates and a
     G update on fresh latents, then G's EMA update. ``compile_mode``: torch.compile G and D
@@ -211,7 +212,7 @@ def training_iteration(
         m.G.compile(mode=compile_mode)
         m.D.compile(mode=compile_mode)
     classes = run_classes(cfg, meta)
-    shape = DataShape(meta["resolution"], meta["channels"], meta.get("frames", 0))
+    shape = DataShape(meta.resolution, meta.channels, meta.frames)
     real = _images(t.batch_size, shape).to(device) / 127.5 - 1
     real = real.contiguous(memory_format=memory_layout(t.channels_last, meta))
     y = torch.randint(classes, (t.batch_size,), device=device) if classes else None

@@ -121,7 +121,7 @@ def train_domain_classifier(
     The images stay where they are; each batch goes to ``device``."""
     torch.manual_seed(seed)
     meta = data.meta
-    model = DomainClassifier(meta["channels"], meta["resolution"], meta["num_classes"], feature_dim)
+    model = DomainClassifier(meta.channels, meta.resolution, meta.num_classes, feature_dim)
     model.to(device)
 
     def loss_of(idx: Tensor, rng: torch.Generator) -> Tensor:
@@ -133,12 +133,12 @@ def train_domain_classifier(
     pred = in_batches(lambda x: model(x).argmax(1), data.images[data.heldout], 500, device)
     accuracy = (pred == data.labels[data.heldout]).float().mean().item()
     arch = {
-        "channels": meta["channels"],
-        "resolution": meta["resolution"],
-        "num_classes": meta["num_classes"],
+        "channels": meta.channels,
+        "resolution": meta.resolution,
+        "num_classes": meta.num_classes,
         "feature_dim": feature_dim,
     }
-    info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta["dataset"]}
+    info = {"heldout_accuracy": accuracy, "epochs": epochs, "dataset": meta.dataset}
     scale = rms_scale(in_batches(model.embed, data.images[data.train_order], 500, device))
     model.cpu()
     saved = {"arch": arch, "state": model.state_dict(), "scale": scale, "info": info}

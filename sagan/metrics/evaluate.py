@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from sagan.config import RunConfig, load_run_config
-from sagan.data import load_prepared
+from sagan.data import DataMeta, load_prepared
 from sagan.errors import DataError
 from sagan.io import atomic_write_json, load_torch_file
 from sagan.metrics.declared import annotate
@@ -19,7 +19,7 @@ from sagan.run_folder import CHECKPOINT, CONFIG, METRICS, read_status
 
 
 def load_generator(
-    cfg: RunConfig, run_dir: Path, meta: dict, device: str = "cpu"
+    cfg: RunConfig, run_dir: Path, meta: DataMeta, device: str = "cpu"
 ) -> tuple[torch.nn.Module, int]:
     """The trained G in eval mode, and its number of classes (0: unconditional)."""
     G, _ = models_for_run(cfg, meta)

@@ -105,7 +105,7 @@ def extractor_checks(
                 gen = torch.Generator().manual_seed(r)  # one stream per resample, over batches
                 fds.append(fd_of(data.images[idx], lambda b, h=how, s=s, g=gen: h(b, s, g)))
             rows.append(_row(name, s, rank, fds, common))
-    if data.meta.get("num_classes", 1) > 1:
+    if data.meta.num_classes > 1:
         rows += _mode_dropping(data, num_samples, resamples, fd_of, common)
     return mark_order(rows, floor_sd=floor[1])
 
@@ -123,7 +123,7 @@ def _mode_dropping(
     labels = data.labels[pool].numpy()
     rows = []
     for rank, dropped in enumerate(MODE_DROP_STRENGTHS, start=1):
-        keep = np.flatnonzero(np.isin(labels, kept_classes(data.meta["num_classes"], dropped)))
+        keep = np.flatnonzero(np.isin(labels, kept_classes(data.meta.num_classes, dropped)))
         n = min(num_samples, len(keep))
         fds = []
         for r in range(resamples):

@@ -126,7 +126,7 @@ def image_metrics(
             probs = net.class_probabilities(features.to(device)).double().cpu().numpy()
         mean, std = inception_score(probs)
         metrics |= {"is": {"value": mean, **protocol}, "is_std": {"value": std, **protocol}}
-    if hasattr(net, "predict_classes") and data.meta["num_classes"] > 1:
+    if hasattr(net, "predict_classes") and data.meta.num_classes > 1:
         with torch.no_grad():
             probs = net.predict_classes(features.float().to(device)).double().cpu().numpy()
         stats = class_statistics(probs)

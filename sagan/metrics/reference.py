@@ -36,8 +36,8 @@ def compute_reference(
     net = protocol.load_extractor(extractor, extractor_path, device)
     saved = protocol.reference_features(net, data.images[split_indices(data, split)], device)
     meta = {
-        "dataset": data.meta["dataset"],
-        "resolution": data.meta["resolution"],
+        "dataset": data.meta.dataset,
+        "resolution": data.meta.resolution,
         "split": split,
         "count": len(saved["features"]),
         "extractor": extractor,

@@ -33,7 +33,7 @@ FRAME_SAMPLES = 4  # frames per clip per epoch for the frame classifier (they ar
 
 def digit_targets(data: PreparedData, idx: Tensor) -> Tensor:
     """Multi-hot classes per clip: every digit it holds (``extra['digits']``), else its label."""
-    classes = data.meta["num_classes"]
+    classes = data.meta.num_classes
     if "digits" in data.extra:
         hot = F.one_hot(data.extra["digits"][idx], classes).amax(1)
     else:
@@ -131,9 +131,9 @@ def train_video_domain(
     The clips stay where they are; each batch goes to ``device``."""
     torch.manual_seed(seed)
     meta, images = data.meta, data.images
-    c, t, k = meta["channels"], meta["frames"], meta["num_classes"]
+    c, t, k = meta.channels, meta.frames, meta.num_classes
     directions = int(data.extra["direction"].max()) + 1 if "direction" in data.extra else 0
-    frame = DomainClassifier(c, meta["resolution"], k, feature_dim, global_pool=True)
+    frame = DomainClassifier(c, meta.resolution, k, feature_dim, global_pool=True)
     clip = ClipClassifier(c, t, k, directions, feature_dim)
     frame.to(device)
     clip.to(device)
@@ -176,9 +176,9 @@ def train_video_domain(
         "heldout_accuracy": float(clip_acc),  # the top class is one of the clip's digits
         "frame_heldout_accuracy": float(frame_acc),
         "epochs": epochs,
-        "dataset": meta["dataset"],
+        "dataset": meta.dataset,
     }
-    frame_arch = {"channels": c, "resolution": meta["resolution"], "num_classes": k}
+    frame_arch = {"channels": c, "resolution": meta.resolution, "num_classes": k}
     clip_arch = {"channels": c, "frames": t, "num_classes": k, "directions": directions}
     saved = {
         "kind": VIDEO.name,

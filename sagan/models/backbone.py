@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from torch import nn
 
@@ -14,6 +15,9 @@ from sagan.models.spec import VariantSpec
 from sagan.nn.spectral import check_g_spectral_norm, set_spectral_norm
 from sagan.registry import VARIANTS, Registry
 from sagan.streams import ATTENTION, BACKBONE, GROWTH, reseed_spectral_norm, seeded
+
+if TYPE_CHECKING:
+    from sagan.data.meta import DataMeta
 
 
 class Backbone(Protocol):
@@ -71,7 +75,23 @@ def build_variant(name: str, options: dict[str, Any] | None = None) -> VariantSp
     spec = VARIANTS.build(name, options)
     if not isinstance(spec, VariantSpec):
         raise TypeError(f"variant {name!r} must return a VariantSpec, got {type(spec).__name__}")
+    check_placement(name, spec)
     return spec
+
+
+def check_placement(name: str, spec: VariantSpec) -> None:
+    """A spec's placement names two options its builder takes; else a TypeError at the
+    first build, not when a sweep first tries to move the blocks."""
+    if spec.placement is None:
+        return
+    params = inspect.signature(VARIANTS.get(name).builder).parameters
+    missing = [o for o in (spec.placement.g, spec.placement.d) if o not in params]
+    if missing:
+        raise TypeError(
+            f"variant {name!r} declares placement option(s) {', '.join(map(repr, missing))} "
+            f"that its builder does not take (it takes: {', '.join(params) or 'none'}); "
+            "fix the placement or the builder's arguments"
+        )
 
 
 def variant_backbone(spec: VariantSpec, model: ModelConfig) -> str:
@@ -208,12 +228,12 @@ def build_models(
     return G, D
 
 
-def run_classes(cfg: RunConfig, meta: dict) -> int:
+def run_classes(cfg: RunConfig, meta: DataMeta) -> int:
     """Classes a run conditions on: the dataset's if ``model.conditional``, else 0."""
-    return meta["num_classes"] if cfg.model.conditional else 0
+    return meta.num_classes if cfg.model.conditional else 0
 
 
-def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
+def models_for_run(cfg: RunConfig, meta: DataMeta) -> tuple[nn.Module, nn.Module]:
     """G and D of a run on a prepared dataset (``meta``: resolution, channels, classes),
     initialised from the run seed's streams (``train.streams: paired``) or from the global
     generator as it stands (``global``: the caller seeds it)."""
@@ -221,10 +241,10 @@ def models_for_run(cfg: RunConfig, meta: dict) -> tuple[nn.Module, nn.Module]:
         cfg.model,
         cfg.variant,
         cfg.variant_options,
-        image_size=meta["resolution"],
-        channels=meta["channels"],
+        image_size=meta.resolution,
+        channels=meta.channels,
         num_classes=run_classes(cfg, meta),
-        frames=meta.get("frames", 0),
+        frames=meta.frames,
         grow_from=cfg.train.progressive.start_resolution if cfg.train.progressive else 0,
         seed=cfg.train.seed if cfg.train.streams == "paired" else None,
     )

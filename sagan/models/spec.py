@@ -14,11 +14,22 @@ BlockFactory = Callable[..., nn.Module]
 
 
 @dataclass(frozen=True)
+class Placement:
+    """The two options of a variant that set where its blocks sit: each a list of
+    feature-map sides, one option for G's slots and one for D's."""
+
+    g: str
+    d: str
+
+
+@dataclass(frozen=True)
 class VariantSpec:
     g_slots: Mapping[int, BlockFactory] = field(default_factory=dict)
     d_slots: Mapping[int, BlockFactory] = field(default_factory=dict)
     backbone: str | None = None  # a backbone this variant always runs on (video: "video")
     labels: bool = False  # blocks condition on class ids: needs model.conditional, >= 2 classes
+    # the options that move its blocks (cost sweeps place them); None: the core never does
+    placement: Placement | None = None
 
 
 def takes_labels(block: nn.Module) -> bool:

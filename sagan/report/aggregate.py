@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from sagan.config import RunConfig, load_run_config
 from sagan.errors import DataError
 from sagan.io import atomic_write_bytes, atomic_write_text, read_json_object, read_table
 from sagan.metrics.declared import resolve
@@ -33,37 +33,43 @@ STATUS_COLUMNS = [
 ]
 
 
-def _ids(cfg: dict) -> dict:
+def _ids(cfg: RunConfig) -> dict:
     """A run's ID_COLUMNS from its resolved config."""
     return {
-        "study": cfg["study"],
-        "dataset": cfg["data"]["dataset"],
-        "variant": cfg.get("arm") or cfg["variant"],  # the arm: what tables compare
-        "size": str(cfg["data"]["size"]),
-        "seed": cfg["train"]["seed"],
+        "study": cfg.study,
+        "dataset": cfg.data.dataset,
+        "variant": cfg.arm or cfg.variant,  # the arm: what tables compare
+        "size": str(cfg.data.size),
+        "seed": cfg.train.seed,
     }
+
+
+def run_config(run_dir: Path) -> RunConfig:
+    """The run's config.yaml, typed as the trainer reads it: a field added since the run was
+    written takes its default, so old run folders still aggregate."""
+    return load_run_config(run_dir / CONFIG)
 
 
 def run_ids(run_dir: Path) -> dict:
     """The ids alone: the protocol and log tables key their rows by them, and need none of
     a full row's work (its log read, its checks)."""
-    return _ids(yaml.safe_load((run_dir / CONFIG).read_text()))
+    return _ids(run_config(run_dir))
 
 
 def run_row(run_dir: Path) -> dict:
-    cfg = yaml.safe_load((run_dir / CONFIG).read_text())
+    cfg = run_config(run_dir)
     status = read_status(run_dir)
     ids = _ids(cfg)
     row = {
         "study": ids["study"],
         "dataset": ids["dataset"],
         "variant": ids["variant"],
-        "registered_variant": cfg["variant"],
-        "sweep": cfg.get("sweep", ""),
-        "sweep_point": json.dumps(cfg.get("sweep_point") or {}, sort_keys=True),
+        "registered_variant": cfg.variant,
+        "sweep": cfg.sweep,
+        "sweep_point": json.dumps(cfg.sweep_point, sort_keys=True),
         "size": ids["size"],
         "seed": ids["seed"],
-        "resolution": cfg["data"].get("resolution", math.nan),
+        "resolution": cfg.data.resolution,
     }
     # where attention sits, e.g. "8" or "4,8" (empty: none); claim 2 groups by it
     row |= placements(cfg)
@@ -79,7 +85,7 @@ def run_row(run_dir: Path) -> dict:
     return row
 
 
-def learned(run_dir: Path, cfg: dict, metrics: dict[str, float]) -> dict:
+def learned(run_dir: Path, cfg: RunConfig, metrics: dict[str, float]) -> dict:
     """The run's declared checks (sagan.report.run_checks): ``converged`` and the
     ``converged_change`` it read from the FD scored while training, ``collapsed`` and its
     ``collapse_reason``, and the final attention gates ``gamma_g_final`` / ``gamma_d_final``
@@ -90,9 +96,8 @@ def learned(run_dir: Path, cfg: dict, metrics: dict[str, float]) -> dict:
     if during and "iteration" in log:
         scored = log[log[during[0]].notna()]
         points = list(zip(scored["iteration"].astype(int), scored[during[0]], strict=True))
-    iterations = int(cfg["train"].get("iterations", 0))
-    converged, change = convergence(points, iterations)
-    trace = _reference_trace(run_dir, (cfg.get("eval") or {}).get("reference_path", ""))
+    converged, change = convergence(points, cfg.train.iterations)
+    trace = _reference_trace(run_dir, cfg.eval.reference_path)
     collapsed, reason = collapse(metrics, trace) if metrics else (None, "not evaluated")
     last = log.iloc[-1].to_dict() if len(log) else {}
     return {
@@ -219,18 +224,19 @@ def run_state(status: dict, evaluated: bool) -> tuple[str, str]:
     return state, (reason.splitlines() or [""])[0][:300]
 
 
-def placements(cfg: dict) -> dict[str, str]:
+def placements(cfg: RunConfig) -> dict[str, str]:
     """The feature-map sides of the arm's attention slots in G and D, read from the
     variant's own spec, so plug-in variants report theirs too."""
     from sagan.models import build_variant
+    from sagan.models.placement import placed_sides
     from sagan.registry import load_plugins
 
     try:
-        load_plugins(cfg.get("plugins") or [])
-        spec = build_variant(cfg["variant"], cfg.get("variant_options") or {})
+        load_plugins(cfg.plugins)
+        spec = build_variant(cfg.variant, cfg.variant_options)
     except Exception:  # a variant no longer importable: the options are the best record
-        options = cfg.get("variant_options") or {}
-        return {f"{n}_attention": _sides(options.get(f"{n}_resolutions")) for n in "gd"}
+        g, d = placed_sides(cfg.variant, cfg.variant_options)
+        return {"g_attention": _sides(g), "d_attention": _sides(d)}
     return {"g_attention": _sides(spec.g_slots), "d_attention": _sides(spec.d_slots)}
 
 

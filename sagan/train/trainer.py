@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from sagan.config import RunConfig, save_run_config, to_dict
-from sagan.data import load_prepared
+from sagan.data import DataMeta, load_prepared
 from sagan.images import save_grid, to_model_range
 from sagan.io import atomic_torch_save, atomic_write_bytes, atomic_write_text
 from sagan.metrics.during import DuringScorer, check_during, log_column, write_during
@@ -73,11 +73,11 @@ class Models:
         return self.ema.model if self.ema is not None else self.G
 
 
-def memory_layout(channels_last: bool, meta: dict) -> torch.memory_format:
+def memory_layout(channels_last: bool, meta: DataMeta) -> torch.memory_format:
     """NHWC (NDHWC for video clips) when ``channels_last``, else the default layout."""
     if not channels_last:
         return torch.contiguous_format
-    return torch.channels_last_3d if meta.get("frames") else torch.channels_last
+    return torch.channels_last_3d if meta.frames else torch.channels_last
 
 
 def place(net: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
@@ -92,7 +92,7 @@ def place(net: nn.Module, device: torch.device, channels_last: bool) -> nn.Modul
     return net
 
 
-def build(cfg: RunConfig, meta: dict, device: torch.device) -> Models:
+def build(cfg: RunConfig, meta: DataMeta, device: torch.device) -> Models:
     """G, D and their optimisers; ``meta`` is the prepared dataset's."""
     check_train(cfg.train)
     t = cfg.train
@@ -244,7 +244,7 @@ def _train(
     classes = run_classes(cfg, data.meta)
     labels = data.labels[subset].to(device) if classes else None
     t = cfg.train
-    size = data.meta["resolution"]
+    size = data.meta.resolution
     check_schedule(t.progressive, size, t.iterations)
     check_during(cfg.eval, t.iterations)
     # before build, which seeds: loading the extractor draws its initial weights
