@@ -13,6 +13,7 @@ from sagan.models import Placement, VariantSpec, build_variant
 from sagan.models.placement import placed_options, placed_sides, placement_names
 from sagan.registry import VARIANTS, register_variant
 from sagan.report.aggregate import placements
+from sagan.study.model import parse_study
 
 OWN = Placement(g="g_at", d="d_at")
 
@@ -62,12 +63,13 @@ def test_a_placement_the_builder_does_not_take_fails_at_its_first_build():
 def test_the_core_places_a_plug_in_through_its_own_names(own_names):
     study = {
         "study": "own",
+        "datasets": {"digits": {"resolution": 16, "heldout": 100}},
         "variants": {"base": {"variant": "dcgan"}, "mine": {"variant": "own_names"}},
         "model": {"width": 4, "z_dim": 8},
         "profile": {"scaling": {"variant": "mine", "baseline": "dcgan", "divisors": [2]}},
     }
-    check_profile(study)
-    base, mine = scaling_specs(study, 32)
+    check_profile(parse_study(study))
+    base, mine = scaling_specs(parse_study(study), 32)
     assert mine.variant_options == {"g_at": [16], "d_at": [16]}
     assert fitted_options("own_names", 8) == {"g_at": [], "d_at": [4]}
     # a run whose options no longer build: its sides are still read through the placement
@@ -78,8 +80,9 @@ def test_the_core_places_a_plug_in_through_its_own_names(own_names):
 def test_a_sweep_of_a_variant_without_placement_is_refused(own_names):
     study = {
         "study": "unplaced",
+        "datasets": {"digits": {"resolution": 16, "heldout": 100}},
         "variants": {"base": {"variant": "dcgan"}, "fixed": {"variant": "unplaced"}},
         "profile": {"scaling": {"variant": "fixed", "baseline": "dcgan"}},
     }
     with pytest.raises(ConfigError, match=r"scaling.variant 'fixed' \(variant 'unplaced'\) dec"):
-        check_profile(study)
+        check_profile(parse_study(study))
