@@ -440,9 +440,12 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
 
     from sagan.bench.step import format_step_table, run_step_bench
     from sagan.cost.profile import device_name
+    from sagan.study import bench_arm
 
+    arm = bench_arm(_load_study(args.study), args.arm)
     rows = run_step_bench(
-        args.variant,
+        arm.variant,
+        arm.options,
         resolution=args.resolution,
         batch=args.batch,
         width=args.width,
@@ -450,7 +453,8 @@ def cmd_bench_step(args: argparse.Namespace) -> None:
         device=args.device,
     )
     print(
-        f"Training step (D + G update), {args.variant} as the PyTorch port places it, "
+        f"Training step (D + G update), arm {arm.name} ({arm.variant}) of {args.study} as the "
+        "PyTorch port places it, "
         f"{args.resolution} px, batch {args.batch}, width {args.width}, "
         f"{device_name(args.device)}, torch {version('torch')}, median of {args.repeats}:\n"
     )
@@ -727,9 +731,14 @@ def _bench_commands(sub: argparse._SubParsersAction) -> None:
 
     s = bench_sub.add_parser("step", help="training step: the PyTorch port's SAGAN vs ours")
     s.add_argument(
-        "--variant",
-        required=True,
-        help="the registered variant whose block the port implements (the SAGAN block: sagan)",
+        "--study",
+        type=existing_file,
+        default="config/default.yaml",  # the repository's, from its root
+        help="study config YAML whose arm is timed (default: config/default.yaml)",
+    )
+    s.add_argument(
+        "--arm",
+        help="the study's arm whose block the port places (default: its first with attention)",
     )
     s.add_argument("--resolution", type=positive_int, default=64)
     s.add_argument("--batch", type=positive_int, default=64)

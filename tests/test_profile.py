@@ -317,3 +317,26 @@ def test_the_scaling_sweep_takes_its_variants_from_the_studys_arms():
     assert not spec.g_slots and not spec.d_slots  # a registered variant with no attention
     named = {**STUDY, "profile": {"scaling": {"variant": "se_spatial"}}}
     assert profile_settings(parse_study(named)).scaling.variants == ("se_spatial",)
+
+
+def test_the_step_bench_times_a_studys_arm_with_its_options(tmp_path, capsys):
+    import yaml
+
+    arms = {
+        "base": {"variant": "dcgan"},
+        "sparse": {"variant": "topk", "g_resolutions": [8]},
+        "half": {"variant": "sagan", "g_resolutions": [4], "key_ratio": 2},
+    }
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(STUDY | {"variants": arms}))
+    args = ["bench", "step", "--study", str(study), "--resolution", "32", "--batch", "2"]
+    assert main([*args, "--width", "2", "--repeats", "1", "--arm", "half"]) == 0
+    out = capsys.readouterr().out
+    assert "arm half (sagan)" in out and "| default@bf16 |" in out
+    specs = port_specs("sagan", {"key_ratio": 2, "impl": "sdpa"}, resolution=32, batch=2, width=2)
+    assert [s.variant_options["key_ratio"] for s in specs.values()] == [2, 2, 2, 2]
+    assert "impl" not in specs["default"].variant_options  # the row's kernel, not the arm's
+    assert main([*args, "--arm", "sparse"]) == 2  # top-k has no naive kernel to compare
+    assert "variant 'topk' has no impl option" in capsys.readouterr().err
+    assert main([*args, "--arm", "nope"]) == 2
+    assert "--arm 'nope' is not an arm of the study; use one of" in capsys.readouterr().err

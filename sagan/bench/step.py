@@ -17,6 +17,7 @@ Rows, timed interleaved in one process after warm-up (medians):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -25,7 +26,9 @@ from torch import Tensor
 from sagan.config import ModelConfig
 from sagan.cost.step import StepSpec, build_step, step_inputs
 from sagan.cost.timing import time_interleaved
+from sagan.errors import ConfigError
 from sagan.models.placement import placed_options
+from sagan.registry import VARIANTS
 from sagan.train.losses import hinge_d, hinge_g
 from sagan.train.trainer import Models
 
@@ -33,16 +36,27 @@ PORT_SIDES = {"g": [16, 32], "d": [8, 4]}  # where the port's blocks sit in G an
 
 
 def port_specs(
-    variant: str, resolution: int = 64, batch: int = 64, width: int = 32, z_dim: int = 128
+    variant: str,
+    options: dict | None = None,
+    resolution: int = 64,
+    batch: int = 64,
+    width: int = 32,
+    z_dim: int = 128,
 ) -> dict[str, StepSpec]:
-    """The port's step and ours, of ``variant``: the registered variant whose block the port
-    implements (the caller names it; the core names no variant)."""
+    """The port's step and ours, of ``variant`` with ``options`` (a study's arm: the caller
+    names it; the core names no variant), its blocks placed where the port places them."""
+    if "impl" not in inspect.signature(VARIANTS.get(variant).builder).parameters:
+        raise ConfigError(
+            f"variant {variant!r} has no impl option, so it has no naive kernel to run as the "
+            f"port does; time an arm whose variant takes one ({', '.join(kernel_variants())})"
+        )
     model = ModelConfig(backbone="dcgan", width=width, z_dim=z_dim)
 
     def spec(label: str, impl: str | None, precision: str = "fp32", **kw: bool) -> StepSpec:
-        options = placed_options(variant, {}, PORT_SIDES["g"], PORT_SIDES["d"])
-        options |= {"impl": impl} if impl else {}  # None: the default
-        return StepSpec(label, variant, options, model, resolution, 3, batch, precision, **kw)
+        placed = placed_options(variant, options or {}, PORT_SIDES["g"], PORT_SIDES["d"])
+        # the row's kernel, not the arm's (None: the default)
+        placed = {k: v for k, v in placed.items() if k != "impl"} | ({"impl": impl} if impl else {})
+        return StepSpec(label, variant, placed, model, resolution, 3, batch, precision, **kw)
 
     return {
         "port": spec("port", "naive", channels_last=False),
@@ -50,6 +64,15 @@ def port_specs(
         "default": spec("default", None),
         "default@bf16": spec("default@bf16", None, "bf16"),
     }
+
+
+def kernel_variants() -> list[str]:
+    """The registered image variants whose blocks take an ``impl`` (a choice of kernel)."""
+    return [
+        name
+        for name in VARIANTS.names("image")
+        if "impl" in inspect.signature(VARIANTS.get(name).builder).parameters
+    ]
 
 
 def port_d_step(m: Models, real: Tensor, z: Tensor) -> None:
@@ -83,6 +106,7 @@ def build_port_step(spec: StepSpec, device: str = "cpu") -> Callable[[], None]:
 
 def run_step_bench(
     variant: str,
+    options: dict | None = None,
     *,
     resolution: int = 64,
     batch: int = 64,
@@ -92,7 +116,7 @@ def run_step_bench(
     device: str = "cpu",
 ) -> list[dict]:
     """Median ms per step of each row and its speed-up over ``port`` and over ``naive``."""
-    specs = port_specs(variant, resolution, batch, width)
+    specs = port_specs(variant, options, resolution, batch, width)
     if device.startswith("cuda"):  # fp16 + GradScaler: the other mixed precision of GPUs
         specs["default@fp16"] = replace(specs["default"], label="default@fp16", precision="fp16")
     steps = {"port": build_port_step(specs["port"], device)}

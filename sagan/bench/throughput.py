@@ -36,17 +36,9 @@ def bench_run(
     (its attention sides that do not fit the image dropped): default arm, the first with
     attention. ``precision`` overrides the study's (on a CPU, bf16 steps can be far
     slower than fp32)."""
-    from sagan.models import build_variant
+    from sagan.study import bench_arm
 
-    arms = study.arms
-    if arm is None:
-        placed = [a for a in arms.values() if build_variant(a.variant, a.options).g_slots]
-        arm = (placed or list(arms.values()))[0].name
-    if arm not in arms:
-        from sagan.errors import ConfigError
-
-        raise ConfigError(f"--arm {arm!r} is not an arm of the study; use one of {list(arms)}")
-    a = arms[arm]
+    a = bench_arm(study, arm)
     placing = placement_names(a.variant, a.options)
     options = {
         k: [s for s in v if s < resolution] if k in placing else v for k, v in a.options.items()

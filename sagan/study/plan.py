@@ -322,6 +322,20 @@ def arm_sections(study: Study, dataset: str, arm: Arm | None = None) -> dict[str
     return {name: view.section(name, arm=arm) for name in SECTIONS}
 
 
+def bench_arm(study: Study, name: str | None = None) -> Arm:
+    """The arm a benchmark times: ``name``, else the study's first arm with attention in G,
+    else its first arm."""
+    from sagan.models import build_variant
+
+    arms = study.arms
+    if name is None:
+        placed = [a for a in arms.values() if build_variant(a.variant, a.options).g_slots]
+        return (placed or list(arms.values()))[0]
+    if name not in arms:
+        raise ConfigError(f"--arm {name!r} is not an arm of the study; use one of {list(arms)}")
+    return arms[name]
+
+
 COST_KEYS = ("study", "plugins", "datasets", "variants", "model", "profile")
 
 
