@@ -106,7 +106,7 @@ def test_the_scaling_sweep_places_and_fits_each_listed_variant_apart():
 
 @pytest.mark.slow  # profiles 6 training steps (10-30 s on 2 shared cores)
 def test_the_real_scaling_sweep_finds_linear_macs_linear_in_tokens():
-    rows = pd.DataFrame(scaling(SWEEP, [16, 32], memory=False))
+    rows = pd.DataFrame(scaling(parse_study(SWEEP), [16, 32], memory=False))
     rows = rows[rows["tokens"] > 0]
     fit = {  # two sizes: the slopes file fits none (3 points needed), so fit the MACs here
         v: loglog_slope(g["tokens"].tolist(), g["attention_macs"].tolist())
