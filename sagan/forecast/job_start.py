@@ -1,0 +1,33 @@
+"""What a model job does before its work, run in a fresh process to be timed:
+``python -m sagan.forecast.job_start '{"config": RUN_CONFIG, "meta": DATA_META}'``.
+
+A train or evaluate job imports the CLI, the trainer and the metrics (torchvision, clean-fid
+and scikit-learn among them), loads its prepared data, then builds its models and optimisers;
+torch's Adam imports torch._dynamo on first use, seconds that an in-process timing never sees
+again. Data not prepared yet is not loaded (the caller notes it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def start(config: dict, meta: dict) -> None:
+    import torch
+
+    import sagan.cli  # noqa: F401  (what a job's `python -m sagan.cli` imports)
+    import sagan.metrics.image_evaluate  # noqa: F401
+    from sagan.config import RunConfig, from_dict
+    from sagan.data import load_prepared
+    from sagan.train.trainer import build
+
+    cfg = from_dict(RunConfig, config)
+    if cfg.data.path and Path(cfg.data.path).is_file():
+        load_prepared(cfg.data.path)
+    build(cfg, meta, torch.device("cpu"))
+
+
+if __name__ == "__main__":
+    start(**json.loads(sys.argv[1]))
