@@ -179,10 +179,11 @@ def test_each_distinct_piece_is_timed_once():
 def test_profile_rows_count_warmup_repeats_and_the_memory_probe():
     f = tiny_forecast()
     steps = 2 + 2 + 1  # warm-up (default), repeats, the FLOPs pass
-    row = steps * 0.1 + (2.0 + 2 * 0.1)  # a CPU row's memory probe: a process, two steps
+    row = steps * 0.1 + 2 * 0.1  # and a CPU row's memory probe takes two steps
+    probes = 2.0  # the probes' processes start at once: one start-up per job
     rows = 2 + 1 + 1  # digits: dcgan, sagan; digits-b: dcgan; pairs: sagan
-    assert f.seconds["profile"] == pytest.approx(3 * 2.0 + rows * row)
-    assert f.seconds["scaling"] == pytest.approx(2.0 + 3 * row)  # baseline and two sides
+    assert f.seconds["profile"] == pytest.approx(3 * (2.0 + probes) + rows * row)
+    assert f.seconds["scaling"] == pytest.approx(2.0 + probes + 3 * row)  # baseline, two sides
 
 
 def test_wall_clock_divides_the_shared_work_by_devices_times_jobs():

@@ -422,7 +422,7 @@ class _Work:
         )
         cfg = run_config(self.study, next(r for r in runs(self.study) if r.dataset == name))
         start = self.start(cfg, shape, "profile")
-        return start + sum(self.profiled(s, device, start) for s in specs)
+        return self.profiled(specs, device, start)
 
     def scaling(self, device: str) -> float:
         from sagan.cost.plan import profile_settings, scaling_specs
@@ -436,18 +436,19 @@ class _Work:
         ]
         first = runs(self.study)[0]
         start = self.start(run_config(self.study, first), self.shape_of(first.dataset), "scaling")
-        return start + sum(self.profiled(s, device, start) for s in specs)
+        return self.profiled(specs, device, start)
 
-    def profiled(self, spec: StepSpec, device: str, start: float) -> float:
-        """A profile row: warm-up and timed steps, one step counted for its FLOPs, and on a
-        CPU the memory probe (a fresh process that builds the step and takes two)."""
+    def profiled(self, specs: list[StepSpec], device: str, start: float) -> float:
+        """A profile or scaling job: its start, then per row warm-up and timed steps and one
+        step counted for its FLOPs; on a CPU the memory probes, a fresh process per row that
+        builds the step and takes two, all started at once (their starts overlap: one)."""
         from sagan.cost.plan import profile_settings
 
         settings = profile_settings(self.study)
-        step = self.once(("step", spec), lambda: self.timer.step(spec))
+        each = [self.once(("step", spec), lambda s=spec: self.timer.step(s)) for spec in specs]
         steps = settings["warmup"] + settings["repeats"] + 1
-        probe = start + 2 * step if settings["memory"] and device == "cpu" else 0.0
-        return steps * step + probe
+        probes = start + 2 * sum(each) if settings["memory"] and device == "cpu" else 0.0
+        return start + steps * sum(each) + probes
 
     def report(self, counts: dict[str, int]) -> dict[str, float]:
         """The CPU-only jobs: their quiet seconds scaled by how much slower a report job
