@@ -1,5 +1,5 @@
 """What a model job does before its work, run in a fresh process to be timed:
-``python -m sagan.forecast.job_start '{"config": RUN_CONFIG, "meta": DATA_META}'``.
+``python -m sagan.forecast.job_start '{"config": RUN_CONFIG, "meta": META, "device": D}'``.
 
 A train or evaluate job imports the CLI, the trainer and the metrics (torchvision, clean-fid
 and scikit-learn among them), loads its prepared data, then builds its models and optimisers;
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def start(config: dict, meta: dict) -> None:
+def start(config: dict, meta: dict, device: str = "cpu") -> None:
     import torch
 
     import sagan.cli  # noqa: F401  (what a job's `python -m sagan.cli` imports)
@@ -26,7 +26,7 @@ def start(config: dict, meta: dict) -> None:
     cfg = from_dict(RunConfig, config)
     if cfg.data.path and Path(cfg.data.path).is_file():
         load_prepared(cfg.data.path)
-    build(cfg, meta, torch.device("cpu"))
+    build(cfg, meta, torch.device(device))  # on a GPU: its context's start-up too
 
 
 if __name__ == "__main__":

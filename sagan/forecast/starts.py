@@ -33,10 +33,10 @@ def _wall(command: list[str], threads: int, cwd: str | None = None) -> float:
     return time.perf_counter() - start
 
 
-def model_job_start(cfg: RunConfig, meta: dict, threads: int = 1) -> float:
+def model_job_start(cfg: RunConfig, meta: dict, threads: int = 1, device: str = "cpu") -> float:
     """Seconds for a fresh process to import what a train or evaluate job imports and to
     build the run's models and optimisers (files already in the page cache)."""
-    arg = json.dumps({"config": asdict(cfg), "meta": meta})
+    arg = json.dumps({"config": asdict(cfg), "meta": meta, "device": device})
     return _wall([sys.executable, "-m", "sagan.forecast.job_start", arg], threads)
 
 

@@ -1,11 +1,12 @@
 """The pieces of a study's work timed on this device, briefly: the ``Timer`` of
 ``sagan.forecast.estimate`` that ``sagan estimate`` uses.
 
-Nothing is read from disk but the supplied extractor's file (Inception's): the models are
-built untrained and fed random data of the study's shapes, since cost does not depend on the
-weights or the pixels. Large counts are timed on a slice and scaled: generation, features
-and an extractor epoch linearly; the metrics (pairwise distances: up to quadratic) by the
-growth measured between two slice sizes.
+Nothing is read from disk but the supplied extractor's file (Inception's) and, in the timed
+start-up of a job, its prepared data where there is some: the models are built untrained and
+fed random data of the study's shapes, since cost does not depend on the weights or the
+pixels. Large counts are timed on a slice and scaled: generation, features and an extractor
+epoch linearly; the metrics (pairwise distances: up to quadratic) by the growth measured
+between two slice sizes.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class MeasuredTimer:
     def startup(self, cfg: RunConfig, shape: DataShape) -> float:
         """A model job's process start: a fresh interpreter importing what the job imports,
         loading its prepared data (where there is some) and building its models."""
-        return model_job_start(cfg, shape.meta(), self.threads)
+        return model_job_start(cfg, shape.meta(), self.threads, self.device)
 
     def report_startup(self) -> float:
         return report_job_start()
