@@ -509,6 +509,7 @@ def cmd_estimate(args: argparse.Namespace) -> None:
         device_name(device),
         cores=cores(),
         all_jobs=args.all_jobs,
+        on_cpu=device == "cpu",
         devices=args.devices,
         jobs_per_device=args.jobs_per_device,
         speedup=args.speedup,

@@ -267,6 +267,9 @@ def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
     for name in PIECES:
         monkeypatch.setattr(MeasuredTimer, name, getattr(FixedTimer, name))
     monkeypatch.setattr(MeasuredTimer, "asked", Counter(), raising=False)
+    monkeypatch.setattr("sagan.cost.timing.cores", lambda: 2)
+    # two job start-ups at once took twice one alone: each job at half its speed
+    monkeypatch.setattr("sagan.forecast.command._first_run_share", lambda *a: (0.5, 2.0, 4.0))
     study = {k: v for k, v in STUDY.items()}
     study["datasets"] = {"digits": STUDY["datasets"]["digits"] | {"sizes": ["full"]}}
     study["seeds"] = [0]
@@ -276,15 +279,18 @@ def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
     code = main(args)
     out, err = capsys.readouterr()
     assert code == 0, out
-    counted, load = out.splitlines()[:2]
+    counted, share, load = out.splitlines()[:3]
     assert counted == "counted: every job of the study (--all-jobs)"
+    assert share.startswith("2 jobs at once on the CPU's 2 cores: each at 0.50 of its speed")
     assert load.startswith("machine load while timing: load average")
     assert "\n2 runs on" in out and "1 device(s) x 2 job(s)" in out
+    assert "(1.00x one job's throughput per device)" in out  # 2 jobs at half speed each
     # progress on stderr, counted against the pieces of a first pass that times nothing
-    lines = [line for line in err.splitlines() if line.startswith("timing ")]
+    lines = [line for line in err.splitlines() if line.endswith(")...")]
     total = len(lines)
     assert lines[0].endswith(f"(1/{total})...") and lines[-1].endswith(f"({total}/{total})...")
     assert any(line.startswith("timing train on digits/sagan (") for line in lines)
+    assert "timing 2 job start-ups at once..." in err
     # a dcgan run of 10 iterations at 0.25 s, a sagan one at 0.5 s, each with 2 s of start-up
     assert "| train | 2 | 0.003 | 5.8 s |" in out
 

@@ -6,12 +6,12 @@ import io
 import pytest
 
 from sagan.forecast import dry_run
-from sagan.forecast.command import estimate, what_is_left
+from sagan.forecast.command import estimate, what_is_left, with_core_share
 from sagan.forecast.dry_run import DryRunError, parse_job_stats, pending_jobs
 from sagan.forecast.estimate import NOTEBOOK_CELLS, QUIET_REPORT_START, forecast
 from sagan.forecast.load import Load, format_load
 from sagan.forecast.progress import Announced, Counting
-from sagan.forecast.starts import model_job_start, notebook_run
+from sagan.forecast.starts import model_job_start, model_job_starts_at_once, notebook_run
 from tests.test_estimate import SHAPES, STUDY, FixedTimer, tiny_forecast, tiny_run
 
 # The head of a real `snakemake -n --quiet rules` of a tiny study (the table is printed twice:
@@ -132,7 +132,7 @@ def test_the_estimate_says_what_it_counted(monkeypatch):
     monkeypatch.setattr(dry_run, "pending_jobs", lambda *a, **k: {})
     monkeypatch.setattr("sagan.forecast.command.pending_jobs", lambda *a, **k: {})
     f, text = estimate(
-        STUDY, "s.yaml", FixedTimer(), "test CPU", cores=2, progress=io.StringIO(),
+        STUDY, "s.yaml", FixedTimer(), "test CPU", cores=1, progress=io.StringIO(),
         shape_of=SHAPES.__getitem__,
     )  # fmt: skip
     assert f.wall_seconds == 0
@@ -145,8 +145,21 @@ def test_a_model_jobs_start_is_timed_in_a_fresh_process():
     """The process imports, builds the run's models and exits; a broken start is an error."""
     seconds = model_job_start(tiny_run(), {"resolution": 16, "channels": 1, "num_classes": 10})
     assert 0 < seconds < 120
-    with pytest.raises(Exception, match="returned non-zero exit status"):
-        model_job_start(tiny_run(), {"resolution": 16})  # no channels: the build fails
+    with pytest.raises(RuntimeError, match="a timed job start failed: .*KeyError"):
+        model_job_starts_at_once(tiny_run(), {"resolution": 16}, 1)  # no channels: no build
+
+
+def test_the_cores_share_sets_the_speedup_of_k_jobs_on_a_busy_cpu():
+    f = tiny_forecast(jobs_per_device=2, cpu_cores=2)
+    shared, line = with_core_share(f, (0.5, 2.0, 4.0), cores=2, set_speedup=True)
+    assert shared.speedup == 1.0 and shared.cpu_share == 0.5
+    assert line.startswith("2 jobs at once on the CPU's 2 cores: each at 0.50 of its speed")
+    assert shared.report_wall_seconds > f.report_wall_seconds  # the report jobs share too
+    assert shared.wall_seconds > f.wall_seconds
+    given, _ = with_core_share(f, (0.5, 2.0, 4.0), cores=2, set_speedup=False)  # --speedup
+    assert given.speedup == f.speedup == 2
+    one = tiny_forecast(jobs_per_device=1, cpu_cores=2)  # a core left idle: no contention
+    assert with_core_share(one, (0.5, 2.0, 4.0), cores=2, set_speedup=True)[0].speedup == 1
 
 
 @pytest.mark.slow

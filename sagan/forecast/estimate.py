@@ -138,6 +138,7 @@ class Forecast:
     profile_exclusive: bool  # the profile and scaling jobs run alone (every core of a CPU)
     critical_seconds: float = 0.0  # the longest chain of model jobs (prepare -> evaluate)
     left_only: bool = False  # only the jobs left to run are counted
+    cpu_share: float = 1.0  # a job's speed with every CPU core busy over its speed alone
     notes: list[str] = field(default_factory=list)
 
     def type_seconds(self) -> dict[str, float]:
@@ -169,7 +170,7 @@ class Forecast:
         last = ("report_build", "notebook", "cost_figures", "cost_study", "study_claims")
         together = sum(self.seconds.get(r, 0.0) for r in last)
         longest = max((per_job.get(r, 0.0) for r in last), default=0.0)
-        return serial + max(together / self.cpu_cores, longest)
+        return serial + max(together / (self.cpu_cores * self.cpu_share), longest)
 
 
 def job_counts(study: dict[str, Any]) -> dict[str, int]:
@@ -241,6 +242,7 @@ def forecast(
     profile_device: str = "cpu",
     shape_of: Callable[[str], DataShape] | None = None,
     pending: dict[str, int] | None = None,
+    cpu_share: float = 1.0,
 ) -> Forecast:
     """Every job of the study timed through ``timer``, each distinct piece of work once.
 
@@ -249,7 +251,8 @@ def forecast(
     per job; on a GPU an upper bound). ``shape_of``: a dataset entry's DataShape (default:
     ``data_shape``, from its prepared file where there is one). ``pending``: the jobs per
     rule left to run (the workflow's dry run); a rule's seconds are then its share of them,
-    and a piece only rules with nothing left need is not timed. None: every job."""
+    and a piece only rules with nothing left need is not timed. None: every job.
+    ``cpu_share``: a job's speed with every CPU core busy over alone (the report jobs')."""
     shape_of = shape_of or (lambda name: data_shape(study, name))
     counts = job_counts(study)
     left = counts if pending is None else pending
@@ -287,6 +290,7 @@ def forecast(
         profile_exclusive=profile_device == "cpu",
         critical_seconds=max(chains, default=0.0),
         left_only=pending is not None,
+        cpu_share=cpu_share,
         notes=notes,
     )
 

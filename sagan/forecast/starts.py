@@ -40,6 +40,32 @@ def model_job_start(cfg: RunConfig, meta: dict, threads: int = 1, device: str = 
     return _wall([sys.executable, "-m", "sagan.forecast.job_start", arg], threads)
 
 
+def model_job_starts_at_once(
+    cfg: RunConfig, meta: dict, k: int, threads: int = 1, device: str = "cpu"
+) -> float:
+    """Seconds for ``k`` such processes started at once to all finish: K jobs on a CPU share
+    its cores, caches and memory bandwidth (and, on a busy machine, other work's share)."""
+    arg = json.dumps({"config": asdict(cfg), "meta": meta, "device": device})
+    env = os.environ | {"OMP_NUM_THREADS": str(threads)}
+    command = [sys.executable, "-m", "sagan.forecast.job_start", arg]
+    start = time.perf_counter()
+    pipes = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "text": True}
+    children = [subprocess.Popen(command, env=env, **pipes) for _ in range(k)]
+    errors = [child.communicate()[1] for child in children]
+    if any(child.returncode for child in children):
+        last = next(e for c, e in zip(children, errors, strict=True) if c.returncode)
+        raise RuntimeError(f"a timed job start failed: {(last.strip() or '?').splitlines()[-1]}")
+    return time.perf_counter() - start
+
+
+def core_share(cfg: RunConfig, meta: dict, cores: int) -> tuple[float, float, float]:
+    """How fast a job runs with every core busy, relative to alone: (share, seconds alone,
+    seconds of ``cores`` job starts at once); share = alone / at once (1: no contention)."""
+    alone = model_job_start(cfg, meta)
+    together = model_job_starts_at_once(cfg, meta, cores)
+    return min(alone / together, 1.0), alone, together
+
+
 def report_job_start() -> float:
     """Seconds for a fresh process to import what a report job imports."""
     return _wall([sys.executable, "-c", REPORT_IMPORTS], threads=1)
