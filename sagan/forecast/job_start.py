@@ -1,7 +1,7 @@
 """What a model job does before its work, run in a fresh process to be timed:
 ``python -m sagan.forecast.job_start '{"config": RUN_CONFIG, "meta": META, "device": D}'``.
 
-A train or evaluate job imports the CLI, the trainer and the metrics (torchvision, clean-fid
+A train or evaluate job imports torch, the trainer and the metrics (torchvision, clean-fid
 and scikit-learn among them), loads its prepared data, then builds its models and optimisers;
 torch's Adam imports torch._dynamo on first use, seconds that an in-process timing never sees
 again. Data not prepared yet is not loaded (the caller notes it).
@@ -17,7 +17,8 @@ from pathlib import Path
 def start(config: dict, meta: dict, device: str = "cpu") -> None:
     import torch
 
-    import sagan.cli  # noqa: F401  (what a job's `python -m sagan.cli` imports)
+    # what a job's `python -m sagan.cli` imports (the CLI module itself imports its commands
+    # lazily, in a fraction of a second, and importing it here would tie the packages)
     import sagan.metrics.image_evaluate  # noqa: F401
     from sagan.config import RunConfig, from_dict
     from sagan.data import load_prepared
