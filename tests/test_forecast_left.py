@@ -165,3 +165,14 @@ def test_the_cores_share_sets_the_speedup_of_k_jobs_on_a_busy_cpu():
 @pytest.mark.slow
 def test_a_notebook_jobs_start_runs_papermill_and_nbconvert():
     assert 0 < notebook_run() < 300
+
+
+def test_a_given_speedup_is_kept_and_the_measured_share_sets_one_otherwise():
+    def run(**kw):
+        return estimate(
+            STUDY, "s.yaml", FixedTimer(), "test CPU", cores=2, all_jobs=True,
+            progress=io.StringIO(), share=lambda: (0.5, 2.0, 4.0), jobs_per_device=2,
+            shape_of=SHAPES.__getitem__, **kw,
+        )[0]  # fmt: skip
+
+    assert run(speedup=1.5).speedup == 1.5 and run().speedup == 1.0
