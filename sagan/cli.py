@@ -503,7 +503,7 @@ def cmd_bench_throughput(args: argparse.Namespace) -> None:
 def cmd_estimate(args: argparse.Namespace) -> None:
     from sagan.cost.profile import device_name
     from sagan.cost.timing import cores
-    from sagan.forecast.estimate import forecast, format_forecast
+    from sagan.forecast.command import estimate
     from sagan.forecast.timer import MeasuredTimer
     from sagan.study import validate_study
 
@@ -511,16 +511,21 @@ def cmd_estimate(args: argparse.Namespace) -> None:
     device = args.estimate_device or args.device
     validate_study(study, device=device.split(":")[0], force=True)
     threads = args.threads or 1  # what the workflow gives each model job on a CPU
-    result = forecast(
+    _, text = estimate(
         study,
+        args.study,
         MeasuredTimer(device, threads=threads),
+        device_name(device),
+        cores=cores(),
+        all_jobs=args.all_jobs,
+        on_cpu=device == "cpu",
         devices=args.devices,
         jobs_per_device=args.jobs_per_device,
         speedup=args.speedup,
         cpu_cores=cores(),
         profile_device=study.profile.device_for(),
     )
-    print(format_forecast(result, device_name(device)))
+    print(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -812,6 +817,12 @@ def _study_commands(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument(
         "--device", dest="estimate_device", type=device, help="where to time (default: cpu)"
+    )
+    s.add_argument(
+        "--all-jobs",
+        action="store_true",
+        help="count every job, done or not (default: those `snakemake -n` in this folder "
+        "would run)",
     )
     s.set_defaults(fn=cmd_estimate)
 

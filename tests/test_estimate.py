@@ -11,7 +11,10 @@ import yaml
 from sagan.cli import main
 from sagan.config import RunConfig, from_dict
 from sagan.data import prepare
+from sagan.forecast.dry_run import parse_job_stats
 from sagan.forecast.estimate import (
+    NOTEBOOK_CELLS,
+    QUIET_REPORT_START,
     REPORT_SECONDS,
     DataShape,
     data_shape,
@@ -19,6 +22,7 @@ from sagan.forecast.estimate import (
     format_forecast,
     job_counts,
 )
+from sagan.forecast.progress import PIECES
 from sagan.forecast.timer import MeasuredTimer
 from sagan.study import dataset_study, dataset_variants, derived_paths, runs
 from sagan.study.model import parse_study
@@ -68,9 +72,21 @@ class FixedTimer:
     def __init__(self) -> None:
         self.asked = Counter()
 
-    def startup(self) -> float:
+    def startup(self, cfg, shape) -> float:
         self.asked["startup"] += 1
         return 2.0
+
+    def report_startup(self) -> float:
+        self.asked["report_startup"] += 1
+        return QUIET_REPORT_START  # the quiet CPU's: the fixed seconds unscaled
+
+    def notebook_startup(self) -> float:
+        self.asked["notebook_startup"] += 1
+        return 4.0
+
+    def during_score(self, cfg, shape) -> float:
+        self.asked["during_score"] += 1
+        return 0.0
 
     def train_iteration(self, cfg, shape) -> float:
         self.asked["train_iteration"] += 1
@@ -146,13 +162,18 @@ def test_train_and_evaluate_seconds_are_runs_times_per_run_time():
     refs = (2.0 + 4.0) + (2.0 + 13.97) + (2.0 + 1.0) + (2.0 + 3.0)
     assert f.seconds["reference_features"] == pytest.approx(refs)
     for rule, each in REPORT_SECONDS.items():
-        assert f.seconds[rule] == each * f.jobs[rule]
+        if rule != "notebook":
+            assert f.seconds[rule] == pytest.approx(each * f.jobs[rule])
+    # a notebook: a report job's start, papermill and nbconvert, the templates' cells
+    notebook = QUIET_REPORT_START + 4.0 + NOTEBOOK_CELLS
+    assert f.seconds["notebook"] == pytest.approx(notebook * f.jobs["notebook"])
 
 
 def test_each_distinct_piece_is_timed_once():
     timer = FixedTimer()
     tiny_forecast(timer)
-    assert timer.asked["startup"] == 1
+    assert timer.asked["startup"] == 2  # once per prepared data: digits (and digits-b), pairs
+    assert timer.asked["report_startup"] == timer.asked["notebook_startup"] == 1
     # (digits, dcgan) serves digits-b too; (digits, sagan); (pairs, sagan) at 30 iterations
     assert timer.asked["train_iteration"] == 3
     assert timer.asked["evaluation"] == 2  # one per data shape and evaluation settings
@@ -162,10 +183,11 @@ def test_each_distinct_piece_is_timed_once():
 def test_profile_rows_count_warmup_repeats_and_the_memory_probe():
     f = tiny_forecast()
     steps = 2 + 2 + 1  # warm-up (default), repeats, the FLOPs pass
-    row = steps * 0.1 + (2.0 + 2 * 0.1)  # a CPU row's memory probe: a process, two steps
+    row = steps * 0.1 + 2 * 0.1  # and a CPU row's memory probe takes two steps
+    probes = 2.0  # the probes' processes start at once: one start-up per job
     rows = 2 + 1 + 1  # digits: dcgan, sagan; digits-b: dcgan; pairs: sagan
-    assert f.seconds["profile"] == pytest.approx(3 * 2.0 + rows * row)
-    assert f.seconds["scaling"] == pytest.approx(2.0 + 3 * row)  # baseline and two sides
+    assert f.seconds["profile"] == pytest.approx(3 * (2.0 + probes) + rows * row)
+    assert f.seconds["scaling"] == pytest.approx(2.0 + probes + 3 * row)  # baseline, two sides
 
 
 def test_wall_clock_divides_the_shared_work_by_devices_times_jobs():
@@ -249,18 +271,33 @@ def test_a_real_timing_of_an_iteration_and_an_evaluation():
 
 
 def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
-    for name in ("startup", "train_iteration", "evaluation", "extractor", "reference", "step"):
+    for name in PIECES:
         monkeypatch.setattr(MeasuredTimer, name, getattr(FixedTimer, name))
     monkeypatch.setattr(MeasuredTimer, "asked", Counter(), raising=False)
+    monkeypatch.setattr("sagan.cost.timing.cores", lambda: 2)
+    # two job start-ups at once took twice one alone: each job at half its speed
+    monkeypatch.setattr("sagan.forecast.command._first_run_share", lambda *a: (0.5, 2.0, 4.0))
     study = {k: v for k, v in STUDY.items()}
     study["datasets"] = {"digits": STUDY["datasets"]["digits"] | {"sizes": ["full"]}}
     study["seeds"] = [0]
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(study))
-    code = main(["estimate", str(path), "--devices", "1", "--jobs-per-device", "2"])
-    out = capsys.readouterr().out
+    args = ["estimate", str(path), "--devices", "1", "--jobs-per-device", "2", "--all-jobs"]
+    code = main(args)
+    out, err = capsys.readouterr()
     assert code == 0, out
-    assert out.startswith("2 runs on") and "1 device(s) x 2 job(s)" in out
+    counted, share, load = out.splitlines()[:3]
+    assert counted == "counted: every job of the study (--all-jobs)"
+    assert share.startswith("2 jobs at once on the CPU's 2 cores: each at 0.50 of its speed")
+    assert load.startswith("machine load while timing: load average")
+    assert "\n2 runs on" in out and "1 device(s) x 2 job(s)" in out
+    assert "(1.00x one job's throughput per device)" in out  # 2 jobs at half speed each
+    # progress on stderr, counted against the pieces of a first pass that times nothing
+    lines = [line for line in err.splitlines() if line.endswith(")...")]
+    total = len(lines)
+    assert lines[0].endswith(f"(1/{total})...") and lines[-1].endswith(f"({total}/{total})...")
+    assert any(line.startswith("timing train on digits/sagan (") for line in lines)
+    assert "timing 2 job start-ups at once..." in err
     # a dcgan run of 10 iterations at 0.25 s, a sagan one at 0.5 s, each with 2 s of start-up
     assert "| train | 2 | 0.003 | 5.8 s |" in out
 
@@ -269,7 +306,6 @@ def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
     """The forecast restates the job graph by rule name: a real `snakemake -n` of a study
     with a shared run and an attention-map run keeps it from drifting (it had lost
     attention_maps, run_config and study_facts)."""
-    import re
     import subprocess
     import sys
 
@@ -295,8 +331,6 @@ def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
         timeout=600,
     )
     assert dry.returncode == 0, dry.stderr[-3000:]
-    stats = dry.stdout[dry.stdout.index("Job stats") :].split("total")[0]
-    planned = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
-    planned.pop("all")
+    planned = parse_job_stats(dry.stdout)
     counted = {rule: n for rule, n in job_counts(parse_study(study)).items() if n}
     assert counted == planned

@@ -154,7 +154,9 @@ def estimate(ctx: Context, stem: str) -> str:
         study, note = paper_study_here(ctx.out / "estimate-study.yaml")
         if note:
             files.add_text(note)
+    # every job, as on a box where nothing has run (no dry run of the paper's DAG)
     cmd = [sys.executable, "-m", "sagan.cli", "estimate", str(study), "--device", ctx.device]
+    cmd.append("--all-jobs")
     files.add_text(f"```\n{' '.join(cmd)}\n```")
     rc, seconds, log = _run(cmd, ctx.out / f"{stem}.output.txt")
     files.add_text(f"```\n{log.read_text().rstrip()}\n```")

@@ -64,6 +64,14 @@ REPORT_SECONDS = {
     "run_config": 0.5,
     "study_facts": 0.5,
 }
+# The quiet CPU's start of a report job (`import sagan.cli, sagan.report.build`: the CPU
+# seconds it took there, which is what it takes without other work beside it): the fixed
+# seconds above scale by the start measured now over this, so they follow the machine's load.
+QUIET_REPORT_START = 3.8
+# A notebook job: a report job's start, papermill and nbconvert of a one-cell notebook (both
+# measured now), plus the templates' own reading and drawing: 15 s on the quiet CPU less the
+# 3.8 s and 4.4 s of the two starts there.
+NOTEBOOK_CELLS = 7.0
 
 
 @dataclass(frozen=True)
@@ -88,8 +96,19 @@ class DataShape:
 class Timer(Protocol):
     """Seconds of each piece of work on one device (one job's share of it)."""
 
-    def startup(self) -> float:
-        """Starting one job's process: the interpreter, torch and sagan imports."""
+    def startup(self, cfg: RunConfig, shape: DataShape) -> float:
+        """Starting one model job's process: the interpreter, torch and sagan imports, the
+        prepared data loaded, the models built."""
+
+    def report_startup(self) -> float:
+        """Starting one report job's process: the interpreter, pandas and matplotlib."""
+
+    def notebook_startup(self) -> float:
+        """A notebook job's papermill (with its kernel) and nbconvert, on a one-cell
+        notebook."""
+
+    def during_score(self, cfg: RunConfig, shape: DataShape) -> float:
+        """One FD scored while training (``evaluation.during``)."""
 
     def train_iteration(self, cfg: RunConfig, shape: DataShape) -> float:
         """One training iteration: ``n_dis`` D updates, one G update, the EMA update."""
@@ -118,6 +137,8 @@ class Forecast:
     cpu_cores: int  # where the report jobs run
     profile_exclusive: bool  # the profile and scaling jobs run alone (every core of a CPU)
     critical_seconds: float = 0.0  # the longest chain of model jobs (prepare -> evaluate)
+    left_only: bool = False  # only the jobs left to run are counted
+    cpu_share: float = 1.0  # a job's speed with every CPU core busy over its speed alone
     notes: list[str] = field(default_factory=list)
 
     def type_seconds(self) -> dict[str, float]:
@@ -149,7 +170,7 @@ class Forecast:
         last = ("report_build", "notebook", "cost_figures", "cost_study", "study_claims")
         together = sum(self.seconds.get(r, 0.0) for r in last)
         longest = max((per_job.get(r, 0.0) for r in last), default=0.0)
-        return serial + max(together / self.cpu_cores, longest)
+        return serial + max(together / (self.cpu_cores * self.cpu_share), longest)
 
 
 def job_counts(study: Study) -> dict[str, int]:
@@ -220,16 +241,22 @@ def forecast(
     cpu_cores: int = 1,
     profile_device: str = "cpu",
     shape_of: Callable[[str], DataShape] | None = None,
+    pending: dict[str, int] | None = None,
+    cpu_share: float = 1.0,
 ) -> Forecast:
     """Every job of the study timed through ``timer``, each distinct piece of work once.
 
     ``speedup``: how much more K jobs on one device get done than one (``sagan bench
     throughput`` measures it); None: K, each job as fast as alone (true on a CPU with a core
     per job; on a GPU an upper bound). ``shape_of``: a dataset entry's DataShape (default:
-    ``data_shape``, from its prepared file where there is one)."""
+    ``data_shape``, from its prepared file where there is one). ``pending``: the jobs per
+    rule left to run (the workflow's dry run); a rule's seconds are then its share of them,
+    and a piece only rules with nothing left need is not timed. None: every job.
+    ``cpu_share``: a job's speed with every CPU core busy over alone (the report jobs')."""
     shape_of = shape_of or (lambda name: data_shape(study, name))
     counts = job_counts(study)
-    work = _Work(study, timer, timer.startup())
+    left = counts if pending is None else pending
+    work = _Work(study, timer, left, shape_of)
     seconds = dict.fromkeys(counts, 0.0)
     chains, notes = [], []
     for name in study.datasets:
@@ -243,11 +270,18 @@ def forecast(
         seconds["profile"] += work.profile(name, shape, profile_device)
     if counts["scaling"]:
         seconds["scaling"] = work.scaling(profile_device)
-    for rule, each in REPORT_SECONDS.items():
-        seconds[rule] = each * counts[rule]
+    seconds |= work.report(counts)
+    if pending is not None:  # each rule's share of its jobs that are left
+        seconds = {
+            r: v * left.get(r, 0) / counts[r] if counts[r] else 0.0 for r, v in seconds.items()
+        }
+        unknown = sorted(set(left) - set(counts))
+        if unknown:
+            notes.append(f"not counted (no cost model): {', '.join(unknown)}")
+    jobs = {r: left.get(r, 0) for r in counts}
     return Forecast(
-        runs=counts["train"],
-        jobs=counts,
+        runs=jobs["train"],
+        jobs=jobs,
         seconds=seconds,
         devices=devices,
         jobs_per_device=jobs_per_device,
@@ -255,15 +289,24 @@ def forecast(
         cpu_cores=cpu_cores,
         profile_exclusive=profile_device == "cpu",
         critical_seconds=max(chains, default=0.0),
+        left_only=pending is not None,
+        cpu_share=cpu_share,
         notes=notes,
     )
 
 
 class _Work:
-    """The study's jobs in seconds, each distinct measurement asked of the timer once."""
+    """The study's jobs in seconds, each distinct measurement asked of the timer once, and
+    only where a rule that needs it has jobs ``left``."""
 
-    def __init__(self, study: Study, timer: Timer, startup: float) -> None:
-        self.study, self.timer, self.start = study, timer, startup
+    def __init__(
+        self,
+        study: Study,
+        timer: Timer,
+        left: dict[str, int],
+        shape_of: Callable[[str], DataShape],
+    ) -> None:
+        self.study, self.timer, self.left, self.shape_of = study, timer, left, shape_of
         self.cache: dict[str, float] = {}
         self.data_done: set[str] = set()  # data keys whose shared jobs are counted
         from sagan.study import shared_runs
@@ -271,16 +314,28 @@ class _Work:
         # copies of another run's results (seconds, untimed): resolved once, not per dataset
         self.shared = shared_runs(study)
 
-    def once(self, key: Any, measure: Callable[[], float]) -> float:
+    def wanted(self, *rules: str) -> bool:
+        return any(self.left.get(r, 0) for r in rules)
+
+    def once(self, key: Any, measure: Callable[[], float], *rules: str) -> float:
+        """``measure``d the first time ``key`` is asked; 0 where none of ``rules`` (the
+        rules that need it) has a job left."""
+        if rules and not self.wanted(*rules):
+            return 0.0
         key = repr(key)
         if key not in self.cache:
             self.cache[key] = measure()
         return self.cache[key]
 
+    def start(self, cfg: RunConfig, shape: DataShape, *rules: str) -> float:
+        """A model job's start-up: once per prepared data (loading it is part of it)."""
+        key = ("startup", cfg.data.path, shape)
+        return self.once(key, lambda: self.timer.startup(cfg, shape), *rules)
+
     def dataset(self, name: str, shape: DataShape, seconds: dict[str, float]) -> float:
         """Adds the dataset's train, evaluate and data jobs to ``seconds``; returns its
-        longest chain: prepare, then the longer of a training run and extractor ->
-        reference features, then an evaluation."""
+        longest chain of jobs left: prepare, then the longer of a training run and
+        extractor -> reference features, then an evaluation."""
         from sagan.study import (
             TRAINED_EXTRACTORS,
             data_key,
@@ -292,36 +347,47 @@ class _Work:
         sizes = self.study.sizes_of(name)
         biggest = max(shape.size(s) for s in sizes)
         longest_train = longest_eval = 0.0
+        model_rules = ("prepare_dataset", "train_extractor", "reference_features", "profile")
         for run in [r for r in runs(self.study) if r.dataset == name]:
             cfg = run_config(self.study, run)
             if run in self.shared:
                 continue
+            start = self.start(cfg, shape, "train", "evaluate", *model_rules)
             arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
             per_it = self.once(
-                ("train", arm, shape), lambda c=cfg: self.timer.train_iteration(c, shape)
+                ("train", arm, shape), lambda c=cfg: self.timer.train_iteration(c, shape), "train"
             )
-            train = self.start + cfg.train.iterations * per_it
+            during = self.once(
+                ("during", arm, _eval_settings(cfg), cfg.eval.during_samples, shape),
+                lambda c=cfg: self.timer.during_score(c, shape),
+                "train",
+            )
+            train = start + cfg.train.iterations * per_it + len(cfg.eval.during) * during
             # one evaluation per dataset, at its largest training set (memorisation is
             # scored against it): each of its runs counts that cost
             ev = ("evaluate", cfg.model, _eval_settings(cfg), shape, biggest)
-            evaluate = self.start + self.once(
-                ev, lambda c=cfg: self.timer.evaluation(c, shape, biggest)
+            evaluate = start + self.once(
+                ev, lambda c=cfg: self.timer.evaluation(c, shape, biggest), "evaluate"
             )
             seconds["train"] += train
             seconds["evaluate"] += evaluate
             longest_train, longest_eval = max(longest_train, train), max(longest_eval, evaluate)
-        prepare = self.start  # reading and resizing the source is not timed
+        start = self.start(cfg, shape, *model_rules)
+        prepare = start  # reading and resizing the source is not timed
         extractor = 0.0  # a supplied extractor (Inception's file): no job
         if cfg.eval.extractor in TRAINED_EXTRACTORS:
             epochs = extractor_epochs(self.study, name)
-            extractor = self.start + self.once(
-                ("extractor", shape, epochs), lambda: self.timer.extractor(shape, epochs)
+            extractor = start + self.once(
+                ("extractor", shape, epochs),
+                lambda: self.timer.extractor(shape, epochs),
+                "train_extractor",
             )
         refs = [
-            self.start
+            start
             + self.once(
                 ("reference", _eval_settings(cfg), shape, n),
                 lambda n=n: self.timer.reference(cfg, shape, n),
+                "reference_features",
             )
             for n in (shape.heldout, shape.pool)
         ]
@@ -331,13 +397,24 @@ class _Work:
             seconds["prepare_dataset"] += prepare
             seconds["train_extractor"] += extractor
             seconds["reference_features"] += sum(refs)
-        return prepare + max(longest_train, extractor + max(refs)) + longest_eval
+        # a rule with nothing left adds nothing to the chain
+        kept = {r: float(self.wanted(r)) for r in ("prepare_dataset", "train", "evaluate")}
+        data = extractor * self.wanted("train_extractor") + max(refs) * self.wanted(
+            "reference_features"
+        )
+        return (
+            prepare * kept["prepare_dataset"]
+            + max(longest_train * kept["train"], data)
+            + longest_eval * kept["evaluate"]
+        )
 
     def profile(self, name: str, shape: DataShape, device: str) -> float:
         """One profile job: every arm of the dataset in every profiled precision."""
         from sagan.cost.plan import profile_specs
-        from sagan.study import dataset_study, dataset_variants
+        from sagan.study import dataset_study, dataset_variants, run_config, runs
 
+        if not self.wanted("profile"):
+            return 0.0
         view = dataset_study(self.study, name)
         specs = profile_specs(
             view,
@@ -346,25 +423,47 @@ class _Work:
             variants=dataset_variants(self.study, name),
             frames=shape.frames,
         )
-        return self.start + sum(self.profiled(s, device) for s in specs)
+        cfg = run_config(self.study, next(r for r in runs(self.study) if r.dataset == name))
+        start = self.start(cfg, shape, "profile")
+        return self.profiled(specs, device, start)
 
     def scaling(self, device: str) -> float:
         from sagan.cost.plan import profile_settings, scaling_specs
+        from sagan.study import run_config, runs
 
+        if not self.wanted("scaling"):
+            return 0.0
         settings = profile_settings(self.study)
         specs = [s for r in settings.scaling.resolutions for s in scaling_specs(self.study, r)]
-        return self.start + sum(self.profiled(s, device) for s in specs)
+        first = runs(self.study)[0]
+        start = self.start(run_config(self.study, first), self.shape_of(first.dataset), "scaling")
+        return self.profiled(specs, device, start)
 
-    def profiled(self, spec: StepSpec, device: str) -> float:
-        """A profile row: warm-up and timed steps, one step counted for its FLOPs, and on a
-        CPU the memory probe (a fresh process that builds the step and takes two)."""
+    def profiled(self, specs: list[StepSpec], device: str, start: float) -> float:
+        """A profile or scaling job: its start, then per row warm-up and timed steps and one
+        step counted for its FLOPs; on a CPU the memory probes, a fresh process per row that
+        builds the step and takes two, all started at once (their starts overlap: one)."""
         from sagan.cost.plan import profile_settings
 
         settings = profile_settings(self.study)
-        step = self.once(("step", spec), lambda: self.timer.step(spec))
+        each = [self.once(("step", spec), lambda s=spec: self.timer.step(s)) for spec in specs]
         steps = settings.warmup + settings.repeats + 1
-        probe = self.start + 2 * step if settings.memory and device == "cpu" else 0.0
-        return steps * step + probe
+        probes = start + 2 * sum(each) if settings.memory and device == "cpu" else 0.0
+        return start + steps * sum(each) + probes
+
+    def report(self, counts: dict[str, int]) -> dict[str, float]:
+        """The CPU-only jobs: their quiet seconds scaled by how much slower a report job
+        starts now; a notebook from its measured starts."""
+        report_rules = [r for r in REPORT_SECONDS if counts[r]]
+        if not self.wanted(*report_rules):
+            return dict.fromkeys(REPORT_SECONDS, 0.0)
+        start = self.once("report_startup", self.timer.report_startup)
+        slower = start / QUIET_REPORT_START
+        seconds = {r: each * slower * counts[r] for r, each in REPORT_SECONDS.items()}
+        if self.wanted("notebook"):
+            kernel = self.once("notebook_startup", self.timer.notebook_startup)
+            seconds["notebook"] = (start + kernel + NOTEBOOK_CELLS * slower) * counts["notebook"]
+        return seconds
 
 
 def _eval_settings(cfg: RunConfig) -> tuple:
@@ -417,9 +516,9 @@ def format_forecast(f: Forecast, device: str) -> str:
     jobs, secs = f.type_jobs(), f.type_seconds()
     copies = f.jobs.get("share_run", 0)
     shared = f" (and {copies} that copy a run with the same config)" if copies else ""
+    runs = f"{f.runs} runs left to train" if f.left_only else f"{f.runs} runs"
     lines = [
-        f"{f.runs} runs{shared} on {device}; job-hours by type (each job's process start-up"
-        " included):",
+        f"{runs}{shared} on {device}; job-hours by type (each job's process start-up included):",
         "",
         "| job type | jobs | hours | per job |",
         "|---|---:|---:|---:|",

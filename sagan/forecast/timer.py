@@ -1,19 +1,17 @@
 """The pieces of a study's work timed on this device, briefly: the ``Timer`` of
 ``sagan.forecast.estimate`` that ``sagan estimate`` uses.
 
-Nothing is read from disk but the supplied extractor's file (Inception's): the models are
-built untrained and fed random data of the study's shapes, since cost does not depend on the
-weights or the pixels. Large counts are timed on a slice and scaled: generation, features
-and an extractor epoch linearly; the metrics (pairwise distances: up to quadratic) by the
-growth measured between two slice sizes.
+Nothing is read from disk but the supplied extractor's file (Inception's) and, in the timed
+start-up of a job, its prepared data where there is some: the models are built untrained and
+fed random data of the study's shapes, since cost does not depend on the weights or the
+pixels. Large counts are timed on a slice and scaled: generation, features and an extractor
+epoch linearly; the metrics (pairwise distances: up to quadratic) by the growth measured
+between two slice sizes.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 
@@ -27,9 +25,8 @@ from sagan.cost.step import StepSpec, build_step
 from sagan.cost.timing import sync
 from sagan.data.meta import DataMeta
 from sagan.forecast.estimate import DataShape
+from sagan.forecast.starts import model_job_start, notebook_run, report_job_start
 
-# Startup of a job: the modules a train or evaluate job imports before it works.
-IMPORTS = "import torch, sagan.cli, sagan.train.trainer, sagan.metrics.evaluate"
 SAMPLE_CAP = 2000  # images generated and scored at most; more are scaled from this many
 EXTRACTOR_CAP = 1024  # images of one timed extractor epoch
 DOMAIN_FEATURES = 64  # the domain extractor's feature width
@@ -59,12 +56,48 @@ class MeasuredTimer:
             step()
         return self._clock(lambda: [step() for _ in range(self.steps)]) / self.steps
 
-    def startup(self) -> float:
-        """A fresh interpreter importing what a job imports (files already in the page cache,
-        as they are for every job after the first)."""
-        env = os.environ | {"OMP_NUM_THREADS": str(self.threads)}
-        run = [sys.executable, "-c", IMPORTS]
-        return self._clock(lambda: subprocess.run(run, check=True, env=env))
+    def startup(self, cfg: RunConfig, shape: DataShape) -> float:
+        """A model job's process start: a fresh interpreter importing what the job imports,
+        loading its prepared data (where there is some) and building its models."""
+        return model_job_start(cfg, shape.meta(), self.threads, self.device)
+
+    def report_startup(self) -> float:
+        return report_job_start()
+
+    def notebook_startup(self) -> float:
+        return notebook_run()
+
+    def during_score(self, cfg: RunConfig, shape: DataShape) -> float:
+        """One FD while training: ``during_samples`` generated, their features, the FD
+        against a reference of the held-out count."""
+        from sagan.images import to_pixel_range
+        from sagan.metrics.distances import frechet_distance
+        from sagan.metrics.extractors import extract
+        from sagan.models.backbone import models_for_run, run_classes
+        from sagan.models.latents import generate
+
+        if shape.frames:
+            return 0.0  # video: its during score is not timed
+        torch.set_num_threads(self.threads)
+        e, meta = cfg.eval, shape.meta()
+        G = models_for_run(cfg, meta)[0].to(self.device).eval()
+        net = self._extractor(cfg, shape)
+        rng = np.random.default_rng(0)
+
+        def score() -> None:
+            with torch.no_grad():
+                images = generate(
+                    G,
+                    e.during_samples,
+                    seed=e.seed,
+                    batch_size=e.batch_size,
+                    num_classes=run_classes(cfg, meta),
+                    device=self.device,
+                )
+            fake = extract(net, to_pixel_range(images), e.batch_size, self.device).numpy()
+            frechet_distance(fake, rng.standard_normal((max(shape.heldout, 8), fake.shape[1])))
+
+        return self._clock(score)
 
     def train_iteration(self, cfg: RunConfig, shape: DataShape) -> float:
         torch.set_num_threads(self.threads)
