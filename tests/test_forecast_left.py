@@ -1,10 +1,12 @@
 """sagan estimate counts what is left (the workflow's dry run), each job's measured start-up,
 says what it is timing, and how loaded the machine was."""
 
+import dataclasses
 import io
 
 import pytest
 
+from sagan.data.meta import DataMeta
 from sagan.forecast import dry_run
 from sagan.forecast.command import estimate, what_is_left, with_core_share
 from sagan.forecast.dry_run import DryRunError, parse_job_stats, pending_jobs
@@ -133,7 +135,7 @@ def test_the_estimate_says_what_it_counted(monkeypatch):
     monkeypatch.setattr(dry_run, "pending_jobs", lambda *a, **k: {})
     monkeypatch.setattr("sagan.forecast.command.pending_jobs", lambda *a, **k: {})
     f, text = estimate(
-        STUDY, "s.yaml", FixedTimer(), "test CPU", cores=1, progress=io.StringIO(),
+        parse_study(STUDY), "s.yaml", FixedTimer(), "test CPU", cores=1, progress=io.StringIO(),
         shape_of=SHAPES.__getitem__,
     )  # fmt: skip
     assert f.wall_seconds == 0
@@ -144,10 +146,11 @@ def test_the_estimate_says_what_it_counted(monkeypatch):
 
 def test_a_model_jobs_start_is_timed_in_a_fresh_process():
     """The process imports, builds the run's models and exits; a broken start is an error."""
-    seconds = model_job_start(tiny_run(), {"resolution": 16, "channels": 1, "num_classes": 10})
+    seconds = model_job_start(tiny_run(), DataMeta(16, 1, 10))
     assert 0 < seconds < 120
-    with pytest.raises(RuntimeError, match="a timed job start failed: .*KeyError"):
-        model_job_starts_at_once(tiny_run(), {"resolution": 16}, 1)  # no channels: no build
+    unknown = dataclasses.replace(tiny_run(), variant="nope")  # its start cannot build the models
+    with pytest.raises(RuntimeError, match="a timed job start failed: .*'nope'"):
+        model_job_starts_at_once(unknown, DataMeta(16, 1, 10), 1)
 
 
 def test_the_cores_share_sets_the_speedup_of_k_jobs_on_a_busy_cpu():
@@ -171,7 +174,7 @@ def test_a_notebook_jobs_start_runs_papermill_and_nbconvert():
 def test_a_given_speedup_is_kept_and_the_measured_share_sets_one_otherwise():
     def run(**kw):
         return estimate(
-            STUDY, "s.yaml", FixedTimer(), "test CPU", cores=2, all_jobs=True,
+            parse_study(STUDY), "s.yaml", FixedTimer(), "test CPU", cores=2, all_jobs=True,
             progress=io.StringIO(), share=lambda: (0.5, 2.0, 4.0), jobs_per_device=2,
             shape_of=SHAPES.__getitem__, **kw,
         )[0]  # fmt: skip

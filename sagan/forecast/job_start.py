@@ -22,12 +22,15 @@ def start(config: dict, meta: dict, device: str = "cpu") -> None:
     import sagan.metrics.image_evaluate  # noqa: F401
     from sagan.config import RunConfig, from_dict
     from sagan.data import load_prepared
+    from sagan.data.meta import DataMeta
     from sagan.train.trainer import build
 
     cfg = from_dict(RunConfig, config)
     if cfg.data.path and Path(cfg.data.path).is_file():
         load_prepared(cfg.data.path)
-    build(cfg, meta, torch.device(device))  # on a GPU: its context's start-up too
+    build(
+        cfg, DataMeta.from_dict(meta), torch.device(device)
+    )  # on a GPU: its context's start-up too
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from sagan.config import RunConfig
+from sagan.data.meta import DataMeta
 
 REPORT_IMPORTS = "import sagan.cli, sagan.report.build"
 # what the report notebooks import before they draw
@@ -33,19 +34,19 @@ def _wall(command: list[str], threads: int, cwd: str | None = None) -> float:
     return time.perf_counter() - start
 
 
-def model_job_start(cfg: RunConfig, meta: dict, threads: int = 1, device: str = "cpu") -> float:
+def model_job_start(cfg: RunConfig, meta: DataMeta, threads: int = 1, device: str = "cpu") -> float:
     """Seconds for a fresh process to import what a train or evaluate job imports and to
     build the run's models and optimisers (files already in the page cache)."""
-    arg = json.dumps({"config": asdict(cfg), "meta": meta, "device": device})
+    arg = json.dumps({"config": asdict(cfg), "meta": meta.to_dict(), "device": device})
     return _wall([sys.executable, "-m", "sagan.forecast.job_start", arg], threads)
 
 
 def model_job_starts_at_once(
-    cfg: RunConfig, meta: dict, k: int, threads: int = 1, device: str = "cpu"
+    cfg: RunConfig, meta: DataMeta, k: int, threads: int = 1, device: str = "cpu"
 ) -> float:
     """Seconds for ``k`` such processes started at once to all finish: K jobs on a CPU share
     its cores, caches and memory bandwidth (and, on a busy machine, other work's share)."""
-    arg = json.dumps({"config": asdict(cfg), "meta": meta, "device": device})
+    arg = json.dumps({"config": asdict(cfg), "meta": meta.to_dict(), "device": device})
     env = os.environ | {"OMP_NUM_THREADS": str(threads)}
     command = [sys.executable, "-m", "sagan.forecast.job_start", arg]
     start = time.perf_counter()
@@ -58,7 +59,7 @@ def model_job_starts_at_once(
     return time.perf_counter() - start
 
 
-def core_share(cfg: RunConfig, meta: dict, cores: int) -> tuple[float, float, float]:
+def core_share(cfg: RunConfig, meta: DataMeta, cores: int) -> tuple[float, float, float]:
     """How fast a job runs with every core busy, relative to alone: (share, seconds alone,
     seconds of ``cores`` job starts at once); share = alone / at once (1: no contention)."""
     alone = model_job_start(cfg, meta)
