@@ -31,7 +31,11 @@ def test_default_study_job_count_is_its_dry_run():
     """The README's first command, dry-run: the job count it quotes."""
     quoted = re.search(r"embedded default study \(offline, CPU only, (\d+) jobs\)", README)
     assert quoted, "the README no longer quotes the default study's job count"
-    assert dry_run()["total"] == int(quoted[1])
+    jobs = dry_run()
+    assert jobs["total"] == int(quoted[1])
+    # and the forecast's counts of every job (sagan estimate --all-jobs) are its own, per rule
+    counted = {rule: n for rule, n in planned(DEFAULT_STUDY).items() if n}
+    assert counted == {rule: n for rule, n in jobs.items() if rule != "total"}
 
 
 def test_default_study_trained_and_copied_runs():

@@ -9,6 +9,7 @@ from collections import Counter
 
 import yaml
 
+from sagan.forecast.estimate import job_counts
 from sagan.study import runs
 from sagan.study.model import parse_study
 from tests.test_workflow import REPO, TINY, snakemake
@@ -48,6 +49,9 @@ def test_paper_study_dry_runs_without_its_data_or_weights(tmp_path):
         == images + video + lsun256
     )
     assert jobs["prepare_dataset"] == len(PAPER["datasets"])
+    # the forecast's counts of every job (sagan estimate --all-jobs) are the workflow's own
+    counted = {rule: n for rule, n in job_counts(parse_study(PAPER)).items() if n}
+    assert counted == {rule: n for rule, n in jobs.items() if rule not in ("all", "total")}
     # a dry run reads no file: the missing Inception weights are a warning, named with the fix
     assert "dry run only, a real run stops here: Inception weights" in out
     assert not (tmp_path / "results").exists()
