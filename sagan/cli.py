@@ -21,7 +21,7 @@ from sagan.cli_types import (
     positive_int,
     token_spec,
 )
-from sagan.config import EvalConfig
+from sagan.config import EvalConfig, ExtractorConfig
 from sagan.errors import ConfigError, DataError
 from sagan.report.outputs import METRIC_PROTOCOL, NOTEBOOKS, PARTS, TRAINING_LOG
 
@@ -563,7 +563,7 @@ def _run_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("train-extractor", help="train the domain feature extractor")
     s.add_argument("data", type=existing_file, help="prepared data file")
-    s.add_argument("--epochs", type=positive_int, default=15)
+    s.add_argument("--epochs", type=positive_int, default=ExtractorConfig.epochs)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_train_extractor)
 

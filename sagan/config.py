@@ -91,6 +91,13 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class ExtractorConfig:
+    """A study's ``extractor`` section: the domain extractor the workflow trains."""
+
+    epochs: int = 15  # the domain classifier's training epochs (image and video)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     study: str = "adhoc"
     arm: str = ""  # the study's name of this configuration ("" = variant)

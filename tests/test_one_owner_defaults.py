@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from sagan.config import EvalConfig, TrainConfig
+from sagan.config import EvalConfig, ExtractorConfig, TrainConfig
 from sagan.study import entry_extractor
 from sagan.study.model import parse_study
 
 REPO = Path(__file__).resolve().parents[1]
 RESPELLED = re.compile(
-    r"""get\(\s*["'](extractor|batch_size|device)["']\s*,\s*("[a-z]+"|\d+|"cuda" if)"""
+    r"""get\(\s*["'](extractor|batch_size|device|epochs)["']\s*,\s*("[a-z]+"|\d+|"cuda" if)"""
 )
 
 
@@ -43,6 +43,7 @@ def test_the_pattern_sees_each_old_spelling():
         '.get("batch_size", 64)',
         'get("device", "cuda" if GPUS else "cpu")',
         '.get("device", "cpu")',
+        'own.get("epochs", 15)',
     ):
         assert RESPELLED.search(old), old
 
@@ -60,6 +61,7 @@ def test_the_defaults_come_from_the_typed_configs():
     study = dict(BASE)
     assert entry_extractor(parse_study(study), "digits") == EvalConfig.extractor
     assert parse_study(study).batch_size == TrainConfig.batch_size
+    assert parse_study(study).extractor_epochs == ExtractorConfig.epochs
     assert parse_study(study | {"train": {"batch_size": 8}}).batch_size == 8
     study["evaluation"] = {"extractor": "inception"}
     assert entry_extractor(parse_study(study), "digits") == "inception"

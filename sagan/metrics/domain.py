@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sagan.config import ExtractorConfig
 from sagan.data import PreparedData
 from sagan.errors import DataError
 from sagan.images import to_model_range
@@ -111,7 +112,7 @@ def train_domain_classifier(
     data: PreparedData,
     out: str | Path,
     *,
-    epochs: int = 15,
+    epochs: int = ExtractorConfig.epochs,
     batch_size: int = 64,
     feature_dim: int = 64,
     seed: int = 0,

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sagan.config import ExtractorConfig
 from sagan.data import PreparedData
 from sagan.data.kinds import VIDEO
 from sagan.errors import DataError
@@ -121,7 +122,7 @@ def train_video_domain(
     data: PreparedData,
     out: str | Path,
     *,
-    epochs: int = 15,
+    epochs: int = ExtractorConfig.epochs,
     batch_size: int = 32,
     feature_dim: int = 64,
     seed: int = 0,

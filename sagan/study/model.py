@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sagan.arms import Arm, expand_arms
-from sagan.config import EvalConfig, TrainConfig
+from sagan.config import EvalConfig, ExtractorConfig, TrainConfig
 from sagan.errors import ConfigError
 from sagan.study_checks import (
     check_no_train_seed,
@@ -30,7 +30,7 @@ from sagan.study_checks import (
 
 DEFAULT_EXTRACTOR: str = EvalConfig.extractor
 DEFAULT_BATCH_SIZE: int = TrainConfig.batch_size
-DEFAULT_EXTRACTOR_EPOCHS = 15  # the domain extractor's training epochs
+DEFAULT_EXTRACTOR_EPOCHS: int = ExtractorConfig.epochs
 SECTIONS = ("model", "train", "evaluation")  # a dataset entry may override keys of these
 ARM_SECTIONS = ("model", "train")  # an arm may override keys of these
 
