@@ -78,14 +78,21 @@ def test_the_core_names_no_registered_variant():
     assert not hits, "sagan/ names a variant; read it from the study instead:\n" + "\n".join(hits)
 
 
-def test_the_check_finds_a_variant_named_in_code_but_not_in_comments(tmp_path):
+def fake_core(tmp_path, source: str):
+    """A package folder ``sagan/`` holding one module with ``source``."""
     pkg = tmp_path / "sagan"
     pkg.mkdir()
-    (pkg / "a.py").write_text(
+    (pkg / "a.py").write_text(source)
+    return pkg
+
+
+def test_the_check_finds_a_variant_named_in_code_but_not_in_comments(tmp_path):
+    pkg = fake_core(
+        tmp_path,
         '# the "multiscale" arm is documented here\n'
         'BACKBONE = "dcgan"  # a backbone, not a variant\n'
         'baseline = "dcgan"\n'
-        'if spec == "se_spatial":\n'
+        'if spec == "se_spatial":\n',
     )
     hits = lines_naming_a_variant(pkg, variant_name_pattern(registered_variants()))
     assert [h.split(":")[1] for h in hits] == ["3", "4"]
@@ -99,9 +106,8 @@ def test_the_core_passes_no_registered_variant_to_a_call():
 
 
 def test_the_call_check_finds_names_passed_as_arguments_but_not_other_senses(tmp_path):
-    pkg = tmp_path / "sagan"
-    pkg.mkdir()
-    (pkg / "a.py").write_text(
+    pkg = fake_core(
+        tmp_path,
         'BACKBONES.register("dcgan")\n'
         'files("sagan")\n'
         "spec = build_variant('sagan', {})\n"
@@ -112,7 +118,7 @@ def test_the_call_check_finds_names_passed_as_arguments_but_not_other_senses(tmp
         'ModelConfig(backbone="dcgan", width=4)\n'
         'StepSpec("label", variant="video3d")\n'
         'attention(q, k, v, impl="linear")\n'
-        'print("the sagan bench")\n'
+        'print("the sagan bench")\n',
     )
     hits = calls_naming_a_variant(pkg, registered_variants())
     assert [h.split(":")[1] for h in hits] == ["3", "4", "6", "9"]
