@@ -173,9 +173,21 @@ def cmd_floor_tables(args: argparse.Namespace) -> None:
 
 
 def cmd_run_config(args: argparse.Namespace) -> None:
-    from sagan.config import RunConfig, from_dict, save_run_config
+    from sagan.config import save_run_config
+    from sagan.study import run_config, run_dir, run_named
 
-    save_run_config(from_dict(RunConfig, args.config, "run config"), args.out)
+    study = _load_study(args.study)
+    run = run_named(study, args.run)
+    # the folder is keyed by the config: one resolved here to another folder would train
+    # something other than what the workflow planned
+    folder = Path(run_dir(study, run))
+    if Path(args.out).parent != folder:
+        raise ConfigError(
+            f"run {args.run!r} of {args.study} resolves to {folder}, not to "
+            f"{Path(args.out).parent}: the study file differs from the one the workflow "
+            "read; rerun snakemake, which writes it again"
+        )
+    save_run_config(run_config(study, run), args.out)
     print(f"wrote {args.out}")
 
 
@@ -604,9 +616,10 @@ def _run_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out-dir", required=True, help="results/<study>")
     s.set_defaults(fn=cmd_floor_tables)
 
-    s = sub.add_parser("run-config", help="write a run's resolved config (JSON) as its YAML")
-    s.add_argument("--config", type=json_object, required=True, help="resolved config, JSON")
-    s.add_argument("--out", required=True, help="config.yaml of the run")
+    s = sub.add_parser("run-config", help="write one run's resolved config from its study")
+    s.add_argument("study", help="the study YAML (the workflow's results/<study>/study.yaml)")
+    s.add_argument("--run", required=True, help="the run: dataset/arm/n<size>/s<seed>")
+    s.add_argument("--out", required=True, help="config.yaml in the run's own folder")
     s.set_defaults(fn=cmd_run_config)
 
     s = sub.add_parser("train", help="train one run")

@@ -60,7 +60,8 @@ CLI_CASES = [
     (["train", "{tmp}/nope.yaml", "--out", "{tmp}"], "{tmp}/nope.yaml does not exist"),
     (["arms", "{tmp}/nope.yaml"], "{tmp}/nope.yaml does not exist"),
     (["train-extractor", STUDY, "--epochs", "0", "--out", "x"], "0 must be at least 1"),
-    (["run-config", "--config", "nope", "--out", "{tmp}/c.yaml"], "'nope' is not valid JSON"),
+    (["run-config", "{tmp}/nope.yaml", "--run", "a", "--out", "c.yaml"], "nope.yaml does not"),
+    (["run-config", STUDY, "--run", "digits/nope/n1/s0", "--out", "c.yaml"], "has no run"),
     (["scaling", STUDY, "--resolutions", "0", "--out", "a", "--slopes", "b"], "at least 1"),
     (
         ["profile", STUDY, "--data", STUDY, "--dataset", "nosuch", "--out", "{tmp}/p.csv"],

@@ -98,7 +98,13 @@ def test_an_evaluation_waits_only_for_its_own_run(tmp_path):
     assert len(evaluations) == 2 * 2 * len(TINY["variants"])
     for node in evaluations:
         upstream = Counter(rule[n] for n in ancestors(edges, node))
-        # its own config and training, and its dataset's data, extractor and reference features
+        # its own config (from the study document) and training, and its dataset's data,
+        # extractor and reference features
         assert upstream == Counter(
-            run_config=1, train=1, prepare_dataset=1, train_extractor=1, reference_features=2
+            study_document=1,
+            run_config=1,
+            train=1,
+            prepare_dataset=1,
+            train_extractor=1,
+            reference_features=2,
         ), upstream

@@ -16,6 +16,7 @@ import yaml
 
 from sagan.registry import VARIANTS
 from sagan.report.verdict_rules import VERDICTS
+from sagan.study import parse_study, runs
 from tests.test_resume import NAN_PLUGIN
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,6 +190,9 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
         assert (tmp_path / f"reports/tiny/figures/{name}.png").stat().st_size > 10_000
     again = snakemake(tmp_path, E2E, "--dry-run", env=with_plugins(tmp_path))
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    # the study as the workflow read it, beside its results: every run's config came from it
+    document = yaml.safe_load((tmp_path / "results/tiny/study.yaml").read_text())
+    assert runs(parse_study(document)) == runs(parse_study(E2E))
     # the HTML report: the workflow's description and each output's one-line caption
     made = snakemake(tmp_path, E2E, "--report", "reports/report.html", env=with_plugins(tmp_path))
     assert made.returncode == 0, made.stderr[-3000:]

@@ -60,8 +60,10 @@ REPORT_SECONDS = {
     "floor_tables": 3.0,
     # a model job: start-up, G loaded, one forward for the maps (2-4 s on the tiny study)
     "attention_maps": 4.0,
-    # local rules, in the workflow's own process: a file written from the plan
-    "run_config": 0.5,
+    # local rules: `sagan run-config`, a process that imports the registries (torch) and
+    # resolves one run from the study document (2.4 s); the others are `run:` jobs
+    "run_config": 2.4,
+    "study_document": 6.0,
     "study_facts": 0.5,
 }
 # The quiet CPU's start of a report job (`import sagan.cli, sagan.report.build`: the CPU
@@ -220,6 +222,7 @@ def job_counts(study: Study) -> dict[str, int]:
         "floor_tables": 1,
         "attention_maps": len(attention_map_runs(study)),
         "run_config": len(runs(study)),  # every run's config, shared ones too
+        "study_document": 1,  # what run_config reads
         "study_facts": 1,
     }
 

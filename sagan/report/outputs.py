@@ -43,6 +43,9 @@ FIGURES = [
 ]
 INDEX = "README.md"  # figures/ and tables/: what is drawn, and why the rest is left out
 STUDY_FACTS = "study_facts.yaml"  # results/<study>/: what the report's plan is made from
+# results/<study>/: the study as the workflow read it, --config overrides applied; new runs'
+# configs are resolved from it (`sagan run-config`)
+STUDY_DOCUMENT = "study.yaml"
 NOTEBOOKS = ["overview", "ablation", "small_data", "cost", "video"]
 PARTS = ["stats", "tables", "figures", "cost-figures", "notebooks"]  # `sagan report --parts`
 

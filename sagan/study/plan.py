@@ -161,6 +161,17 @@ def runs(study: Study) -> list[Run]:
     ]
 
 
+def run_named(study: Study, path: str) -> Run:
+    """The study's run whose id (``Run.path``: dataset/arm/n<size>/s<seed>) is ``path``."""
+    for run in runs(study):
+        if run.path == path:
+            return run
+    raise ConfigError(
+        f"study {study.name!r} has no run {path!r} (dataset/arm/n<size>/s<seed>); "
+        "`sagan arms` lists its arms, and the study's seeds and sizes give the rest"
+    )
+
+
 def shared_runs(study: Study) -> dict[Run, Run]:
     """Each run that an earlier run of the study already trains and scores (the same
     resolved config but for its labels, e.g. a sweep's own baseline point), mapped to that

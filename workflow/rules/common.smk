@@ -190,6 +190,7 @@ RUNS = runs(THE_STUDY)
 # Seconds of work each: on a cluster they run in the submitting process, not as jobs.
 localrules:
     all,
+    study_document,
     run_config,
     share_run,
     cost_study,
@@ -207,10 +208,19 @@ RUN_DIR = run_folder.FOLDER
 STUDY_RESULTS = layout.STUDY_RESULTS.format(study=STUDY)
 STUDY_REPORTS = layout.STUDY_REPORTS.format(study=STUDY)
 SUMMARY = f"{STUDY_RESULTS}/{outputs.SUMMARY}"
+STUDY_DOCUMENT = f"{STUDY_RESULTS}/{outputs.STUDY_DOCUMENT}"
 
 # Each run by its output folder, and the settings behind each data and extractor key.
 RUN_DIRS = {run: run_dir(THE_STUDY, run) for run in RUNS}
 RUN_CONFIGS = {d: run_config(THE_STUDY, run) for run, d in RUN_DIRS.items()}
+# Each run's id (dataset/arm/n<size>/s<seed>) by its folder, for `sagan run-config`
+RUN_OF_DIR = {d: run.path for run, d in RUN_DIRS.items()}
+# A run's config is written once and never again: its folder is keyed by that config, so it
+# cannot change. Only folders without one are a rule's output (rule run_config); a written
+# one is a plain input, so neither a changed study nor an edit of that rule reruns a run.
+NEW_RUN_DIRS = [
+    d for d in RUN_DIRS.values() if not run_folder.path(d, run_folder.CONFIG).exists()
+]
 # Runs that differ from an earlier one only by their labels (a sweep's baseline point, one
 # arm in two dataset entries): trained and scored once, copied by the share_run rule
 SHARED_DIRS = {
@@ -325,13 +335,6 @@ def write_yaml(data, path, log):
 
     atomic_write_text(Path(path), yaml.safe_dump(data, sort_keys=False))
     Path(log).write_text(f"wrote {path}\n")
-
-
-def resolved_config(w):
-    """The run's full config as a plain dict (a param: a change re-runs the run)."""
-    from sagan.config import to_dict
-
-    return to_dict(this_run(w))
 
 
 # Partial failure: once the workflow has ended under --keep-going with a run that failed,

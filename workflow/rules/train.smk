@@ -1,16 +1,35 @@
-rule run_config:
+# The study as this workflow read it (--config overrides applied): new runs' configs are
+# resolved from it, and it stays beside the results as their record.
+rule study_document:
     output:
-        run_file(run_folder.CONFIG),
+        STUDY_DOCUMENT,
     log:
-        run_file(run_folder.RUN_CONFIG_LOG),
+        f"results/logs/{STUDY}/study_document.log",
+    params:
+        document=THE_STUDY.document,
+    run:
+        write_yaml(params.document, output[0], log[0])
+
+
+# Crosses the shell as a file: the study above and the run's id, read back typed.
+rule run_config:
+    input:
+        study=STUDY_DOCUMENT,
+    output:
+        f"{{new_run}}/{run_folder.CONFIG}",
+    log:
+        f"{{new_run}}/{run_folder.RUN_CONFIG_LOG}",
+    wildcard_constraints:
+        # the folders without a config yet (NEW_RUN_DIRS; a pattern matching none when none)
+        new_run="|".join(re.escape(d) for d in NEW_RUN_DIRS) or "(?!)",
     conda:
         ENV
     params:
         sagan=SAGAN,
-        # a shell job starts in a fraction of a second; a run: job re-reads the whole workflow
-        cfg=lambda w: json.dumps(resolved_config(w)),
+        run=lambda w: RUN_OF_DIR[w.new_run],
     shell:
-        "{params.sagan} run-config --config {params.cfg:q} --out {output:q} > {log:q} 2>&1"
+        "{params.sagan} run-config {input.study:q} --run {params.run:q} --out {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule train:
