@@ -324,9 +324,7 @@ def test_a_dataset_that_lost_every_pair_is_shown_and_the_next_one_still_read():
 
 def test_the_pooled_row_counts_the_runs_lost_in_every_dataset_it_joins():
     runs = paired({"a": [20.0, 21.0, 22.0, 23.0, 24.0], "b": [21.0, 22.0, 23.0, 24.0, 25.0]})
-    runs["collapsed"] = (
-        (runs["dataset"] == "a") & (runs["arm"] == "sagan") & (runs["seed"] == 0)
-    )
+    runs["collapsed"] = (runs["dataset"] == "a") & (runs["arm"] == "sagan") & (runs["seed"] == 0)
     a, b, pooled, a_kept, b_kept = evaluate_claim(runs, UP, floor=floors(a=0.5, b=1.0))
     assert (pooled.level, pooled.dataset, pooled.n, pooled.pairs) == ("pooled", "a, b", 9, 9)
     assert pooled.excluded == "sagan lost 1 of 10 (1 collapsed)"  # a's 5 runs and b's 5
