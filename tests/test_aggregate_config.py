@@ -31,14 +31,15 @@ def run_folder(root: Path, cfg: dict) -> Path:
 
 def test_an_old_run_config_lacking_newer_fields_aggregates(tmp_path):
     row = run_row(run_folder(tmp_path / "old", OLD))
-    assert (row["study"], row["dataset"], row["variant"], row["size"], row["seed"]) == (
+    assert (row["study"], row["dataset"], row["arm"], row["size"], row["seed"]) == (
         "s",
         "digits",
         "sagan",  # no arm: the registered variant names the row
         "500",
         3,
     )
-    assert (row["registered_variant"], row["sweep"], row["sweep_point"]) == ("sagan", "", "{}")
+    assert (row["variant"], row["sweep"], row["sweep_point"]) == ("sagan", "", "{}")
+    assert "registered_variant" not in row  # the old name of the variant column
     assert (row["resolution"], row["g_attention"], row["d_attention"]) == (16, "8", "4")
     assert row["status"] == "unevaluated"  # trained, no metrics.json
 

@@ -109,7 +109,7 @@ def test_the_figure_draws_each_datasets_maps_file_and_runs_no_model(tmp_path, mo
     from sagan.report import attention_figure, build
 
     rows = [
-        {"dataset": d, "variant": arm, "g_attention": g, "train_images": n, "seed": seed}
+        {"dataset": d, "arm": arm, "g_attention": g, "train_images": n, "seed": seed}
         | {"status": "done", "run_dir": f"{d}/{arm}/{n}/{seed}"}
         for d in ("a", "b")
         for arm, g in (("dcgan", np.nan), ("se", "8"), ("sagan", "8"))

@@ -31,7 +31,7 @@ def runs(effect_pct: np.ndarray, *, seeds: int = 4, spread: float = 0.0) -> pd.D
                     {
                         "study": "s",
                         "dataset": dataset,
-                        "variant": variant,
+                        "arm": variant,
                         "size": "100",
                         "train_images": 100,
                         "resolution": 32,
@@ -58,7 +58,7 @@ def test_a_constructed_15_percent_gain_lies_inside_claim_1_per_dataset_and_poole
 def test_datasets_of_opposite_sign_are_shown_apart_and_not_pooled():
     rows = runs(15.0, seeds=5, spread=0.5)
     b = rows["dataset"] == "b"
-    rows.loc[b & (rows["variant"] == "sagan"), "fd_domain"] *= 1.3 / 0.85  # b: 15 % worse
+    rows.loc[b & (rows["arm"] == "sagan"), "fd_domain"] *= 1.3 / 0.85  # b: 15 % worse
     a, b_row, pooled = evaluate_claim(rows, spec("1"))
     assert (a.verdict, b_row.verdict) == (INSIDE, OPPOSITE)
     assert pooled.verdict == "not pooled" and "opposite sign" in pooled.note
@@ -98,9 +98,9 @@ def test_claims_without_data_are_not_measured_and_say_how_to_measure():
 
 def test_video_consistency_gain_supports_claim_6():
     rows = runs(0.0)
-    rows["variant"] = rows["variant"].map({"sagan": "video3d", "dcgan": "video_baseline"})
+    rows["arm"] = rows["arm"].map({"sagan": "video3d", "dcgan": "video_baseline"})
     rows["fd_video_domain3d"] = 1.0
-    rows["temporal_consistency"] = np.where(rows["variant"] == "video3d", 0.9, 0.5) + np.tile(
+    rows["temporal_consistency"] = np.where(rows["arm"] == "video3d", 0.9, 0.5) + np.tile(
         np.linspace(0, 0.01, 8), 2
     )
     c = video_consistency_verdicts(rows)[0]
@@ -119,5 +119,5 @@ def test_claim_8_reads_the_256_px_swd_and_only_runs_that_have_it():
     assert [d.dataset for d in datasets] == ["a256", "b256"]  # no 32 px row
     assert c.verdict == INSIDE and c.n == 10 and c.ci_lo < 40 < c.ci_hi
     assert c.scale.startswith("a256, b256; 256 px")
-    big["swd_256px"] *= np.where(big["variant"] == "sagan", 1.5, 1.0)  # now ~10% under
+    big["swd_256px"] *= np.where(big["arm"] == "sagan", 1.5, 1.0)  # now ~10% under
     assert evaluate_claim(big, spec("8"))[0].verdict == SMALLER_SAME

@@ -60,9 +60,9 @@ def study(rng: np.random.Generator, truth: dict[str, float], seeds: int) -> pd.D
             base = 100 * np.exp(0.05 * rng.normal(size=seeds))
             for seed in range(seeds):
                 key = {"study": "s", "dataset": dataset, "size": size, "seed": seed}
-                rows.append(key | {"variant": "dcgan", "fd_domain": base[seed]})
+                rows.append(key | {"arm": "dcgan", "fd_domain": base[seed]})
                 fd = base[seed] * (1 - gains[seed] / 100)
-                rows.append(key | {"variant": "sagan", "fd_domain": fd})
+                rows.append(key | {"arm": "sagan", "fd_domain": fd})
     return pd.DataFrame(rows).assign(status="done")
 
 

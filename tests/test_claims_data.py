@@ -66,7 +66,7 @@ def test_a_new_id_adds_a_claim_measured_like_the_others():
             for arm, fd in (("sagan", 100.0), ("sagan-wide", 90.0 - seed * 0.1)):
                 rows.append(
                     {"study": "s", "dataset": dataset, "size": "full", "seed": seed}
-                    | {"variant": arm, "status": "done", "fd_domain": fd}
+                    | {"arm": arm, "status": "done", "fd_domain": fd}
                 )
     table = evaluate_claims(pd.DataFrame(rows), None, specs).set_index("claim")
     row = table.loc["wide: wider attention helps"]
@@ -84,7 +84,7 @@ def paired_rows(metric: str, arm_value: float, base_value: float) -> pd.DataFram
     return pd.DataFrame(
         [
             {"study": "s", "dataset": "d", "size": "full", "seed": seed, "status": "done"}
-            | {"variant": v, metric: value + (0.01 * seed if v == "a" else 0.0)}
+            | {"arm": v, metric: value + (0.01 * seed if v == "a" else 0.0)}
             for seed in range(6)
             for v, value in (("a", arm_value), ("b", base_value))
         ]
@@ -137,13 +137,13 @@ def placement_sweep(gains: dict[int, float], *, seeds: int = 6, sweep: str = "sa
         common |= {"resolution": 32, "train_images": 1000, "iterations": 100}
         rows.append(
             common
-            | {"variant": "dcgan", "registered_variant": "dcgan", "sweep": "", "sweep_point": ""}
+            | {"arm": "dcgan", "variant": "dcgan", "sweep": "", "sweep_point": ""}
             | {"g_attention": "", "fd_domain": base}
         )
         for side, gain in gains.items():
             rows.append(
                 common
-                | {"variant": f"{sweep}.g{side}", "registered_variant": "sagan", "sweep": sweep}
+                | {"arm": f"{sweep}.g{side}", "variant": "sagan", "sweep": sweep}
                 | {"sweep_point": json.dumps({"g_resolutions": [side]}), "g_attention": str(side)}
                 | {"fd_domain": base * (1 - (gain + 0.5 * rng.normal()) / 100)}
             )
@@ -164,7 +164,7 @@ def test_a_worse_mid_placement_does_not_support_claim_2():
 
 def test_claim_2_reads_empty_csv_cells_as_no_sweep():
     runs = placement_sweep({4: 5.0, 8: 20.0, 16: 7.0})
-    runs.loc[runs["variant"] == "dcgan", ["sweep", "sweep_point", "g_attention"]] = np.nan
+    runs.loc[runs["arm"] == "dcgan", ["sweep", "sweep_point", "g_attention"]] = np.nan
     assert mid_placement_verdicts(runs)[0].verdict == INSIDE
 
 
@@ -180,15 +180,15 @@ def test_without_a_placement_sweep_claim_2_is_not_measured_and_says_how():
 
 
 def profile_row(
-    dataset, variant, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5, **more
+    dataset, arm, baseline, ms, base_ms, precision="fp32", rounds=None, load=0.5, **more
 ):
     """A profile row; ``rounds``: its ms/step in each interleaved round (default MIN_ROUNDS x
     ``ms``)."""
     rounds = rounds or [ms] * MIN_ROUNDS
     return more | {
         "dataset": dataset,
-        "variant": variant,
-        "label": variant,
+        "arm": arm,
+        "label": arm,
         "precision": precision,
         "device": "cpu",
         "resolution": 32,
@@ -214,7 +214,7 @@ def time_overhead_verdict(*datasets, base=(10.0,) * MIN_ROUNDS, load=0.5, **more
         rows.append(
             profile_row(f"d{i}", "sagan", "dcgan", 14.0, 10.0, rounds=rounds, load=load, **more)
         )
-    no_runs = pd.DataFrame(columns=["variant", "status"])
+    no_runs = pd.DataFrame(columns=["arm", "status"])
     return time_overhead_verdicts(no_runs, pd.DataFrame(rows))[0]
 
 
@@ -265,13 +265,13 @@ def test_too_few_rounds_decide_no_cost_row_whatever_the_ratio_says(rounds):
     few = [10.0] * rounds
     profile = pd.DataFrame(
         [
-            profile_row("a", variant, "dcgan", ms, 10.0, rounds=[ms] * rounds)
-            for variant, ms in (("dcgan", 10.0), ("sagan", 3.0), ("topk", 20.0), ("linear", 5.0))
+            profile_row("a", arm, "dcgan", ms, 10.0, rounds=[ms] * rounds)
+            for arm, ms in (("dcgan", 10.0), ("sagan", 3.0), ("topk", 20.0), ("linear", 5.0))
         ]
         + [profile_row("b", "dcgan", "dcgan", 10.0, 10.0, rounds=few)]
     )
     cost = [c for c in DESIGN if c.kind in ("profile_overhead", "profile_saving")]
-    no_runs = pd.DataFrame(columns=["variant", "status"])
+    no_runs = pd.DataFrame(columns=["arm", "status"])
     rows = [row for c in cost for row in evaluate_claim(no_runs, c, profile)]
     assert len(rows) == len(cost) >= 3 and {r.verdict for r in rows} == {NOT_DECIDED}
 
@@ -304,7 +304,7 @@ def test_a_profile_without_its_repeats_is_read_but_decides_nothing():
             profile_row("a", "sagan", "dcgan", 14.0, 10.0),
         ]
     ).drop(columns=["ms_repeats", "load_before", "load_after", "cores", "loaded"])
-    c = time_overhead_verdicts(pd.DataFrame(columns=["variant", "status"]), old)[0]
+    c = time_overhead_verdicts(pd.DataFrame(columns=["arm", "status"]), old)[0]
     assert c.verdict == "inconclusive" and "older profile" in c.note
 
 
@@ -316,7 +316,7 @@ def test_the_saving_claim_divides_by_its_own_baseline_round_by_round():
         profile_row("a", "topk", "dcgan", 15.0, 10.0, rounds=alternate(15.0, 30.0)),
     ]
     (c,) = evaluate_claim(
-        pd.DataFrame(columns=["variant", "status"]), spec("5a-cost"), pd.DataFrame(rows)
+        pd.DataFrame(columns=["arm", "status"]), spec("5a-cost"), pd.DataFrame(rows)
     )
     assert c.verdict == INSIDE and (c.ci_lo, c.ci_hi) == pytest.approx((25.0, 25.0))
 
@@ -336,7 +336,7 @@ def test_claim_3_reads_image_profiles_beside_a_video_profile():
             profile_row("b", "sagan", "dcgan", 14.0, 10.0),
         ]
     )
-    summary = pd.DataFrame(columns=["study", "dataset", "size", "seed", "variant", "status"])
+    summary = pd.DataFrame(columns=["study", "dataset", "size", "seed", "arm", "status"])
     side_by_side = time_overhead_verdicts(summary, profile)[0]
     assert side_by_side.verdict != "not measured in this study"
     assert side_by_side.n == 2 and side_by_side.mean == pytest.approx((29.5 + 40) / 2)
@@ -353,7 +353,7 @@ def test_claim_3_prefers_fp32_per_dataset():
             profile_row("a", "sagan", "dcgan", 14.0, 10.0),
         ]
     )
-    c = time_overhead_verdicts(pd.DataFrame(columns=["variant", "status"]), profile)[0]
+    c = time_overhead_verdicts(pd.DataFrame(columns=["arm", "status"]), profile)[0]
     assert c.mean == pytest.approx(40.0) and c.verdict == INSIDE
 
 

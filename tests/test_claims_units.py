@@ -22,7 +22,7 @@ def nested(gains: dict[tuple[str, int], float], dataset: str = "d") -> pd.DataFr
         for variant, fd in (("dcgan", 100.0), ("sagan", 100.0 - gain)):
             rows.append(
                 {"study": "s", "dataset": dataset, "size": size, "seed": seed}
-                | {"variant": variant, "status": "done", "fd_domain": fd, "train_images": 100}
+                | {"arm": variant, "status": "done", "fd_domain": fd, "train_images": 100}
             )
     return pd.DataFrame(rows)
 
@@ -42,17 +42,17 @@ def test_nested_sizes_of_one_seed_are_one_cluster():
 def test_collapsed_and_unconverged_runs_leave_quality_claims_with_a_sensitivity_row():
     gains = {("full", s): 15.0 + 0.1 * s for s in range(5)}
     runs = nested(gains).assign(converged=True, collapsed=False)
-    bad = (runs["variant"] == "sagan") & (runs["seed"] == 0)
+    bad = (runs["arm"] == "sagan") & (runs["seed"] == 0)
     runs.loc[bad, "collapsed"] = True
     runs.loc[bad, "fd_domain"] = 400.0  # what a collapsed run scores
-    runs.loc[(runs["variant"] == "dcgan") & (runs["seed"] == 1), "converged"] = False
+    runs.loc[(runs["arm"] == "dcgan") & (runs["seed"] == 1), "converged"] = False
     kept, everything = evaluate_claim(runs, spec("1"))
     assert kept.n == 3 and kept.verdict == INSIDE
     assert kept.excluded == "sagan lost 1 of 5 (1 collapsed); dcgan lost 1 of 5 (1 not converged)"
     assert everything.level == "all runs kept" and everything.n == 5
     assert everything.verdict == INCONCLUSIVE  # the collapsed run decides, when kept
     # a cost measured on runs keeps them all: a collapsed run's seconds still count
-    runs["s_per_it"] = np.where(runs["variant"] == "sagan", 1.4, 1.0)
+    runs["s_per_it"] = np.where(runs["arm"] == "sagan", 1.4, 1.0)
     (cost,) = evaluate_claim(runs, spec("3-runs"))
     assert cost.n == 5 and not cost.excluded
 
@@ -76,7 +76,7 @@ def test_a_relative_margin_below_the_floor_reads_untestable():
 
 def test_a_margin_in_floors_scales_with_the_datasets_floor():
     runs = nested({("full", s): 0.0 for s in range(4)}).assign(
-        fd_domain_gap=lambda r: np.where(r["variant"] == "sagan", 0.3, 0.0) + 0.01 * r["seed"]
+        fd_domain_gap=lambda r: np.where(r["arm"] == "sagan", 0.3, 0.0) + 0.01 * r["seed"]
     )
     (row,) = evaluate_claim(runs, spec("4"), floor=floor_file(0.5))
     assert row.margin == pytest.approx(1.0) and row.margin_rule == "2 x the real-vs-real floor"
@@ -87,9 +87,9 @@ def test_a_margin_in_floors_scales_with_the_datasets_floor():
 
 def test_a_metric_whose_real_data_score_0_is_flagged_not_scored():
     rows = nested({("full", s): 0.0 for s in range(4)})
-    rows["variant"] = rows["variant"].map({"dcgan": "video_baseline", "sagan": "video3d"})
+    rows["arm"] = rows["arm"].map({"dcgan": "video_baseline", "sagan": "video3d"})
     rows["fd_video_domain3d"] = 1.0
-    rows["temporal_consistency"] = np.where(rows["variant"] == "video3d", 0.2, 0.1)
+    rows["temporal_consistency"] = np.where(rows["arm"] == "video3d", 0.2, 0.1)
     rows["temporal_consistency_real_heldout"] = 0.0
     (row,) = evaluate_claim(rows, spec("6"))
     assert row.verdict == UNTESTABLE and "cannot score" in row.note
@@ -113,7 +113,7 @@ def test_holm_adjusts_the_deciding_p_across_the_table_and_the_adjusted_p_decides
 def test_sensitivity_and_unpooled_rows_stay_outside_holms_family():
     gains = {("full", s): 15.0 + 0.1 * s for s in range(5)}
     runs = nested(gains).assign(collapsed=False)
-    runs.loc[(runs["variant"] == "sagan") & (runs["seed"] == 0), "collapsed"] = True
+    runs.loc[(runs["arm"] == "sagan") & (runs["seed"] == 0), "collapsed"] = True
     rows = evaluate_claim(runs, spec("1"))
     adjust_holm(rows)
     assert rows[0].p_holm == pytest.approx(rows[0].p)  # a family of one
@@ -169,7 +169,7 @@ def test_the_lost_note_counts_each_run_once_by_its_worst_reason():
 
     runs = pd.DataFrame(
         {
-            "variant": ["a", "a", "a", "b"],
+            "arm": ["a", "a", "a", "b"],
             "collapsed": [True, True, False, False],
             "converged": [False, True, False, True],
         }
@@ -184,7 +184,7 @@ def test_the_claims_table_renders_each_column_exactly():
 
     gains = {("full", s): 10.0 + 2.0 * s for s in range(3)}  # 10, 12, 14 %
     runs = nested(gains).assign(converged=True)
-    runs.loc[(runs["variant"] == "sagan") & (runs["seed"] == 2), "converged"] = False
+    runs.loc[(runs["arm"] == "sagan") & (runs["seed"] == 2), "converged"] = False
     rows = evaluate_claims(runs, None, [spec("1"), spec("5b")], floor=floor_file(1.0))
     text = claims_table(rows).text
     kept, everything, missing = (text.iloc[i] for i in range(3))

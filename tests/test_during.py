@@ -124,7 +124,7 @@ def synthetic_logs(seeds: int = 2) -> pd.DataFrame:
                 scored = it % 100 == 0
                 fd = 100 * speed / (it / 100) + 5 * seed if scored else None
                 rows.append(
-                    {"study": "s", "dataset": "digits", "variant": variant, "size": "full",
+                    {"study": "s", "dataset": "digits", "arm": variant, "size": "full",
                      "seed": seed, "iteration": it, "seconds": it * speed / 10 + seed,
                      "loss_d": 1.0, "during_fd_domain": fd}
                 )  # fmt: skip
@@ -146,19 +146,19 @@ def test_the_figure_draws_fd_against_iterations_and_seconds(tmp_path):
 
 def runs_of(logs: pd.DataFrame) -> pd.DataFrame:
     """The summary of the runs the logs come from (all done)."""
-    keys = ["study", "dataset", "variant", "size", "seed"]
+    keys = ["study", "dataset", "arm", "size", "seed"]
     return logs[keys].drop_duplicates().assign(status="done", train_images=1397, iterations=300)
 
 
 def test_fd_at_equal_time_reads_both_curves_where_both_reached():
     logs = synthetic_logs(seeds=1)
-    rows = equal_time_rows(runs_of(logs), logs, "sagan-prog", "sagan").set_index("variant")
+    rows = equal_time_rows(runs_of(logs), logs, "sagan-prog", "sagan").set_index("arm")
     # prog's last score is at 24 s (FD 80/3); sagan's curve there: between (20 s, 50) and
     # (30 s, 100/3), 2/5 of the way
     assert rows["equal_seconds"].tolist() == [24.0, 24.0]
     assert rows.loc["sagan-prog", "fd_at_equal_time"] == pytest.approx(80 / 3)
     assert rows.loc["sagan", "fd_at_equal_time"] == pytest.approx(50 + 0.4 * (100 / 3 - 50))
-    late = logs.assign(seconds=logs["seconds"] + 100 * (logs["variant"] == "sagan"))
+    late = logs.assign(seconds=logs["seconds"] + 100 * (logs["arm"] == "sagan"))
     assert equal_time_rows(runs_of(late), late, "sagan-prog", "sagan").empty  # no shared span
 
 

@@ -31,7 +31,7 @@ def summary(tmp_path, seeds=(0, 1), sizes=(("500", 500), ("full", 1397))) -> pd.
                     save_grid(torch.rand(4, channels, 8, 8) * 2 - 1, run / "samples.png")
                     probe = dataset == "pairs"
                     rows.append(
-                        {"study": "t", "dataset": dataset, "variant": variant, "size": size}
+                        {"study": "t", "dataset": dataset, "arm": variant, "size": size}
                         | {"seed": seed, "train_images": n, "status": "done", "it_per_s": 9.0}
                         | {"fd_domain": rng.random(), "kid_domain": rng.random()}
                         | {"pairs_agreement": 0.0 if probe else np.nan}
@@ -160,7 +160,7 @@ def test_a_slope_needs_three_token_counts_above_the_floor_in_figure_table_and_fi
 
     tokens = [64, 256, 1024]
     rows = pd.DataFrame(
-        {"variant": "sagan", "tokens": tokens, "resolution": [16, 32, 64]}
+        {"arm": "sagan", "tokens": tokens, "resolution": [16, 32, 64]}
         | {"attention_side": [8, 16, 32], "device": "cpu", "attention_macs": [1e3, 1.6e4, 2.56e5]}
         # time: 3 points, but the first one's per-round interval reaches the baseline (1.0)
         | {"overhead_ms": [0.2, 4.0, 64.0], "ratio_lo": [0.98, 1.2, 2.0]}
@@ -200,7 +200,7 @@ def test_step_overhead_whiskers_span_each_bars_iqr_and_mark_loaded_rows():
 
     profile = pd.DataFrame(
         {
-            "dataset": "digits", "variant": ["dcgan", "sagan"], "baseline": "dcgan",
+            "dataset": "digits", "arm": ["dcgan", "sagan"], "baseline": "dcgan",
             "precision": "fp32", "ms_per_step": [10.0, 14.0], "ms_q25": [9.0, 12.0],
             "ms_q75": [12.0, 15.0], "resolution": 16, "batch": 32, "device": "cpu",
             "loaded": [False, True],
@@ -228,13 +228,13 @@ def test_the_pareto_legend_names_the_arms_of_every_panel():
     cells = [(d, a) for d, listed in arms.items() for a in listed]
     stats = pd.DataFrame(
         [
-            {"dataset": d, "variant": a, "metric": "fd_domain", "train_images": 100, "size": "full"}
+            {"dataset": d, "arm": a, "metric": "fd_domain", "train_images": 100, "size": "full"}
             | {"mean": 2.0 + i, "ci_lo": 1.5 + i, "ci_hi": 2.5 + i, "n": 3}
             for i, (d, a) in enumerate(cells)
         ]
     )
     profile = pd.DataFrame(
-        [{"dataset": d, "variant": a, "precision": "fp32", "ms_per_step": 10.0 + i}
+        [{"dataset": d, "arm": a, "precision": "fp32", "ms_per_step": 10.0 + i}
          for i, (d, a) in enumerate(cells)]
     )  # fmt: skip
     summary = stats.drop(columns="metric").assign(fd_domain=2.0)
@@ -248,7 +248,7 @@ def fd_runs(arms=("dcgan", "place.g4"), sizes=(500, 1397), fd=(0.1, 2.0, 0.2)) -
     """Seeds of FD per arm and size; the first arm's seeds spread so far that the lower end
     of a plain t-interval falls below 0."""
     rows = [
-        {"study": "t", "dataset": "digits", "variant": a, "size": str(n), "train_images": n}
+        {"study": "t", "dataset": "digits", "arm": a, "size": str(n), "train_images": n}
         | {"seed": s, "status": "done", "it_per_s": 9.0, "fd_domain": v + i}
         for i, a in enumerate(arms)
         for n in sizes
@@ -284,7 +284,7 @@ def test_fd_whiskers_and_axes_stop_at_zero():
         seg for c in fd_panel.collections if hasattr(c, "get_segments") for seg in c.get_segments()
     ]
     assert whiskers and min(seg[:, 1].min() for seg in whiskers) == pytest.approx(0.0)
-    interval = errorbar(runs, ["variant"], lower=0.0)
+    interval = errorbar(runs, ["arm"], lower=0.0)
     assert interval([0.1, 2.0, 0.2])[0] == 0.0  # seaborn's band: cut at 0 as well
 
 
@@ -299,8 +299,8 @@ def test_arms_get_distinct_colours_the_same_in_every_figure():
     assert len(set(colors.values())) == 8
     assert arm_colors(reversed(arms)) == colors  # any listing order: one mapping
     runs = fd_runs(arms=("dcgan", "place.g4", "place.g8", "place.g16"))
-    palette = arm_colors(["sagan", *runs["variant"]])  # the report's: one more arm
-    size_fig = quality_vs_size(runs[runs["variant"] != "dcgan"], colors=palette)
+    palette = arm_colors(["sagan", *runs["arm"]])  # the report's: one more arm
+    size_fig = quality_vs_size(runs[runs["arm"] != "dcgan"], colors=palette)
     curves = training_curves(runs.assign(iteration=runs["seed"] * 10, r_t=0.1), colors=palette)
 
     def legend(fig):

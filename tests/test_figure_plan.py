@@ -71,7 +71,7 @@ def test_a_results_folder_gives_the_facts_the_study_config_gave(tmp_path):
     from sagan.report.build import Results, write_tables
 
     rows = [
-        {"study": "s", "dataset": "d", "variant": "v", "registered_variant": "v",
+        {"study": "s", "dataset": "d", "arm": "v", "variant": "v",
          "status": "done", "reason": "", "run_dir": "runs/a", "size": "full", "seed": 0,
          "train_images": 10, "fd_domain": 1.0, "it_per_s": 5.0, "sweep": "", "sweep_point": ""}
     ]  # fmt: skip

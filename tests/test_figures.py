@@ -21,7 +21,7 @@ def summary(tmp_path) -> pd.DataFrame:
                         {
                             "study": "t",
                             "dataset": dataset,
-                            "variant": variant,
+                            "arm": variant,
                             "size": size,
                             "seed": seed,
                             "train_images": n,

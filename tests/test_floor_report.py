@@ -79,7 +79,7 @@ def test_tables_carry_the_floor_and_name_a_failed_check(tmp_path):
     assert list(small.text.columns[:5]) == [
         "dataset",
         "images",
-        "variant",
+        "arm",
         "FD-domain held-out",
         "floor",
     ]
@@ -103,7 +103,7 @@ def test_protocol_table_carries_the_floor(tmp_path, monkeypatch):
     from sagan.report import aggregate
 
     rows = [
-        {"study": "t", "dataset": d, "variant": "dcgan", "size": "full", "seed": 0, "metric": m}
+        {"study": "t", "dataset": d, "arm": "dcgan", "size": "full", "seed": 0, "metric": m}
         for d in ("digits", "pairs")
         for m in ("fd_domain", "precision_domain")
     ]

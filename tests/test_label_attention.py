@@ -198,14 +198,14 @@ def test_claim_9_is_measured_from_conditional_accuracy_when_the_study_has_both_a
     nine = spec("9")
     rows = [
         {"study": "s", "dataset": "digits", "size": "full", "seed": seed, "status": "done"}
-        | {"variant": arm, "conditional_accuracy_domain": acc + 0.001 * seed}
+        | {"arm": arm, "conditional_accuracy_domain": acc + 0.001 * seed}
         for seed in range(6)
         for arm, acc in (("sagan-cond", 0.60), ("label_attention", 0.70))
     ]
     measured = evaluate_claim(pd.DataFrame(rows), nine)[0]
     assert measured.verdict == "inside the claimed range" and measured.n == 6
     assert measured.mean == pytest.approx(0.10)  # accuracy points, not % of the baseline
-    without = [r for r in rows if r["variant"] != "label_attention"]
+    without = [r for r in rows if r["arm"] != "label_attention"]
     missing = evaluate_claim(pd.DataFrame(without), nine)[0]
     assert missing.verdict == "not measured in this study" and "label_attention" in missing.needs
 

@@ -18,7 +18,7 @@ CLAIMS = {c.id: c for c in load_claims(REPO / "config/claims.yaml")}
 
 def row(variant, resolution, side, ms, macs, attention=0):
     return {
-        "variant": variant,
+        "arm": variant,
         "resolution": resolution,
         "attention_side": side,
         "tokens": side * side,
@@ -79,13 +79,13 @@ def test_a_sweep_of_too_few_rounds_decides_nothing_but_its_exact_macs_row():
 
 
 def test_no_rows_without_both_arms_in_the_sweep():
-    only_sagan = sweep()[lambda d: d["variant"] != "topk"]
+    only_sagan = sweep()[lambda d: d["arm"] != "topk"]
     assert large_map_claims(only_sagan, CLAIMS["5a-cost"]) == []
     assert large_map_claims(None, CLAIMS["5a-cost"]) == []
 
 
 def test_the_claim_has_its_profile_row_and_both_large_map_rows():
-    summary = pd.DataFrame({"status": [], "dataset": [], "variant": []})
+    summary = pd.DataFrame({"status": [], "dataset": [], "arm": []})
     rows = evaluate_claim(summary, CLAIMS["5a-cost"], profile_rows(), scaling=sweep())
     large = "64 px, 32x32 map (N = 1,024)"
     assert [r.dataset for r in rows] == ["digits", "digits", large, large]
@@ -107,11 +107,11 @@ def profile_rows(topk_macs=900):
     base = {"dataset": "digits", "resolution": 32, "device": "cpu", "ms_repeats": rounds}
     return pd.DataFrame(
         [
-            {**base, "variant": "dcgan", "precision": "fp32", "macs_g": 600, "macs_d": 300},
-            {**base, "variant": "sagan", "precision": "fp32", "macs_g": 1000, "macs_d": 300},
-            {**base, "variant": "topk", "precision": "fp32", "macs_g": topk_macs, "macs_d": 300},
+            {**base, "arm": "dcgan", "precision": "fp32", "macs_g": 600, "macs_d": 300},
+            {**base, "arm": "sagan", "precision": "fp32", "macs_g": 1000, "macs_d": 300},
+            {**base, "arm": "topk", "precision": "fp32", "macs_g": topk_macs, "macs_d": 300},
             *(
-                {**base, "variant": v, "precision": "bf16", "macs_g": 1, "macs_d": 1}
+                {**base, "arm": v, "precision": "bf16", "macs_g": 1, "macs_d": 1}
                 for v in ("topk", "sagan", "dcgan")
             ),
         ]
@@ -119,7 +119,7 @@ def profile_rows(topk_macs=900):
 
 
 def test_the_profile_time_row_has_its_exact_mac_row_beside_it():
-    summary = pd.DataFrame({"status": [], "dataset": [], "variant": []})
+    summary = pd.DataFrame({"status": [], "dataset": [], "arm": []})
     rows = evaluate_claim(summary, CLAIMS["5a-cost"], profile_rows())
     timed, counted = rows
     assert timed.dataset == counted.dataset == "digits"

@@ -81,7 +81,7 @@ SWEEP = {
 
 def sweep_row(variant: str, resolution: int, macs: float) -> dict:
     side = resolution // 2
-    return {"variant": variant, "resolution": resolution, "attention_side": side} | {
+    return {"arm": variant, "resolution": resolution, "attention_side": side} | {
         "tokens": side * side,
         "overhead_ms": 1.0,
         "overhead_mem_mib": 1.0,
@@ -98,7 +98,7 @@ def test_the_scaling_sweep_places_and_fits_each_listed_variant_apart():
     rows = [sweep_row("dcgan", r, 0) | {"tokens": 0} for r in (16, 32, 64)]
     rows += [sweep_row("sagan", r, 3 * (r // 2) ** 4) for r in (16, 32, 64)]  # 3 N^2
     rows += [sweep_row("linear", r, 5 * (r // 2) ** 2) for r in (16, 32, 64)]  # 5 N
-    slopes = {s["variant"]: s for s in scaling_slopes(rows)}
+    slopes = {s["arm"]: s for s in scaling_slopes(rows)}
     assert list(slopes) == ["sagan", "linear"] and slopes["linear"]["tokens"] == "64 256 1024"
     assert slopes["sagan"]["slope_attention_macs"] == pytest.approx(2.0)
     assert slopes["linear"]["slope_attention_macs"] == pytest.approx(1.0)
@@ -110,7 +110,7 @@ def test_the_real_scaling_sweep_finds_linear_macs_linear_in_tokens():
     rows = rows[rows["tokens"] > 0]
     fit = {  # two sizes: the slopes file fits none (3 points needed), so fit the MACs here
         v: loglog_slope(g["tokens"].tolist(), g["attention_macs"].tolist())
-        for v, g in rows.groupby("variant")
+        for v, g in rows.groupby("arm")
     }
     assert abs(fit["linear"] - 1) < 0.15
     assert fit["sagan"] > 1.5
@@ -162,7 +162,7 @@ def test_a_short_run_of_the_linear_variant_trains_and_generates_finite_images(di
 
 def timed(variant: str, rounds: list[float]) -> dict:
     """A profile row of dataset "a" whose ms/step in each interleaved round is ``rounds``."""
-    return {"dataset": "a", "variant": variant, "precision": "fp32", "device": "cpu"} | {
+    return {"dataset": "a", "arm": variant, "precision": "fp32", "device": "cpu"} | {
         "resolution": 64,
         "ms_repeats": " ".join(f"{t:.3f}" for t in rounds),
         "loaded": False,
@@ -176,13 +176,13 @@ def paired_fd(linear_change_pct: list[float]) -> pd.DataFrame:
         for variant, fd in (("sagan", 50.0), ("linear", 50.0 * (1 + change / 100))):
             rows.append(
                 {"study": "s", "dataset": "a", "size": "full", "seed": seed, "status": "done"}
-                | {"variant": variant, "fd_domain": fd, "resolution": 64, "iterations": 10}
+                | {"arm": variant, "fd_domain": fd, "resolution": 64, "iterations": 10}
             )
     return pd.DataFrame(rows)
 
 
 def test_claim_5d_is_not_measured_without_a_linear_arm_and_says_what_would_measure_it():
-    summary = paired_fd([1.0] * 6).replace({"variant": {"linear": "topk"}})
+    summary = paired_fd([1.0] * 6).replace({"arm": {"linear": "topk"}})
     table = design_claims(summary).set_index("claim")
     for title in (
         "5d: linear attention cuts cost at large N",
@@ -197,7 +197,7 @@ def test_claim_5d_is_not_measured_without_a_linear_arm_and_says_what_would_measu
 
 def test_claim_5d_reads_a_saving_from_the_profile_and_little_loss_from_paired_runs():
     profile = pd.DataFrame([timed("sagan", [40.0] * 9), timed("linear", [30.0] * 9)])
-    (cost,) = evaluate_claim(pd.DataFrame(columns=["variant", "status"]), spec("5d-cost"), profile)
+    (cost,) = evaluate_claim(pd.DataFrame(columns=["arm", "status"]), spec("5d-cost"), profile)
     assert cost.verdict == "inside the claimed range" and cost.mean == pytest.approx(
         25.0
     )  # 25 % saved
@@ -216,7 +216,7 @@ def test_the_scaling_table_and_figure_give_each_variant_its_own_slope():
     rows += [sweep_row("linear", r, 5 * (r // 2) ** 2) for r in (16, 32, 64)]
     scaling_rows = pd.DataFrame(rows).assign(device="cpu")
     text = scaling_table(scaling_rows).text
-    fits = text[text["image px"] == "slope"].set_index("variant")["attention MMACs"]
+    fits = text[text["image px"] == "slope"].set_index("arm")["attention MMACs"]
     assert fits.to_dict() == {"sagan": "2", "linear": "1"}
     fig = cost_scaling(scaling_rows)
     labels = {t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()}

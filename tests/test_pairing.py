@@ -11,7 +11,7 @@ from sagan.report.pairing import pairing
 
 def summary(arm: list[float], baseline: list[float], size: str = "full") -> pd.DataFrame:
     rows = [
-        {"dataset": "digits", "size": size, "seed": s, "variant": v, "fd_domain": x}
+        {"dataset": "digits", "size": size, "seed": s, "arm": v, "fd_domain": x}
         for v, xs in (("sagan", arm), ("dcgan", baseline))
         for s, x in enumerate(xs)
     ]

@@ -76,7 +76,7 @@ def test_the_sample_figure_puts_real_images_above_the_arms(tmp_path):
     run.mkdir()
     plt.imsave(run / "samples.png", like, cmap="gray")
     summary = pd.DataFrame(
-        [{"dataset": "d", "variant": "v", "status": "done", "train_images": 6, "seed": 0,
+        [{"dataset": "d", "arm": "v", "status": "done", "train_images": 6, "seed": 0,
           "size": "full", "run_dir": str(run)}]
     )  # fmt: skip
     fig = sample_grids(summary, {"d": (grid, split)})

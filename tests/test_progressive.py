@@ -140,7 +140,7 @@ def claim_7_runs(gain_pct: float) -> pd.DataFrame:
         base = 100 + 3 * (seed % 3)
         for arm, fd in (("sagan", base), ("sagan-prog", base * (1 - gain_pct / 100))):
             rows.append(
-                {"study": "s", "dataset": "digits", "variant": arm, "size": "full",
+                {"study": "s", "dataset": "digits", "arm": arm, "size": "full",
                  "train_images": 1397, "resolution": 16, "iterations": 400, "seed": seed,
                  "status": "done", "fd_domain": fd + 0.1 * ((seed * 7) % 5)}
             )  # fmt: skip
@@ -151,6 +151,6 @@ def test_claim_7_pairs_the_progressive_arm_with_the_same_arm_grown_at_full_size(
     seven = spec("7")
     assert evaluate_claim(claim_7_runs(20.0), seven)[0].verdict == "inside the claimed range"
     assert evaluate_claim(claim_7_runs(-20.0), seven)[0].verdict != "inside the claimed range"
-    unmeasured = evaluate_claim(claim_7_runs(20.0).query("variant == 'sagan'"), seven)[0]
+    unmeasured = evaluate_claim(claim_7_runs(20.0).query("arm == 'sagan'"), seven)[0]
     assert unmeasured.verdict == "not measured in this study"
     assert "progressive" in unmeasured.needs and "sagan-prog" in unmeasured.needs

@@ -63,10 +63,10 @@ def paired(gains: dict[str, list[float]], base: float = 50.0, **more) -> pd.Data
     rows = []
     for dataset, per_seed in gains.items():
         for seed, gain in enumerate(per_seed):
-            for variant, fd in (("dcgan", base), ("sagan", base * (1 - gain / 100))):
+            for arm, fd in (("dcgan", base), ("sagan", base * (1 - gain / 100))):
                 rows.append(
                     {"study": "s", "dataset": dataset, "size": "full", "seed": seed}
-                    | {"variant": variant, "status": "done", "fd_domain": fd, "resolution": 32}
+                    | {"arm": arm, "status": "done", "fd_domain": fd, "resolution": 32}
                     | {"train_images": 1000, "iterations": 200}
                     | more
                 )
@@ -324,9 +324,7 @@ def test_a_dataset_that_lost_every_pair_is_shown_and_the_next_one_still_read():
 
 def test_the_pooled_row_counts_the_runs_lost_in_every_dataset_it_joins():
     runs = paired({"a": [20.0, 21.0, 22.0, 23.0, 24.0], "b": [21.0, 22.0, 23.0, 24.0, 25.0]})
-    runs["collapsed"] = (
-        (runs["dataset"] == "a") & (runs["variant"] == "sagan") & (runs["seed"] == 0)
-    )
+    runs["collapsed"] = (runs["dataset"] == "a") & (runs["arm"] == "sagan") & (runs["seed"] == 0)
     a, b, pooled, a_kept, b_kept = evaluate_claim(runs, UP, floor=floors(a=0.5, b=1.0))
     assert (pooled.level, pooled.dataset, pooled.n, pooled.pairs) == ("pooled", "a, b", 9, 9)
     assert pooled.excluded == "sagan lost 1 of 10 (1 collapsed)"  # a's 5 runs and b's 5
@@ -347,7 +345,7 @@ def test_datasets_of_opposite_sign_are_not_pooled_and_the_note_says_so():
 def gap_runs(datasets: tuple[str, ...], seeds: int = 4) -> pd.DataFrame:
     """dcgan's generalisation gap 1.0 and sagan's 1.3 + 0.01 x seed, at 1000 images."""
     runs = paired({d: [0.0] * seeds for d in datasets})
-    bigger = np.where(runs["variant"] == "sagan", 0.3 + 0.01 * runs["seed"], 0.0)
+    bigger = np.where(runs["arm"] == "sagan", 0.3 + 0.01 * runs["seed"], 0.0)
     return runs.assign(fd_domain_gap=1.0 + bigger)
 
 
@@ -383,7 +381,7 @@ def test_a_claim_below_a_size_reads_only_runs_below_it_and_says_when_none_are_ab
 def test_seconds_per_iteration_come_from_the_throughput_where_only_that_was_logged():
     slower = replace(spec("3-runs"), relative=False, sesoi=0.1, claimed=(0.2, 0.4))
     runs = paired({"d": [0.0] * 4})
-    s_per_it = np.where(runs["variant"] == "sagan", 0.8 + 0.01 * runs["seed"], 0.5)
+    s_per_it = np.where(runs["arm"] == "sagan", 0.8 + 0.01 * runs["seed"], 0.5)
     (row,) = evaluate_claim(runs.assign(it_per_s=1 / s_per_it), slower)
     assert row.mean == pytest.approx(0.315) and row.verdict == INSIDE  # seconds, not its/s
     assert row.effect.startswith("wall-clock per iteration over the baseline")
@@ -397,7 +395,7 @@ def test_an_undeclared_metric_measures_arm_minus_baseline_without_a_floor():
     )
     score = replace(score, sesoi=1.0, effect="{metric} change")
     runs = paired({"d": [0.0] * 4}, it_per_s=2.0)
-    runs["my_score"] = np.where(runs["variant"] == "sagan", 3.0 + 0.1 * runs["seed"], 1.0)
+    runs["my_score"] = np.where(runs["arm"] == "sagan", 3.0 + 0.1 * runs["seed"], 1.0)
     (row,) = evaluate_claim(runs, score, floor=floors(d=4.0))
     assert row.mean == pytest.approx(2.15) and math.isnan(row.floor)
     assert row.effect == "my_score change"
@@ -422,10 +420,10 @@ def video_runs(arms: dict[str, float]) -> pd.DataFrame:
     for seed in range(4):
         keys = {"study": "s", "size": "full", "seed": seed, "status": "done"}
         for arm, tc in {"video_baseline": 0.5 - 0.01 * seed, **arms}.items():
-            rows.append(keys | {"dataset": "clips", "variant": arm, "fd_video_domain3d": 1.0}
+            rows.append(keys | {"dataset": "clips", "arm": arm, "fd_video_domain3d": 1.0}
                         | {"temporal_consistency": tc + 0.01 * seed})  # fmt: skip
         for arm in ("dcgan", "sagan"):
-            rows.append(keys | {"dataset": "a", "variant": arm, "temporal_consistency": 0.1})
+            rows.append(keys | {"dataset": "a", "arm": arm, "temporal_consistency": 0.1})
     return pd.DataFrame(rows)
 
 
@@ -453,13 +451,13 @@ def sweep_runs(sweeps: dict[str, dict[int, object]], seeds: int = 4, variant="sa
     for seed in range(seeds):
         keys = {"study": "s", "dataset": "a", "size": "full", "seed": seed, "status": "done"}
         keys |= {"resolution": 32, "train_images": 1000, "iterations": 100}
-        rows.append(keys | {"variant": "dcgan", "registered_variant": "dcgan", "sweep": ""}
+        rows.append(keys | {"arm": "dcgan", "variant": "dcgan", "sweep": ""}
                     | {"g_attention": "", "fd_domain": 50.0})  # fmt: skip
         for sweep, gains in sweeps.items():
             for side, gain in gains.items():
                 rows.append(
                     keys
-                    | {"variant": f"{sweep}.g{side}", "registered_variant": variant}
+                    | {"arm": f"{sweep}.g{side}", "variant": variant}
                     | {"sweep": sweep, "g_attention": str(side)}
                     | {"fd_domain": 50.0 * (1 - gain(seed) / 100)}
                 )
@@ -490,7 +488,7 @@ def test_claim_2_reads_the_best_mid_side_minus_the_best_end_per_seed():
     runs = pd.concat(
         [
             sweep_runs({"s1": PLACES, "s2": PLACES}),
-            sweep_runs({"lin": PLACES}, variant="linear").query("variant != 'dcgan'"),
+            sweep_runs({"lin": PLACES}, variant="linear").query("arm != 'dcgan'"),
         ],
         ignore_index=True,
     )
@@ -514,7 +512,7 @@ def test_claim_2_reads_the_best_mid_side_minus_the_best_end_per_seed():
 
 def test_a_side_whose_runs_all_collapsed_leaves_no_pair_and_names_its_arm():
     runs = sweep_runs({"s1": PLACES}).assign(collapsed=False)
-    runs.loc[runs["variant"] == "s1.g4", "collapsed"] = True
+    runs.loc[runs["arm"] == "s1.g4", "collapsed"] = True
     main, kept = evaluate_claim(runs, spec("2"))
     assert main.verdict == INCONCLUSIVE and NONE_LEARNED in main.note
     assert main.excluded == "s1.g4 lost 4 of 4 (4 collapsed)"
@@ -531,13 +529,13 @@ def training_logs(seeds: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
     logs, runs = [], []
     for seed in range(seeds):
         keys = {"study": "s", "dataset": "d", "size": "full", "seed": seed}
-        for variant, seconds, fds in (
+        for arm, seconds, fds in (
             ("sagan", (10, 20, 30), (60.0, 50.0, 40.0)),
             ("sagan-prog", (8, 16, 24 + 2 * (seed == 3)), (45.0, 35.0, 30.0 + 0.5 * seed)),
         ):
-            runs.append(keys | {"variant": variant, "status": "done", "train_images": 1000})
+            runs.append(keys | {"arm": arm, "status": "done", "train_images": 1000})
             for it, (t, fd) in enumerate(zip(seconds, fds, strict=True)):
-                logs.append(keys | {"variant": variant, "iteration": 100 * (it + 1)}
+                logs.append(keys | {"arm": arm, "iteration": 100 * (it + 1)}
                             | {"seconds": float(t), "during_fd_domain": fd})  # fmt: skip
     return pd.DataFrame(runs), pd.DataFrame(logs)
 

@@ -201,7 +201,7 @@ def grouped() -> Table:
     text = pd.DataFrame(
         {
             "dataset": ["d", "d", "e", "e"],
-            "variant": ["a", "b", "a", "b"],
+            "arm": ["a", "b", "a", "b"],
             "FD": ["1 ± 0.5", "2", "–", "4"],
             "recall": ["0.2", "0.9", "0.7", "0.3"],
             "seeds": ["3", "1", "0", "2"],
@@ -210,7 +210,7 @@ def grouped() -> Table:
     values = text.assign(FD=[1.0, 2.0, NAN, 4.0], recall=[0.2, 0.9, 0.7, 0.3])
     values["seeds"] = NAN
     best = {"FD": "min", "recall": "max"}
-    keys = ["dataset", "variant"]
+    keys = ["dataset", "arm"]
     return Table("Cap_1 & 50%", text, values, keys, best, ["dataset"], "n_1 # note")
 
 
@@ -218,7 +218,7 @@ def test_markdown_is_caption_arrowed_header_and_bold_cells():
     assert to_markdown(grouped()) == (
         "**Cap_1 & 50%**\n"
         "\n"
-        "| dataset | variant | FD ↓ | recall ↑ | seeds |\n"
+        "| dataset | arm | FD ↓ | recall ↑ | seeds |\n"
         "| --- | --- | --- | --- | --- |\n"
         "| d | a | **1 ± 0.5** | 0.2 | 3 |\n"
         "| d | b | 2 | **0.9** | 1 |\n"
@@ -237,7 +237,7 @@ def test_latex_escapes_aligns_keys_left_and_rules_between_groups():
         "\\caption{Cap\\_1 \\& 50\\%}\n"
         "\\begin{tabular}{llrrr}\n"
         "\\toprule\n"
-        "dataset & variant & FD $\\downarrow$ & recall $\\uparrow$ & seeds \\\\\n"
+        "dataset & arm & FD $\\downarrow$ & recall $\\uparrow$ & seeds \\\\\n"
         "\\midrule\n"
         "d & a & \\textbf{1 $\\pm$ 0.5} & 0.2 & 3 \\\\\n"
         "d & b & 2 & \\textbf{0.9} & 1 \\\\\n"
@@ -252,13 +252,13 @@ def test_latex_escapes_aligns_keys_left_and_rules_between_groups():
 
 
 def test_an_ungrouped_table_without_a_note_has_no_inner_rule_and_no_note():
-    text = pd.DataFrame({"variant": ["a", "b"], "×": ["2", "1"]})
-    t = Table("c", text, text.assign(**{"×": [2.0, 1.0]}), ["variant"], {"×": "min"})
+    text = pd.DataFrame({"arm": ["a", "b"], "×": ["2", "1"]})
+    t = Table("c", text, text.assign(**{"×": [2.0, 1.0]}), ["arm"], {"×": "min"})
     md = to_markdown(t)
     assert md.endswith("| b | **1** |\n") and md.count("\n\n") == 1
     tex = to_latex(t)
     assert tex.count("\\midrule") == 1 and "\\par" not in tex
-    assert "variant & $\\times$ $\\downarrow$ \\\\" in tex and "{lr}" in tex
+    assert "arm & $\\times$ $\\downarrow$ \\\\" in tex and "{lr}" in tex
     assert "a & 2 \\\\\nb & \\textbf{1} \\\\\n\\bottomrule" in tex
 
 
@@ -304,25 +304,25 @@ def test_cost_rows_prefer_the_named_precision_and_keep_one_row_per_arm():
     profile = pd.DataFrame(
         {
             "dataset": ["d", "d", "d", "e"],
-            "variant": ["a", "a", "b", "a"],
+            "arm": ["a", "a", "b", "a"],
             "precision": ["bf16", "fp32", "bf16", "fp16"],
             "ms_per_step": [1.0, 2.0, 3.0, 4.0],
         }
     )
-    rows = cost_rows(profile).set_index(["dataset", "variant"])["ms_per_step"]
+    rows = cost_rows(profile).set_index(["dataset", "arm"])["ms_per_step"]
     assert rows.to_dict() == {("d", "a"): 2.0, ("d", "b"): 3.0, ("e", "a"): 4.0}
-    picked = cost_rows(profile, "bf16").set_index(["dataset", "variant"])["precision"]
+    picked = cost_rows(profile, "bf16").set_index(["dataset", "arm"])["precision"]
     assert picked.to_dict() == {("d", "a"): "bf16", ("d", "b"): "bf16", ("e", "a"): "fp16"}
-    assert list(cost_rows(None).columns) == ["dataset", "variant"] and cost_rows(None).empty
+    assert list(cost_rows(None).columns) == ["dataset", "arm"] and cost_rows(None).empty
     assert cost_rows(profile.iloc[0:0]).empty
 
 
 # -- the ablation table -------------------------------------------------------------------
 
 
-def stat(dataset, variant, images, metric, mean, lo=NAN, hi=NAN, n=3) -> dict:
+def stat(dataset, arm, images, metric, mean, lo=NAN, hi=NAN, n=3) -> dict:
     return dict(
-        study="s", dataset=dataset, variant=variant, size=str(images), train_images=images,
+        study="s", dataset=dataset, arm=arm, size=str(images), train_images=images,
         metric=metric, n=n, mean=mean, ci_lo=lo, ci_hi=hi,
     )  # fmt: skip
 
@@ -351,9 +351,9 @@ ABLATION_STATS = pd.DataFrame(
 )
 
 
-def run(dataset, variant, images, collapsed, converged=True) -> dict:
+def run(dataset, arm, images, collapsed, converged=True) -> dict:
     return dict(
-        dataset=dataset, variant=variant, train_images=images, collapsed=collapsed,
+        dataset=dataset, arm=arm, train_images=images, collapsed=collapsed,
         converged=converged, fd_domain=1.0, kid_domain=0.1, precision_domain=0.5,
         recall_domain=0.5,
     )  # fmt: skip
@@ -378,7 +378,7 @@ ABLATION_RUNS = pd.DataFrame(
 PROFILE = pd.DataFrame(
     {
         "dataset": ["d1", "d1", "d1"],
-        "variant": ["a", "a", "b"],
+        "arm": ["a", "a", "b"],
         "precision": ["fp32", "fp16", "fp16"],
         "macs_g": [2.5e8, 9e9, 3e8],
         "macs_d": [5e7, 9e9, 5e7],
@@ -400,8 +400,8 @@ def ablation(stats=ABLATION_STATS, runs=ABLATION_RUNS, profile=PROFILE, **kw) ->
 
 def test_ablation_keeps_each_datasets_largest_size_and_prints_mean_and_half_ci():
     t = ablation()
-    assert t.keys == ["dataset", "variant"] and t.group == ["dataset"]
-    assert t.text[["dataset", "variant"]].values.tolist() == [
+    assert t.keys == ["dataset", "arm"] and t.group == ["dataset"]
+    assert t.text[["dataset", "arm"]].values.tolist() == [
         ["d1", "a"],
         ["d1", "b"],
         ["d2", "a"],
@@ -450,7 +450,7 @@ def test_ablation_counts_flags_per_arm_at_the_shown_size():
 def test_ablation_cost_columns_take_the_fp32_row_and_the_overhead_over_the_baseline():
     t = ablation()
     assert list(t.text.columns) == [
-        "dataset", "variant", "FD-domain", "KID-domain", "precision domain", "recall domain",
+        "dataset", "arm", "FD-domain", "KID-domain", "precision domain", "recall domain",
         "seeds", "collapsed", "converged", "GMACs G", "GMACs D", "params (M)", "ms/step",
         "overhead %", "peak MiB",
     ]  # fmt: skip
@@ -549,7 +549,7 @@ def test_seeds_are_averaged_within_each_arm_and_size_end_to_end():
     rows = [("d", "a", 100, s, fd) for s, fd in enumerate([10.0, 11.0, 12.0])]
     rows += [("d", "b", 100, s, fd) for s, fd in enumerate([20.0, 22.0])]
     rows += [("d", "a", 10, s, 1.0) for s in range(3)]  # a smaller size: not in the mean
-    runs = pd.DataFrame(rows, columns=["dataset", "variant", "train_images", "seed", "fd_domain"])
+    runs = pd.DataFrame(rows, columns=["dataset", "arm", "train_images", "seed", "fd_domain"])
     runs = runs.assign(study="s", size=runs["train_images"].astype(str), status="done")
     runs.loc[len(runs)] = ["d", "b", 100, 2, 0.0, "s", "100", "diverged"]  # not done: left out
     t = ablation_table(runs, cell_stats(runs, ["fd_domain"]), None)
@@ -585,7 +585,7 @@ def small_stats() -> pd.DataFrame:
 SMALL_RUNS = pd.DataFrame(
     {
         "dataset": "d",
-        "variant": ["a", "b", "a", "b"],
+        "arm": ["a", "b", "a", "b"],
         "train_images": [100, 100, 1000, 1000],
         "fd_domain": 1.0,
         "memo_domain_median_ratio": 0.9,  # a memo column, but not the near copies
@@ -596,9 +596,9 @@ SMALL_RUNS = pd.DataFrame(
 
 def test_small_data_keys_rows_by_size_and_bolds_within_each_size():
     t = small_data_table(SMALL_RUNS, small_stats())
-    assert t.keys == ["dataset", "images", "variant"] and t.group == ["dataset", "images"]
+    assert t.keys == ["dataset", "images", "arm"] and t.group == ["dataset", "images"]
     assert list(t.text.columns) == [
-        "dataset", "images", "variant", "FD-domain held-out", "FD-domain train", "gap", "r_t",
+        "dataset", "images", "arm", "FD-domain held-out", "FD-domain train", "gap", "r_t",
         "near copies", "seeds",
     ]  # fmt: skip
     assert t.text["images"].tolist() == [100, 100, 1000, 1000]
@@ -650,7 +650,7 @@ def test_video_table_bolds_video_fd_low_and_temporal_consistency_high():
     runs = pd.DataFrame(
         {
             "dataset": ["v", "v", "d"],
-            "variant": ["a", "b", "a"],
+            "arm": ["a", "b", "a"],
             "train_images": [64, 64, 64],
             "fd_frame_domain": [1.0, 1.0, NAN],
             "fd_video_domain3d": [1.0, 1.0, NAN],
@@ -661,7 +661,7 @@ def test_video_table_bolds_video_fd_low_and_temporal_consistency_high():
     )
     profile = PROFILE.assign(dataset=["v", "d", "v"]).iloc[[2, 1, 0]]  # b first, then a
     t = video_table(runs, pd.DataFrame(stats), profile)
-    assert t.keys == ["dataset", "variant"] and t.group == ["dataset"]
+    assert t.keys == ["dataset", "arm"] and t.group == ["dataset"]
     assert t.caption == "Video: per-frame and video quality, temporal consistency, cost"
     assert t.note == (
         "Mean ± half the 95% Student-t CI over seeds, at each dataset's largest training set. "
@@ -670,7 +670,7 @@ def test_video_table_bolds_video_fd_low_and_temporal_consistency_high():
     assert t.text["collapsed"].tolist() == ["0/1", "1/1"]
     assert t.text["ms/step"].tolist() == ["12", "15"]
     assert list(t.text.columns) == [
-        "dataset", "variant", "FD-frame-domain", "FD-video-domain3d", "temporal consistency",
+        "dataset", "arm", "FD-frame-domain", "FD-video-domain3d", "temporal consistency",
         "seeds", "collapsed", "ms/step", "overhead %",
     ]  # fmt: skip
     assert t.text["dataset"].tolist() == ["v", "v"]
@@ -693,25 +693,25 @@ def test_video_table_bolds_video_fd_low_and_temporal_consistency_high():
 
 def test_scaling_rows_keep_sweep_order_and_end_each_placement_with_its_slopes():
     rows = []
-    for variant, resolution, side in [("zeta", 64, 16), ("zeta", 64, 32), ("alpha", 64, 32)]:
+    for arm, resolution, side in [("zeta", 64, 16), ("zeta", 64, 32), ("alpha", 64, 32)]:
         for n in (4096, 256, 1024, 0):  # out of order, and a run with no attention (N = 0)
             rows.append(
-                dict(variant=variant, resolution=resolution * n // 1024 or 8, tokens=n,
+                dict(arm=arm, resolution=resolution * n // 1024 or 8, tokens=n,
                      attention_side=side * n // 1024 or 4, overhead_ms=0.001 * n**1.5,
                      overhead_mem_mib=n / 64, attention_macs=1000.0 * n**2, device="cpu-x")
             )  # fmt: skip
     t = scaling_table(pd.DataFrame(rows))
-    assert t.keys == ["variant", "placement", "image px", "tokens N"] and t.best == {}
-    assert t.group == ["variant", "placement"]
-    firsts = t.text.drop_duplicates(["variant", "placement"])
+    assert t.keys == ["arm", "placement", "image px", "tokens N"] and t.best == {}
+    assert t.group == ["arm", "placement"]
+    firsts = t.text.drop_duplicates(["arm", "placement"])
     # side 32 of 64 px is side / 2, side 16 is side / 4: the larger attention map first
-    assert firsts[["variant", "placement"]].values.tolist() == [
+    assert firsts[["arm", "placement"]].values.tolist() == [
         ["zeta", "image side / 2"],
         ["zeta", "image side / 4"],
         ["alpha", "image side / 2"],
     ]
     assert "0" not in t.text["tokens N"].tolist()  # no attention, nothing to scale
-    block = t.text[(t.text["variant"] == "zeta") & (t.text["placement"] == "image side / 4")]
+    block = t.text[(t.text["arm"] == "zeta") & (t.text["placement"] == "image side / 4")]
     assert block["tokens N"].tolist() == ["256", "1024", "4096", "log-log"]
     assert block["image px"].tolist() == ["16", "64", "256", "slope"]
     assert block["ms over baseline"].tolist() == ["4.1", "32.8", "262", "1.5"]
@@ -723,7 +723,7 @@ def test_scaling_rows_keep_sweep_order_and_end_each_placement_with_its_slopes():
 
 def test_ablation_caption_and_note_say_what_the_numbers_are():
     t = ablation()
-    assert t.caption == "Ablation: quality and cost per variant and dataset"
+    assert t.caption == "Ablation: quality and cost per arm and dataset"
     quality = (
         "Quality: mean ± half the 95% Student-t CI over seeds, at each dataset's largest "
         "training set. Cost: one training step (D + G), fp32, median of the profile; "
@@ -787,7 +787,7 @@ def test_small_data_counts_flags_per_size_and_prints_whole_image_counts():
 def test_scaling_slopes_need_three_token_counts_and_print_two_digits():
     rows = pd.DataFrame(
         {
-            "variant": "v",
+            "arm": "v",
             "resolution": [16, 32, 64, 16, 32, 1],
             "attention_side": [16, 32, 64, 4, 8, 1],  # side / 1 at 3 sizes, side / 4 at 2
             "tokens": [256, 1024, 4096, 16, 64, 1],

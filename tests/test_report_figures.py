@@ -15,7 +15,7 @@ def test_pareto_front_keeps_points_no_other_beats_in_both():
 
 def test_training_curves_draw_a_panel_per_logged_signal_and_dataset():
     rows = [
-        {"dataset": d, "variant": v, "size": s, "seed": seed, "iteration": it, "r_t": 0.1 * it}
+        {"dataset": d, "arm": v, "size": s, "seed": seed, "iteration": it, "r_t": 0.1 * it}
         for d in ("a", "b")
         for v in ("dcgan", "sagan")
         for s in ("100", "full")
@@ -29,7 +29,7 @@ def test_training_curves_draw_a_panel_per_logged_signal_and_dataset():
 
 
 def test_probe_coherence_needs_probe_runs():
-    summary = pd.DataFrame({"variant": ["a"], "size": ["100"], "status": ["done"]})
+    summary = pd.DataFrame({"arm": ["a"], "size": ["100"], "status": ["done"]})
     assert probe_coherence(summary) is None
     summary = summary.assign(pairs_agreement=[0.5], pairs_agreement_chance=[1 / 9])
     fig = probe_coherence(summary)
@@ -38,7 +38,7 @@ def test_probe_coherence_needs_probe_runs():
 
 def test_probe_coherence_marks_each_runs_own_baseline_and_draws_the_excess_beside_real():
     summary = pd.DataFrame(
-        {"variant": ["a", "b"], "size": ["full"] * 2, "status": ["done"] * 2, "seed": [0, 0]}
+        {"arm": ["a", "b"], "size": ["full"] * 2, "status": ["done"] * 2, "seed": [0, 0]}
         | {"pairs_agreement": [0.5, 0.8], "pairs_independence_baseline": [0.53, 0.3]}
         | {"pairs_excess_agreement": [-0.03, 0.5], "pairs_excess_agreement_real_heldout": 0.89}
         | {"pairs_mutual_information": [0.0, 1.0], "pairs_mutual_information_real_heldout": 3.1}

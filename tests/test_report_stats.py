@@ -47,7 +47,7 @@ def test_fd_intervals_stop_at_zero_and_gaps_do_not():
         {
             "study": "s",
             "dataset": "d",
-            "variant": "a",
+            "arm": "a",
             "size": "full",
             "seed": [0, 1, 2],
             "fd_domain": [0.1, 0.2, 2.0],
@@ -70,14 +70,14 @@ def test_cell_stats_is_one_row_per_cell_and_metric_over_done_runs():
         {
             "study": "s",
             "dataset": "d",
-            "variant": ["a", "a", "a", "b"],
+            "arm": ["a", "a", "a", "b"],
             "size": "full",
             "seed": [0, 1, 2, 0],
             "status": ["done", "done", "diverged", "done"],
             "fd": [1.0, 3.0, np.nan, 7.0],
         }
     )
-    cells = cell_stats(runs, ["fd"]).set_index("variant")
+    cells = cell_stats(runs, ["fd"]).set_index("arm")
     assert cells.loc["a", "n"] == 2 and cells.loc["a", "mean"] == 2.0
     assert cells.loc["b", "n"] == 1 and math.isnan(cells.loc["b", "ci_lo"])
 
@@ -88,7 +88,7 @@ def test_paired_differences_match_seeds_and_orient_better_as_positive():
             "study": "s",
             "dataset": "d",
             "size": "full",
-            "variant": ["base", "base", "att", "att", "att"],
+            "arm": ["base", "base", "att", "att", "att"],
             "seed": [0, 1, 0, 1, 2],  # seed 2 has no partner
             "fd": [10.0, 20.0, 8.0, 21.0, 1.0],
         }
@@ -116,7 +116,7 @@ def test_only_finished_runs_count_in_cells_and_pairs_even_with_a_finite_value():
         {
             "study": "s",
             "dataset": "d",
-            "variant": ["a", "a", "a", "b", "b", "b"],
+            "arm": ["a", "a", "a", "b", "b", "b"],
             "size": "full",
             "train_images": [10, 10, 10, 10, 10, 10],
             "seed": [0, 1, 2, 0, 1, 2],
@@ -124,7 +124,7 @@ def test_only_finished_runs_count_in_cells_and_pairs_even_with_a_finite_value():
             "fd": [1.0, 3.0, 500.0, 2.0, 2.0, 2.0],  # the diverged run scored, badly
         }
     )
-    cells = cell_stats(runs, ["fd"]).set_index("variant")
+    cells = cell_stats(runs, ["fd"]).set_index("arm")
     assert (cells.loc["a", "n"], cells.loc["a", "mean"]) == (2, 2.0)
     assert cells.loc["a", "train_images"] == 10  # the cell keeps its training-set size
     pairs = paired_differences(runs, "fd", "a", "b")
@@ -138,13 +138,13 @@ def test_paired_differences_orient_by_direction_and_scale_by_the_baselines_size(
             "dataset": "d",
             "size": "full",
             "seed": [0, 0],
-            "variant": ["base", "att"],
+            "arm": ["base", "att"],
             "score": [-4.0, -3.0],  # a negative baseline: % of its size, not of its sign
         }
     )
     up = paired_differences(runs, "score", "att", "base", lower_is_better=False)
     assert up["effect"].tolist() == [1.0] and list(up.columns[-3:]) == [
-        "variant",
+        "arm",
         "baseline",
         "effect",
     ]

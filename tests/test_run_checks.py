@@ -245,7 +245,7 @@ def test_the_tables_count_collapsed_and_converged_runs_per_arm():
         {
             "study": "s",
             "dataset": "d",
-            "variant": ["dcgan"] * 3 + ["sagan"] * 3,
+            "arm": ["dcgan"] * 3 + ["sagan"] * 3,
             "size": "full",
             "train_images": 10,
             "seed": [0, 1, 2] * 2,
@@ -276,7 +276,7 @@ def test_training_curves_draw_fd_while_training_and_every_gate_beside_the_losses
         for it in range(10, 61, 10):
             fd = 5.0 / it if it % 20 == 0 else None
             rows.append(
-                {"study": "s", "dataset": "digits", "variant": variant, "size": "full",
+                {"study": "s", "dataset": "digits", "arm": variant, "size": "full",
                  "seed": 0, "iteration": it, "loss_d": 1.0, "loss_g": 0.5,
                  "during_fd_domain": fd, **{f"gamma:{k}": v * it for k, v in gates.items()}}
             )  # fmt: skip
@@ -298,7 +298,7 @@ def test_the_report_names_every_run_that_collapsed_or_did_not_converge():
     runs = pd.DataFrame(
         {
             "dataset": ["digits"] * 5,
-            "variant": ["dcgan", "sagan", "topk", "linear", "multiscale"],
+            "arm": ["dcgan", "sagan", "topk", "linear", "multiscale"],
             "size": ["full"] * 5,
             "seed": [3, 3, 3, 3, 3],
             "run_dir": ["a", "b", "c", "d", "e"],
@@ -311,7 +311,7 @@ def test_the_report_names_every_run_that_collapsed_or_did_not_converge():
         }
     )
     table = learned_table(runs)
-    listed = table.text.set_index("variant")
+    listed = table.text.set_index("arm")
     # the healthy dcgan is not named; multiscale converged, but its samples miss classes
     assert list(listed.index) == ["sagan", "topk", "linear", "multiscale"]
     assert listed.loc["multiscale", "samples learned"] == "no: class_coverage_domain = 0.7"

@@ -20,15 +20,15 @@ from sagan.report.sensitivity import (  # noqa: E402
 from sagan.report.tables import to_markdown  # noqa: E402
 
 
-def run(seed, point, fd, it_per_s, *, sweep="s", dataset="a", variant=None):
+def run(seed, point, fd, it_per_s, *, sweep="s", dataset="a", arm=None):
     return {
         "study": "st",
         "dataset": dataset,
         "size": "full",
         "seed": seed,
         "status": "done",
-        "variant": variant or f"{sweep}.{json.dumps(point)}",
-        "registered_variant": "sagan",
+        "arm": arm or f"{sweep}.{json.dumps(point)}",
+        "variant": "sagan",
         "sweep": sweep,
         "sweep_point": json.dumps(point) if point else "",
         "fd_domain": fd,
@@ -43,7 +43,7 @@ def hand_frame() -> pd.DataFrame:
             run(1, {"k": 10}, 20.0, 50.0),
             run(0, {"k": 2}, 10.0, 100.0),
             run(1, {"k": 2}, 12.0, 200.0),
-            run(0, {}, 99.0, 1.0, sweep="", variant="dcgan"),  # not in a sweep
+            run(0, {}, 99.0, 1.0, sweep="", arm="dcgan"),  # not in a sweep
             {**run(1, {"k": 2}, 500.0, 1.0), "status": "failed"},
         ]
     )

@@ -10,14 +10,14 @@ def table() -> Table:
     text = pd.DataFrame(
         {
             "dataset": ["d", "d", "e", "e"],
-            "variant": ["a", "b", "a", "b"],
+            "arm": ["a", "b", "a", "b"],
             "FD": ["1", "2", "5", "4"],
             "precision": ["0.9", "0.1", "0.3", "0.8"],
         }
     )
     values = text.assign(FD=[1.0, 2.0, 5.0, 4.0], precision=[0.9, 0.1, 0.3, 0.8])
     best = {"FD": direction("fd_domain"), "precision": direction("precision_domain")}
-    return Table("t", text, values, ["dataset", "variant"], best, ["dataset"])
+    return Table("t", text, values, ["dataset", "arm"], best, ["dataset"])
 
 
 def test_directions():
@@ -31,12 +31,12 @@ def test_best_is_the_min_for_fd_and_the_max_for_precision_within_each_dataset():
     mask = bold_mask(table())
     assert mask["FD"].tolist() == [True, False, False, True]
     assert mask["precision"].tolist() == [True, False, False, True]
-    assert not mask["variant"].any()
+    assert not mask["arm"].any()
 
 
 def test_tied_best_values_are_all_bold():
-    text = pd.DataFrame({"variant": ["a", "b", "c"], "FD": ["1", "1", "2"]})
-    t = Table("t", text, text.assign(FD=[1.0, 1.0, 2.0]), ["variant"], {"FD": "min"})
+    text = pd.DataFrame({"arm": ["a", "b", "c"], "FD": ["1", "1", "2"]})
+    t = Table("t", text, text.assign(FD=[1.0, 1.0, 2.0]), ["arm"], {"FD": "min"})
     assert bold_mask(t)["FD"].tolist() == [True, True, False]
     assert "| a | **1** |" in to_markdown(t) and "| b | **1** |" in to_markdown(t)
 
@@ -60,7 +60,7 @@ def test_headline_and_labels():
 
 
 def test_no_video_runs_gives_no_video_table():
-    summary = pd.DataFrame({"dataset": ["d"], "variant": ["a"], "fd_domain": [1.0]})
+    summary = pd.DataFrame({"dataset": ["d"], "arm": ["a"], "fd_domain": [1.0]})
     assert video_table(summary, pd.DataFrame(), None) is None
 
 
@@ -70,7 +70,7 @@ def one_seed_summary(variants: list[str]) -> pd.DataFrame:
         {
             "study": "s",
             "dataset": "d",
-            "variant": variants,
+            "arm": variants,
             "size": "full",
             "train_images": 10,
             "seed": 0,
@@ -97,7 +97,7 @@ def test_the_cost_columns_show_the_overhead_interval_and_a_loaded_machine():
     profile = pd.DataFrame(
         {
             "dataset": "d",
-            "variant": ["dcgan", "sagan"],
+            "arm": ["dcgan", "sagan"],
             "precision": "fp32",
             **{c: 1e6 for c in ("macs_g", "macs_d", "params_g", "params_d", "peak_mem_mib")},
             "ms_per_step": [10.0, 14.0],

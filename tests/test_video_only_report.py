@@ -22,8 +22,8 @@ def video_summary() -> pd.DataFrame:
     """Three video arms x two seeds, with the columns a video run's summary row has."""
     rows = [
         {
-            "study": "video-only", "dataset": "moving-digits", "variant": arm,
-            "registered_variant": arm, "size": "full", "seed": seed, "train_images": 160,
+            "study": "video-only", "dataset": "moving-digits", "arm": arm,
+            "variant": arm, "size": "full", "seed": seed, "train_images": 160,
             "iterations": 60, "it_per_s": 20.0 - 5 * i, "train_seconds": 3.0,
             "fd_video_domain3d": 18000.0 + 100 * i + seed,
             "kid_video_domain3d": 3.0e6, "fd_frame_domain": 14000.0 + i,
@@ -42,7 +42,7 @@ def profile() -> pd.DataFrame:
     """A side-by-side profile's columns that the tables and figures read."""
     return pd.DataFrame(
         {
-            "dataset": "moving-digits", "variant": ARMS, "precision": "fp32",
+            "dataset": "moving-digits", "arm": ARMS, "precision": "fp32",
             "ms_per_step": [12.7, 26.2, 26.1], "ratio_to_baseline": [1.0, 2.06, 2.05],
             "loaded": False, "peak_mem_mib": 40.0, "macs_g": 3.6e6, "macs_d": 3.9e5,
             "params_g": 75081, "params_d": 9241,
@@ -58,7 +58,7 @@ def test_image_tables_and_the_quality_cost_figure_step_aside_for_a_video_only_st
     assert pt.ablation_table(summary, stats, profile()) is None
     assert quality_cost_pareto(stats, profile(), summary) is None
     video = pt.video_table(summary, stats, profile())
-    assert list(video.text["variant"]) == sorted(ARMS)
+    assert list(video.text["arm"]) == sorted(ARMS)
 
 
 def test_a_video_only_results_folder_builds_every_table_and_figure(tmp_path):

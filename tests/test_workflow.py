@@ -138,14 +138,14 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
     tmp_path = e2e
     summary = pd.read_csv(tmp_path / "results/tiny/summary.csv", dtype={"size": str})
     images = summary[summary["dataset"] != "moving-digits"]
-    healthy = images[images["variant"] != "nan_bomb"]
+    healthy = images[images["arm"] != "nan_bomb"]
     assert len(summary) == len(IMAGE_ARMS) + 1 + 2 * 2 + 3
     assert set(healthy["status"]) == {"done"}
     pairs = summary[summary["dataset"] == "pairs"]
     assert pairs["pairs_agreement"].between(0, 1).all()
     assert summary.loc[summary["dataset"] == "digits", "pairs_agreement"].isna().all()
     digits = healthy[healthy["dataset"] == "digits"]
-    assert set(digits["variant"]) == IMAGE_ARMS == set(VARIANTS.names("image"))
+    assert set(digits["arm"]) == IMAGE_ARMS == set(VARIANTS.names("image"))
     assert set(pairs["size"]) == {"100", "full"}
     assert healthy["fd_domain"].notna().all() and healthy["kid_domain"].notna().all()
     for column in ("train_seconds", "it_per_s", "params_g", "params_d", "iterations"):
@@ -179,7 +179,7 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
     arms = {"digits": IMAGE_ARMS | {"nan_bomb"}, "pairs": {"dcgan", "sagan"}}
     for dataset, expected in arms.items():
         profile = pd.read_csv(tmp_path / f"results/tiny/cost/profile_{dataset}.csv")
-        assert set(profile["variant"]) == expected and len(profile) == len(expected)
+        assert set(profile["arm"]) == expected and len(profile) == len(expected)
         assert (profile["ms_per_step"] > 0).all() and (profile["macs_g"] > 0).all()
     slopes = pd.read_csv(tmp_path / "results/tiny/cost/scaling_slopes.csv")
     macs = slopes["slope_attention_macs"]  # no slope through fewer than 3 points
@@ -232,22 +232,22 @@ def test_a_finished_file_deleted_by_hand_is_noticed_and_rebuilt(e2e):
 @pytest.mark.slow
 def test_a_diverged_run_is_a_result_and_the_study_completes(e2e):
     summary = pd.read_csv(e2e / "results/tiny/summary.csv")
-    bomb = summary[summary["variant"] == "nan_bomb"]
+    bomb = summary[summary["arm"] == "nan_bomb"]
     assert len(bomb) == 1 and set(bomb["status"]) == {"diverged"}
     assert bomb["fd_domain"].isna().all() and bomb["diverged_at"].between(2, 10).all()
-    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
+    assert set(summary.loc[summary["arm"] == "dcgan", "status"]) == {"done"}
 
 
 @pytest.mark.slow
 def test_a_study_with_video_scores_every_video_variant_and_reports_them(e2e):
     summary = pd.read_csv(e2e / "results/tiny/summary.csv", dtype={"size": str})
     video = summary[summary["dataset"] == "moving-digits"]
-    assert set(video["variant"]) == set(VARIANTS.names("video")) and len(video) == 3
+    assert set(video["arm"]) == set(VARIANTS.names("video")) and len(video) == 3
     for column in ("fd_frame_domain", "fd_video_domain3d", "temporal_consistency"):
         assert video[column].notna().all(), column
     assert summary.loc[summary["dataset"] == "digits", "fd_video_domain3d"].isna().all()
     profile = pd.read_csv(e2e / "results/tiny/cost/profile_moving-digits.csv")
-    assert sorted(profile["variant"]) == sorted(VARIANTS.names("video"))
+    assert sorted(profile["arm"]) == sorted(VARIANTS.names("video"))
     assert (profile["macs_g"] > 0).all() and set(profile["baseline"]) == {"video_baseline"}
     assert set(profile["width"]) == {4} and set(profile["backbone"]) == {"video"}
     table = (e2e / "reports/tiny/tables/video.md").read_text()
@@ -264,7 +264,7 @@ def test_every_variant_trains_on_the_resnet_backbone(tmp_path):
     done = snakemake(tmp_path, study, "results/tiny_resnet/summary.csv")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = pd.read_csv(tmp_path / "results/tiny_resnet/summary.csv")
-    assert set(summary["variant"]) == set(TINY["variants"])
+    assert set(summary["arm"]) == set(TINY["variants"])
     assert set(summary["status"]) == {"done"} and summary["fd_domain"].notna().all()
 
 
@@ -516,9 +516,9 @@ def test_failed_runs_under_keep_going_still_get_a_summary_and_tables(tmp_path):
     done = snakemake(tmp_path, study, "results/tiny/summary.csv", "--keep-going", env=env)
     assert done.returncode != 0  # the failures stay visible to Snakemake and the shell
     summary = pd.read_csv(tmp_path / "results/tiny/summary.csv")
-    assert set(summary.loc[summary["variant"] == "crash", "status"]) == {"failed"}
-    assert summary.loc[summary["variant"] == "crash", "reason"].str.contains("crash").all()
-    assert set(summary.loc[summary["variant"] == "dcgan", "status"]) == {"done"}
+    assert set(summary.loc[summary["arm"] == "crash", "status"]) == {"failed"}
+    assert summary.loc[summary["arm"] == "crash", "reason"].str.contains("crash").all()
+    assert set(summary.loc[summary["arm"] == "dcgan", "status"]) == {"done"}
     assert (tmp_path / "reports/tiny/tables/ablation.md").is_file()
 
 

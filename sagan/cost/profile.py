@@ -86,8 +86,8 @@ def profile(
         flops = step_flops(step)
         row = {
             "label": spec.label,
-            "variant": spec.arm or spec.variant,  # the arm: what figures and claims compare
-            "registered_variant": spec.variant,
+            "arm": spec.arm or spec.variant,  # what figures and claims compare
+            "variant": spec.variant,  # the registered variant: the model code
             "backbone": spec.backbone,
             "width": spec.model.width,
             "resolution": spec.resolution,
@@ -192,20 +192,20 @@ def scaling(
 
 
 def scaling_slopes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Log-log slopes against tokens N of the attention rows, per variant and placement (image
+    """Log-log slopes against tokens N of the attention rows, per arm and placement (image
     side / attention side): about 2 where the O(N^2) attention dominates the cost, about 1 for
     a kernel linear in N; NaN through fewer than 3 points above the floor (``scaling_slope``)."""
     attention = [r for r in rows if r["tokens"]]
-    variants = list(dict.fromkeys(r["variant"] for r in attention))  # in sweep order
+    arms = list(dict.fromkeys(r["arm"] for r in attention))  # in sweep order
     out = []
-    for variant in variants:
-        mine = [r for r in attention if r["variant"] == variant]
+    for arm in arms:
+        mine = [r for r in attention if r["arm"] == arm]
         for divisor in sorted({r["resolution"] // r["attention_side"] for r in mine}):
             group = [r for r in mine if r["resolution"] // r["attention_side"] == divisor]
             tokens = [r["tokens"] for r in group]
             out.append(
                 {
-                    "variant": variant,
+                    "arm": arm,
                     "placement": f"image side / {divisor}",
                     "points": len(group),
                     "tokens": " ".join(str(t) for t in tokens),

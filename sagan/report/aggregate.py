@@ -1,4 +1,4 @@
-"""Every run folder -> one tidy row (study, dataset, variant, size, seed, metrics, cost), and
+"""Every run folder -> one tidy row (study, dataset, arm, size, seed, metrics, cost), and
 each metric's protocol as its own long table (``metric_protocol``): metrics of one run are
 scored on different sample sets (images, at most 1,024 of them for pixel metrics, clips,
 frames), so no single sample-count column could describe a row."""
@@ -20,7 +20,7 @@ from sagan.metrics.declared import resolve
 from sagan.report.run_checks import collapse, convergence, final_gammas, reference_trace
 from sagan.run_folder import CONFIG, EVALUATE_LOG, LOG, METRICS, read_status
 
-ID_COLUMNS = ["study", "dataset", "variant", "size", "seed"]
+ID_COLUMNS = ["study", "dataset", "arm", "size", "seed"]
 STATUS_COLUMNS = [
     "iterations",
     "train_images",
@@ -38,7 +38,7 @@ def _ids(cfg: RunConfig) -> dict:
     return {
         "study": cfg.study,
         "dataset": cfg.data.dataset,
-        "variant": cfg.arm or cfg.variant,  # the arm: what tables compare
+        "arm": cfg.arm or cfg.variant,  # what tables compare (a run outside a study: its variant)
         "size": str(cfg.data.size),
         "seed": cfg.train.seed,
     }
@@ -63,8 +63,8 @@ def run_row(run_dir: Path) -> dict:
     row = {
         "study": ids["study"],
         "dataset": ids["dataset"],
-        "variant": ids["variant"],
-        "registered_variant": cfg.variant,
+        "arm": ids["arm"],
+        "variant": cfg.variant,  # the registered variant: the model code
         "sweep": cfg.sweep,
         "sweep_point": json.dumps(cfg.sweep_point, sort_keys=True),
         "size": ids["size"],

@@ -15,7 +15,6 @@ import yaml
 
 from sagan import run_folder
 from sagan.errors import DataError
-from sagan.io import read_table
 from sagan.report.aggregate import write_csv_parquet
 from sagan.report.claim_specs import load_claims
 from sagan.report.figure_plan import ReportPlan, StudyFacts, index_text, report_plan
@@ -36,6 +35,7 @@ from sagan.report.outputs import (
     TABLES,
     TRAINING_LOG,
     notebook_dir,
+    read_results_table,
 )
 from sagan.report.stats import cell_stats, numeric_metrics
 
@@ -51,7 +51,9 @@ class Results:
                 f"{path} does not exist: aggregate the runs first "
                 "(snakemake results/<study>/summary.csv, or sagan aggregate RUN_DIR... --out it)"
             )
-        self.summary = read_table(path, "summary", REBUILD, dtype={"size": str, "g_attention": str})
+        self.summary = read_results_table(
+            path, "summary", REBUILD, dtype={"size": str, "g_attention": str}
+        )
         self._root: Path | None = None
         stats = self.dir / SUMMARY_STATS
         self.stats = _table(stats, dtype={"size": str}) if stats.is_file() else None
@@ -159,7 +161,7 @@ REBUILD = "delete it and run `snakemake` again to make it anew"
 
 
 def _table(path: Path, **read_csv) -> pd.DataFrame:
-    return read_table(path, "table", REBUILD, **read_csv)
+    return read_results_table(path, "table", REBUILD, **read_csv)
 
 
 def _concat(paths: list[Path]) -> pd.DataFrame | None:
@@ -307,16 +309,16 @@ def attention_maps(results: Results, arm: str | None = None) -> plt.Figure | Non
     from sagan.report.attention_figure import attention_maps_figure
 
     s = results.summary
-    done = s[(s["status"] == "done") & (s["variant"] == arm if arm else s["status"] == "done")]
+    done = s[(s["status"] == "done") & (s["arm"] == arm if arm else s["status"] == "done")]
     if "g_attention" in done and arm is None:  # arms with a block in G
         done = done[done["g_attention"].fillna("").astype(str).str.strip() != ""]
-    arms = list(dict.fromkeys(done["variant"]))
+    arms = list(dict.fromkeys(done["arm"]))
     runs = done.sort_values(["train_images", "seed"], ascending=[False, True])
     found = {}
     for dataset, rows in runs.groupby("dataset", sort=True):
-        for name in sorted(rows["variant"].unique(), key=arms.index):
+        for name in sorted(rows["arm"].unique(), key=arms.index):
             file = run_folder.path(
-                results.root / rows[rows["variant"] == name].iloc[0]["run_dir"],
+                results.root / rows[rows["arm"] == name].iloc[0]["run_dir"],
                 run_folder.ATTENTION_MAPS,
             )
             maps = read_attention_maps(file) if file.is_file() else None

@@ -321,7 +321,7 @@ def _scale_of(
     dataset: str,
     floor: pd.DataFrame | None,
 ) -> Scale:
-    mine = rows[(rows["dataset"] == dataset) & (rows["variant"] == spec.baseline)]
+    mine = rows[(rows["dataset"] == dataset) & (rows["arm"] == spec.baseline)]
     base = pd.to_numeric(mine[metric], errors="coerce").mean() if metric in mine else math.nan
     fd = _floor_metric(metric)
     found = None
@@ -350,7 +350,7 @@ def _seed_rows(
     everything = effects_of(rows)
     if everything.empty:
         return [base]
-    involved = rows[rows["variant"].isin(arms)]
+    involved = rows[rows["arm"].isin(arms)]
     failed = failed_runs(involved) if spec.quality else pd.Series(False, index=involved.index)
     if not failed.any():
         return _dataset_rows(base, spec, rows, everything, metric, involved, floor, DATASET)
@@ -451,7 +451,7 @@ def paired_claim(
     if metric is None or metric not in rows or rows.empty:
         return [_base(spec, metric)]
     every = spec.arm == EVERY_OTHER_ARM
-    arms = sorted(set(rows["variant"]) - {spec.baseline}) if every else [spec.arm]
+    arms = sorted(set(rows["arm"]) - {spec.baseline}) if every else [spec.arm]
     out = []
     for arm in arms:
         base = _base(spec, metric, arm if every else None)
@@ -472,8 +472,8 @@ def placement_sweeps(summary: pd.DataFrame, variant: str | None = None) -> dict[
     if not {"sweep", "g_attention"} <= set(summary.columns):
         return {}
     rows = summary[_text(summary["sweep"]) != ""]
-    if variant is not None and "registered_variant" in rows:
-        rows = rows[_text(rows["registered_variant"]) == variant]
+    if variant is not None and "variant" in rows:
+        rows = rows[_text(rows["variant"]) == variant]
     found = {}
     for sweep, arms in rows.groupby(_text(rows["sweep"]), sort=True):
         sides = sorted({int(s) for s in _text(arms["g_attention"]) if s.isdigit()})
@@ -493,7 +493,7 @@ def _placement_effects(spec: ClaimSpec, fd: str, sweep: str, sides: list[int]) -
         for s in sides:
             per_arm = [
                 _pair_effects(spec, fd, arm)(runs).set_index(PAIR)["effect"]
-                for arm in sorted(arms.loc[side == str(s), "variant"].unique())
+                for arm in sorted(arms.loc[side == str(s), "arm"].unique())
             ]
             if not per_arm:
                 return pd.DataFrame(columns=[*PAIR, "effect"])
@@ -518,7 +518,7 @@ def placement_claim(
     out = []
     for sweep, sides in sweeps.items():
         v = replace(base, comparison=f"{base.comparison} (sweep {sweep}, G sides {sides})")
-        arms = sorted(rows.loc[_text(rows["sweep"]) == sweep, "variant"].unique())
+        arms = sorted(rows.loc[_text(rows["sweep"]) == sweep, "arm"].unique())
         effects = _placement_effects(spec, fd, sweep, sides)
         found = _seed_rows(v, spec, rows, effects, fd, [*arms, spec.baseline], floor)
         for row in found:
@@ -629,10 +629,10 @@ def _large_map_pair(
     at the same map, or (a baseline without attention) at the same image size."""
     if scaling is None or scaling.empty or "attention_side" not in scaling:
         return None
-    mine = scaling[(scaling["variant"] == arm) & (scaling["tokens"] > 0)]
+    mine = scaling[(scaling["arm"] == arm) & (scaling["tokens"] > 0)]
     for _, row in mine.sort_values("tokens", ascending=False, kind="stable").iterrows():
         same = scaling[scaling["resolution"] == row["resolution"]]
-        same = same[same["variant"] == baseline]
+        same = same[same["arm"] == baseline]
         same = same[(same["attention_side"] == row["attention_side"]) | (same["tokens"] == 0)]
         if not same.empty:
             return row, same.iloc[0]

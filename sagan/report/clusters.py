@@ -42,7 +42,7 @@ def lost_note(runs: pd.DataFrame, arms: list[str]) -> str:
     """How many runs each arm lost to ``failed_runs``, by reason ("" when none)."""
     parts = []
     for arm in arms:
-        mine = runs[runs["variant"] == arm]
+        mine = runs[runs["arm"] == arm]
         collapsed = int(_flag(mine, "collapsed", "true").sum())
         unconverged = int(
             (_flag(mine, "converged", "false") & ~_flag(mine, "collapsed", "true")).sum()

@@ -1,4 +1,4 @@
-"""Cost figures: step-time overhead per variant and precision, and attention cost vs tokens N
+"""Cost figures: step-time overhead per arm and precision, and attention cost vs tokens N
 on log-log axes with fitted slopes (2 = quadratic in N)."""
 
 from __future__ import annotations
@@ -16,31 +16,32 @@ from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter, NullLo
 from sagan.cost.slopes import NO_SLOPE, above_floor, scaling_slope
 from sagan.cost.timing import median_interval
 from sagan.report.figures import paper_theme
+from sagan.report.outputs import upgrade_arm_columns
 from sagan.report.panels import bar_containers, bars_by_arm, colors_for, panel_grid
 from sagan.report.profile_ratios import round_ratios
 
 
 def step_overhead(profile: pd.DataFrame, colors: dict[str, str] | None = None) -> plt.Figure:
-    """ms per training step of each variant (a bar in its colour, ``colors``: the report's),
+    """ms per training step of each arm (a bar in its colour, ``colors``: the report's),
     one hatching per precision, one panel per dataset. Above a bar: its overhead over the
     baseline in the same precision as the claims' cost rows report it (``overhead_label``)."""
     paper_theme()
     datasets = list(dict.fromkeys(profile["dataset"]))
-    palette = colors_for(profile["variant"].unique(), colors)
+    palette = colors_for(profile["arm"].unique(), colors)
     # no shared y axis: one dataset's step can cost 10x another's
     fig, (axes,) = panel_grid([len(datasets)], row_height=2.9, top=0.4)
     for ax, dataset in zip(axes, datasets, strict=True):
         rows = profile[profile["dataset"] == dataset]
-        arms, levels = list(dict.fromkeys(rows["variant"])), list(dict.fromkeys(rows["precision"]))
+        arms, levels = list(dict.fromkeys(rows["arm"])), list(dict.fromkeys(rows["precision"]))
         sns.barplot(
-            rows, x="variant", y="ms_per_step", hue="precision", order=arms, hue_order=levels,
+            rows, x="arm", y="ms_per_step", hue="precision", order=arms, hue_order=levels,
             errorbar=None, ax=ax, legend=False,
         )  # fmt: skip
         precisions = bars_by_arm(ax, arms, levels, palette)
         tops = []
         for container, precision in zip(bar_containers(ax), levels, strict=True):
-            ms = rows[rows["precision"] == precision].drop_duplicates("variant")
-            ms = ms.set_index("variant")
+            ms = rows[rows["precision"] == precision].drop_duplicates("arm")
+            ms = ms.set_index("arm")
             bars = [(bar, arms[round(bar.get_x() + bar.get_width() / 2)]) for bar in container]
             tops += _spread_whiskers(ax, bars, ms)
             for bar, arm in bars:  # in the top band of the panel, which the bars leave free
@@ -80,7 +81,7 @@ LABEL_BAND = 0.6  # the bars and whiskers fill this share of a panel's height; l
 
 
 def overhead_label(ms: pd.DataFrame, arm: str, baseline: str) -> str:
-    """``arm``'s overhead over ``baseline`` (rows of one profile and precision, by variant):
+    """``arm``'s overhead over ``baseline`` (rows of one profile and precision, by arm):
     the median over interleaved rounds of 100 (arm / baseline ms - 1) and the order-statistic
     interval of that median, the statistic of the claims' cost rows; † where the machine was
     loaded. No per-round times (an older profile): no number."""
@@ -148,8 +149,8 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
     paper_theme()
     rows = scaling[scaling["tokens"] > 0].copy()
     rows["placement"] = "side / " + (rows["resolution"] // rows["attention_side"]).astype(str)
-    if "variant" in rows and rows["variant"].nunique() > 1:  # one line per variant and side
-        rows["placement"] = rows["variant"] + ", " + rows["placement"]
+    if "arm" in rows and rows["arm"].nunique() > 1:  # one line per arm and side
+        rows["placement"] = rows["arm"] + ", " + rows["placement"]
     panels = {c: name for c, name in SCALING_PANELS.items() if (rows[c] > 0).any()}
     noise = [name for c, name in SCALING_PANELS.items() if c not in panels]
     lines = rows["placement"].nunique()
@@ -174,7 +175,7 @@ def cost_scaling(scaling: pd.DataFrame) -> plt.Figure:
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("attention tokens N")
         ax.set_ylabel(label)
-        if lines > 2:  # several variants: the legend goes under the panel, off the lines
+        if lines > 2:  # several arms: the legend goes under the panel, off the lines
             ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.32))
         else:
             ax.legend(fontsize=6)
@@ -204,8 +205,13 @@ def write_cost_figures(
 ) -> list[Path]:
     """``step_overhead`` from the step profiles and ``cost_scaling`` from the scaling sweep,
     each where its table is given, into ``out``: the one writer of the cost figures, for the
-    workflow's rule (``sagan cost-figures``) and for ``sagan report --parts cost-figures``."""
+    workflow's rule (``sagan cost-figures``) and for ``sagan report --parts cost-figures``.
+    Tables of an older version (the arm under ``variant``) are upgraded on the way in."""
     from sagan.report.figures import save_figure
+
+    # `sagan cost-figures` hands the CSVs as read
+    profile = upgrade_arm_columns(profile) if profile is not None else None
+    scaling = upgrade_arm_columns(scaling) if scaling is not None else None
 
     paths = []
     if profile is not None:

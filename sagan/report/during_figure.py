@@ -36,20 +36,20 @@ def fd_during(logs: pd.DataFrame, colors: dict[str, str] | None = None) -> plt.F
     fig, axes = plt.subplots(
         len(datasets), 2, figsize=(TWO_COLUMN_WIDTH, 0.4 + 2.1 * len(datasets)), squeeze=False
     )
-    hue_order = sorted(scored["variant"].unique())
+    hue_order = sorted(scored["arm"].unique())
     palette = colors_for(hue_order, colors)
     lower = lower_bound(column.removeprefix(PREFIX))
-    cell = ["dataset", "variant", "iteration"]
+    cell = ["dataset", "arm", "iteration"]
     for (by_it, by_s), dataset in zip(axes, datasets, strict=True):
         rows = scored[scored["dataset"] == dataset]
         size = max(rows["size"].unique(), key=lambda s: float("inf") if s == "full" else float(s))
         rows = rows[rows["size"] == size]
         lines_or_ranges(
-            by_it, rows, x="iteration", y=column, hue="variant", colors=palette, cell=cell,
+            by_it, rows, x="iteration", y=column, hue="arm", colors=palette, cell=cell,
             lower=lower,
         )  # fmt: skip
         sns.lineplot(
-            rows, x="seconds", y=column, hue="variant", hue_order=hue_order, palette=palette,
+            rows, x="seconds", y=column, hue="arm", hue_order=hue_order, palette=palette,
             units="seed", estimator=None, marker="o", linewidth=0.8, ax=by_s, legend=False,
         )  # fmt: skip
         keep_above(by_s, lower)

@@ -24,21 +24,21 @@ def equal_time_rows(
     if not columns:
         return pd.DataFrame()
     fd = columns[0]
-    scored = logs[logs[fd].notna() & logs["variant"].isin([arm, baseline])]
-    runs = summary.assign(size=summary["size"].astype(str)).set_index([*PAIR_KEYS, "variant"])
+    scored = logs[logs[fd].notna() & logs["arm"].isin([arm, baseline])]
+    runs = summary.assign(size=summary["size"].astype(str)).set_index([*PAIR_KEYS, "arm"])
     out = []
     for key, pair in scored.assign(size=scored["size"].astype(str)).groupby(PAIR_KEYS):
-        curves = {v: c.sort_values("seconds") for v, c in pair.groupby("variant")}
+        curves = {v: c.sort_values("seconds") for v, c in pair.groupby("arm")}
         if len(curves) < 2:
             continue
         first = max(c["seconds"].iloc[0] for c in curves.values())
         t = min(c["seconds"].iloc[-1] for c in curves.values())
         if t < first:
             continue
-        for variant, curve in curves.items():
-            if (*key, variant) not in runs.index:
+        for arm, curve in curves.items():
+            if (*key, arm) not in runs.index:
                 continue
-            row = runs.loc[[(*key, variant)]].reset_index().iloc[0].to_dict()
+            row = runs.loc[[(*key, arm)]].reset_index().iloc[0].to_dict()
             row[EQUAL_TIME] = float(np.interp(t, curve["seconds"], curve[fd]))
             row["equal_seconds"] = float(t)
             out.append(row)

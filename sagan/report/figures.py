@@ -85,7 +85,7 @@ def metric_label(metric: str) -> str:
     return f"{name.upper()} ({extractor}){arrow}"
 
 
-SEED_CELL = ["dataset", "variant", "train_images"]
+SEED_CELL = ["dataset", "arm", "train_images"]
 
 
 def _versus_size(
@@ -100,15 +100,15 @@ def _versus_size(
     size axis ticked at the sizes; a probe score with its real and chance lines; FD/KID with
     their real-vs-real ``floor`` (mean, SD) as a band. An FD's interval and axis stop at 0."""
     lower = lower_bound(metric)
-    long = set(line_series(runs[runs[metric].notna()], "train_images", "variant"))
+    long = set(line_series(runs[runs[metric].notna()], "train_images", "arm"))
     lines_or_ranges(
-        ax, runs, x="train_images", y=metric, hue="variant", colors=colors, cell=SEED_CELL,
+        ax, runs, x="train_images", y=metric, hue="arm", colors=colors, cell=SEED_CELL,
         lower=lower, log_x=True,
     )  # fmt: skip
     if long:  # the lines' seeds as dots (point-ranges draw their own)
-        dots = runs[runs["variant"].isin(long)]
+        dots = runs[runs["arm"].isin(long)]
         sns.scatterplot(
-            dots, x="train_images", y=metric, hue="variant", alpha=0.4, s=12, ax=ax,
+            dots, x="train_images", y=metric, hue="arm", alpha=0.4, s=12, ax=ax,
             legend=False, palette=colors,
         )  # fmt: skip
     if metric in PROBE_METRICS:
@@ -125,36 +125,36 @@ def quality_vs_size(
     df: pd.DataFrame, floor: pd.DataFrame | None = None, colors: dict[str, str] | None = None
 ) -> plt.Figure:
     """Per dataset (a block of rows, at most three panels wide): FD, KID and any probe score
-    against training-set size per variant, then training throughput per variant; with
+    against training-set size per arm, then training throughput per arm; with
     ``floor`` (the study's noise_floor.csv), each FD/KID's real-vs-real floor as a band.
     ``colors``: the report's colour per arm (``panels.arm_colors``)."""
     paper_theme()
     done = df[df["status"] == "done"]
     datasets = sorted(done["dataset"].unique())
-    variants = sorted(done["variant"].unique())
+    arms = sorted(done["arm"].unique())
     per_row = {d: _row_metrics(df, done[done["dataset"] == d]) for d in datasets}
     fig, blocks = panel_grid([len(per_row[d]) + 1 for d in datasets], row_height=2.3, top=0.4)
-    palette = colors_for(variants, colors)
+    palette = colors_for(arms, colors)
     for axes, dataset in zip(blocks, datasets, strict=True):
         runs = done[done["dataset"] == dataset]
         for i, metric in enumerate(per_row[dataset]):
             band = floor_of(floor, dataset, metric)
             _versus_size(axes[i], runs, metric, palette, floor=band)
-        mine = [v for v in variants if v in set(runs["variant"])]
+        mine = [v for v in arms if v in set(runs["arm"])]
         sns.barplot(
             runs,
-            y="variant",
+            y="arm",
             x="it_per_s",
-            hue="variant",
+            hue="arm",
             order=mine,
             hue_order=mine,
             palette=palette,
-            errorbar=errorbar(runs, ["variant"]),
+            errorbar=errorbar(runs, ["arm"]),
             ax=axes[-1],
         )
         axes[-1].set(xlabel="training it/s ↑", ylabel="")
         axes[0].set_title(dataset, loc="left", fontsize=9, fontweight="bold")
-    labels = [v for v in variants if v in palette]
+    labels = [v for v in arms if v in palette]
     handles = arm_handles(labels, palette)
     note = seed_note(done, SEED_CELL, "95% CI")
     title = fig.suptitle(
@@ -198,18 +198,18 @@ REAL_PANEL = None  # the real images' panel in a dataset's row of sample grids
 def sample_grids(
     df: pd.DataFrame, real: dict[str, tuple[np.ndarray, str]] | None = None
 ) -> plt.Figure:
-    """Final sample grids: a block of rows per dataset, a panel per variant (largest size,
+    """Final sample grids: a block of rows per dataset, a panel per arm (largest size,
     first seed), each grid upscaled by an integer factor, nearest neighbour, so a 32 px
     sample shows its own pixels instead of a blur. ``real``: per dataset, a grid of real
     images and its split ("held-out" or "train"), drawn first in its dataset's row."""
     paper_theme()
     real = real or {}
     done = df[df["status"] == "done"].sort_values(["train_images", "seed"], ascending=[False, True])
-    picks = done.groupby(["dataset", "variant"], sort=True).head(1)
+    picks = done.groupby(["dataset", "arm"], sort=True).head(1)
     datasets = sorted(picks["dataset"].unique())
-    columns = {d: sorted(picks.loc[picks["dataset"] == d, "variant"]) for d in datasets}
+    columns = {d: sorted(picks.loc[picks["dataset"] == d, "arm"]) for d in datasets}
     grids = {
-        (run["dataset"], run["variant"]): read_sample_grid(Path(run["run_dir"]) / SAMPLES)
+        (run["dataset"], run["arm"]): read_sample_grid(Path(run["run_dir"]) / SAMPLES)
         for _, run in picks.iterrows()
     }
     # a row per dataset: its real images first (where given), then its arms beside them
@@ -217,15 +217,15 @@ def sample_grids(
     width = panel_width([len(r) for r in rows])
     aspect = max(g.shape[0] / g.shape[1] for g in grids.values())
     fig, axes_of = panel_grid([len(r) for r in rows], row_height=width * aspect + 0.4)
-    for axes, dataset, variants in zip(axes_of, datasets, rows, strict=True):
-        for ax, variant in zip(axes, variants, strict=True):
-            if variant is REAL_PANEL:
+    for axes, dataset, arms in zip(axes_of, datasets, rows, strict=True):
+        for ax, arm in zip(axes, arms, strict=True):
+            if arm is REAL_PANEL:
                 grid, split = real[dataset]
                 title = f"{dataset} · real ({split})"
             else:
-                run = picks[(picks["dataset"] == dataset) & (picks["variant"] == variant)]
-                run, grid = run.iloc[0], grids[(dataset, variant)]
-                title = f"{dataset} · {variant}\nn={run['size']}, seed {run['seed']}"
+                run = picks[(picks["dataset"] == dataset) & (picks["arm"] == arm)]
+                run, grid = run.iloc[0], grids[(dataset, arm)]
+                title = f"{dataset} · {arm}\nn={run['size']}, seed {run['seed']}"
             factor = max(1, int(width * SAVE_DPI // grid.shape[1]))
             ax.imshow(
                 upscale(grid, factor),

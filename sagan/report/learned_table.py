@@ -11,7 +11,7 @@ import pandas as pd
 from sagan.report.run_checks import LEARNED_CLASS_COVERAGE, samples_learned
 from sagan.report.tables import Table
 
-RUN_ID = ["dataset", "variant", "size", "seed"]
+RUN_ID = ["dataset", "arm", "size", "seed"]
 
 
 def _flag(value: object) -> bool | None:

@@ -2,6 +2,7 @@
 this light module, not the drawing code)."""
 
 from pathlib import Path
+from typing import Any
 
 from sagan.package_files import package_file
 
@@ -16,6 +17,31 @@ SCALING = "cost/scaling.csv"  # the scaling sweep's rows
 SLOPES = "cost/scaling_slopes.csv"  # and its log-log slopes
 COST_STUDY = "cost/study.yaml"  # the part of the study that decides cost
 PROFILE_GLOB = "cost/**/" + Path(PROFILE).name.format(dataset="*")
+
+
+# A run's two names in every table keyed by runs: ``arm`` (the study's name of the
+# configuration, what tables and figures compare) and ``variant`` (the registered variant:
+# the model code it builds). Tables written before this split named the arm ``variant`` and
+# the registered variant ``registered_variant`` (summary, profile, scaling); read them through
+# ``upgrade_arm_columns``.
+ARM, VARIANT, OLD_REGISTERED = "arm", "variant", "registered_variant"
+
+
+def upgrade_arm_columns(table: Any) -> Any:
+    """A results table (DataFrame) with this version's columns: an older one, which has a
+    ``variant`` column and no ``arm`` (the arm under the old name), gets ``variant`` ->
+    ``arm`` and ``registered_variant`` -> ``variant``; a table in the new form comes back as
+    it is. Every reader of the results tables goes through it (``read_results_table``)."""
+    if ARM in table.columns or VARIANT not in table.columns:
+        return table
+    return table.rename(columns={VARIANT: ARM, OLD_REGISTERED: VARIANT})
+
+
+def read_results_table(path: str | Path, what: str, fix: str, **read_csv: Any) -> Any:
+    """``sagan.io.read_table`` of a results table, upgraded by ``upgrade_arm_columns``."""
+    from sagan.io import read_table
+
+    return upgrade_arm_columns(read_table(path, what, fix, **read_csv))
 
 
 def parquet(name: str) -> str:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sagan.report.outputs import upgrade_arm_columns
+
 PAIR_KEYS = ["dataset", "size", "seed"]
 
 
@@ -47,8 +49,10 @@ class Pairing:
 
 def pairing(summary: pd.DataFrame, arm: str, baseline: str, metric: str) -> Pairing:
     """The arms' final ``metric`` paired by seed within one (dataset, size) cell of a study's
-    summary: runs of one seed at nested sizes are one unit, not two pairs."""
-    rows = summary[summary["variant"].isin([arm, baseline])]
+    summary: runs of one seed at nested sizes are one unit, not two pairs. An older summary
+    (the arm under ``variant``) is read as it is by ``upgrade_arm_columns``."""
+    summary = upgrade_arm_columns(summary)  # `sagan pairing` hands the CSV as read
+    rows = summary[summary["arm"].isin([arm, baseline])]
     cells = rows[["dataset", "size"]].astype(str).drop_duplicates()
     if len(cells) > 1:
         found = ", ".join(f"{d}/{s}" for d, s in cells.itertuples(index=False))
@@ -56,7 +60,7 @@ def pairing(summary: pd.DataFrame, arm: str, baseline: str, metric: str) -> Pair
             f"the runs span several (dataset, size) cells ({found}); pick one: the seed is "
             "the unit, and one seed at two sizes is not two pairs"
         )
-    wide = rows.pivot_table(index=PAIR_KEYS, columns="variant", values=metric, aggfunc="first")
+    wide = rows.pivot_table(index=PAIR_KEYS, columns="arm", values=metric, aggfunc="first")
     if arm not in wide or baseline not in wide:
         raise ValueError(f"the summary has no {arm!r} and {baseline!r} runs to pair")
     wide = wide[[arm, baseline]].dropna()

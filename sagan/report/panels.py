@@ -221,8 +221,8 @@ def arm_dashes(arms: Iterable[str]) -> dict[str, str | tuple]:
 
 
 def study_arms(*tables: pd.DataFrame | None) -> list[str]:
-    """Every arm (``variant``) named by any of the tables: the report's one colour key."""
-    names = [t["variant"].dropna() for t in tables if t is not None and "variant" in t]
+    """Every arm (column ``arm``) named by any of the tables: the report's one colour key."""
+    names = [t["arm"].dropna() for t in tables if t is not None and "arm" in t]
     return arm_order(pd.concat(names) if names else [])
 
 

@@ -55,17 +55,17 @@ def largest_size(stats: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_rows(profile: pd.DataFrame | None, precision: str = "fp32") -> pd.DataFrame:
-    """One cost row per (dataset, variant): the given precision where profiled, else the first."""
+    """One cost row per (dataset, arm): the given precision where profiled, else the first."""
     if profile is None or profile.empty:
-        return pd.DataFrame(columns=["dataset", "variant"])
+        return pd.DataFrame(columns=["dataset", "arm"])
     rows = profile.copy()
     rows["_pick"] = rows["precision"] != precision
-    return rows.sort_values("_pick").groupby(["dataset", "variant"], sort=False).head(1)
+    return rows.sort_values("_pick").groupby(["dataset", "arm"], sort=False).head(1)
 
 
 def _with_images(wide: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """(dataset, variant, train_images) of each row of a table at one size per dataset."""
-    images = cells.groupby(["dataset", "variant"])["train_images"].first()
+    """(dataset, arm, train_images) of each row of a table at one size per dataset."""
+    images = cells.groupby(["dataset", "arm"])["train_images"].first()
     keys = wide.index.to_frame(index=False)
     return keys.assign(train_images=list(images.reindex(wide.index)))
 
@@ -149,7 +149,7 @@ def ablation_table(
     cells = largest_size(stats[~stats["dataset"].isin(video_rows(summary)["dataset"])])
     if fd is None or cells.empty:
         return None
-    wide = _cells(cells, ["dataset", "variant"])
+    wide = _cells(cells, ["dataset", "arm"])
     columns = {}
     for metric in (fd, kid):
         if metric:
@@ -162,7 +162,7 @@ def ablation_table(
         columns[label(metric)] = _mean_column(wide, metric)
     columns["seeds"] = ([str(int(v)) for v in wide[("n", fd)]], [math.nan] * len(wide))
     flag_note = _add_flags(columns, summary, _with_images(wide, cells))
-    cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
+    cost = cost_rows(profile).set_index(["dataset", "arm"]).reindex(wide.index)
     if "macs_g" in cost:
         giga = max(cost["macs_g"].max(), cost["macs_d"].max()) >= 1e8
         scale, unit = (1e9, "GMACs") if giga else (1e6, "MMACs")
@@ -183,12 +183,12 @@ def ablation_table(
         f"{OVERHEAD_NOTE} MACs per image (FLOPs = 2 x MACs). "
         "FD-domain/KID-domain are not FID." + flag_note + floor_note(floor, checks)
     )
-    caption = "Ablation: quality and cost per variant and dataset"
-    return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
+    caption = "Ablation: quality and cost per arm and dataset"
+    return Table(caption, text, values, ["dataset", "arm"], best, ["dataset"], note)
 
 
 OVERHEAD_NOTE = (
-    "overhead vs the baseline variant, its median over the profile's interleaved rounds "
+    "overhead vs the baseline arm, its median over the profile's interleaved rounds "
     "[the interval of that median over the rounds]; † the machine was loaded while profiling "
     "(1-minute load average above its cores)."
 )
@@ -222,7 +222,7 @@ FLAG_NOTE = (
 def _flag_counts(
     summary: pd.DataFrame, keys: pd.DataFrame, flag: str
 ) -> tuple[list[str], list[float]]:
-    """'k/n' per row of ``keys`` (dataset, variant, train_images): of its runs that have a
+    """'k/n' per row of ``keys`` (dataset, arm, train_images): of its runs that have a
     ``flag`` value, the n, and k that are True; '–' where no run has one."""
     text, values = [], []
     for _, key in keys.iterrows():
@@ -252,13 +252,13 @@ def _plain(series: pd.Series, signed: bool = False) -> tuple[list[str], list[flo
 def small_data_table(
     summary: pd.DataFrame, stats: pd.DataFrame, floor: pd.DataFrame | None = None
 ) -> Table | None:
-    """Size x variant: FD against held-out and training reals, their gap, r_t, memorisation;
+    """Size x arm: FD against held-out and training reals, their gap, r_t, memorisation;
     the held-out FD's real-vs-real floor where measured (the study's noise_floor.csv)."""
     fd, _ = headline(summary)
     if fd is None:
         return None
     cells = stats[~stats["dataset"].isin(video_rows(summary)["dataset"])]
-    wide = _cells(cells, ["dataset", "train_images", "variant"])
+    wide = _cells(cells, ["dataset", "train_images", "arm"])
     memo = next((c for c in summary.columns if c.startswith("memo_") and "near" in c), None)
     columns = {
         f"{label(fd)} held-out": _ci_column(wide, fd),
@@ -284,7 +284,7 @@ def small_data_table(
     )
     caption = "Small data: generalisation gap and overfitting per training-set size"
     return Table(
-        caption, text, values, ["dataset", "images", "variant"], best, ["dataset", "images"], note
+        caption, text, values, ["dataset", "images", "arm"], best, ["dataset", "images"], note
     )
 
 
@@ -296,7 +296,7 @@ def video_table(
     if video.empty:
         return None
     cells = largest_size(stats[stats["dataset"].isin(video["dataset"])])
-    wide = _cells(cells, ["dataset", "variant"])
+    wide = _cells(cells, ["dataset", "arm"])
     metrics = [c for c in VIDEO_COLUMNS if c in summary and summary[c].notna().any()]
     columns = {label(m): _ci_column(wide, m) for m in metrics}
     columns["seeds"] = (
@@ -304,7 +304,7 @@ def video_table(
         [math.nan] * len(wide),
     )
     flag_note = _add_flags(columns, summary, _with_images(wide, cells))
-    cost = cost_rows(profile).set_index(["dataset", "variant"]).reindex(wide.index)
+    cost = cost_rows(profile).set_index(["dataset", "arm"]).reindex(wide.index)
     if "ms_per_step" in cost:
         columns["ms/step"] = _plain(cost["ms_per_step"])
         columns["overhead %"] = _overhead(cost)
@@ -316,7 +316,7 @@ def video_table(
         f"Cost: one training step (D + G), median of the profile; {OVERHEAD_NOTE}" + flag_note
     )
     caption = "Video: per-frame and video quality, temporal consistency, cost"
-    return Table(caption, text, values, ["dataset", "variant"], best, ["dataset"], note)
+    return Table(caption, text, values, ["dataset", "arm"], best, ["dataset"], note)
 
 
 # the table's columns fitted against tokens N, and the scaling rows' columns they show
@@ -328,20 +328,20 @@ SLOPE_COLUMNS = {
 
 
 def scaling_table(scaling: pd.DataFrame) -> Table:
-    """Attention cost over the baseline against tokens N, per variant and placement, with the
+    """Attention cost over the baseline against tokens N, per arm and placement, with the
     fitted slopes of ``sagan.cost.slopes.scaling_slope`` (the slopes file's own rule), fitted
     here from the rows so a slopes file of an older rule cannot disagree with the figure."""
     rows = scaling[scaling["tokens"] > 0].copy()
     divisor = rows["resolution"] // rows["attention_side"]
     rows["placement"] = "image side / " + divisor.astype(str)
-    order = {v: i for i, v in enumerate(dict.fromkeys(rows["variant"]))}  # in sweep order
-    rows = rows.assign(_v=rows["variant"].map(order), _d=divisor).sort_values(["_v", "_d"])
+    order = {v: i for i, v in enumerate(dict.fromkeys(rows["arm"]))}  # in sweep order
+    rows = rows.assign(_v=rows["arm"].map(order), _d=divisor).sort_values(["_v", "_d"])
     text_rows = []
-    for (variant, placement), group in rows.groupby(["variant", "placement"], sort=False):
+    for (arm, placement), group in rows.groupby(["arm", "placement"], sort=False):
         for _, r in group.sort_values("tokens").iterrows():
             text_rows.append(
                 {
-                    "variant": variant,
+                    "arm": arm,
                     "placement": placement,
                     "image px": str(int(r["resolution"])),
                     "tokens N": str(int(r["tokens"])),
@@ -352,7 +352,7 @@ def scaling_table(scaling: pd.DataFrame) -> Table:
             )
         slopes = {c: scaling_slope(group, c) for c in SLOPE_COLUMNS.values()}
         text_rows.append(
-            {"variant": variant, "placement": placement, "image px": "slope", "tokens N": "log-log"}
+            {"arm": arm, "placement": placement, "image px": "slope", "tokens N": "log-log"}
             | {name: fmt(slope, 2) if math.isfinite(slope) else "no slope" for name, slope in
                zip(SLOPE_COLUMNS, slopes.values(), strict=True)}
         )  # fmt: skip
@@ -365,5 +365,5 @@ def scaling_table(scaling: pd.DataFrame) -> Table:
         f"{MEMORY_STEP_MIB} MiB step of the reading); 'no slope': {NO_SLOPE}."
     )
     caption = "Cost scaling of attention against tokens N (attention MACs per image, G + D)"
-    keys = ["variant", "placement", "image px", "tokens N"]
-    return Table(caption, text, text.copy(), keys, {}, ["variant", "placement"], note)
+    keys = ["arm", "placement", "image px", "tokens N"]
+    return Table(caption, text, text.copy(), keys, {}, ["arm", "placement"], note)

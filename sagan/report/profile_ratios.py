@@ -19,7 +19,7 @@ def profile_ratios(profile: pd.DataFrame | None, arm: str, baseline: str) -> pd.
         return pd.DataFrame(columns=PROFILE_COLUMNS)
     rows = []
     for (dataset, precision), g in profile.groupby(["dataset", "precision"], sort=False):
-        ms = g.drop_duplicates("variant").set_index("variant")
+        ms = g.drop_duplicates("arm").set_index("arm")
         if arm in ms.index and baseline in ms.index:
             rows.append(
                 {
@@ -47,7 +47,7 @@ def profile_pairs(
     fp32_first = profile.assign(_pick=profile["precision"] != "fp32")
     ordered = fp32_first.sort_values("_pick", kind="stable").drop(columns="_pick")
     for (dataset, _), g in ordered.groupby(["dataset", "precision"], sort=False):
-        rows = g.drop_duplicates("variant").set_index("variant")
+        rows = g.drop_duplicates("arm").set_index("arm")
         if dataset not in pairs and arm in rows.index and baseline in rows.index:
             pairs[dataset] = (rows.loc[arm], rows.loc[baseline])
     return pairs

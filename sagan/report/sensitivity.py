@@ -219,7 +219,7 @@ def sensitivity_figure(
         fig = plt.figure(figsize=(TWO_COLUMN_WIDTH, _height(runs)))
     axes = fig.subplots(max(len(datasets), 1), max(len(metrics), 1), squeeze=False)
     rng = np.random.default_rng(0)
-    palette = colors_for(runs["variant"].unique(), colors)
+    palette = colors_for(runs["arm"].unique(), colors)
     for r, dataset in enumerate(datasets):
         mine = runs[runs["dataset"] == dataset]
         for c, metric in enumerate(metrics):
@@ -228,7 +228,7 @@ def sensitivity_figure(
                 y = per_seed(cell, metric)
                 if not len(y):
                     continue
-                arms = cell["variant"].unique()
+                arms = cell["arm"].unique()
                 color = palette[arms[0]] if len(arms) == 1 else "0.35"
                 jitter = rng.uniform(-0.12, 0.12, len(y))
                 ax.scatter(order + 0.18 + jitter, y, s=10, alpha=0.45, color=color, lw=0)

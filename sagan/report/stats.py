@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-CELL = ["study", "dataset", "variant", "size"]
+CELL = ["study", "dataset", "arm", "size"]
 CONFIDENCE = 0.95
 IQM_MIN_N = 4
 
@@ -84,7 +84,7 @@ def describe(values: Sequence[float], lower: float | None = None) -> dict[str, f
 
 
 def cell_stats(summary: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """One tidy row per (study, dataset, variant, size, metric) over the seeds of done runs."""
+    """One tidy row per (study, dataset, arm, size, metric) over the seeds of done runs."""
     done = summary[summary["status"] == "done"] if "status" in summary else summary
     keys = CELL + (["train_images"] if "train_images" in done else [])
     rows = []
@@ -112,21 +112,22 @@ def numeric_metrics(summary: pd.DataFrame) -> list[str]:
 def paired_differences(
     summary: pd.DataFrame,
     metric: str,
-    variant: str,
+    arm: str,
     baseline: str,
     *,
     relative: bool = False,
     lower_is_better: bool = True,
 ) -> pd.DataFrame:
-    """variant minus baseline over runs that share (study, dataset, size, seed), oriented so
-    that a positive number means the variant is better (or, for ``relative``, better by that
-    percentage of the baseline). Columns: the keys, ``variant``, ``baseline``, ``effect``."""
+    """``arm`` minus ``baseline`` (two arms) over runs that share (study, dataset, size,
+    seed), oriented so that a positive number means the arm is better (or, for ``relative``,
+    better by that percentage of the baseline). Columns: the keys, ``arm`` (its metric),
+    ``baseline``, ``effect``."""
     keys = ["study", "dataset", "size", "seed"]
     done = summary[summary["status"] == "done"] if "status" in summary else summary
-    a = done[done["variant"] == variant].set_index(keys)[metric].rename("variant")
-    b = done[done["variant"] == baseline].set_index(keys)[metric].rename("baseline")
+    a = done[done["arm"] == arm].set_index(keys)[metric].rename("arm")
+    b = done[done["arm"] == baseline].set_index(keys)[metric].rename("baseline")
     pairs = pd.concat([a, b], axis=1, join="inner").dropna().reset_index()
-    diff = pairs["variant"] - pairs["baseline"]
+    diff = pairs["arm"] - pairs["baseline"]
     if lower_is_better:
         diff = -diff
     pairs["effect"] = 100 * diff / pairs["baseline"].abs() if relative else diff

@@ -1,5 +1,5 @@
 """Study figures beyond quality-vs-size: training curves over iterations, the quality-cost
-Pareto plot and the structure-probe coherence per variant. Drawn from the aggregate tables."""
+Pareto plot and the structure-probe coherence per arm. Drawn from the aggregate tables."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def training_curves(
     """Per dataset (a block of rows, at most three panels wide, at its largest size): FD
     scored while training (the convergence criterion reads it), each signal it logged, and
     every attention gate gamma of G and of D (one panel, a line style per block), against
-    iteration; a line per variant with the seeds as a 95% CI band (none for one seed), or
-    point-ranges where a variant has fewer than three iterations. ``colors``: the report's
+    iteration; a line per arm with the seeds as a 95% CI band (none for one seed), or
+    point-ranges where an arm has fewer than three iterations. ``colors``: the report's
     colour per arm (``panels.arm_colors``)."""
     paper_theme()
     datasets = sorted(logs["dataset"].unique())
@@ -49,14 +49,14 @@ def training_curves(
     panels = {d: _curve_panels(rows[d], columns) for d in datasets}
     datasets = [d for d in datasets if panels[d]]  # a dataset with no signal: no empty row
     fig, blocks = panel_grid([len(panels[d]) for d in datasets], row_height=1.9, top=0.4)
-    hue_order = sorted(logs["variant"].unique())
+    hue_order = sorted(logs["arm"].unique())
     palette = colors_for(hue_order, colors)
-    cell = ["dataset", "variant", "iteration"]
+    cell = ["dataset", "arm", "iteration"]
     for axes, dataset in zip(blocks, datasets, strict=True):
         for ax, (title, long, style, sparse, lower) in zip(axes, panels[dataset], strict=True):
             if style:
                 sns.lineplot(
-                    long, x="iteration", y="value", hue="variant", hue_order=hue_order,
+                    long, x="iteration", y="value", hue="arm", hue_order=hue_order,
                     palette=palette, style=style, errorbar=errorbar(long, [*cell, style], lower),
                     ax=ax, legend="auto",
                 )  # fmt: skip
@@ -64,7 +64,7 @@ def training_curves(
                 _block_legend(ax, long[style])  # which line is which block
             else:
                 lines_or_ranges(
-                    ax, long, x="iteration", y="value", hue="variant", colors=palette,
+                    ax, long, x="iteration", y="value", hue="arm", colors=palette,
                     cell=cell, lower=lower, marker="o" if sparse else None,
                 )  # fmt: skip
             ax.set(xlabel="iteration", ylabel="")
@@ -89,7 +89,7 @@ def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
     """(title, long rows with a ``value`` column, style column or None, whether its points
     are sparse and get markers, the lowest value it can take or None) per panel that has
     values: FD while training first, the logged signals, then G's and D's gammas."""
-    ids = ["dataset", "variant", "size", "seed", "iteration"]
+    ids = ["dataset", "arm", "size", "seed", "iteration"]
     panels = []
     for column in [c for c in rows if c.startswith(DURING)][:1]:
         scored = rows[rows[column].notna()]
@@ -114,7 +114,7 @@ def _curve_panels(rows: pd.DataFrame, columns: dict[str, str]) -> list[tuple]:
 
 
 def _block_legend(ax: plt.Axes, blocks: pd.Series) -> None:
-    """Only the line styles of the blocks (the variants' colours are the figure's legend)."""
+    """Only the line styles of the blocks (the arms' colours are the figure's legend)."""
     names = set(blocks)
     handles, labels = ax.get_legend_handles_labels()
     keep = [(h, label) for h, label in zip(handles, labels, strict=True) if label in names]
@@ -153,29 +153,29 @@ def quality_cost_pareto(
     cost: str = "ms_per_step",
     colors: dict[str, str] | None = None,
 ) -> plt.Figure | None:
-    """FD (mean, 95% CI) against the training-step cost per variant, one panel per dataset at
-    its largest training set; the dashed line joins the Pareto-optimal variants. None when no
+    """FD (mean, 95% CI) against the training-step cost per arm, one panel per dataset at
+    its largest training set; the dashed line joins the Pareto-optimal arms. None when no
     image run has both an FD and a profiled cost (a video-only study)."""
     fd, _ = headline(summary)
     cells = stats[stats["metric"] == fd]
     cells = cells[
         cells["train_images"] == cells.groupby("dataset")["train_images"].transform("max")
     ]
-    costs = cost_rows(profile)[["dataset", "variant", cost]]
-    points = cells.merge(costs, on=["dataset", "variant"])
+    costs = cost_rows(profile)[["dataset", "arm", cost]]
+    points = cells.merge(costs, on=["dataset", "arm"])
     if fd is None or points.empty:
         return None
     paper_theme()
     datasets = sorted(points["dataset"].unique())
     fig, (axes,) = panel_grid([len(datasets)], row_height=2.6)
-    palette = colors_for(points["variant"].unique(), colors)
+    palette = colors_for(points["arm"].unique(), colors)
     for ax, dataset in zip(axes, datasets, strict=True):
         rows = points[points["dataset"] == dataset].reset_index(drop=True)
         for _, p in rows.iterrows():
             err = np.array([[p["mean"] - p["ci_lo"]], [p["ci_hi"] - p["mean"]]])
             ax.errorbar(
                 p[cost], p["mean"], yerr=None if np.isnan(err).any() else err, fmt="o",
-                color=palette[p["variant"]], capsize=2, label=p["variant"],
+                color=palette[p["arm"]], capsize=2, label=p["arm"],
             )  # fmt: skip
         front = rows.iloc[pareto_front(rows[cost].to_numpy(), rows["mean"].to_numpy())]
         ax.plot(front[cost], front["mean"], "--", color="0.4", lw=1, zorder=0, label="Pareto front")
@@ -200,13 +200,13 @@ def quality_cost_pareto(
 def _score_panel(
     ax: plt.Axes, rows: pd.DataFrame, metric: str, ylim: tuple, colors: dict[str, str]
 ) -> None:
-    """One score per variant and size (mean, 95% CI when seeds allow, seeds as dots): a bar in
+    """One score per arm and size (mean, 95% CI when seeds allow, seeds as dots): a bar in
     the arm's colour, hatched by size, with the real held-out score and chance (where the
     metrics carry them) as reference lines."""
-    order = sorted(rows["variant"].unique())
+    order = sorted(rows["arm"].unique())
     hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
-    common = {"x": "variant", "y": metric, "hue": "size", "order": order, "hue_order": hue_order}
-    cell = ["dataset", "variant", "size"]
+    common = {"x": "arm", "y": metric, "hue": "size", "order": order, "hue_order": hue_order}
+    cell = ["dataset", "arm", "size"]
     bars = errorbar(rows, cell, lower_bound(metric))
     sns.barplot(rows, **common, errorbar=bars, alpha=0.8, ax=ax, legend=False)
     sizes = bars_by_arm(ax, order, hue_order, colors)
@@ -241,7 +241,7 @@ PANEL_TITLES = {
 def probe_coherence(
     summary: pd.DataFrame, probe: str = "pairs_agreement", colors: dict[str, str] | None = None
 ) -> plt.Figure | None:
-    """The probe's coherence score per variant and size (mean, 95% CI, seeds as dots), with the
+    """The probe's coherence score per arm and size (mean, 95% CI, seeds as dots), with the
     score of real held-out images and of chance as reference lines. On pairs, each run's own
     independence baseline is a bar beside its agreement (a collapsed G agrees by chance far
     above 1/9), and further panels show agreement minus that baseline and the mutual
@@ -254,7 +254,7 @@ def probe_coherence(
     extra = [m for m in DEPENDENCE if m in rows and rows[m].notna().any()]
     width = TWO_COLUMN_WIDTH / 2 if not extra else TWO_COLUMN_WIDTH
     fig, axes = plt.subplots(1, 1 + len(extra), figsize=(width, 2.6), squeeze=False)
-    palette = colors_for(rows["variant"].unique(), colors)
+    palette = colors_for(rows["arm"].unique(), colors)
     _score_panel(axes[0, 0], rows, probe, (0, 1.05), palette)
     if BASELINE in rows and rows[BASELINE].notna().any():
         _baseline_marks(axes[0, 0], rows, BASELINE)
@@ -270,7 +270,7 @@ def probe_coherence(
         for legend in legends:
             legend.remove()
         axes[0, -1].legend(handles, labels, **SIZE_LEGEND)
-    note = seed_note(rows, ["dataset", "variant", "size"], "95% CI")
+    note = seed_note(rows, ["dataset", "arm", "size"], "95% CI")
     what = f"Long-range coherence on the {probe.split('_')[0]} probe ({note})"
     if extra:
         axes[0, 0].set_title("(a) agreement, own baseline", loc="left", fontsize=7)
@@ -285,10 +285,10 @@ def _baseline_marks(ax: plt.Axes, rows: pd.DataFrame, column: str) -> None:
     """Each run's own independence baseline as a black bar across its arm's and size's bar:
     the agreement that run would score with no dependence between its two objects."""
     xlabel, ylabel = ax.get_xlabel(), ax.get_ylabel()
-    order = sorted(rows["variant"].unique())
+    order = sorted(rows["arm"].unique())
     hue_order = sorted(rows["size"].unique(), key=lambda s: np.inf if s == "full" else float(s))
     sns.stripplot(
-        rows, x="variant", y=column, hue="size", order=order, hue_order=hue_order, dodge=True,
+        rows, x="arm", y=column, hue="size", order=order, hue_order=hue_order, dodge=True,
         jitter=False, marker="_", size=9, linewidth=1.5, palette=["black"] * len(hue_order),
         legend=False, ax=ax,
     )  # fmt: skip
@@ -305,21 +305,21 @@ TEMPORAL = ("temporal_consistency", "motion_smoothness")
 def video_temporal(
     summary: pd.DataFrame, colors: dict[str, str] | None = None
 ) -> plt.Figure | None:
-    """Temporal consistency and motion smoothness of each video variant (mean, 95% CI, seeds
+    """Temporal consistency and motion smoothness of each video arm (mean, 95% CI, seeds
     as dots) against real held-out clips. None without video runs."""
     if TEMPORAL[0] not in summary or summary[TEMPORAL[0]].notna().sum() == 0:
         return None
     paper_theme()
     rows = summary[summary[TEMPORAL[0]].notna() & (summary["status"] == "done")]
     fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMN_WIDTH, 2.4))
-    palette = colors_for(rows["variant"].unique(), colors)
+    palette = colors_for(rows["arm"].unique(), colors)
     for ax, metric in zip(axes, TEMPORAL, strict=True):
         low = min(0.0, float(rows[metric].min()) - 0.05)  # smoothness can dip below 0
         _score_panel(ax, rows, metric, (low, 1.05), palette)
     axes[0].get_legend().remove()
     fig.suptitle(
         f"Video ({', '.join(sorted(rows['dataset'].unique()))}): does the content stay, "
-        f"and does it move smoothly? ({seed_note(rows, ['dataset', 'variant', 'size'])})",
+        f"and does it move smoothly? ({seed_note(rows, ['dataset', 'arm', 'size'])})",
         fontsize=8,
     )
     fig.tight_layout()
