@@ -248,9 +248,10 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 def cmd_pairing(args: argparse.Namespace) -> None:
     import pandas as pd
 
+    from sagan.report.outputs import upgrade_arm_columns
     from sagan.report.pairing import pairing
 
-    summary = pd.read_csv(args.summary, dtype={"size": str})
+    summary = upgrade_arm_columns(pd.read_csv(args.summary, dtype={"size": str}))
     if args.dataset:
         summary = summary[summary["dataset"] == args.dataset]
     if args.size:
@@ -433,16 +434,18 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from sagan.report.cost_figures import write_cost_figures
+    from sagan.report.outputs import upgrade_arm_columns
 
-    profile = pd.concat([pd.read_csv(p) for p in args.profiles], ignore_index=True)
-    needed = {"dataset", "variant", "precision", "ms_per_step"}
+    tables = [upgrade_arm_columns(pd.read_csv(p)) for p in args.profiles]
+    profile = pd.concat(tables, ignore_index=True)
+    needed = {"dataset", "arm", "precision", "ms_per_step"}
     if missing := sorted(needed - set(profile.columns)):
         raise DataError(
             f"{', '.join(map(str, args.profiles))}: not a cost profile (no column "
             f"{', '.join(missing)}); give the profile CSVs `sagan profile` writes "
             "(results/<study>/cost/profile_*.csv)"
         )
-    scaling = pd.read_csv(args.scaling) if args.scaling else None
+    scaling = upgrade_arm_columns(pd.read_csv(args.scaling)) if args.scaling else None
     for path in write_cost_figures(profile, scaling, args.out_dir):
         print(path)
 

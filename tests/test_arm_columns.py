@@ -6,7 +6,6 @@ import pandas as pd
 
 from sagan.report.build import Results, report_colors
 from sagan.report.outputs import upgrade_arm_columns
-from sagan.report.pairing import pairing
 
 ARMS = {"base": "dcgan", "place.g4": "sagan", "place.g8": "sagan"}  # arm -> registered
 
@@ -60,6 +59,23 @@ def test_the_upgrade_leaves_a_new_table_as_it_is_and_is_idempotent():
     assert upgrade_arm_columns(no_arm_column) is no_arm_column
 
 
-def test_sagan_pairing_reads_an_old_summary_as_read_from_its_csv():
-    p = pairing(old_summary(), "place.g4", "base", "fd_domain")  # `sagan pairing`: read_csv
-    assert p.n == 3
+def test_sagan_pairing_and_cost_figures_read_old_tables_from_their_csvs(tmp_path, capsys):
+    from sagan.cli import main
+
+    old_summary().to_csv(tmp_path / "summary.csv", index=False)
+    argv = ["pairing", str(tmp_path / "summary.csv"), "--arm", "place.g4", "--baseline", "base"]
+    assert main([*argv, "--metric", "fd_domain"]) == 0
+    assert "3 seed pairs" in capsys.readouterr().out
+    # a real profile's rows, written as an older version wrote them
+    from sagan.cost.plan import profile_specs
+    from sagan.cost.profile import profile
+    from sagan.study import parse_study
+    from tests.test_profile import STUDY
+
+    study = parse_study({**STUDY, "profile": {**STUDY["profile"], "precisions": ["fp32"]}})
+    rows = pd.DataFrame(profile(profile_specs(study, 16, 3), repeats=1, warmup=0, memory=False))
+    old = rows.rename(columns={"variant": "registered_variant", "arm": "variant"})
+    old.assign(dataset="digits").to_csv(tmp_path / "profile_d.csv", index=False)
+    argv = ["cost-figures", str(tmp_path / "profile_d.csv"), "--out-dir", str(tmp_path / "f")]
+    assert main(argv) == 0
+    assert (tmp_path / "f" / "step_overhead.png").stat().st_size > 10_000

@@ -16,7 +16,6 @@ from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter, NullLo
 from sagan.cost.slopes import NO_SLOPE, above_floor, scaling_slope
 from sagan.cost.timing import median_interval
 from sagan.report.figures import paper_theme
-from sagan.report.outputs import upgrade_arm_columns
 from sagan.report.panels import bar_containers, bars_by_arm, colors_for, panel_grid
 from sagan.report.profile_ratios import round_ratios
 
@@ -205,13 +204,9 @@ def write_cost_figures(
 ) -> list[Path]:
     """``step_overhead`` from the step profiles and ``cost_scaling`` from the scaling sweep,
     each where its table is given, into ``out``: the one writer of the cost figures, for the
-    workflow's rule (``sagan cost-figures``) and for ``sagan report --parts cost-figures``.
-    Tables of an older version (the arm under ``variant``) are upgraded on the way in."""
+    workflow's rule (``sagan cost-figures``) and for ``sagan report --parts cost-figures``;
+    an older version's tables are upgraded when read (``upgrade_arm_columns``)."""
     from sagan.report.figures import save_figure
-
-    # `sagan cost-figures` hands the CSVs as read
-    profile = upgrade_arm_columns(profile) if profile is not None else None
-    scaling = upgrade_arm_columns(scaling) if scaling is not None else None
 
     paths = []
     if profile is not None:

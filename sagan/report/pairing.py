@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sagan.report.outputs import upgrade_arm_columns
-
 PAIR_KEYS = ["dataset", "size", "seed"]
 
 
@@ -50,8 +48,7 @@ class Pairing:
 def pairing(summary: pd.DataFrame, arm: str, baseline: str, metric: str) -> Pairing:
     """The arms' final ``metric`` paired by seed within one (dataset, size) cell of a study's
     summary: runs of one seed at nested sizes are one unit, not two pairs. An older summary
-    (the arm under ``variant``) is read as it is by ``upgrade_arm_columns``."""
-    summary = upgrade_arm_columns(summary)  # `sagan pairing` hands the CSV as read
+    is upgraded when read (``sagan.report.outputs.upgrade_arm_columns``)."""
     rows = summary[summary["arm"].isin([arm, baseline])]
     cells = rows[["dataset", "size"]].astype(str).drop_duplicates()
     if len(cells) > 1:
