@@ -3,6 +3,7 @@ says what it is timing, and how loaded the machine was."""
 
 import dataclasses
 import io
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +91,33 @@ def test_only_the_jobs_left_are_counted():
     extractors = tiny_forecast(pending={"train_extractor": 2})  # the data is prepared
     assert extractors.critical_seconds == pytest.approx(2.0 + 2 * 5.0)  # start, 2 epochs
     assert left.wall_seconds < every.wall_seconds
+
+
+def test_the_very_runs_left_are_timed_not_their_share_of_all_runs(tmp_path, monkeypatch):
+    """A study stopped part-way: the runs left are the slow ones (pairs' sagan, 30
+    iterations at 0.5 s), not an average run; they are found from their folders' files."""
+    from sagan import run_folder
+    from sagan.forecast.command import runs_left
+    from sagan.study import run_dir, runs, shared_runs
+
+    study = parse_study(STUDY)
+    trained = [r for r in runs(study) if r not in shared_runs(study)]
+    slow = {r for r in trained if r.dataset == "pairs"}
+    monkeypatch.chdir(tmp_path)
+    for run in set(trained) - slow:  # every other run trained and scored
+        folder = Path(run_dir(study, run))
+        folder.mkdir(parents=True)
+        for name in run_folder.FINISHED:
+            (folder / name).write_text("done")
+    pending = {"train": len(slow), "evaluate": len(slow)}
+    left = runs_left(study, pending)
+    assert left == {"train": slow, "evaluate": slow}
+    f = tiny_forecast(pending=pending, runs_left=left)
+    assert f.seconds["train"] == pytest.approx(len(slow) * (2.0 + 30 * 0.5))
+    share = tiny_forecast(pending=pending)  # what the rule's share of all runs would say
+    assert share.seconds["train"] < 0.8 * f.seconds["train"]
+    # files that disagree with the dry run (it reruns a run whose inputs changed): a share
+    assert runs_left(study, {"train": len(slow) + 1, "evaluate": len(slow)}) == {"evaluate": slow}
 
 
 class LoadedTimer(FixedTimer):

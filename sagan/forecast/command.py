@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from sagan import run_folder
 from sagan.forecast.dry_run import DryRunError, pending_jobs
 from sagan.forecast.estimate import Forecast, Timer, forecast, format_forecast
 from sagan.forecast.load import Load, format_load, load_average
@@ -16,6 +17,7 @@ from sagan.forecast.progress import Announced, Counting
 
 if TYPE_CHECKING:
     from sagan.study.model import Study
+    from sagan.study.plan import Run
 
 
 def what_is_left(study_file: str | Path, all_jobs: bool) -> tuple[dict[str, int] | None, str]:
@@ -30,6 +32,30 @@ def what_is_left(study_file: str | Path, all_jobs: bool) -> tuple[dict[str, int]
         f"counted: the {sum(pending.values())} job(s) `snakemake -n` would run here "
         "(finished runs, prepared data and extractors on disk are left out)"
     )
+
+
+# What each per-run rule leaves in the run's folder when it is done (rules train, evaluate)
+RUN_OUTPUTS = {
+    "train": (run_folder.CHECKPOINT, run_folder.LOG, run_folder.SAMPLES),
+    "evaluate": (run_folder.METRICS,),
+}
+
+
+def runs_left(study: Study, pending: dict[str, int] | None) -> dict[str, set[Run]]:
+    """For train and evaluate, the runs whose job is left: the trained (not shared) runs
+    missing one of that job's files here. A rule whose count of them is not the dry run's
+    (Snakemake also reruns for newer inputs) is left out: it counts as its share of runs."""
+    from sagan.study import run_dir, runs, shared_runs
+
+    if pending is None:
+        return {}
+    trained = [r for r in runs(study) if r not in shared_runs(study)]
+    folders = {run: Path(run_dir(study, run)) for run in trained}
+    left = {
+        rule: {r for r, d in folders.items() if not all((d / f).exists() for f in files)}
+        for rule, files in RUN_OUTPUTS.items()
+    }
+    return {rule: v for rule, v in left.items() if len(v) == pending.get(rule, 0)}
 
 
 def estimate(
@@ -53,9 +79,11 @@ def estimate(
     print("asking snakemake -n what is left to do...", file=progress, flush=True)
     pending, counted = what_is_left(study_file, all_jobs)
     counter = Counting()
-    forecast(study, counter, pending=pending, **options)  # no timing: the pieces' count
+    # the very runs left, where the files agree with the dry run: not a share of all runs
+    options = {**options, "pending": pending, "runs_left": runs_left(study, pending)}
+    forecast(study, counter, **options)  # no timing: the pieces' count
     before = load_average()
-    result = forecast(study, Announced(timer, counter.asked, progress), pending=pending, **options)
+    result = forecast(study, Announced(timer, counter.asked, progress), **options)
     lines = [counted]
     if counter.asked and cores > 1:
         print(f"timing {cores} job start-ups at once...", file=progress, flush=True)

@@ -22,6 +22,7 @@ from sagan.config import RunConfig
 from sagan.cost.step import StepSpec
 from sagan.data.meta import DataMeta
 from sagan.study.model import Study
+from sagan.study.plan import Run
 
 # The job types as printed, in order; each maps to the workflow rules it counts.
 JOB_TYPES = {
@@ -245,6 +246,7 @@ def forecast(
     profile_device: str = "cpu",
     shape_of: Callable[[str], DataShape] | None = None,
     pending: dict[str, int] | None = None,
+    runs_left: dict[str, set[Run]] | None = None,
     cpu_share: float = 1.0,
 ) -> Forecast:
     """Every job of the study timed through ``timer``, each distinct piece of work once.
@@ -255,11 +257,14 @@ def forecast(
     ``data_shape``, from its prepared file where there is one). ``pending``: the jobs per
     rule left to run (the workflow's dry run); a rule's seconds are then its share of them,
     and a piece only rules with nothing left need is not timed. None: every job.
+    ``runs_left``: for train and evaluate, the very runs whose job is left (``runs_left``
+    below): those runs are timed, not the rule's share of all of them.
     ``cpu_share``: a job's speed with every CPU core busy over alone (the report jobs')."""
     shape_of = shape_of or (lambda name: data_shape(study, name))
     counts = job_counts(study)
     left = counts if pending is None else pending
-    work = _Work(study, timer, left, shape_of)
+    runs_left = runs_left or {}
+    work = _Work(study, timer, left, shape_of, runs_left)
     seconds = dict.fromkeys(counts, 0.0)
     chains, notes = [], []
     for name in study.datasets:
@@ -276,7 +281,8 @@ def forecast(
     seconds |= work.report(counts)
     if pending is not None:  # each rule's share of its jobs that are left
         seconds = {
-            r: v * left.get(r, 0) / counts[r] if counts[r] else 0.0 for r, v in seconds.items()
+            r: v if r in runs_left else v * left.get(r, 0) / counts[r] if counts[r] else 0.0
+            for r, v in seconds.items()
         }
         unknown = sorted(set(left) - set(counts))
         if unknown:
@@ -308,8 +314,10 @@ class _Work:
         timer: Timer,
         left: dict[str, int],
         shape_of: Callable[[str], DataShape],
+        runs_left: dict[str, set[Run]] | None = None,
     ) -> None:
         self.study, self.timer, self.left, self.shape_of = study, timer, left, shape_of
+        self.runs_left = runs_left or {}
         self.cache: dict[str, float] = {}
         self.data_done: set[str] = set()  # data keys whose shared jobs are counted
         from sagan.study import shared_runs
@@ -319,6 +327,11 @@ class _Work:
 
     def wanted(self, *rules: str) -> bool:
         return any(self.left.get(r, 0) for r in rules)
+
+    def run_left(self, rule: str, run: Run) -> bool:
+        """Whether ``run``'s job of ``rule`` counts: it is left, or the rule's runs are not
+        known one by one (then every run counts, and the rule its share of them)."""
+        return rule not in self.runs_left or run in self.runs_left[rule]
 
     def once(self, key: Any, measure: Callable[[], float], *rules: str) -> float:
         """``measure``d the first time ``key`` is asked; 0 where none of ``rules`` (the
@@ -353,25 +366,31 @@ class _Work:
         model_rules = ("prepare_dataset", "train_extractor", "reference_features", "profile")
         for run in [r for r in runs(self.study) if r.dataset == name]:
             cfg = run_config(self.study, run)
-            if run in self.shared:
+            left = {r: self.run_left(r, run) for r in ("train", "evaluate")}
+            if run in self.shared or not any(left.values()):
                 continue
             start = self.start(cfg, shape, "train", "evaluate", *model_rules)
-            arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
-            per_it = self.once(
-                ("train", arm, shape), lambda c=cfg: self.timer.train_iteration(c, shape), "train"
-            )
-            during = self.once(
-                ("during", arm, _eval_settings(cfg), cfg.eval.during_samples, shape),
-                lambda c=cfg: self.timer.during_score(c, shape),
-                "train",
-            )
-            train = start + cfg.train.iterations * per_it + len(cfg.eval.during) * during
-            # one evaluation per dataset, at its largest training set (memorisation is
-            # scored against it): each of its runs counts that cost
-            ev = ("evaluate", cfg.model, _eval_settings(cfg), shape, biggest)
-            evaluate = start + self.once(
-                ev, lambda c=cfg: self.timer.evaluation(c, shape, biggest), "evaluate"
-            )
+            train = evaluate = 0.0
+            if left["train"]:
+                arm = (cfg.variant, cfg.variant_options, cfg.model, replace(cfg.train, seed=0))
+                per_it = self.once(
+                    ("train", arm, shape),
+                    lambda c=cfg: self.timer.train_iteration(c, shape),
+                    "train",
+                )
+                during = self.once(
+                    ("during", arm, _eval_settings(cfg), cfg.eval.during_samples, shape),
+                    lambda c=cfg: self.timer.during_score(c, shape),
+                    "train",
+                )
+                train = start + cfg.train.iterations * per_it + len(cfg.eval.during) * during
+            if left["evaluate"]:
+                # one evaluation per dataset, at its largest training set (memorisation is
+                # scored against it): each of its runs counts that cost
+                ev = ("evaluate", cfg.model, _eval_settings(cfg), shape, biggest)
+                evaluate = start + self.once(
+                    ev, lambda c=cfg: self.timer.evaluation(c, shape, biggest), "evaluate"
+                )
             seconds["train"] += train
             seconds["evaluate"] += evaluate
             longest_train, longest_eval = max(longest_train, train), max(longest_eval, evaluate)
