@@ -529,7 +529,8 @@ def cmd_estimate(args: argparse.Namespace) -> None:
     _, text = estimate(
         study,
         args.study,
-        MeasuredTimer(device, threads=threads),
+        # the profile and scaling jobs take every core (the workflow's ALL_CORES)
+        MeasuredTimer(device, threads=threads, profile_threads=cores()),
         device_name(device),
         cores=cores(),
         all_jobs=args.all_jobs,

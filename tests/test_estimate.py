@@ -302,6 +302,22 @@ def test_the_cli_prints_a_forecast(tmp_path, capsys, monkeypatch):
     assert "| train | 2 | 0.003 | 5.8 s |" in out
 
 
+# A study with a shared run (digits-b's arms are digits') and an attention-map run
+JOBS_STUDY = {
+    "study": "jobs",
+    "datasets": {
+        "digits": {"resolution": 16, "heldout": 200},
+        "digits-b": {"dataset": "digits", "resolution": 16, "heldout": 200},
+    },
+    "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
+    "sizes": [100],
+    "seeds": [0, 1],
+    "model": {"width": 8, "z_dim": 32},
+    "train": {"iterations": 20, "batch_size": 16},
+    "evaluation": {"num_samples": 200},
+}
+
+
 def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
     """The forecast restates the job graph by rule name: a real `snakemake -n` of a study
     with a shared run and an attention-map run keeps it from drifting (it had lost
@@ -309,19 +325,7 @@ def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
     import subprocess
     import sys
 
-    study = {
-        "study": "jobs",
-        "datasets": {
-            "digits": {"resolution": 16, "heldout": 200},
-            "digits-b": {"dataset": "digits", "resolution": 16, "heldout": 200},
-        },
-        "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
-        "sizes": [100],
-        "seeds": [0, 1],
-        "model": {"width": 8, "z_dim": 32},
-        "train": {"iterations": 20, "batch_size": 16},
-        "evaluation": {"num_samples": 200},
-    }
+    study = JOBS_STUDY
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(study))
     dry = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(Path("Snakefile").resolve())]
@@ -334,3 +338,23 @@ def test_job_counts_are_the_workflows_own_dry_run(tmp_path):
     planned = parse_job_stats(dry.stdout)
     counted = {rule: n for rule, n in job_counts(parse_study(study)).items() if n}
     assert counted == planned
+
+
+def test_a_profiled_step_is_timed_on_the_threads_the_profile_job_takes(monkeypatch):
+    """The profile and scaling jobs take every core; a tiny model's step can be slower on
+    two threads than on one, so the forecast times it on as many as the job gets."""
+    import torch
+
+    from sagan.forecast import timer as timer_module
+
+    seen = []
+    monkeypatch.setattr(
+        timer_module,
+        "build_step",
+        lambda spec, device: (lambda: seen.append(torch.get_num_threads()), None),
+    )
+    before = torch.get_num_threads()
+    MeasuredTimer("cpu", threads=1, warmup=0, steps=2, profile_threads=2).step(None)
+    assert seen == [2, 2]
+    assert torch.get_num_threads() == 1  # a model job's pieces go on timing on one thread
+    torch.set_num_threads(before)

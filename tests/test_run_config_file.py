@@ -12,18 +12,10 @@ from sagan.cli import main
 from sagan.config import config_digest, load_run_config, save_run_config
 from sagan.forecast.dry_run import parse_job_stats
 from sagan.study import parse_study, run_config, run_dir, runs
+from tests.test_estimate import JOBS_STUDY
 
 REPO = Path(__file__).resolve().parents[1]
-STUDY = {
-    "study": "once",
-    "datasets": {"digits": {"resolution": 16, "heldout": 200}},
-    "variants": {"dcgan": {}, "sagan": {"g_resolutions": [8], "d_resolutions": [8]}},
-    "sizes": [100],
-    "seeds": [0, 1],
-    "model": {"width": 8, "z_dim": 32},
-    "train": {"iterations": 20, "batch_size": 16},
-    "evaluation": {"num_samples": 200},
-}
+STUDY = JOBS_STUDY  # two datasets over one data, two arms, two seeds
 
 
 def test_run_config_resolves_the_run_from_the_study_file_into_its_own_folder(

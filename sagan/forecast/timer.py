@@ -34,27 +34,40 @@ DOMAIN_FEATURES = 64  # the domain extractor's feature width
 
 class MeasuredTimer:
     """Times each piece on ``device`` with ``threads`` torch threads (the workflow gives a
-    model job one CPU thread): ``warmup`` untimed and ``steps`` timed iterations."""
+    model job one CPU thread), a profiled step with ``profile_threads`` (the profile and
+    scaling jobs take every core; default ``threads``): ``warmup`` untimed and ``steps``
+    timed iterations."""
 
-    def __init__(self, device: str = "cpu", threads: int = 1, warmup: int = 2, steps: int = 3):
+    def __init__(
+        self,
+        device: str = "cpu",
+        threads: int = 1,
+        warmup: int = 2,
+        steps: int = 3,
+        profile_threads: int | None = None,
+    ):
         self.device, self.threads, self.warmup, self.steps = device, threads, warmup, steps
+        self.profile_threads = profile_threads or threads
         self._extractors: dict[tuple, nn.Module] = {}
 
-    def _clock(self, work: Callable[[], object]) -> float:
+    def _clock(self, work: Callable[[], object], threads: int | None = None) -> float:
         # numpy's BLAS on as many threads as torch: Snakemake sets OMP_NUM_THREADS to a
         # job's threads, and KID on every core of a shared CPU is several times slower
-        with threadpool_limits(self.threads):
+        with threadpool_limits(threads or self.threads):
             sync(self.device)
             start = time.perf_counter()
             work()
             sync(self.device)
             return time.perf_counter() - start
 
-    def _per_step(self, step: Callable[[], object]) -> float:
-        torch.set_num_threads(self.threads)
+    def _per_step(self, step: Callable[[], object], threads: int | None = None) -> float:
+        threads = threads or self.threads
+        torch.set_num_threads(threads)
         for _ in range(self.warmup):
             step()
-        return self._clock(lambda: [step() for _ in range(self.steps)]) / self.steps
+        seconds = self._clock(lambda: [step() for _ in range(self.steps)], threads)
+        torch.set_num_threads(self.threads)
+        return seconds / self.steps
 
     def startup(self, cfg: RunConfig, shape: DataShape) -> float:
         """A model job's process start: a fresh interpreter importing what the job imports,
@@ -201,7 +214,8 @@ class MeasuredTimer:
 
     def step(self, spec: StepSpec) -> float:
         step, _ = build_step(spec, self.device)
-        return self._per_step(step)
+        # on the threads the profile job runs it on: a tiny model can be slower on more
+        return self._per_step(step, self.profile_threads)
 
     def _extractor(self, cfg: RunConfig, shape: DataShape) -> nn.Module:
         """The study's extractor: the domain classifier untrained (same cost), a supplied
