@@ -348,7 +348,7 @@ def test_cost_figures_of_a_csv_that_is_no_profile_is_one_line(tmp_path, capsys):
     (tmp_path / "p.csv").write_text("a,b\n1,2\n")
     assert main(["cost-figures", str(tmp_path / "p.csv"), "--out-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "p.csv: not a cost profile (no column dataset, ms_per_step, precision, variant)" in err
+    assert "p.csv: not a cost profile (no column arm, dataset, ms_per_step, precision)" in err
 
 
 def test_a_damaged_finals_list_names_itself_and_the_fix(tmp_path):
