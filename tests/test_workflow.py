@@ -197,7 +197,7 @@ def test_tiny_study_end_to_end_then_nothing_to_do(e2e):
     assert made.returncode == 0, made.stderr[-3000:]
     report = (tmp_path / "reports/report.html").read_text()
     assert "SAGAN Bench study" in report
-    assert "Training-step cost of every variant on digits" in report
+    assert "Training-step cost of every arm on digits" in report
     assert "claims.csv" in report and "overview.html" in report  # tables, notebooks too
 
 
