@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -890,6 +891,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         args.fn(args)
+    except BrokenPipeError:
+        # the reader stopped early (`sagan arms STUDY | head`): what it read was printed.
+        # Point stdout at devnull so the interpreter's last flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as err:
         message = user_error(err)
         if message is None or args.debug:

@@ -467,3 +467,19 @@ def test_study_claims_without_the_design_beside_them_are_not_called_valid(
     design = str(Path(STUDY).with_name("claims.yaml"))
     code, err = run(["validate", "s.yaml", "--claims", design], capsys)
     assert_one_line(code, err, "claim '1': sesoi (smallest effect of interest) must be")
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_traceback():
+    """`sagan arms STUDY | head -1`: the pipe closes after one line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m sagan.cli arms {STUDY} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

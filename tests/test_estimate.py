@@ -192,7 +192,7 @@ def test_profile_rows_count_warmup_repeats_and_the_memory_probe():
 
 def test_wall_clock_divides_the_shared_work_by_devices_times_jobs():
     one, many = tiny_forecast(), tiny_forecast(devices=2, jobs_per_device=2)
-    exclusive = one.type_seconds()["profile/scaling"]  # on a CPU: alone, never divided
+    exclusive = one.cost_seconds  # on a CPU: alone, never divided
     shared = one.device_seconds - exclusive
     assert one.wall_seconds == pytest.approx(
         max(shared, one.critical_seconds) + exclusive + one.report_wall_seconds
@@ -210,10 +210,10 @@ def test_the_critical_path_bounds_the_wall_clock_from_below():
     # digits: prepare, then its extractor (2 epochs) and the training pool's features (longer
     # than a 10-iteration run), then an evaluation
     assert f.critical_seconds == pytest.approx(2.0 + (2.0 + 10.0) + (2.0 + 13.97) + (2.0 + 3.0))
-    shared = f.device_seconds - f.type_seconds()["profile/scaling"]
+    shared = f.device_seconds - f.cost_seconds
     assert shared / 800 < f.critical_seconds
     assert f.wall_seconds == pytest.approx(
-        f.critical_seconds + f.type_seconds()["profile/scaling"] + f.report_wall_seconds
+        f.critical_seconds + f.cost_seconds + f.report_wall_seconds
     )
 
 

@@ -29,7 +29,8 @@ JOB_TYPES = {
     "train": ("train",),
     "evaluate": ("evaluate",),
     "extractor/reference/prepare": ("prepare_dataset", "train_extractor", "reference_features"),
-    "profile/scaling": ("profile", "scaling"),
+    "profile": ("profile",),
+    "scaling": ("scaling",),
     "report": (
         "aggregate",
         "report_stats",
@@ -42,6 +43,8 @@ JOB_TYPES = {
         "floor_tables",
     ),
 }
+# The job types that time the cost of a step (rules profile and scaling)
+COST_TYPES = ("profile", "scaling")
 # Seconds of the CPU-only jobs (whatever the device; they do not scale with it, so they are not
 # timed here): the default study on a quiet 2-core CPU, `snakemake --cores all`, start-up
 # included (notebook: the mean of the five; report_stats: not in that run, taken as
@@ -157,9 +160,14 @@ class Forecast:
         return sum(v for t, v in self.type_seconds().items() if t != "report")
 
     @property
-    def wall_seconds(self) -> float:
+    def cost_seconds(self) -> float:
+        """The profile and scaling jobs' seconds: on a CPU each takes every core, alone."""
         types = self.type_seconds()
-        cost = types["profile/scaling"]
+        return sum(types[t] for t in COST_TYPES)
+
+    @property
+    def wall_seconds(self) -> float:
+        cost = self.cost_seconds
         shared = self.device_seconds - (cost if self.profile_exclusive else 0.0)
         # K jobs on one device do `speedup` times the work of one in the same time
         pooled = max(shared / (self.devices * self.speedup), self.critical_seconds)
