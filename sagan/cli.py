@@ -246,13 +246,17 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     print(f"{path} (+ .parquet): {len(logs)} log rows")
 
 
-def cmd_pairing(args: argparse.Namespace) -> None:
-    import pandas as pd
+# How to make a results table anew, for the error that names a bad one
+FROM_AGGREGATE = "make it anew with `snakemake results/<study>/summary.csv`"
+FROM_PROFILE = "make it anew with `snakemake` (rules profile and scaling)"
 
-    from sagan.report.outputs import upgrade_arm_columns
+
+def cmd_pairing(args: argparse.Namespace) -> None:
+
+    from sagan.report.outputs import read_results_table
     from sagan.report.pairing import pairing
 
-    summary = upgrade_arm_columns(pd.read_csv(args.summary, dtype={"size": str}))
+    summary = read_results_table(args.summary, "summary", FROM_AGGREGATE, dtype={"size": str})
     if args.dataset:
         summary = summary[summary["dataset"] == args.dataset]
     if args.size:
@@ -435,9 +439,9 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from sagan.report.cost_figures import write_cost_figures
-    from sagan.report.outputs import upgrade_arm_columns
+    from sagan.report.outputs import read_results_table
 
-    tables = [upgrade_arm_columns(pd.read_csv(p)) for p in args.profiles]
+    tables = [read_results_table(p, "cost profile", FROM_PROFILE) for p in args.profiles]
     profile = pd.concat(tables, ignore_index=True)
     needed = {"dataset", "arm", "precision", "ms_per_step"}
     if missing := sorted(needed - set(profile.columns)):
@@ -446,7 +450,9 @@ def cmd_cost_figures(args: argparse.Namespace) -> None:
             f"{', '.join(missing)}); give the profile CSVs `sagan profile` writes "
             "(results/<study>/cost/profile_*.csv)"
         )
-    scaling = upgrade_arm_columns(pd.read_csv(args.scaling)) if args.scaling else None
+    scaling = (
+        read_results_table(args.scaling, "scaling table", FROM_PROFILE) if args.scaling else None
+    )
     for path in write_cost_figures(profile, scaling, args.out_dir):
         print(path)
 

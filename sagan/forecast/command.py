@@ -49,7 +49,8 @@ def runs_left(study: Study, pending: dict[str, int] | None) -> dict[str, set[Run
 
     if pending is None:
         return {}
-    trained = [r for r in runs(study) if r not in shared_runs(study)]
+    shared = shared_runs(study)  # resolves every run: once, not per run
+    trained = [r for r in runs(study) if r not in shared]
     folders = {run: Path(run_dir(study, run)) for run in trained}
     left = {
         rule: {r for r, d in folders.items() if not all((d / f).exists() for f in files)}
